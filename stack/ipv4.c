@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "cksum.h"
+#include "stack.h"
+
+enum stack_verdict
+ipv4_input(struct stack *s, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip;
+	uint16_t len = rte_pktmbuf_data_len(m), ihl, tot, frag;
+	enum pn_rx_drop why;
+
+	if (len < sizeof(*ip)) {
+		why = PN_RX_IP_TRUNCATED;
+		goto drop;
+	}
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if ((ip->version_ihl >> 4) != 4) {
+		why = PN_RX_IP_VERSION;
+		goto drop;
+	}
+	ihl = (ip->version_ihl & 0x0f) * 4;
+	if (ihl < sizeof(*ip) || ihl > len) {
+		why = PN_RX_IP_IHL;
+		goto drop;
+	}
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot < ihl || tot > len) {
+		why = PN_RX_IP_LEN;
+		goto drop;
+	}
+	if (cksum_buf(ip, ihl) != 0) {
+		why = PN_RX_IP_CSUM;
+		goto drop;
+	}
+	if (ip->dst_addr != s->conf->ip) {
+		why = PN_RX_IP_NOT_US;
+		goto drop;
+	}
+	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		why = PN_RX_IP_FRAGMENT;
+		goto drop;
+	}
+	if (ip->time_to_live == 0) {
+		why = PN_RX_IP_TTL;
+		goto drop;
+	}
+	/* Drop Ethernet padding beyond the datagram. */
+	rte_pktmbuf_trim(m, len - tot);
+	m->l3_len = ihl;
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP:
+		rte_pktmbuf_adj(m, ihl);
+		return udp_input(s, m);
+	case IPPROTO_ICMP:
+		rte_pktmbuf_adj(m, ihl);
+		return icmp_input(s, m);
+	default:
+		why = PN_RX_IP_PROTO;
+		goto drop;
+	}
+drop:
+	s->stats.rx_drop[why]++;
+	rte_pktmbuf_free(m);
+	return STACK_DROPPED;
+}
+
+int
+ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
+{
+	const struct stack_conf *c = s->conf;
+	struct rte_ipv4_hdr *ip;
+	struct rte_ether_hdr *eh;
+	rte_be32_t nh = stack_next_hop(c, dst);
+
+	if (nh == 0) {
+		s->stats.tx_drop[PN_TX_NO_ROUTE]++;
+		rte_pktmbuf_free(m);
+		return -EHOSTUNREACH;
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
+	if (ip == NULL || eh == NULL) {
+		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
+	/* Atomic datagrams (DF set) need no unique ID (RFC 6864). */
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->hdr_checksum = 0;
+	ip->src_addr = c->ip;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = cksum_buf(ip, sizeof(*ip));
+
+	rte_ether_addr_copy(&c->mac, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	return arp_resolve(s, m, nh);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sock_table.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+struct sock_table *
+sock_table_create(const char *name, uint32_t max_socks, uint16_t nb_lcores)
+{
+	char hname[RTE_HASH_NAMESIZE];
+	struct sock_table *t;
+	size_t rcu_sz;
+
+	if (nb_lcores == 0 || nb_lcores > SOCK_TABLE_MAX_LCORES || max_socks == 0)
+		return NULL;
+	t = rte_zmalloc(name, sizeof(*t), RTE_CACHE_LINE_SIZE);
+	if (t == NULL)
+		return NULL;
+	t->nb_lcores = nb_lcores;
+	t->max_per_lcore = max_socks;
+
+	snprintf(hname, sizeof(hname), "%s_h", name);
+	struct rte_hash_parameters hp = {
+		.name = hname,
+		.entries = max_socks < 8 ? 8 : max_socks,
+		.key_len = sizeof(struct sock_key),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+		/* lock-free readers, one writer (the control thread) */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	t->hash = rte_hash_create(&hp);
+	if (t->hash == NULL)
+		goto fail;
+
+	rcu_sz = rte_rcu_qsbr_get_memsize(nb_lcores);
+	t->rcu = rte_zmalloc(name, rcu_sz, RTE_CACHE_LINE_SIZE);
+	if (t->rcu == NULL || rte_rcu_qsbr_init(t->rcu, nb_lcores) != 0)
+		goto fail;
+
+	for (uint16_t i = 0; i < nb_lcores; i++) {
+		t->owned[i] = rte_zmalloc(name, sizeof(t->owned[i][0]) * max_socks, 0);
+		if (t->owned[i] == NULL)
+			goto fail;
+		if (rte_rcu_qsbr_thread_register(t->rcu, i) != 0)
+			goto fail;
+	}
+	return t;
+fail:
+	sock_table_free(t);
+	return NULL;
+}
+
+void
+sock_table_free(struct sock_table *t)
+{
+	if (t == NULL)
+		return;
+	for (uint16_t i = 0; i < SOCK_TABLE_MAX_LCORES; i++)
+		rte_free(t->owned[i]);
+	rte_free(t->rcu);
+	rte_hash_free(t->hash);
+	rte_free(t);
+}
+
+int
+sock_table_add(struct sock_table *t, struct pn_sock *s)
+{
+	uint32_t slot, hw;
+	int32_t pos;
+
+	if (s->owner >= t->nb_lcores)
+		return -EINVAL;
+	if (rte_hash_lookup(t->hash, &s->key) >= 0)
+		return -EEXIST;
+
+	/* Find a free slot in the owner's list before touching the hash. */
+	hw = atomic_load_explicit(&t->owned_hw[s->owner], memory_order_relaxed);
+	for (slot = 0; slot < hw; slot++)
+		if (atomic_load_explicit(&t->owned[s->owner][slot],
+					 memory_order_relaxed) == NULL)
+			break;
+	if (slot == t->max_per_lcore)
+		return -ENOSPC;
+
+	atomic_store_explicit(&s->closing, false, memory_order_relaxed);
+	pos = rte_hash_add_key_data(t->hash, &s->key, s) == 0 ?
+		rte_hash_lookup(t->hash, &s->key) : -ENOSPC;
+	if (pos < 0)
+		return -ENOSPC;
+	s->hash_pos = pos;
+	s->slot = slot;
+	/* Publish: the release stores order the socket's fields before it. */
+	atomic_store_explicit(&t->owned[s->owner][slot], s, memory_order_release);
+	if (slot == hw)
+		atomic_store_explicit(&t->owned_hw[s->owner], hw + 1,
+				      memory_order_release);
+	t->nb_socks++;
+	return 0;
+}
+
+int
+sock_table_remove(struct sock_table *t, struct pn_sock *s)
+{
+	if (rte_hash_lookup_data(t->hash, &s->key, &(void *){ NULL }) < 0)
+		return -ENOENT;
+
+	atomic_store_explicit(&s->closing, true, memory_order_release);
+	rte_hash_del_key(t->hash, &s->key);
+	atomic_store_explicit(&t->owned[s->owner][s->slot], NULL,
+			      memory_order_release);
+	/*
+	 * First grace period: no lcore can still be inside a lookup or an
+	 * iteration that found s.  But an lcore may have handed a datagram for
+	 * s to the owner's steer ring just before its quiescent report; the
+	 * owner drains that ring before its next report, so a second grace
+	 * period guarantees nothing references s any more.
+	 */
+	rte_rcu_qsbr_synchronize(t->rcu, RTE_QSBR_THRID_INVALID);
+	rte_rcu_qsbr_synchronize(t->rcu, RTE_QSBR_THRID_INVALID);
+	rte_hash_free_key_with_position(t->hash, s->hash_pos);
+	t->nb_socks--;
+	return 0;
+}
+
+int
+sock_table_lcore_online(struct sock_table *t, uint16_t lcore)
+{
+	if (lcore >= t->nb_lcores)
+		return -EINVAL;
+	rte_rcu_qsbr_thread_online(t->rcu, lcore);
+	return 0;
+}
+
+void
+sock_table_lcore_offline(struct sock_table *t, uint16_t lcore)
+{
+	rte_rcu_qsbr_thread_offline(t->rcu, lcore);
+}
+
+struct pn_sock *
+sock_table_lookup(struct sock_table *t, rte_be16_t lport, rte_be32_t rip,
+		  rte_be16_t rport)
+{
+	struct sock_key k = { .rip = rip, .lport = lport, .rport = rport };
+	void *data;
+
+	if (rte_hash_lookup_data(t->hash, &k, &data) >= 0)
+		return data;
+	k.rip = 0;
+	k.rport = 0;
+	if (rte_hash_lookup_data(t->hash, &k, &data) >= 0)
+		return data;
+	return NULL;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The UDP socket table: which socket a datagram belongs to, and which lcore
+ * owns each socket.
+ *
+ * A socket is keyed by its local port and, once connected, by the remote
+ * address and port too.  Lookup tries the exact 4-tuple first, then the
+ * bound (wildcard remote) key: a connected socket wins over a bound one.
+ *
+ * Concurrency: lcores look up and iterate without locks; one control thread
+ * adds and removes sockets while they run.  The hash is DPDK's rte_hash in
+ * lock-free reader/writer mode; the per-lcore "owned" lists are arrays of
+ * atomic pointers.  Removal is made safe by RCU (rte_rcu_qsbr): every lcore
+ * reports a quiescent state once per loop, outside any use of a socket.
+ */
+#ifndef PN_SOCK_TABLE_H
+#define PN_SOCK_TABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_rcu_qsbr.h>
+
+struct rte_ring;
+
+/* Network byte order; a bound socket has rip = 0 and rport = 0. */
+struct sock_key {
+	rte_be32_t rip;
+	rte_be16_t lport;
+	rte_be16_t rport;
+};
+
+enum sock_kind {
+	SOCK_ECHO = 1,   /* built-in echo service, run by the owner lcore */
+};
+
+struct pn_sock {
+	struct sock_key key;
+	uint32_t id;
+	uint16_t owner;             /* lcore index that delivers and sends */
+	uint16_t kind;              /* enum sock_kind */
+	struct rte_ring *rx;        /* single producer (owner) */
+	atomic_bool closing;        /* set by control before removal */
+	int32_t hash_pos;           /* private to sock_table */
+	uint32_t slot;              /* private to sock_table */
+	/* written by the owner lcore only; read by anyone */
+	uint64_t rx_pkts, rx_bytes, rx_drops;
+	uint64_t tx_pkts, tx_bytes, tx_drops;
+};
+
+#define SOCK_TABLE_MAX_LCORES 16
+
+struct sock_table {
+	struct rte_hash *hash;
+	struct rte_rcu_qsbr *rcu;
+	uint16_t nb_lcores;
+	uint32_t max_per_lcore;
+	uint32_t nb_socks;                       /* control thread only */
+	_Atomic uint32_t owned_hw[SOCK_TABLE_MAX_LCORES];
+	struct pn_sock *_Atomic *owned[SOCK_TABLE_MAX_LCORES];
+};
+
+/* Control thread. */
+struct sock_table *sock_table_create(const char *name, uint32_t max_socks,
+				     uint16_t nb_lcores);
+void sock_table_free(struct sock_table *t);
+/* -EEXIST when the key is taken, -ENOSPC when full, -EINVAL on a bad owner. */
+int sock_table_add(struct sock_table *t, struct pn_sock *s);
+/* When it returns, no lcore holds a reference to s: the caller may free it. */
+int sock_table_remove(struct sock_table *t, struct pn_sock *s);
+
+/* Lcores. */
+int sock_table_lcore_online(struct sock_table *t, uint16_t lcore);
+void sock_table_lcore_offline(struct sock_table *t, uint16_t lcore);
+
+static inline void
+sock_table_quiescent(struct sock_table *t, uint16_t lcore)
+{
+	rte_rcu_qsbr_quiescent(t->rcu, lcore);
+}
+
+struct pn_sock *sock_table_lookup(struct sock_table *t, rte_be16_t lport,
+				  rte_be32_t rip, rte_be16_t rport);
+
+/* Iterate the sockets an lcore owns: slots [0, n) may hold NULL. */
+static inline uint32_t
+sock_table_owned(struct sock_table *t, uint16_t lcore,
+		 struct pn_sock *_Atomic **slots)
+{
+	*slots = t->owned[lcore];
+	return atomic_load_explicit(&t->owned_hw[lcore], memory_order_acquire);
+}
+
+#endif

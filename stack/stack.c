@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stack.h"
+
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_ring.h>
+
+#include "sock_table.h"
+
+void
+stack_init(struct stack *s, const struct stack_conf *conf,
+	   struct rte_mempool *pool, struct sock_table *socks, uint16_t lcore)
+{
+	memset(s, 0, sizeof(*s));
+	s->conf = conf;
+	s->pool = pool;
+	s->socks = socks;
+	s->lcore = lcore;
+}
+
+void
+stack_release(struct stack *s)
+{
+	stack_tx_done(s, 0);
+	arp_cache_flush(s);
+}
+
+enum stack_verdict
+stack_input(struct stack *s, struct rte_mbuf *m)
+{
+	s->stats.rx_frames++;
+	s->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
+	return eth_input(s, m);
+}
+
+enum stack_verdict
+eth_input(struct stack *s, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh;
+	enum pn_rx_drop why;
+
+	if (m->nb_segs != 1) {
+		why = PN_RX_ETH_MULTISEG;
+		goto drop;
+	}
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
+		why = PN_RX_ETH_TRUNCATED;
+		goto drop;
+	}
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (!rte_is_same_ether_addr(&eh->dst_addr, &s->conf->mac) &&
+	    !rte_is_broadcast_ether_addr(&eh->dst_addr)) {
+		why = PN_RX_ETH_NOT_US;
+		goto drop;
+	}
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	switch (eh->ether_type) {
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
+		return ipv4_input(s, m);
+	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
+		return arp_input(s, m);
+	default:
+		why = PN_RX_ETH_TYPE;
+		goto drop;
+	}
+drop:
+	s->stats.rx_drop[why]++;
+	rte_pktmbuf_free(m);
+	return STACK_DROPPED;
+}
+
+void
+stack_tx(struct stack *s, struct rte_mbuf *m)
+{
+	if (unlikely(s->tx_n == STACK_TX_MAX)) {
+		s->stats.tx_drop[PN_TX_BATCH_FULL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	s->tx[s->tx_n++] = m;
+}
+
+void
+stack_tx_done(struct stack *s, uint16_t sent)
+{
+	/* Called right after the burst: frames [0, sent) now belong to the
+	 * port and must not be touched; what is left is still ours. */
+	s->stats.tx_frames += sent;
+	for (uint16_t i = sent; i < s->tx_n; i++)
+		rte_pktmbuf_free(s->tx[i]);
+	s->stats.tx_drop[PN_TX_PORT_FULL] += s->tx_n - sent;
+	s->tx_n = 0;
+}
+
+void
+stack_tick(struct stack *s)
+{
+	arp_cache_tick(s);
+}
+
+unsigned
+stack_steer_drain(struct stack *s)
+{
+	struct steer_item it[32];
+	unsigned n;
+
+	if (s->steer == NULL)
+		return 0;
+	n = rte_ring_sc_dequeue_burst_elem(s->steer[s->lcore], it, sizeof(it[0]),
+					   RTE_DIM(it), NULL);
+	for (unsigned i = 0; i < n; i++)
+		udp_deliver(s, it[i].sock, it[i].m);
+	return n;
+}

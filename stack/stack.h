@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-lcore protocol stack: pure code over rte_mbuf, no I/O.
+ *
+ * Input:  stack_input() takes one received frame and returns its verdict.
+ *         The mbuf then belongs to the stack: it was delivered to a socket
+ *         ring, turned into a reply, or freed.  Callers never free it.
+ * Output: frames to transmit (replies, ARP requests, UDP datagrams) are
+ *         appended to s->tx; the lcore hands them to the port with one burst
+ *         and calls stack_tx_done() with what the port accepted.
+ * Time:   the caller sets s->now_ms; nothing here reads a clock.
+ *
+ * All addresses in this API are in network byte order.
+ */
+#ifndef PN_STACK_H
+#define PN_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "arp.h"
+#include "stats.h"
+
+struct sock_table;
+struct pn_sock;
+struct rte_ring;
+
+struct stack_conf {
+	rte_be32_t ip;
+	rte_be32_t netmask;
+	rte_be32_t gateway;             /* 0: no default route */
+	struct rte_ether_addr mac;
+	uint16_t mtu;                   /* IP MTU, 1500 */
+	uint32_t arp_timeout_ms;        /* a REACHABLE entry ages out after this */
+	uint32_t arp_retry_ms;          /* between requests for one address */
+	uint8_t arp_retries;            /* requests before giving up */
+};
+
+enum stack_verdict {
+	STACK_DELIVERED,    /* to a socket ring or the ARP cache */
+	STACK_ANSWERED,     /* became a reply, now in s->tx */
+	STACK_STEERED,      /* handed to the lcore that owns its socket */
+	STACK_DROPPED,      /* freed; s->stats.rx_drop[] says why */
+};
+
+#define STACK_TX_MAX 256
+
+/* An entry of a steer ring: a datagram for a socket owned by another lcore. */
+struct steer_item {
+	struct rte_mbuf *m;
+	struct pn_sock *sock;
+};
+
+/* Called when this lcore learns or refreshes an ARP mapping (so the app can
+ * tell the other lcores); may be NULL. */
+typedef void (*stack_arp_hook)(void *arg, rte_be32_t ip,
+			       const struct rte_ether_addr *mac);
+
+struct stack {
+	const struct stack_conf *conf;
+	struct rte_mempool *pool;       /* for frames the stack originates */
+	struct sock_table *socks;       /* NULL: every datagram is udp_no_socket */
+	struct rte_ring *const *steer;  /* steer[lcore], NULL with one lcore */
+	uint16_t lcore;                 /* our index in the socket table */
+	uint64_t now_ms;
+	stack_arp_hook arp_hook;
+	void *arp_hook_arg;
+	struct arp_cache arp;
+	struct stack_stats stats;
+	uint16_t tx_n;
+	struct rte_mbuf *tx[STACK_TX_MAX];
+};
+
+void stack_init(struct stack *s, const struct stack_conf *conf,
+		struct rte_mempool *pool, struct sock_table *socks, uint16_t lcore);
+/* Free everything the stack holds (pending ARP packets, unsent frames). */
+void stack_release(struct stack *s);
+
+enum stack_verdict stack_input(struct stack *s, struct rte_mbuf *m);
+
+/* Layers, exposed for tests; each takes m with data at its own header. */
+enum stack_verdict eth_input(struct stack *s, struct rte_mbuf *m);
+enum stack_verdict arp_input(struct stack *s, struct rte_mbuf *m);
+enum stack_verdict ipv4_input(struct stack *s, struct rte_mbuf *m);
+enum stack_verdict icmp_input(struct stack *s, struct rte_mbuf *m);
+enum stack_verdict udp_input(struct stack *s, struct rte_mbuf *m);
+
+/* Deliver a datagram (l2/l3 lengths set, data at Ethernet) to sock's RX ring:
+ * run by the socket's owner.  Consumes m. */
+enum stack_verdict udp_deliver(struct stack *s, struct pn_sock *sock,
+			       struct rte_mbuf *m);
+
+/* Deliver what other lcores steered to sockets we own.  Returns how many. */
+unsigned stack_steer_drain(struct stack *s);
+
+/*
+ * Send m's data as the payload of a UDP datagram.  Headers are prepended in
+ * the headroom; the next hop is resolved by ARP (m may wait in the ARP
+ * queue).  Consumes m.  Returns 0 if sent or queued, a negative errno if
+ * dropped (counted in stats.tx_drop[]).
+ */
+int udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
+	       rte_be32_t dst, rte_be16_t dport);
+int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
+		uint8_t proto);
+
+/* Queue a complete frame for transmission (counted drop when full). */
+void stack_tx(struct stack *s, struct rte_mbuf *m);
+/* The port accepted the first `sent` frames of s->tx: free and count the
+ * rest, and empty the batch. */
+void stack_tx_done(struct stack *s, uint16_t sent);
+
+/* Periodic work: ARP retries and aging.  Cheap when nothing is due. */
+void stack_tick(struct stack *s);
+
+/* The next hop for dst: dst itself when on-link, else the gateway; 0 when
+ * there is no route. */
+static inline rte_be32_t
+stack_next_hop(const struct stack_conf *c, rte_be32_t dst)
+{
+	if (((dst ^ c->ip) & c->netmask) == 0)
+		return dst;
+	return c->gateway;
+}
+
+#endif

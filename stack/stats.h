@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-lcore stack counters.  Each lcore owns one struct stack_stats and is
+ * its only writer; readers sum them (stats_add) and accept a slightly stale
+ * view.  The identity that tests check, once traffic has stopped:
+ *
+ *     rx_frames == rx_delivered + rx_answered + sum(rx_drop[])
+ *
+ * rx_delivered: the frame reached its consumer (a socket RX ring, or the ARP
+ *               cache for ARP replies addressed to us);
+ * rx_answered:  the frame was turned into a reply in place (ARP reply, ICMP
+ *               echo reply);
+ * rx_drop[r]:   the frame was freed for reason r.
+ *
+ * A datagram steered to a socket owned by another lcore is counted in
+ * rx_frames by the lcore that received it and delivered/dropped by the owner.
+ */
+#ifndef PN_STACK_STATS_H
+#define PN_STACK_STATS_H
+
+#include <stdint.h>
+
+#define PN_RX_DROPS(X) \
+	X(ETH_TRUNCATED,  "eth_truncated")   /* shorter than an Ethernet header */ \
+	X(ETH_MULTISEG,   "eth_multiseg")    /* chained mbuf: not supported */ \
+	X(ETH_NOT_US,     "eth_not_for_us")  /* destination MAC neither ours nor broadcast */ \
+	X(ETH_TYPE,       "eth_unknown_type")/* neither IPv4 nor ARP */ \
+	X(ARP_MALFORMED,  "arp_malformed")   /* short, or not Ethernet/IPv4 ARP */ \
+	X(ARP_NOT_US,     "arp_not_for_us")  /* target IP is not ours */ \
+	X(ARP_OP,         "arp_bad_op")      /* neither request nor reply */ \
+	X(IP_TRUNCATED,   "ip_truncated")    /* shorter than the header */ \
+	X(IP_VERSION,     "ip_bad_version") \
+	X(IP_IHL,         "ip_bad_ihl")      /* IHL < 5 or beyond the frame */ \
+	X(IP_LEN,         "ip_bad_length")   /* total length vs IHL and frame */ \
+	X(IP_CSUM,        "ip_bad_checksum") \
+	X(IP_NOT_US,      "ip_not_for_us") \
+	X(IP_FRAGMENT,    "ip_fragment")     /* MF set or offset != 0 */ \
+	X(IP_TTL,         "ip_ttl_zero") \
+	X(IP_PROTO,       "ip_unknown_proto")/* not ICMP or UDP (TCP included) */ \
+	X(ICMP_TRUNCATED, "icmp_truncated") \
+	X(ICMP_CSUM,      "icmp_bad_checksum") \
+	X(ICMP_TYPE,      "icmp_unsupported")/* anything but echo request */ \
+	X(UDP_TRUNCATED,  "udp_truncated") \
+	X(UDP_LEN,        "udp_bad_length") \
+	X(UDP_CSUM,       "udp_bad_checksum") \
+	X(UDP_NO_SOCKET,  "udp_no_socket") \
+	X(UDP_RING_FULL,  "udp_ring_full")   /* socket RX ring full */ \
+	X(STEER_FULL,     "steer_ring_full") /* hand-off ring to the owner lcore full */
+
+#define PN_TX_DROPS(X) \
+	X(NO_ROUTE,       "no_route")        /* off-link and no gateway */ \
+	X(ARP_QUEUE_FULL, "arp_queue_full")  /* too many packets waiting for ARP */ \
+	X(ARP_TIMEOUT,    "arp_unresolved")  /* next hop never answered ARP */ \
+	X(NO_MBUF,        "no_mbuf")         /* pool empty */ \
+	X(NO_HEADROOM,    "no_headroom") \
+	X(TOO_BIG,        "too_big")         /* payload over the MTU */ \
+	X(BATCH_FULL,     "tx_batch_full")   /* too many frames produced in one loop */ \
+	X(PORT_FULL,      "port_tx_full")    /* the port refused the frame */
+
+#define PN_ENUM(e, s) PN_RX_##e,
+enum pn_rx_drop { PN_RX_DROPS(PN_ENUM) PN_RX_DROP_MAX };
+#undef PN_ENUM
+#define PN_ENUM(e, s) PN_TX_##e,
+enum pn_tx_drop { PN_TX_DROPS(PN_ENUM) PN_TX_DROP_MAX };
+#undef PN_ENUM
+
+extern const char *const pn_rx_drop_names[PN_RX_DROP_MAX];
+extern const char *const pn_tx_drop_names[PN_TX_DROP_MAX];
+
+struct stack_stats {
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t rx_delivered;
+	uint64_t rx_answered;
+	uint64_t rx_drop[PN_RX_DROP_MAX];
+	/* breakdowns of the above, for humans */
+	uint64_t rx_steered;      /* handed to another lcore's socket */
+	uint64_t arp_learned;     /* cache entries created or refreshed */
+	uint64_t arp_requests_in;
+	uint64_t arp_replies_in;
+	uint64_t arp_requests_out;
+	uint64_t icmp_echo_replies;
+	uint64_t udp_delivered;
+	/* transmit side */
+	uint64_t tx_frames;       /* accepted by the port */
+	uint64_t tx_bytes;
+	uint64_t tx_drop[PN_TX_DROP_MAX];
+};
+
+/* acc += one lcore's counters (readers only). */
+void stats_add(struct stack_stats *acc, const struct stack_stats *s);
+uint64_t stats_rx_dropped(const struct stack_stats *s);
+uint64_t stats_tx_dropped(const struct stack_stats *s);
+
+#endif
