@@ -65,12 +65,12 @@ trunc:
 
 void
 pkt_summarize(struct pkt_summary *ps, const void *frame, uint32_t len,
-	      enum pkt_dir dir, uint64_t ts_ns)
+	      enum pkt_dir dir, uint64_t ts)
 {
 	const uint8_t *p = frame;
 
 	memset(ps, 0, sizeof(*ps));
-	ps->ts_ns = ts_ns;
+	ps->ts = ts;
 	ps->dir = dir;
 	ps->kind = PKT_ETH;
 	ps->frame_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;

@@ -34,7 +34,7 @@ enum pkt_kind {
 
 /* All multi-byte fields in host byte order. */
 struct pkt_summary {
-	uint64_t ts_ns;           /* when summarised (caller's clock) */
+	uint64_t ts;              /* caller's timestamp (pollnet: TSC cycles) */
 	uint8_t dst_mac[6];
 	uint8_t src_mac[6];
 	uint16_t ethertype;
@@ -63,7 +63,7 @@ _Static_assert(sizeof(struct pkt_summary) == 64, "one cache line per record");
 
 /* Summarise a frame of `len` bytes.  Never reads beyond len. */
 void pkt_summarize(struct pkt_summary *ps, const void *frame, uint32_t len,
-		   enum pkt_dir dir, uint64_t ts_ns);
+		   enum pkt_dir dir, uint64_t ts);
 
 /* One line, no newline; returns what snprintf returns. */
 int pkt_summary_format(const struct pkt_summary *ps, char *buf, size_t size);

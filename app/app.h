@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PN_APP_H
+#define PN_APP_H
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "lcore.h"
+#include "port.h"
+#include "stack.h"
+
+struct sock_table;
+struct pn_sock;
+struct rte_mempool;
+
+/* Everything the control thread owns. */
+struct app {
+	const struct pn_config *cfg;
+	struct stack_conf sconf;
+	struct rte_mempool *pool;
+	struct port *port;
+	struct sock_table *socks;
+	struct pn_sock *echo;          /* NULL without an echo service */
+	uint16_t nb_lcores;
+	struct lcore_ctx *lc;          /* [nb_lcores] */
+	struct rte_ring **steer;       /* [nb_lcores], NULL with one lcore */
+	atomic_bool stop;
+};
+
+/* "name value" lines, one counter each (stable names for scripts). */
+void report_print(FILE *f, struct app *a, const struct port_stats *ps,
+		  int have_port_stats);
+
+#endif

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The run-to-completion loop.  Per iteration:
+ *   rx_burst -> stack_input for each frame (replies built in place)
+ *   -> deliver datagrams other lcores steered to us
+ *   -> learn ARP mappings other lcores saw
+ *   -> run the sockets we own (the echo service)
+ *   -> ARP timers -> one tx_burst for everything produced
+ *   -> report an RCU quiescent state.
+ * No locks, no syscalls, no allocation beyond the mbuf pool, no printf.
+ */
+#include "lcore.h"
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "pktlog.h"
+#include "port.h"
+#include "sock_table.h"
+#include "summary.h"
+
+struct arp_note {
+	rte_be32_t ip;
+	struct rte_ether_addr mac;
+	uint16_t pad;
+};
+
+/* stack_arp_hook: tell the other lcores (their caches are their own). */
+static void
+lcore_arp_learned(void *arg, rte_be32_t ip, const struct rte_ether_addr *mac)
+{
+	struct lcore_ctx *lc = arg;
+	struct arp_note n = { .ip = ip, .mac = *mac };
+
+	for (uint16_t i = 0; i < lc->nb_lcores; i++) {
+		if (i == lc->idx)
+			continue;
+		if (rte_ring_mp_enqueue_elem(lc->peers[i].arp_notify, &n, sizeof(n)) != 0)
+			lc->arp_notify_drops++;
+	}
+}
+
+static void
+lcore_arp_notes(struct lcore_ctx *lc)
+{
+	struct arp_note n[16];
+	unsigned cnt = rte_ring_sc_dequeue_burst_elem(lc->arp_notify, n, sizeof(n[0]),
+						      RTE_DIM(n), NULL);
+
+	if (cnt == 0)
+		return;
+	/* Learned elsewhere: insert without telling anyone again. */
+	lc->st.arp_hook = NULL;
+	for (unsigned i = 0; i < cnt; i++)
+		arp_cache_insert(&lc->st, n[i].ip, &n[i].mac, 1);
+	lc->st.arp_hook = lcore_arp_learned;
+}
+
+static inline void
+lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
+{
+	struct pkt_summary *ps = pktlog_slot(lc->log);
+
+	if (ps == NULL)
+		return;
+	pkt_summarize(ps, rte_pktmbuf_mtod(m, const void *), rte_pktmbuf_data_len(m),
+		      dir, ts);
+	pktlog_commit(lc->log);
+}
+
+/* The built-in echo service: every datagram goes back where it came from,
+ * in the same mbuf. */
+static void
+echo_service(struct lcore_ctx *lc, struct pn_sock *sock)
+{
+	struct rte_mbuf *m[BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(sock->rx, (void **)m, BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m[i],
+			const struct rte_ipv4_hdr *, m[i]->l2_len);
+		const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m[i],
+			const struct rte_udp_hdr *, m[i]->l2_len + m[i]->l3_len);
+		rte_be32_t src = ip->src_addr;
+		rte_be16_t sport = u->src_port;
+		uint32_t len;
+
+		rte_pktmbuf_adj(m[i], m[i]->l2_len + m[i]->l3_len + m[i]->l4_len);
+		len = rte_pktmbuf_data_len(m[i]);
+		if (udp_output(&lc->st, m[i], sock->key.lport, src, sport) == 0) {
+			sock->tx_pkts++;
+			sock->tx_bytes += len;
+		} else {
+			sock->tx_drops++;
+		}
+	}
+}
+
+static void
+lcore_sockets(struct lcore_ctx *lc)
+{
+	struct pn_sock *_Atomic *slots;
+	uint32_t n = sock_table_owned(lc->st.socks, lc->idx, &slots);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct pn_sock *s = atomic_load_explicit(&slots[i], memory_order_acquire);
+
+		if (s != NULL && s->kind == SOCK_ECHO)
+			echo_service(lc, s);
+	}
+}
+
+static void
+lcore_flush(struct lcore_ctx *lc, uint64_t ts)
+{
+	struct stack *st = &lc->st;
+	uint64_t bytes = 0;
+	uint16_t sent;
+
+	if (st->tx_n == 0)
+		return;
+	for (uint16_t i = 0; i < st->tx_n; i++) {
+		bytes += rte_pktmbuf_pkt_len(st->tx[i]);
+		if (lc->log != NULL)
+			lcore_log(lc, st->tx[i], PKT_TX, ts);
+	}
+	/* One burst per loop; the port takes at most BURST at a time on some
+	 * drivers, so offer the rest in further bursts while it accepts. */
+	sent = 0;
+	while (sent < st->tx_n) {
+		uint16_t k = port_tx_burst(lc->port, lc->queue, st->tx + sent,
+					   RTE_MIN(st->tx_n - sent, BURST));
+		lc->tx_bursts++;
+		sent += k;
+		if (k == 0)
+			break;
+	}
+	for (uint16_t i = sent; i < st->tx_n; i++)
+		bytes -= rte_pktmbuf_pkt_len(st->tx[i]);
+	st->stats.tx_bytes += bytes;
+	stack_tx_done(st, sent);
+}
+
+int
+lcore_main(void *arg)
+{
+	struct lcore_ctx *lc = arg;
+	struct stack *st = &lc->st;
+	struct rte_mbuf *pkts[BURST];
+	const uint64_t hz_ms = rte_get_tsc_hz() / 1000;
+	const uint64_t tsc0 = rte_get_tsc_cycles();
+
+	st->arp_hook = lc->nb_lcores > 1 ? lcore_arp_learned : NULL;
+	st->arp_hook_arg = lc;
+	sock_table_lcore_online(st->socks, lc->idx);
+
+	st->now_ms = (rte_get_tsc_cycles() - tsc0) / hz_ms;
+	if (lc->idx == 0)
+		arp_send_request(st, st->conf->ip);     /* gratuitous ARP */
+
+	while (!atomic_load_explicit(lc->stop, memory_order_relaxed)) {
+		uint64_t tsc = rte_get_tsc_cycles();
+		uint16_t n;
+
+		lc->loops++;
+		st->now_ms = (tsc - tsc0) / hz_ms;
+		n = port_rx_burst(lc->port, lc->queue, pkts, BURST);
+		if (n == 0) {
+			lc->empty_polls++;
+		} else {
+			lc->rx_bursts++;
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				if (lc->log != NULL)
+					lcore_log(lc, pkts[i], PKT_RX, tsc);
+				stack_input(st, pkts[i]);
+			}
+		}
+		if (lc->nb_lcores > 1) {
+			stack_steer_drain(st);
+			lcore_arp_notes(lc);
+		}
+		lcore_sockets(lc);
+		stack_tick(st);
+		lcore_flush(lc, tsc);
+		sock_table_quiescent(st->socks, lc->idx);
+		if (n == 0)
+			rte_pause();
+	}
+
+	sock_table_lcore_offline(st->socks, lc->idx);
+	return 0;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pollnet: the data-plane process.
+ *
+ * The main lcore is the control thread: it sets everything up, launches one
+ * run-to-completion loop per worker lcore (lcore.c), then prints --dump
+ * lines and counters until SIGINT/SIGTERM, and tears down in order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "app.h"
+#include "options.h"
+#include "pktlog.h"
+#include "sock_table.h"
+
+static volatile sig_atomic_t got_stop, got_report;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_report = 1;
+	else
+		got_stop = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pollnet: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static struct pn_sock *
+echo_open(struct app *a, uint16_t port)
+{
+	struct pn_sock *s = rte_zmalloc("pn_echo", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	s->key.lport = htons(port);
+	s->kind = SOCK_ECHO;
+	s->owner = 0;
+	s->rx = rte_ring_create("pn_echo_rx", a->cfg->sock_ring, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (s->rx == NULL) {
+		rte_free(s);
+		return NULL;
+	}
+	rc = sock_table_add(a->socks, s);
+	if (rc < 0) {
+		fail("echo socket on port %u: %s", port, strerror(-rc));
+		rte_ring_free(s->rx);
+		rte_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+sock_close(struct app *a, struct pn_sock *s)
+{
+	struct rte_mbuf *m = NULL;
+
+	sock_table_remove(a->socks, s);
+	while (rte_ring_dequeue(s->rx, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(s->rx);
+	rte_free(s);
+}
+
+static void
+print_logs(struct app *a, uint64_t tsc0)
+{
+	const double hz = (double)rte_get_tsc_hz();
+	char line[256];
+
+	for (uint16_t i = 0; i < a->nb_lcores; i++) {
+		struct pktlog *l = a->lc[i].log;
+		const struct pkt_summary *ps;
+
+		if (l == NULL)
+			continue;
+		while ((ps = pktlog_peek(l)) != NULL) {
+			pkt_summary_format(ps, line, sizeof(line));
+			printf("%12.6f %s\n", (double)(ps->ts - tsc0) / hz, line);
+			pktlog_release(l);
+		}
+	}
+	fflush(stdout);
+}
+
+static int
+setup_lcores(struct app *a, bool dump)
+{
+	char name[RTE_RING_NAMESIZE];
+	unsigned id, i = 0;
+
+	a->lc = rte_zmalloc("pn_lcores", sizeof(a->lc[0]) * a->nb_lcores,
+			    RTE_CACHE_LINE_SIZE);
+	if (a->lc == NULL)
+		return -ENOMEM;
+	if (a->nb_lcores > 1) {
+		a->steer = rte_zmalloc("pn_steer", sizeof(a->steer[0]) * a->nb_lcores, 0);
+		if (a->steer == NULL)
+			return -ENOMEM;
+	}
+	RTE_LCORE_FOREACH_WORKER(id) {
+		struct lcore_ctx *lc = &a->lc[i];
+
+		stack_init(&lc->st, &a->sconf, a->pool, a->socks, i);
+		lc->st.steer = a->steer;
+		lc->port = a->port;
+		lc->queue = i;
+		lc->idx = i;
+		lc->nb_lcores = a->nb_lcores;
+		lc->lcore_id = id;
+		lc->peers = a->lc;
+		lc->stop = &a->stop;
+		if (a->nb_lcores > 1) {
+			snprintf(name, sizeof(name), "pn_steer%u", i);
+			a->steer[i] = rte_ring_create_elem(name, sizeof(struct steer_item),
+					1024, rte_lcore_to_socket_id(id), RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "pn_arpn%u", i);
+			lc->arp_notify = rte_ring_create_elem(name, 12, 256,
+					rte_lcore_to_socket_id(id), RING_F_SC_DEQ);
+			if (a->steer[i] == NULL || lc->arp_notify == NULL)
+				return -ENOMEM;
+		}
+		if (dump) {
+			lc->log = rte_zmalloc("pn_log", sizeof(*lc->log), RTE_CACHE_LINE_SIZE);
+			if (lc->log == NULL)
+				return -ENOMEM;
+		}
+		i++;
+	}
+	return 0;
+}
+
+static void
+teardown_lcores(struct app *a)
+{
+	struct steer_item it;
+
+	for (uint16_t i = 0; a->lc != NULL && i < a->nb_lcores; i++) {
+		stack_release(&a->lc[i].st);
+		if (a->steer != NULL && a->steer[i] != NULL) {
+			while (rte_ring_dequeue_elem(a->steer[i], &it, sizeof(it)) == 0)
+				rte_pktmbuf_free(it.m);
+			rte_ring_free(a->steer[i]);
+		}
+		rte_ring_free(a->lc[i].arp_notify);
+		rte_free(a->lc[i].log);
+	}
+	rte_free(a->steer);
+	rte_free(a->lc);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pn_options o;
+	struct app a = { 0 };
+	struct port_stats ps = { 0 };
+	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
+	int rc, have_ps = 0, status = 1;
+	unsigned id, i;
+	uint64_t tsc0;
+
+	rc = options_parse(argc, argv, &o);
+	if (rc == OPTIONS_EXIT)
+		return 0;
+	if (rc == OPTIONS_ERROR)
+		return 2;
+	a.cfg = &o.cfg;
+	atomic_init(&a.stop, false);
+
+	if (rte_eal_init(o.eal_argc, o.eal_argv) < 0) {
+		fail("EAL initialisation failed: %s (hugepages mounted and reserved? "
+		     "running as root?)", rte_strerror(rte_errno));
+		options_free(&o);
+		return 1;
+	}
+	install_signals();
+
+	if (rte_lcore_count() < 2) {
+		fail("need at least two lcores: the control thread and one data-plane "
+		     "lcore (e.g. EAL option -l 0-1)");
+		goto out_eal;
+	}
+	a.nb_lcores = rte_lcore_count() - 1;
+	if (a.nb_lcores > SOCK_TABLE_MAX_LCORES) {
+		fail("at most %u data-plane lcores", SOCK_TABLE_MAX_LCORES);
+		goto out_eal;
+	}
+
+	a.pool = rte_pktmbuf_pool_create("pn_pool", o.cfg.pool_size,
+					 RTE_MIN(256u, o.cfg.pool_size / 8), 0,
+					 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (a.pool == NULL) {
+		fail("cannot create a pool of %u mbufs: %s", o.cfg.pool_size,
+		     rte_strerror(rte_errno));
+		goto out_eal;
+	}
+
+	struct port_conf pc = {
+		.nb_queues = a.nb_lcores,
+		.rx_desc = o.cfg.rx_desc,
+		.tx_desc = o.cfg.tx_desc,
+		.pool = a.pool,
+		.mac = o.cfg.mac_set ? &o.cfg.mac : NULL,
+	};
+	rc = port_open(o.cfg.port, &pc, &a.port, err, sizeof(err));
+	if (rc < 0) {
+		fail("%s", err);
+		goto out_pool;
+	}
+
+	a.sconf = (struct stack_conf){
+		.ip = o.cfg.ip,
+		.netmask = htonl(o.cfg.prefix ? ~0u << (32 - o.cfg.prefix) : 0),
+		.gateway = o.cfg.gateway,
+		.mac = a.port->mac,
+		.mtu = RTE_ETHER_MTU,
+		.arp_timeout_ms = o.cfg.arp_timeout_s * 1000u,
+		.arp_retry_ms = 1000,
+		.arp_retries = 3,
+	};
+	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
+	if (a.socks == NULL) {
+		fail("cannot create the socket table");
+		goto out_port;
+	}
+	if (setup_lcores(&a, o.dump) < 0) {
+		fail("out of memory setting up lcores");
+		goto out_lcores;
+	}
+	if (o.cfg.echo_port != 0) {
+		a.echo = echo_open(&a, o.cfg.echo_port);
+		if (a.echo == NULL)
+			goto out_lcores;
+	}
+
+	inet_ntop(AF_INET, &o.cfg.ip, ipbuf, sizeof(ipbuf));
+	rte_ether_format_addr(macbuf, sizeof(macbuf), &a.port->mac);
+	printf("pollnet: port %s (%s), mac %s, ip %s/%u, %u data-plane lcore%s, ",
+	       a.port->spec, a.port->driver, macbuf, ipbuf, o.cfg.prefix,
+	       a.nb_lcores, a.nb_lcores > 1 ? "s" : "");
+	if (a.echo != NULL)
+		printf("udp echo on port %u\n", o.cfg.echo_port);
+	else
+		printf("no echo service\n");
+	fflush(stdout);
+
+	tsc0 = rte_get_tsc_cycles();
+	i = 0;
+	RTE_LCORE_FOREACH_WORKER(id) {
+		rte_eal_remote_launch(lcore_main, &a.lc[i], id);
+		i++;
+	}
+
+	while (!got_stop) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (o.dump)
+			print_logs(&a, tsc0);
+		if (got_report) {
+			got_report = 0;
+			have_ps = port_stats(a.port, &ps) == 0;
+			report_print(stdout, &a, &ps, have_ps);
+			fflush(stdout);
+		}
+	}
+
+	atomic_store(&a.stop, true);
+	rte_eal_mp_wait_lcore();
+	if (o.dump)
+		print_logs(&a, tsc0);
+	printf("pollnet: stopping\n");
+
+	have_ps = port_stats(a.port, &ps) == 0;
+	report_print(stdout, &a, &ps, have_ps);
+	status = 0;
+
+out_lcores:
+	if (a.echo != NULL)
+		sock_close(&a, a.echo);
+	teardown_lcores(&a);
+	sock_table_free(a.socks);
+out_port:
+	port_close(a.port);
+out_pool:
+	if (a.pool != NULL) {
+		printf("  %-32s %u\n", "pool.in_use", rte_mempool_in_use_count(a.pool));
+		rte_mempool_free(a.pool);
+	}
+out_eal:
+	fflush(stdout);
+	rte_eal_cleanup();
+	options_free(&o);
+	return status;
+}

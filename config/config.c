@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+#include <rte_cfgfile.h>
+#include <rte_common.h>
+
+void
+config_defaults(struct pn_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rx_desc = 1024;
+	c->tx_desc = 1024;
+	c->prefix = 24;
+	c->arp_timeout_s = 300;
+	c->pool_size = 8191;
+	c->max_sockets = 1024;
+	c->sock_ring = 1024;
+}
+
+/* ---- value parsers: 0 on success, else -1 with a reason ---- */
+
+static int
+parse_num(const char *v, long long min, long long max, long long *out,
+	  char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	*out = strtonum(v, min, max, &why);
+	if (why != NULL) {
+		snprintf(err, errlen, "'%s' is %s (expected an integer from %lld to %lld)",
+			 v, why, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_ip(const char *v, rte_be32_t *ip, char *err, size_t errlen)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv4 address (A.B.C.D)", v);
+		return -1;
+	}
+	*ip = a.s_addr;
+	return 0;
+}
+
+static int
+set_str(char *dst, size_t size, const char *v, char *err, size_t errlen)
+{
+	if (strlcpy(dst, v, size) >= size) {
+		snprintf(err, errlen, "value is longer than %zu characters", size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+#define NUM(field, min, max) do {                                         \
+		long long n_;                                             \
+		if (parse_num(v, min, max, &n_, err, errlen) < 0)         \
+			return -1;                                        \
+		c->field = n_;                                            \
+		return 0;                                                 \
+	} while (0)
+
+static int
+set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
+	char *err, size_t errlen)
+{
+#define IS(s, k) (strcmp(sec, s) == 0 && strcmp(key, k) == 0)
+	if (IS("port", "spec"))
+		return set_str(c->port, sizeof(c->port), v, err, errlen);
+	if (IS("port", "mac")) {
+		if (rte_ether_unformat_addr(v, &c->mac) != 0 ||
+		    !rte_is_valid_assigned_ether_addr(&c->mac)) {
+			snprintf(err, errlen, "'%s' is not a unicast MAC address "
+				 "(xx:xx:xx:xx:xx:xx)", v);
+			return -1;
+		}
+		c->mac_set = true;
+		return 0;
+	}
+	if (IS("port", "rx_desc"))
+		NUM(rx_desc, 32, 4096);
+	if (IS("port", "tx_desc"))
+		NUM(tx_desc, 32, 4096);
+	if (IS("ipv4", "address")) {
+		char a[INET_ADDRSTRLEN + 4];
+		char *slash;
+		long long p = 24;
+
+		if (strlcpy(a, v, sizeof(a)) >= sizeof(a)) {
+			snprintf(err, errlen, "'%s' is not ADDR/PREFIX", v);
+			return -1;
+		}
+		slash = strchr(a, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if (parse_num(slash + 1, 1, 32, &p, err, errlen) < 0)
+				return -1;
+		}
+		if (parse_ip(a, &c->ip, err, errlen) < 0)
+			return -1;
+		if (c->ip == 0 || (rte_be_to_cpu_32(c->ip) >> 28) >= 14) {
+			snprintf(err, errlen, "'%s' is not a unicast address", a);
+			return -1;
+		}
+		c->prefix = p;
+		return 0;
+	}
+	if (IS("ipv4", "gateway")) {
+		if (strcmp(v, "none") == 0) {
+			c->gateway = 0;
+			return 0;
+		}
+		return parse_ip(v, &c->gateway, err, errlen);
+	}
+	if (IS("ipv4", "arp_timeout"))
+		NUM(arp_timeout_s, 1, 86400);
+	if (IS("dataplane", "lcores"))
+		return set_str(c->lcores, sizeof(c->lcores), v, err, errlen);
+	if (IS("dataplane", "pool_size"))
+		NUM(pool_size, 1023, 1 << 22);
+	if (IS("sockets", "max"))
+		NUM(max_sockets, 1, 65536);
+	if (IS("sockets", "rx_ring")) {
+		long long n;
+
+		if (parse_num(v, 16, 65536, &n, err, errlen) < 0)
+			return -1;
+		if (!rte_is_power_of_2(n)) {
+			snprintf(err, errlen, "%lld is not a power of 2", n);
+			return -1;
+		}
+		c->sock_ring = n;
+		return 0;
+	}
+	if (IS("sockets", "echo_port"))
+		NUM(echo_port, 0, 65535);
+#undef IS
+	snprintf(err, errlen, "unknown key '%s' in section [%s]", key, sec);
+	return -1;
+}
+
+int
+config_set(struct pn_config *c, const char *name, const char *value,
+	   char *err, size_t errlen)
+{
+	char sec[64];
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL || (size_t)(dot - name) >= sizeof(sec)) {
+		snprintf(err, errlen, "'%s' is not SECTION.KEY", name);
+		return -1;
+	}
+	memcpy(sec, name, dot - name);
+	sec[dot - name] = '\0';
+	return set_key(c, sec, dot + 1, value, err, errlen);
+}
+
+/* ---- the file ---- */
+
+/*
+ * rte_cfgfile parses; it does not keep line numbers and it silently skips
+ * lines it does not understand.  So first index the file: every line must be
+ * blank, a comment, "[section]" or "key = value", and we remember the line of
+ * each key so that a bad value can be reported where it is.
+ */
+struct key_line {
+	char sec[CFG_NAME_LEN];
+	char key[CFG_NAME_LEN];
+	int line;
+};
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+index_file(const char *path, struct key_line *kl, int max, int *n,
+	   char *err, size_t errlen)
+{
+	char buf[CFG_NAME_LEN + CFG_VALUE_LEN + 4], sec[CFG_NAME_LEN] = "";
+	FILE *f = fopen(path, "r");
+	int line = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	*n = 0;
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		char *s, *eq, *hash;
+
+		line++;
+		if (strchr(buf, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long (max %zu characters)",
+				 path, line, sizeof(buf) - 2);
+			goto fail;
+		}
+		hash = strchr(buf, ';');
+		if (hash != NULL)
+			*hash = '\0';
+		s = trim(buf);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+
+			if (end == NULL || end[1] != '\0' || end == s + 1) {
+				snprintf(err, errlen, "%s:%d: expected [section]", path, line);
+				goto fail;
+			}
+			*end = '\0';
+			if (strlcpy(sec, trim(s + 1), sizeof(sec)) >= sizeof(sec)) {
+				snprintf(err, errlen, "%s:%d: section name too long", path, line);
+				goto fail;
+			}
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected 'key = value', got '%s'",
+				 path, line, s);
+			goto fail;
+		}
+		*eq = '\0';
+		if (sec[0] == '\0') {
+			snprintf(err, errlen, "%s:%d: '%s' is outside any [section]",
+				 path, line, trim(s));
+			goto fail;
+		}
+		if (*trim(eq + 1) == '\0') {
+			snprintf(err, errlen, "%s:%d: '%s' has an empty value",
+				 path, line, trim(s));
+			goto fail;
+		}
+		s = trim(s);
+		for (int i = 0; i < *n; i++) {
+			if (strcmp(kl[i].sec, sec) == 0 && strcmp(kl[i].key, s) == 0) {
+				snprintf(err, errlen, "%s:%d: '%s' is already set in [%s] "
+					 "at line %d", path, line, s, sec, kl[i].line);
+				goto fail;
+			}
+		}
+		if (*n == max) {
+			snprintf(err, errlen, "%s:%d: too many keys", path, line);
+			goto fail;
+		}
+		if (strlcpy(kl[*n].key, s, sizeof(kl[*n].key)) >= sizeof(kl[*n].key)) {
+			snprintf(err, errlen, "%s:%d: key name too long", path, line);
+			goto fail;
+		}
+		strlcpy(kl[*n].sec, sec, sizeof(kl[*n].sec));
+		kl[*n].line = line;
+		(*n)++;
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	return -1;
+}
+
+int
+config_load(struct pn_config *c, const char *path, char *err, size_t errlen)
+{
+	struct key_line kl[64];
+	struct rte_cfgfile_parameters params = { .comment_character = ';' };
+	struct rte_cfgfile *cf;
+	int n, rc = 0;
+
+	if (index_file(path, kl, RTE_DIM(kl), &n, err, errlen) < 0)
+		return -1;
+	cf = rte_cfgfile_load_with_params(path, 0, &params);
+	if (cf == NULL) {
+		snprintf(err, errlen, "%s: rte_cfgfile cannot parse it", path);
+		return -1;
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *v = rte_cfgfile_get_entry(cf, kl[i].sec, kl[i].key);
+		char why[256];
+
+		if (v == NULL) {
+			snprintf(err, errlen, "%s:%d: rte_cfgfile lost '%s'",
+				 path, kl[i].line, kl[i].key);
+			rc = -1;
+		} else if (set_key(c, kl[i].sec, kl[i].key, v, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%d: [%s] %s: %s", path, kl[i].line,
+				 kl[i].sec, kl[i].key, why);
+			rc = -1;
+		}
+	}
+	rte_cfgfile_close(cf);
+	return rc;
+}
+
+int
+config_validate(const struct pn_config *c, char *err, size_t errlen)
+{
+	rte_be32_t mask = c->prefix == 0 ? 0 :
+		rte_cpu_to_be_32(~0u << (32 - c->prefix));
+
+	if (c->port[0] == '\0') {
+		snprintf(err, errlen, "no port: set [port] spec or --port");
+		return -1;
+	}
+	if (c->ip == 0) {
+		snprintf(err, errlen, "no address: set [ipv4] address or --ip");
+		return -1;
+	}
+	if (c->gateway != 0 && ((c->gateway ^ c->ip) & mask) != 0) {
+		snprintf(err, errlen, "the gateway is not on the /%u network of the address",
+			 c->prefix);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_print(const struct pn_config *c, FILE *f)
+{
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	inet_ntop(AF_INET, &c->ip, ip, sizeof(ip));
+	inet_ntop(AF_INET, &c->gateway, gw, sizeof(gw));
+	rte_ether_format_addr(mac, sizeof(mac), &c->mac);
+	fprintf(f, "port.spec = %s\n", c->port);
+	fprintf(f, "port.mac = %s\n", c->mac_set ? mac : "(device's own)");
+	fprintf(f, "port.rx_desc = %u\nport.tx_desc = %u\n", c->rx_desc, c->tx_desc);
+	fprintf(f, "ipv4.address = %s/%u\n", ip, c->prefix);
+	fprintf(f, "ipv4.gateway = %s\n", c->gateway ? gw : "none");
+	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);
+	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
+	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
+	fprintf(f, "sockets.max = %u\nsockets.rx_ring = %u\nsockets.echo_port = %u\n",
+		c->max_sockets, c->sock_ring, c->echo_port);
+}

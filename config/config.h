@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pollnet's configuration: an INI file read with DPDK's rte_cfgfile, then
+ * command-line overrides.  Every error names where the bad value came from
+ * ("FILE:LINE: ..." or "--option: ...") and why.
+ */
+#ifndef PN_CONFIG_H
+#define PN_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+struct pn_config {
+	/* [port] */
+	char port[256];                 /* port spec, see pmd/port.h */
+	struct rte_ether_addr mac;      /* valid when mac_set */
+	bool mac_set;
+	uint16_t rx_desc, tx_desc;
+	/* [ipv4] */
+	rte_be32_t ip;                  /* network order; 0 = unset */
+	uint8_t prefix;
+	rte_be32_t gateway;             /* 0 = none */
+	uint32_t arp_timeout_s;
+	/* [dataplane] */
+	char lcores[128];               /* EAL core list; "" = EAL's default */
+	uint32_t pool_size;
+	/* [sockets] */
+	uint32_t max_sockets;
+	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
+	uint16_t echo_port;             /* 0 = no echo service */
+};
+
+void config_defaults(struct pn_config *c);
+
+/* Load an INI file over c.  On error returns -1 with "FILE:LINE: reason"
+ * (or "FILE: reason") in err. */
+int config_load(struct pn_config *c, const char *path, char *err, size_t errlen);
+
+/* Set one key ("section.key") from a string; on error returns -1 with the
+ * reason in err. */
+int config_set(struct pn_config *c, const char *name, const char *value,
+	       char *err, size_t errlen);
+
+/* Checks across keys (e.g. an address is required).  -1 with err on error. */
+int config_validate(const struct pn_config *c, char *err, size_t errlen);
+
+/* "section.key = value" lines describing c, for --help and logs. */
+void config_print(const struct pn_config *c, FILE *f);
+
+#endif

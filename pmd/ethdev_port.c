@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The port interface over any DPDK ethdev: net_e1000_em, net_af_packet,
+ * net_tap, net_ring, net_pcap, ...  A thin adapter: bursts go straight to
+ * rte_eth_rx_burst/rte_eth_tx_burst.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bsd/string.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+
+#include "port.h"
+
+#define PRIV_HOTPLUGGED ((void *)1)   /* p->priv: we probed it, we remove it */
+
+static uint16_t
+ethdev_rx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return rte_eth_rx_burst(p->id, q, m, n);
+}
+
+static uint16_t
+ethdev_tx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return rte_eth_tx_burst(p->id, q, m, n);
+}
+
+static int
+ethdev_link(struct port *p, struct port_link *l)
+{
+	struct rte_eth_link el;
+	int rc = rte_eth_link_get_nowait(p->id, &el);
+
+	if (rc < 0)
+		return rc;
+	l->up = el.link_status == RTE_ETH_LINK_UP;
+	l->speed_mbps = el.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : el.link_speed;
+	l->full_duplex = el.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+	return 0;
+}
+
+static int
+ethdev_stats(struct port *p, struct port_stats *s)
+{
+	struct rte_eth_stats es;
+	int rc = rte_eth_stats_get(p->id, &es);
+
+	if (rc < 0)
+		return rc;
+	s->rx_packets = es.ipackets;
+	s->rx_bytes = es.ibytes;
+	s->tx_packets = es.opackets;
+	s->tx_bytes = es.obytes;
+	s->rx_missed = es.imissed;
+	s->rx_errors = es.ierrors;
+	s->tx_errors = es.oerrors;
+	s->rx_nombuf = es.rx_nombuf;
+	return 0;
+}
+
+static void
+ethdev_close(struct port *p)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(p->id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(p->id);
+	rte_eth_dev_close(p->id);
+	if (p->priv == PRIV_HOTPLUGGED && dev != NULL)
+		rte_dev_remove(dev);
+}
+
+static const struct port_ops ethdev_ops = {
+	.rx_burst = ethdev_rx_burst,
+	.tx_burst = ethdev_tx_burst,
+	.link = ethdev_link,
+	.stats = ethdev_stats,
+	.close = ethdev_close,
+};
+
+/* [DDDD:]BB:DD.F */
+static bool
+is_pci_addr(const char *s)
+{
+	unsigned a, b, c, d;
+	char tail;
+
+	return sscanf(s, "%x:%x:%x.%x%c", &a, &b, &c, &d, &tail) == 4 ||
+	       sscanf(s, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
+}
+
+/* Find the ethdev for devargs, probing (hot-plugging) it if needed. */
+static int
+ethdev_find(const char *devargs, uint16_t *id, bool *probed, char *err, size_t errlen)
+{
+	char name[RTE_DEV_NAME_MAX_LEN];
+	size_t n = strcspn(devargs, ",");
+	int rc;
+
+	if (n == 0 || n >= sizeof(name)) {
+		snprintf(err, errlen, "bad device name in '%s'", devargs);
+		return -EINVAL;
+	}
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+	*probed = false;
+	if (rte_eth_dev_get_port_by_name(name, id) == 0)
+		return 0;       /* EAL already has it (--vdev, or PCI scan) */
+
+	rc = rte_dev_probe(devargs);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot probe '%s': %s%s", devargs, strerror(-rc),
+			 is_pci_addr(name) ? " (is the device bound to uio_pci_generic or "
+			 "vfio-pci? see dpdk-devbind.py --status)" :
+			 " (is the driver's plugin installed, and the devargs right?)");
+		return rc;
+	}
+	*probed = true;
+	if (rte_eth_dev_get_port_by_name(name, id) == 0)
+		return 0;
+	/* PCI names may be normalised (domain added): take the last new port. */
+	if (is_pci_addr(name)) {
+		uint16_t pid;
+
+		RTE_ETH_FOREACH_DEV(pid) {
+			struct rte_eth_dev_info info;
+
+			if (rte_eth_dev_info_get(pid, &info) == 0 &&
+			    strstr(rte_dev_name(info.device), name) != NULL) {
+				*id = pid;
+				return 0;
+			}
+		}
+	}
+	snprintf(err, errlen, "'%s' was probed but is not an ethdev", devargs);
+	return -ENODEV;
+}
+
+int
+ethdev_port_open(const char *devargs, const struct port_conf *conf,
+		 struct port *p, char *err, size_t errlen)
+{
+	struct rte_eth_conf ec = { 0 };
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	uint16_t id, nrx = conf->rx_desc, ntx = conf->tx_desc;
+	bool probed;
+	int rc;
+
+	rc = ethdev_find(devargs, &id, &probed, err, errlen);
+	if (rc < 0)
+		return rc;
+	p->id = id;
+	p->priv = probed ? PRIV_HOTPLUGGED : NULL;
+	p->ops = &ethdev_ops;
+
+	rc = rte_eth_dev_info_get(id, &info);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot get device info: %s", devargs, strerror(-rc));
+		goto fail;
+	}
+	dev = info.device;
+	strlcpy(p->driver, info.driver_name, sizeof(p->driver));
+	if (conf->nb_queues > info.max_rx_queues || conf->nb_queues > info.max_tx_queues) {
+		snprintf(err, errlen, "%s (%s) has %u RX / %u TX queues, %u needed "
+			 "(one per data-plane lcore%s)", devargs, info.driver_name,
+			 info.max_rx_queues, info.max_tx_queues, conf->nb_queues,
+			 strcmp(info.driver_name, "net_af_packet") == 0 ?
+			 "; add qpairs=N to the devargs" : "");
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (conf->nb_queues > 1 && info.flow_type_rss_offloads != 0) {
+		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		ec.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) &
+						 info.flow_type_rss_offloads;
+	}
+	rc = rte_eth_dev_configure(id, conf->nb_queues, conf->nb_queues, &ec);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: configure failed: %s", devargs, strerror(-rc));
+		goto fail;
+	}
+	for (uint16_t q = 0; q < conf->nb_queues; q++) {
+		rc = rte_eth_rx_queue_setup(id, q, nrx, rte_eth_dev_socket_id(id),
+					    NULL, conf->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(id, q, ntx,
+						    rte_eth_dev_socket_id(id), NULL);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: queue %u setup failed: %s",
+				 devargs, q, strerror(-rc));
+			goto fail;
+		}
+	}
+	if (conf->mac != NULL) {
+		rc = rte_eth_dev_default_mac_addr_set(id, (struct rte_ether_addr *)conf->mac);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot set the MAC address: %s",
+				 devargs, strerror(-rc));
+			goto fail;
+		}
+	}
+	rc = rte_eth_dev_start(id);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: start failed: %s", devargs, strerror(-rc));
+		goto fail;
+	}
+	rte_eth_macaddr_get(id, &p->mac);
+	p->nb_queues = conf->nb_queues;
+	return 0;
+fail:
+	rte_eth_dev_close(id);
+	if (probed && dev != NULL)
+		rte_dev_remove(dev);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+int
+port_open(const char *spec, const struct port_conf *conf, struct port **out,
+	  char *err, size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	struct port *p;
+	int rc;
+
+	if (colon == NULL || colon[1] == '\0') {
+		snprintf(err, errlen, "port '%s': expected DRIVER:ARGS, e.g. "
+			 "dpdk:net_af_packet0,iface=veth0", spec);
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		snprintf(err, errlen, "port '%s': out of memory", spec);
+		return -ENOMEM;
+	}
+	strlcpy(p->spec, spec, sizeof(p->spec));
+	if ((size_t)(colon - spec) == 4 && strncmp(spec, "dpdk", 4) == 0) {
+		rc = ethdev_port_open(colon + 1, conf, p, err, errlen);
+	} else {
+		snprintf(err, errlen, "port '%s': unknown driver '%.*s' (known: dpdk)",
+			 spec, (int)(colon - spec), spec);
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+port_close(struct port *p)
+{
+	if (p == NULL)
+		return;
+	p->ops->close(p);
+	free(p);
+}

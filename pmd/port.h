@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The port interface: what the data plane needs from a NIC, whoever drives
+ * it.  A port has nb_queues RX/TX queue pairs; each lcore owns one pair and
+ * is the only caller of rx_burst/tx_burst on it.
+ *
+ * Ports are named by a spec "DRIVER:ARGS":
+ *   dpdk:<devargs>        any DPDK ethdev, e.g. dpdk:net_af_packet0,iface=veth0
+ *                         (a virtual device, hot-plugged) or dpdk:0000:00:03.0
+ *                         (a PCI device, probed if EAL has not already)
+ */
+#ifndef PN_PORT_H
+#define PN_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+struct port;
+
+struct port_conf {
+	uint16_t nb_queues;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	struct rte_mempool *pool;     /* RX buffers */
+	const struct rte_ether_addr *mac;  /* NULL: keep the device's own */
+};
+
+struct port_link {
+	int up;
+	uint32_t speed_mbps;          /* 0 if unknown */
+	int full_duplex;
+};
+
+/* Device-level counters (what the NIC or its driver saw). */
+struct port_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t rx_missed;           /* dropped by the device: no free descriptor */
+	uint64_t rx_errors, tx_errors;
+	uint64_t rx_nombuf;           /* RX refill failed: pool empty */
+};
+
+struct port_ops {
+	uint16_t (*rx_burst)(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n);
+	uint16_t (*tx_burst)(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n);
+	int (*link)(struct port *p, struct port_link *l);
+	int (*stats)(struct port *p, struct port_stats *s);
+	void (*close)(struct port *p);
+};
+
+struct port {
+	const struct port_ops *ops;
+	char spec[256];
+	char driver[64];              /* e.g. "net_af_packet" */
+	uint16_t nb_queues;
+	struct rte_ether_addr mac;
+	uint16_t id;                  /* driver-private: the ethdev port id */
+	void *priv;
+};
+
+/* Open and start a port.  On failure returns a negative errno and writes a
+ * message for the user into err. */
+int port_open(const char *spec, const struct port_conf *conf, struct port **out,
+	      char *err, size_t errlen);
+void port_close(struct port *p);
+
+static inline uint16_t
+port_rx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return p->ops->rx_burst(p, q, m, n);
+}
+
+static inline uint16_t
+port_tx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return p->ops->tx_burst(p, q, m, n);
+}
+
+static inline int
+port_link(struct port *p, struct port_link *l)
+{
+	return p->ops->link(p, l);
+}
+
+static inline int
+port_stats(struct port *p, struct port_stats *s)
+{
+	return p->ops->stats(p, s);
+}
+
+/* Implementations. */
+int ethdev_port_open(const char *devargs, const struct port_conf *conf,
+		     struct port *p, char *err, size_t errlen);
+
+#endif
