@@ -52,7 +52,7 @@ install_signals(void)
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
-static void
+static void __rte_format_printf(1, 2)
 fail(const char *fmt, ...)
 {
 	va_list ap;

@@ -40,7 +40,7 @@ summarize_l4(struct pkt_summary *ps, const uint8_t *p, uint32_t len)
 		return;
 	case IPPROTO_TCP:
 		ps->kind = PKT_TCP;
-		if (len < 14)
+		if (len < sizeof(struct rte_tcp_hdr))
 			goto trunc;
 		ps->l4.tcp.sport = rd16(p);
 		ps->l4.tcp.dport = rd16(p + 2);

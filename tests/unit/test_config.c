@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The configuration file and overrides: good files load, bad ones name the
+ * file, the line and the reason. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char path[64];
+
+static const char *
+write_conf(const char *text)
+{
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/pn_conf_XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+/* Load text; expect failure with an error that contains want (after the
+ * file name). */
+static void
+expect_error(const char *text, const char *want)
+{
+	struct pn_config c;
+	char err[512], full[600];
+
+	config_defaults(&c);
+	write_conf(text);
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), -1);
+	snprintf(full, sizeof(full), "%s%s", path, want);
+	if (strstr(err, full) == NULL)
+		fail_msg("error '%s' does not contain '%s'", err, full);
+	unlink(path);
+}
+
+static void
+good_file(void **state)
+{
+	struct pn_config c;
+	char err[512];
+
+	config_defaults(&c);
+	write_conf("; comment\n"
+		   "[port]\n"
+		   "spec = dpdk:net_af_packet0,iface=veth0   ; trailing comment\n"
+		   "mac = 02:00:00:00:00:07\n"
+		   "rx_desc = 512\n"
+		   "\n"
+		   "# another comment\n"
+		   "[ipv4]\n"
+		   "address = 198.18.0.2/25\n"
+		   "gateway = 198.18.0.1\n"
+		   "[dataplane]\n"
+		   "lcores = 0-2\n"
+		   "pool_size = 4095\n"
+		   "[sockets]\n"
+		   "rx_ring = 256\n"
+		   "echo_port = 7\n");
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_string_equal(c.port, "dpdk:net_af_packet0,iface=veth0");
+	assert_true(c.mac_set);
+	assert_int_equal(c.mac.addr_bytes[5], 7);
+	assert_int_equal(c.rx_desc, 512);
+	assert_int_equal(c.tx_desc, 1024);      /* default kept */
+	assert_int_equal(ntohl(c.ip), OUR_IP);
+	assert_int_equal(c.prefix, 25);
+	assert_int_equal(ntohl(c.gateway), PEER_IP);
+	assert_string_equal(c.lcores, "0-2");
+	assert_int_equal(c.pool_size, 4095);
+	assert_int_equal(c.sock_ring, 256);
+	assert_int_equal(c.echo_port, 7);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+
+	/* overrides win */
+	assert_int_equal(config_set(&c, "sockets.echo_port", "9", err, sizeof(err)), 0);
+	assert_int_equal(c.echo_port, 9);
+	assert_int_equal(config_set(&c, "ipv4.gateway", "none", err, sizeof(err)), 0);
+	assert_int_equal(c.gateway, 0);
+}
+
+static void
+bad_numbers_rejected_not_truncated(void **state)
+{
+	expect_error("[port]\nspec = x:y\nrx_desc = 99999999999999999999\n",
+		     ":3: [port] rx_desc: '99999999999999999999' is too large");
+	expect_error("[port]\nrx_desc = 12abc\n", ":2: [port] rx_desc: '12abc' is invalid");
+	expect_error("[port]\n\ntx_desc = -5\n", ":3: [port] tx_desc: '-5' is too small");
+	expect_error("[sockets]\necho_port = 65536\n", ":2: [sockets] echo_port: '65536' is too large");
+	expect_error("[sockets]\nrx_ring = 1000\n", ":2: [sockets] rx_ring: 1000 is not a power of 2");
+}
+
+static void
+bad_addresses(void **state)
+{
+	expect_error("[ipv4]\naddress = 198.18.0.300/24\n",
+		     ":2: [ipv4] address: '198.18.0.300' is not an IPv4 address");
+	expect_error("[ipv4]\naddress = 198.18.0.2/33\n", ":2: [ipv4] address: '33' is too large");
+	expect_error("[ipv4]\naddress = 224.0.0.1/24\n", ":2: [ipv4] address: '224.0.0.1' is not a unicast");
+	expect_error("[ipv4]\ngateway = gw.example\n", ":2: [ipv4] gateway: 'gw.example' is not an IPv4");
+	expect_error("[port]\nmac = 01:00:5e:00:00:01\n", ":2: [port] mac: '01:00:5e:00:00:01' is not a unicast MAC");
+	expect_error("[port]\nmac = zz\n", ":2: [port] mac: 'zz' is not a unicast MAC");
+}
+
+static void
+bad_lines(void **state)
+{
+	expect_error("[port]\nspec dpdk:x\n", ":2: expected 'key = value', got 'spec dpdk:x'");
+	expect_error("spec = dpdk:x\n", ":1: 'spec' is outside any [section]");
+	expect_error("[port\n", ":1: expected [section]");
+	expect_error("[port]\nspec =\n", ":2: 'spec' has an empty value");
+	expect_error("[port]\nspec = a:b\n\nspec = c:d\n", ":4: 'spec' is already set in [port] at line 2");
+	expect_error("[port]\nspeed = 10\n", ":2: [port] speed: unknown key 'speed' in section [port]");
+	expect_error("[ports]\nspec = a:b\n", ":2: [ports] spec: unknown key 'spec' in section [ports]");
+}
+
+static void
+missing_file(void **state)
+{
+	struct pn_config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, "/nonexistent/pollnet.conf", err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/pollnet.conf: No such file or directory");
+}
+
+static void
+validation(void **state)
+{
+	struct pn_config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no port"));
+	assert_int_equal(config_set(&c, "port.spec", "dpdk:net_null0", err, sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no address"));
+	assert_int_equal(config_set(&c, "ipv4.address", "198.18.0.2/24", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "ipv4.gateway", "198.19.0.1", err, sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "gateway is not on the /24"));
+	assert_int_equal(config_set(&c, "nodot", "1", err, sizeof(err)), -1);
+}
+
+static void
+shipped_config_loads(void **state)
+{
+	struct pn_config c;
+	char err[512];
+
+	config_defaults(&c);
+	if (config_load(&c, POLLNET_SOURCE_DIR "/config/pollnet.conf", err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good_file),
+		cmocka_unit_test(bad_numbers_rejected_not_truncated),
+		cmocka_unit_test(bad_addresses),
+		cmocka_unit_test(bad_lines),
+		cmocka_unit_test(missing_file),
+		cmocka_unit_test(validation),
+		cmocka_unit_test(shipped_config_loads),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IPv4 validation, ICMP echo, UDP input/delivery/output. */
+#include "harness.h"
+
+#include <rte_ring.h>
+
+#include "sock_table.h"
+
+static struct stack st;
+static struct stack_conf sc;
+static struct sock_table *tbl;
+static struct pn_sock bound, connected;
+
+static void
+sock_init(struct pn_sock *s, const char *name, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	memset(s, 0, sizeof(*s));
+	s->key.lport = rte_cpu_to_be_16(lport);
+	s->key.rip = rte_cpu_to_be_32(rip);
+	s->key.rport = rte_cpu_to_be_16(rport);
+	s->kind = SOCK_ECHO;
+	s->rx = rte_ring_create(name, 4, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	assert_non_null(s->rx);
+	assert_int_equal(sock_table_add(tbl, s), 0);
+}
+
+static void
+sock_fini(struct pn_sock *s)
+{
+	struct rte_mbuf *m = NULL;
+
+	sock_table_remove(tbl, s);
+	while (rte_ring_dequeue(s->rx, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(s->rx);
+}
+
+static int
+setup(void **state)
+{
+	harness_stack(&st, &sc, GW_IP);
+	tbl = sock_table_create("t_socks", 16, 1);
+	assert_non_null(tbl);
+	st.socks = tbl;
+	sock_init(&bound, "t_bound", 7, 0, 0);
+	sock_init(&connected, "t_conn", 7, PEER_IP, 5555);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	sock_fini(&bound);
+	sock_fini(&connected);
+	sock_table_free(tbl);
+	harness_drain_tx(&st);
+	stack_release(&st);
+	assert_int_equal(harness_in_use(), 0);
+	return 0;
+}
+
+static enum stack_verdict
+input(const uint8_t *f, size_t len)
+{
+	return stack_input(&st, mbuf_from(f, len));
+}
+
+static void
+assert_identity(void)
+{
+	assert_int_equal(st.stats.rx_frames, st.stats.rx_delivered +
+			 st.stats.rx_answered + stats_rx_dropped(&st.stats));
+}
+
+static size_t
+udp_to_us(uint8_t *f, uint16_t sport, uint16_t len)
+{
+	uint8_t payload[1500];
+
+	for (uint16_t i = 0; i < len; i++)
+		payload[i] = (uint8_t)(i ^ 0x5a);
+	return frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, sport, 7, payload, len);
+}
+
+/* Recompute the IPv4 header checksum after editing the header. */
+static void
+fix_ip_cksum(uint8_t *ip, size_t ihl)
+{
+	wr16(ip + 10, 0);
+	wr16(ip + 10, ref_cksum(ip, ihl, 0));
+}
+
+/* ---- IPv4 ---- */
+
+static void
+ip_valid_udp_delivered(void **state)
+{
+	uint8_t f[1600];
+	size_t n = udp_to_us(f, 4000, 100);
+	struct rte_mbuf *m = NULL;
+
+	assert_int_equal(input(f, n), STACK_DELIVERED);
+	assert_int_equal(bound.rx_pkts, 1);
+	assert_int_equal(bound.rx_bytes, 100);
+	assert_int_equal(rte_ring_dequeue(bound.rx, (void **)&m), 0);
+	/* the socket gets the whole frame with header lengths set */
+	assert_int_equal(m->l2_len, 14);
+	assert_int_equal(m->l3_len, 20);
+	assert_int_equal(m->l4_len, 8);
+	assert_frame(m, f, n);
+	rte_pktmbuf_free(m);
+	assert_identity();
+}
+
+static void
+ip_truncated_every_length(void **state)
+{
+	uint8_t f[1600];
+	size_t n = udp_to_us(f, 4000, 32);
+
+	for (size_t len = 14; len < n; len++)
+		assert_int_equal(input(f, len), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_TRUNCATED], 20);  /* 14..33 */
+	/* from 34 bytes on the header is whole, its total length is not */
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_LEN], n - 34);
+	assert_int_equal(st.tx_n, 0);
+	assert_int_equal(bound.rx_pkts, 0);
+	assert_identity();
+}
+
+static void
+ip_bad_version_and_ihl(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 4000, 32);
+	f[14] = 0x65;                           /* version 6 */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_VERSION], 1);
+
+	for (uint8_t ihl = 0; ihl < 5; ihl++) { /* IHL below 5 */
+		n = udp_to_us(f, 4000, 32);
+		f[14] = 0x40 | ihl;
+		assert_int_equal(input(f, n), STACK_DROPPED);
+	}
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_IHL], 5);
+
+	n = udp_to_us(f, 4000, 0);              /* IHL 15 = 60 bytes > 28 left */
+	f[14] = 0x4f;
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_IHL], 6);
+	assert_identity();
+}
+
+static void
+ip_lengths_that_disagree(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 4000, 32);
+	wr16(f + 16, 19);                       /* total length < header */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	n = udp_to_us(f, 4000, 32);
+	wr16(f + 16, 20 + 8 + 33);              /* total length > frame */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_LEN], 2);
+	assert_identity();
+}
+
+static void
+ip_bad_checksum(void **state)
+{
+	uint8_t f[1600];
+	size_t n = udp_to_us(f, 4000, 32);
+
+	f[14 + 10] ^= 0x01;
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_CSUM], 1);
+}
+
+static void
+ip_not_for_us(void **state)
+{
+	uint8_t f[1600], p[4] = { 1, 2, 3, 4 };
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OTHER_IP, 4000, 7, p, 4);
+
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	n = frame_udp(f, BCAST_MAC, PEER_IP, 0xffffffffu, 4000, 7, p, 4);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_NOT_US], 2);
+}
+
+static void
+ip_fragments_dropped(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 4000, 32);
+	wr16(f + 20, 0x2000);                   /* MF, offset 0 */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	n = udp_to_us(f, 4000, 32);
+	wr16(f + 20, 185);                      /* offset 1480 */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	n = udp_to_us(f, 4000, 32);
+	wr16(f + 20, 0x4000);                   /* DF alone is fine */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DELIVERED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_FRAGMENT], 2);
+	assert_identity();
+}
+
+static void
+ip_ttl_zero_and_unknown_proto(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 4000, 32);
+	f[14 + 8] = 0;
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_TTL], 1);
+	n = udp_to_us(f, 4000, 32);
+	f[14 + 9] = 6;                          /* TCP: we have none */
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_PROTO], 1);
+}
+
+static void
+ip_padding_trimmed_and_options_accepted(void **state)
+{
+	uint8_t f[1600], g[1600];
+	size_t n = udp_to_us(f, 4000, 2);       /* 44 bytes */
+	struct rte_mbuf *m = NULL;
+
+	memset(f + n, 0xaa, 60 - n);            /* Ethernet padding */
+	assert_int_equal(input(f, 60), STACK_DELIVERED);
+	assert_int_equal(rte_ring_dequeue(bound.rx, (void **)&m), 0);
+	assert_int_equal(rte_pktmbuf_data_len(m), n);
+	rte_pktmbuf_free(m);
+
+	/* IHL 6 with a 4-byte option (NOP x4) */
+	n = udp_to_us(f, 4000, 8);
+	memcpy(g, f, 34);
+	memset(g + 34, 1, 4);
+	memcpy(g + 38, f + 34, n - 34);
+	g[14] = 0x46;
+	wr16(g + 16, rdu16(f + 16) + 4);
+	fix_ip_cksum(g + 14, 24);
+	assert_int_equal(input(g, n + 4), STACK_DELIVERED);
+	assert_int_equal(rte_ring_dequeue(bound.rx, (void **)&m), 0);
+	assert_int_equal(m->l3_len, 24);
+	rte_pktmbuf_free(m);
+}
+
+/* ---- ICMP ---- */
+
+static void
+icmp_echo_reply_byte_by_byte(void **state)
+{
+	uint8_t f[1600], exp[1600], data[56];
+	size_t n = frame_ping(f, PEER_IP, 0x1234, 7, 56), en;
+
+	assert_int_equal(input(f, n), STACK_ANSWERED);
+	assert_int_equal(st.tx_n, 1);
+	assert_int_equal(st.stats.icmp_echo_replies, 1);
+
+	for (uint16_t i = 0; i < 56; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	en = put_eth(exp, PEER_MAC, OUR_MAC, 0x0800);
+	en += put_ipv4(exp + en, OUR_IP, PEER_IP, 1, 64, 64, 0x4000);
+	en += put_icmp_echo(exp + en, 0, 0x1234, 7, data, 56);
+	assert_frame(st.tx[0], exp, en);
+	assert_identity();
+}
+
+static void
+icmp_malformed(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	/* ICMP shorter than its header: IP total length says 20 + 4 */
+	n = frame_ping(f, PEER_IP, 1, 1, 0);
+	wr16(f + 16, 24);
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, 38), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_ICMP_TRUNCATED], 1);
+
+	n = frame_ping(f, PEER_IP, 1, 1, 16);
+	f[n - 1] ^= 0xff;                       /* data no longer matches checksum */
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_ICMP_CSUM], 1);
+
+	n = frame_ping(f, PEER_IP, 1, 1, 16);
+	f[34] = 13;                             /* timestamp request */
+	wr16(f + 36, 0);
+	wr16(f + 36, ref_cksum(f + 34, n - 34, 0));
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_ICMP_TYPE], 1);
+	assert_int_equal(st.tx_n, 0);
+	assert_identity();
+}
+
+/* ---- UDP ---- */
+
+static void
+udp_lengths(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 4000, 16);
+	wr16(f + 38, 7);                        /* UDP length < 8 */
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	n = udp_to_us(f, 4000, 16);
+	wr16(f + 38, 8 + 17);                   /* longer than the IP payload */
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_LEN], 2);
+
+	n = udp_to_us(f, 4000, 0);              /* IP payload shorter than 8 */
+	wr16(f + 16, 20 + 4);
+	fix_ip_cksum(f + 14, 20);
+	assert_int_equal(input(f, 38), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_TRUNCATED], 1);
+	assert_identity();
+}
+
+static void
+udp_checksum(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 4000, 16);
+	f[n - 1] ^= 0x10;
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_CSUM], 1);
+
+	n = udp_to_us(f, 4000, 16);
+	f[n - 1] ^= 0x10;
+	wr16(f + 40, 0);                        /* no checksum: accepted */
+	assert_int_equal(input(f, n), STACK_DELIVERED);
+}
+
+static void
+udp_connected_wins_over_bound(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	n = udp_to_us(f, 5555, 4);              /* PEER:5555 -> the connected one */
+	assert_int_equal(input(f, n), STACK_DELIVERED);
+	n = udp_to_us(f, 5556, 4);              /* another port -> the bound one */
+	assert_int_equal(input(f, n), STACK_DELIVERED);
+	n = frame_udp(f, OUR_MAC, OTHER_IP, OUR_IP, 5555, 7, "abcd", 4);
+	assert_int_equal(input(f, n), STACK_DELIVERED);
+	assert_int_equal(connected.rx_pkts, 1);
+	assert_int_equal(bound.rx_pkts, 2);
+
+	n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 5555, 8, "abcd", 4);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_NO_SOCKET], 1);
+	assert_identity();
+}
+
+static void
+udp_ring_full_counted(void **state)
+{
+	uint8_t f[1600];
+	size_t n = udp_to_us(f, 4000, 4);
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(input(f, n), STACK_DELIVERED);
+	assert_int_equal(input(f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_RING_FULL], 1);
+	assert_int_equal(bound.rx_drops, 1);
+	assert_int_equal(bound.rx_pkts, 4);
+	assert_identity();
+}
+
+static void
+udp_closing_socket_drops(void **state)
+{
+	uint8_t f[1600];
+	size_t n = udp_to_us(f, 4000, 4);
+	struct rte_mbuf *m = mbuf_from(f, n);
+
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 8;
+	atomic_store(&bound.closing, true);
+	assert_int_equal(udp_deliver(&st, &bound, m), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_NO_SOCKET], 1);
+	atomic_store(&bound.closing, false);
+}
+
+static struct rte_mbuf *
+payload_mbuf(const void *p, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
+
+	memcpy(rte_pktmbuf_append(m, len), p, len);
+	return m;
+}
+
+static void
+udp_output_byte_by_byte(void **state)
+{
+	uint8_t exp[1600], payload[300];
+	struct rte_ether_addr mac;
+	size_t en;
+
+	for (int i = 0; i < 300; i++)
+		payload[i] = (uint8_t)(255 - i);
+	memcpy(mac.addr_bytes, PEER_MAC, 6);
+	arp_cache_insert(&st, rte_cpu_to_be_32(PEER_IP), &mac, 1);
+
+	assert_int_equal(udp_output(&st, payload_mbuf(payload, 300), rte_cpu_to_be_16(7),
+				    rte_cpu_to_be_32(PEER_IP), rte_cpu_to_be_16(4000)), 0);
+	assert_int_equal(st.tx_n, 1);
+	en = put_eth(exp, PEER_MAC, OUR_MAC, 0x0800);
+	en += put_ipv4(exp + en, OUR_IP, PEER_IP, 17, 308, 64, 0x4000);
+	wr16(exp + 18, 0);                      /* we send ID 0 (RFC 6864) */
+	fix_ip_cksum(exp + 14, 20);
+	en += put_udp(exp + en, OUR_IP, PEER_IP, 7, 4000, payload, 300);
+	assert_frame(st.tx[0], exp, en);
+}
+
+static void
+udp_output_routes(void **state)
+{
+	uint8_t p[8] = { 0 };
+
+	/* off-link goes to the gateway: we ARP for the gateway */
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(7),
+				    rte_cpu_to_be_32(FAR_IP), rte_cpu_to_be_16(9)), 0);
+	assert_int_equal(st.tx_n, 1);
+	assert_int_equal(rdu16(rte_pktmbuf_mtod(st.tx[0], uint8_t *) + 12), 0x0806);
+	const uint8_t *tip = rte_pktmbuf_mtod_offset(st.tx[0], uint8_t *, 38);
+	assert_int_equal((uint32_t)rdu16(tip) << 16 | rdu16(tip + 2), GW_IP);
+	assert_non_null(arp_cache_find(&st.arp, rte_cpu_to_be_32(GW_IP)));
+
+	/* no gateway: no route */
+	sc.gateway = 0;
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(7),
+				    rte_cpu_to_be_32(FAR_IP), rte_cpu_to_be_16(9)), -EHOSTUNREACH);
+	assert_int_equal(st.stats.tx_drop[PN_TX_NO_ROUTE], 1);
+
+	/* more than the MTU */
+	uint8_t big[1473] = { 0 };
+
+	assert_int_equal(udp_output(&st, payload_mbuf(big, 1473), rte_cpu_to_be_16(7),
+				    rte_cpu_to_be_32(PEER_IP), rte_cpu_to_be_16(9)), -EMSGSIZE);
+	assert_int_equal(st.stats.tx_drop[PN_TX_TOO_BIG], 1);
+}
+
+static void
+tx_batch_and_port_full(void **state)
+{
+	for (int i = 0; i < STACK_TX_MAX + 2; i++)
+		arp_send_request(&st, rte_cpu_to_be_32(PEER_IP));
+	assert_int_equal(st.tx_n, STACK_TX_MAX);
+	assert_int_equal(st.stats.tx_drop[PN_TX_BATCH_FULL], 2);
+	/* pretend the port took 10 */
+	for (int i = 0; i < 10; i++)
+		rte_pktmbuf_free(st.tx[i]);
+	stack_tx_done(&st, 10);
+	assert_int_equal(st.stats.tx_frames, 10);
+	assert_int_equal(st.stats.tx_drop[PN_TX_PORT_FULL], STACK_TX_MAX - 10);
+	assert_int_equal(st.tx_n, 0);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(ip_valid_udp_delivered),
+		T(ip_truncated_every_length),
+		T(ip_bad_version_and_ihl),
+		T(ip_lengths_that_disagree),
+		T(ip_bad_checksum),
+		T(ip_not_for_us),
+		T(ip_fragments_dropped),
+		T(ip_ttl_zero_and_unknown_proto),
+		T(ip_padding_trimmed_and_options_accepted),
+		T(icmp_echo_reply_byte_by_byte),
+		T(icmp_malformed),
+		T(udp_lengths),
+		T(udp_checksum),
+		T(udp_connected_wins_over_bound),
+		T(udp_ring_full_counted),
+		T(udp_closing_socket_drops),
+		T(udp_output_byte_by_byte),
+		T(udp_output_routes),
+		T(tx_batch_and_port_full),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests_name("ip_udp", tests, NULL, NULL);
+}
