@@ -78,8 +78,17 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	char *err, size_t errlen)
 {
 #define IS(s, k) (strcmp(sec, s) == 0 && strcmp(key, k) == 0)
-	if (IS("port", "spec"))
+	if (IS("port", "spec")) {
+		const char *colon = strchr(v, ':');
+
+		if (colon == NULL || colon[1] == '\0' ||
+		    strncmp(v, "dpdk:", 5) != 0) {
+			snprintf(err, errlen, "'%s' is not a port spec: expected "
+				 "dpdk:<devargs or PCI address>", v);
+			return -1;
+		}
 		return set_str(c->port, sizeof(c->port), v, err, errlen);
+	}
 	if (IS("port", "mac")) {
 		if (rte_ether_unformat_addr(v, &c->mac) != 0 ||
 		    !rte_is_valid_assigned_ether_addr(&c->mac)) {

@@ -91,8 +91,9 @@ good_file(void **state)
 static void
 bad_numbers_rejected_not_truncated(void **state)
 {
-	expect_error("[port]\nspec = x:y\nrx_desc = 99999999999999999999\n",
+	expect_error("[port]\nspec = dpdk:y\nrx_desc = 99999999999999999999\n",
 		     ":3: [port] rx_desc: '99999999999999999999' is too large");
+	expect_error("[port]\nspec = veth0\n", ":2: [port] spec: 'veth0' is not a port spec");
 	expect_error("[port]\nrx_desc = 12abc\n", ":2: [port] rx_desc: '12abc' is invalid");
 	expect_error("[port]\n\ntx_desc = -5\n", ":3: [port] tx_desc: '-5' is too small");
 	expect_error("[sockets]\necho_port = 65536\n", ":2: [sockets] echo_port: '65536' is too large");
@@ -118,9 +119,9 @@ bad_lines(void **state)
 	expect_error("spec = dpdk:x\n", ":1: 'spec' is outside any [section]");
 	expect_error("[port\n", ":1: expected [section]");
 	expect_error("[port]\nspec =\n", ":2: 'spec' has an empty value");
-	expect_error("[port]\nspec = a:b\n\nspec = c:d\n", ":4: 'spec' is already set in [port] at line 2");
+	expect_error("[port]\nspec = dpdk:b\n\nspec = dpdk:d\n", ":4: 'spec' is already set in [port] at line 2");
 	expect_error("[port]\nspeed = 10\n", ":2: [port] speed: unknown key 'speed' in section [port]");
-	expect_error("[ports]\nspec = a:b\n", ":2: [ports] spec: unknown key 'spec' in section [ports]");
+	expect_error("[ports]\nspec = dpdk:b\n", ":2: [ports] spec: unknown key 'spec' in section [ports]");
 }
 
 static void

@@ -1,0 +1,139 @@
+"""Test hosts in network namespaces, and pollnet running in one of them.
+
+Everything here stays on this machine: two namespaces joined by a veth pair
+(or a tap inside one namespace), addresses from 198.18.0.0/15 (RFC 2544's
+benchmarking range) that exist only inside them.  Namespaces are deleted on
+exit, whatever happens.
+"""
+import atexit
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+PREFIX = "pn%d" % (os.getpid() % 100000)
+
+
+def sh(*args, ns=None, check=True, timeout=60, **kw):
+    cmd = list(args)
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    return subprocess.run(cmd, check=check, timeout=timeout, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+class Namespaces:
+    """Two namespaces, 'dut' (pollnet's) and 'peer' (the Linux kernel),
+    joined by a veth pair: dut side `dut_if`, peer side `peer_if`.
+
+    With tap=True there is one namespace holding a persistent tap `peer_if`
+    that pollnet's net_tap attaches to; the kernel behind it is the peer."""
+
+    def __init__(self, peer_ip="198.18.0.1/24", tap=False):
+        self.dut = PREFIX + "-dut"
+        self.peer = PREFIX + "-peer" if not tap else self.dut
+        self.dut_if = PREFIX + "d"
+        self.peer_if = PREFIX + "p"
+        self.peer_ip = peer_ip
+        atexit.register(self.close)
+        for ns in sorted({self.dut, self.peer}):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+            # No IPv6 chatter (router solicitations, MLD): every frame on
+            # the wire is one the test caused, so counters match exactly.
+            sh("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1", ns=ns)
+        if tap:
+            # multi_queue: the flags DPDK's net_tap asks for when it attaches
+            sh("ip", "tuntap", "add", "dev", self.peer_if, "mode", "tap", "multi_queue",
+               ns=self.peer)
+            sh("ip", "addr", "add", peer_ip, "dev", self.peer_if, ns=self.peer)
+            sh("ip", "link", "set", self.peer_if, "up", ns=self.peer)
+            return
+        sh("ip", "link", "add", self.dut_if, "netns", self.dut, "type", "veth",
+           "peer", "name", self.peer_if, "netns", self.peer)
+        # veth leaves UDP checksums to "hardware" (partial); a real wire
+        # carries complete ones.
+        sh("ethtool", "-K", self.peer_if, "tx", "off", ns=self.peer)
+        sh("ip", "addr", "add", peer_ip, "dev", self.peer_if, ns=self.peer)
+        sh("ip", "link", "set", self.dut_if, "up", ns=self.dut)
+        sh("ip", "link", "set", self.peer_if, "up", ns=self.peer)
+
+    def peer_counter(self, name):
+        out = sh("cat", "/sys/class/net/%s/statistics/%s" % (self.peer_if, name),
+                 ns=self.peer).stdout
+        return int(out)
+
+    def close(self):
+        for ns in {getattr(self, "dut", None), getattr(self, "peer", None)}:
+            if ns:
+                subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+class Pollnet:
+    """pollnet in namespace ns; stop() returns its final counters."""
+
+    def __init__(self, binary, ns, port, ip, lcores="0-1", extra=(), echo=7, log=None):
+        self.log_path = log or "/tmp/%s-pollnet.log" % PREFIX
+        self.log = open(self.log_path, "w+")
+        lcore_opt = ["--lcores", lcores] if "@" in lcores else ["-l", lcores]
+        cmd = ["ip", "netns", "exec", ns, binary] + lcore_opt + ["--in-memory",
+               "--no-pci", "--log-level=warning", "--", "--port", port,
+               "--ip", ip, "--echo-port", str(echo)] + list(extra)
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     text=True)
+        atexit.register(self.kill)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("pollnet exited with %d:\n%s" %
+                                   (self.proc.returncode, self.output()))
+            if "pollnet: port " in self.output():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("pollnet did not start in 30 s:\n" + self.output())
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise RuntimeError("pollnet did not stop on SIGINT:\n" + self.output())
+        out = self.output()
+        if rc != 0:
+            raise RuntimeError("pollnet exited with %d:\n%s" % (rc, out))
+        return parse_counters(out), out
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def parse_counters(text):
+    c = {}
+    for m in re.finditer(r"^\s+([a-z0-9_.]+)\s+(\d+)$", text, re.M):
+        c[m.group(1)] = int(m.group(2))
+    return c
+
+
+def need_root():
+    if os.geteuid() != 0:
+        print("SKIP: needs root (network namespaces, hugepages)")
+        sys.exit(77)
+    free = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                free = int(line.split()[1])
+    if free < 64:
+        print("FAIL: fewer than 64 free hugepages; run ./run.sh test, or: "
+              "echo 512 > /proc/sys/vm/nr_hugepages")
+        sys.exit(1)

@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""pollnet's command line: --help, bad options and bad configuration files
+give a clear message and exit status 2, before anything is initialised."""
+import os
+import subprocess
+import sys
+import tempfile
+
+binary = sys.argv[1]
+source = sys.argv[2]
+failures = []
+
+
+def run(*args):
+    p = subprocess.run([binary] + list(args), text=True, timeout=30,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(args, rc, needle, where="stderr"):
+    got_rc, out, err = run(*args)
+    text = err if where == "stderr" else out
+    ok = got_rc == rc and needle in text
+    print("%s pollnet %s -> %d, %r" % ("ok  " if ok else "FAIL", " ".join(args), got_rc, needle))
+    if not ok:
+        print("   stdout: %s\n   stderr: %s" % (out[:300], err[:300]))
+        failures.append(args)
+
+
+expect(["--help"], 0, "Usage:", "stdout")
+expect(["--", "--help"], 0, "--echo-port N", "stdout")
+expect(["--", "--bogus"], 2, "unknown option '--bogus'")
+expect(["--", "--port"], 2, "option --port needs a value")
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.300/24"], 2,
+       "--ip 198.18.0.300/24: '198.18.0.300' is not an IPv4 address")
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--echo-port", "70000"], 2,
+       "--echo-port 70000: '70000' is too large")
+expect(["--", "--port", "dpdk:x"], 2, "no address")
+expect(["--", "--port", "eth0", "--ip", "198.18.0.2/24"], 2,
+       "--port eth0: 'eth0' is not a port spec: expected dpdk:")
+expect(["--", "--ip", "198.18.0.2/24"], 2, "no port")
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "stray"], 2, "unexpected argument 'stray'")
+expect(["--", "--set", "port.rx_desc"], 2, "expected SECTION.KEY=VALUE")
+expect(["--", "--config", "/nonexistent.conf"], 2, "/nonexistent.conf: No such file or directory")
+
+with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+    f.write("[port]\nspec = dpdk:net_null0\n\n[sockets]\nrx_ring = 1000\n")
+expect(["--", "--config", f.name], 2, "%s:5: [sockets] rx_ring: 1000 is not a power of 2" % f.name)
+os.unlink(f.name)
+expect(["--", "--config", os.path.join(source, "config", "pollnet.conf"), "--help"], 0,
+       "Usage:", "stdout")
+
+if failures:
+    print("%d failed" % len(failures))
+    sys.exit(1)
+print("all passed")
