@@ -277,8 +277,10 @@ main(int argc, char **argv)
 
 	inet_ntop(AF_INET, &o.cfg.ip, ipbuf, sizeof(ipbuf));
 	rte_ether_format_addr(macbuf, sizeof(macbuf), &a.port->mac);
-	printf("pollnet: port %s (%s), mac %s, ip %s/%u, %u data-plane lcore%s, ",
-	       a.port->spec, a.port->driver, macbuf, ipbuf, o.cfg.prefix,
+	printf("pollnet: port %s (%s), mac %s%s, ip %s/%u, %u data-plane lcore%s, ",
+	       a.port->spec, a.port->driver, macbuf,
+	       a.port->mac_soft ? " (in software; the device is promiscuous)" : "",
+	       ipbuf, o.cfg.prefix,
 	       a.nb_lcores, a.nb_lcores > 1 ? "s" : "");
 	if (a.echo != NULL)
 		printf("udp echo on port %u\n", o.cfg.echo_port);

@@ -202,23 +202,38 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 			goto fail;
 		}
 	}
-	if (conf->mac != NULL) {
-		rc = rte_eth_dev_default_mac_addr_set(id, (struct rte_ether_addr *)conf->mac);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot set the MAC address: %s",
-				 devargs, strerror(-rc));
-			goto fail;
-		}
-	}
 	rc = rte_eth_dev_start(id);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: start failed: %s", devargs, strerror(-rc));
 		goto fail;
 	}
 	rte_eth_macaddr_get(id, &p->mac);
+	if (conf->mac != NULL && !rte_is_same_ether_addr(conf->mac, &p->mac)) {
+		rc = rte_eth_dev_default_mac_addr_set(id, (struct rte_ether_addr *)conf->mac);
+		if (rc == 0)
+			rte_eth_macaddr_get(id, &p->mac);
+		else if (rc != -ENOTSUP) {
+			snprintf(err, errlen, "%s: cannot set the MAC address: %s",
+				 devargs, strerror(-rc));
+			goto fail;
+		}
+	}
+	if (conf->mac != NULL && !rte_is_same_ether_addr(conf->mac, &p->mac)) {
+		/* The device cannot take it (net_pcap): answer as that MAC in
+		 * software, and let the device pass every frame up. */
+		p->mac = *conf->mac;
+		p->mac_soft = 1;
+	} else if (!rte_is_valid_assigned_ether_addr(&p->mac)) {
+		/* net_ring has none: make up a locally administered one. */
+		rte_eth_random_addr(p->mac.addr_bytes);
+		p->mac_soft = 1;
+	}
+	if (p->mac_soft)
+		rte_eth_promiscuous_enable(id);   /* best effort: some have no filter */
 	p->nb_queues = conf->nb_queues;
 	return 0;
 fail:
+	rte_eth_dev_stop(id);
 	rte_eth_dev_close(id);
 	if (probed && dev != NULL)
 		rte_dev_remove(dev);

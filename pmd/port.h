@@ -57,7 +57,8 @@ struct port {
 	char spec[256];
 	char driver[64];              /* e.g. "net_af_packet" */
 	uint16_t nb_queues;
-	struct rte_ether_addr mac;
+	struct rte_ether_addr mac;       /* what the stack answers as */
+	int mac_soft;                     /* mac is not the device's: promiscuous */
 	uint16_t id;                  /* driver-private: the ethdev port id */
 	void *priv;
 };

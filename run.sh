@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# pollnet's two entry points on a fresh Debian 12 machine:
+#
+#   sudo ./run.sh demo    install what is missing, build, run the main job
+#   sudo ./run.sh test    install what is missing, build, run every test
+#
+# Both are idempotent: packages already installed are not touched, a build
+# that exists is reused, hugepages already reserved are kept.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages, by what needs them.
+PKGS_BUILD="gcc meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev"
+PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3"
+PKGS_TEST="clang python3-scapy"
+HUGEPAGES=${POLLNET_HUGEPAGES:-512}     # 2 MiB each
+
+say() { printf '\n== %s\n' "$*"; }
+
+need_root() {
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null; then exec sudo -E "$0" "$@"; fi
+        echo "run.sh: needs root (packages, hugepages, network namespaces)" >&2
+        exit 1
+    fi
+}
+
+install_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+setup_hugepages() {
+    mkdir -p /dev/hugepages
+    mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
+    local have
+    have=$(cat /proc/sys/vm/nr_hugepages)
+    if [ "$have" -lt "$HUGEPAGES" ]; then
+        echo "$HUGEPAGES" > /proc/sys/vm/nr_hugepages
+        have=$(cat /proc/sys/vm/nr_hugepages)
+        [ "$have" -ge "$HUGEPAGES" ] || {
+            echo "run.sh: asked for $HUGEPAGES hugepages, got $have" >&2; exit 1; }
+    fi
+    echo "hugepages: $(grep HugePages_Free /proc/meminfo | awk '{print $2}') of $have free (2 MiB)"
+}
+
+build() {   # build DIR [meson options...]
+    local dir=$1; shift
+    if [ ! -d "$dir" ]; then
+        meson setup "$dir" "$@"
+    fi
+    ninja -C "$dir"
+}
+
+cmd=${1:-}
+case "$cmd" in
+demo)
+    need_root "$@"
+    install_packages $PKGS_BUILD $PKGS_RUN
+    setup_hugepages
+    say "building"
+    build build
+    say "host demo"
+    exec deploy/host-demo.sh build/app/pollnet
+    ;;
+test)
+    need_root "$@"
+    install_packages $PKGS_BUILD $PKGS_RUN $PKGS_TEST
+    setup_hugepages
+    say "build: gcc, -Wall -Wextra -Werror"
+    build build
+    say "tests: unit and integration (gcc build)"
+    meson test -C build --print-errorlogs
+    say "build: clang with AddressSanitizer and UndefinedBehaviorSanitizer"
+    CC=clang build build-san -Db_sanitize=address,undefined -Db_lundef=false
+    say "tests: unit and integration (sanitizer build)"
+    ASAN_OPTIONS=abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-san --print-errorlogs
+    ;;
+*)
+    echo "usage: $0 demo|test" >&2
+    echo "  demo  install what is missing, build, run the host demo" >&2
+    echo "  test  install what is missing, build, run every test (also under ASan/UBSan)" >&2
+    exit 2
+    ;;
+esac
