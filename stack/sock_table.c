@@ -23,6 +23,9 @@ sock_table_create(const char *name, uint32_t max_socks, uint16_t nb_lcores)
 		return NULL;
 	t->nb_lcores = nb_lcores;
 	t->max_per_lcore = max_socks;
+	t->ports = rte_zmalloc(name, sizeof(t->ports[0]) * 65536, RTE_CACHE_LINE_SIZE);
+	if (t->ports == NULL)
+		goto fail;
 
 	snprintf(hname, sizeof(hname), "%s_h", name);
 	struct rte_hash_parameters hp = {
@@ -65,21 +68,30 @@ sock_table_free(struct sock_table *t)
 		rte_free(t->owned[i]);
 	rte_free(t->rcu);
 	rte_hash_free(t->hash);
+	rte_free(t->ports);
 	rte_free(t);
+}
+
+static struct sock_port *
+sock_port(struct sock_table *t, const struct pn_sock *s)
+{
+	return &t->ports[rte_be_to_cpu_16(s->key.lport)];
 }
 
 int
 sock_table_add(struct sock_table *t, struct pn_sock *s)
 {
+	struct sock_port *sp = sock_port(t, s);
 	uint32_t slot, hw;
-	int32_t pos;
 
 	if (s->owner >= t->nb_lcores)
 		return -EINVAL;
-	if (rte_hash_lookup(t->hash, &s->key) >= 0)
+	if (sock_key_bound(&s->key) ?
+	    atomic_load_explicit(&sp->bound, memory_order_relaxed) != NULL :
+	    rte_hash_lookup(t->hash, &s->key) >= 0)
 		return -EEXIST;
 
-	/* Find a free slot in the owner's list before touching the hash. */
+	/* Find a free slot in the owner's list before publishing anything. */
 	hw = atomic_load_explicit(&t->owned_hw[s->owner], memory_order_relaxed);
 	for (slot = 0; slot < hw; slot++)
 		if (atomic_load_explicit(&t->owned[s->owner][slot],
@@ -89,13 +101,17 @@ sock_table_add(struct sock_table *t, struct pn_sock *s)
 		return -ENOSPC;
 
 	atomic_store_explicit(&s->closing, false, memory_order_relaxed);
-	pos = rte_hash_add_key_data(t->hash, &s->key, s) == 0 ?
-		rte_hash_lookup(t->hash, &s->key) : -ENOSPC;
-	if (pos < 0)
-		return -ENOSPC;
-	s->hash_pos = pos;
 	s->slot = slot;
-	/* Publish: the release stores order the socket's fields before it. */
+	s->hash_pos = -1;
+	if (sock_key_bound(&s->key)) {
+		/* Publish: the release store orders the socket's fields first. */
+		atomic_store_explicit(&sp->bound, s, memory_order_release);
+	} else {
+		if (rte_hash_add_key_data(t->hash, &s->key, s) != 0)
+			return -ENOSPC;
+		s->hash_pos = rte_hash_lookup(t->hash, &s->key);
+		atomic_fetch_add_explicit(&sp->connected, 1, memory_order_release);
+	}
 	atomic_store_explicit(&t->owned[s->owner][slot], s, memory_order_release);
 	if (slot == hw)
 		atomic_store_explicit(&t->owned_hw[s->owner], hw + 1,
@@ -107,11 +123,20 @@ sock_table_add(struct sock_table *t, struct pn_sock *s)
 int
 sock_table_remove(struct sock_table *t, struct pn_sock *s)
 {
-	if (rte_hash_lookup_data(t->hash, &s->key, &(void *){ NULL }) < 0)
+	struct sock_port *sp = sock_port(t, s);
+
+	if (sock_key_bound(&s->key) ?
+	    atomic_load_explicit(&sp->bound, memory_order_relaxed) != s :
+	    rte_hash_lookup_data(t->hash, &s->key, &(void *){ NULL }) < 0)
 		return -ENOENT;
 
 	atomic_store_explicit(&s->closing, true, memory_order_release);
-	rte_hash_del_key(t->hash, &s->key);
+	if (sock_key_bound(&s->key)) {
+		atomic_store_explicit(&sp->bound, NULL, memory_order_release);
+	} else {
+		rte_hash_del_key(t->hash, &s->key);
+		atomic_fetch_sub_explicit(&sp->connected, 1, memory_order_release);
+	}
 	atomic_store_explicit(&t->owned[s->owner][s->slot], NULL,
 			      memory_order_release);
 	/*
@@ -123,7 +148,8 @@ sock_table_remove(struct sock_table *t, struct pn_sock *s)
 	 */
 	rte_rcu_qsbr_synchronize(t->rcu, RTE_QSBR_THRID_INVALID);
 	rte_rcu_qsbr_synchronize(t->rcu, RTE_QSBR_THRID_INVALID);
-	rte_hash_free_key_with_position(t->hash, s->hash_pos);
+	if (s->hash_pos >= 0)
+		rte_hash_free_key_with_position(t->hash, s->hash_pos);
 	t->nb_socks--;
 	return 0;
 }
@@ -144,16 +170,12 @@ sock_table_lcore_offline(struct sock_table *t, uint16_t lcore)
 }
 
 struct pn_sock *
-sock_table_lookup(struct sock_table *t, rte_be16_t lport, rte_be32_t rip,
-		  rte_be16_t rport)
+sock_table_lookup_connected(struct sock_table *t, rte_be16_t lport, rte_be32_t rip,
+			    rte_be16_t rport)
 {
 	struct sock_key k = { .rip = rip, .lport = lport, .rport = rport };
 	void *data;
 
-	if (rte_hash_lookup_data(t->hash, &k, &data) >= 0)
-		return data;
-	k.rip = 0;
-	k.rport = 0;
 	if (rte_hash_lookup_data(t->hash, &k, &data) >= 0)
 		return data;
 	return NULL;

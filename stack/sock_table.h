@@ -4,12 +4,16 @@
  * owns each socket.
  *
  * A socket is keyed by its local port and, once connected, by the remote
- * address and port too.  Lookup tries the exact 4-tuple first, then the
- * bound (wildcard remote) key: a connected socket wins over a bound one.
+ * address and port too; a connected socket wins over a bound one.
+ *
+ * Bound sockets sit in a table indexed by local port (one load to find);
+ * connected ones in DPDK's rte_hash, keyed by the 4-tuple, which a lookup
+ * consults only when its port has connected sockets.  So the common case,
+ * a datagram for a bound socket, costs no hashing at all.
  *
  * Concurrency: lcores look up and iterate without locks; one control thread
- * adds and removes sockets while they run.  The hash is DPDK's rte_hash in
- * lock-free reader/writer mode; the per-lcore "owned" lists are arrays of
+ * adds and removes sockets while they run.  The hash is in lock-free
+ * reader/writer mode; the port table and the per-lcore "owned" lists are
  * atomic pointers.  Removal is made safe by RCU (rte_rcu_qsbr): every lcore
  * reports a quiescent state once per loop, outside any use of a socket.
  */
@@ -52,8 +56,15 @@ struct pn_sock {
 
 #define SOCK_TABLE_MAX_LCORES 16
 
+/* One per local port. */
+struct sock_port {
+	struct pn_sock *_Atomic bound;      /* wildcard remote, or NULL */
+	_Atomic uint32_t connected;         /* connected sockets on this port */
+};
+
 struct sock_table {
-	struct rte_hash *hash;
+	struct sock_port *ports;            /* [65536], by host-order port */
+	struct rte_hash *hash;              /* connected sockets */
 	struct rte_rcu_qsbr *rcu;
 	uint16_t nb_lcores;
 	uint32_t max_per_lcore;
@@ -81,8 +92,30 @@ sock_table_quiescent(struct sock_table *t, uint16_t lcore)
 	rte_rcu_qsbr_quiescent(t->rcu, lcore);
 }
 
-struct pn_sock *sock_table_lookup(struct sock_table *t, rte_be16_t lport,
-				  rte_be32_t rip, rte_be16_t rport);
+static inline bool
+sock_key_bound(const struct sock_key *k)
+{
+	return k->rip == 0 && k->rport == 0;
+}
+
+struct pn_sock *sock_table_lookup_connected(struct sock_table *t, rte_be16_t lport,
+					    rte_be32_t rip, rte_be16_t rport);
+
+/* The socket for a datagram to local port lport from rip:rport, or NULL. */
+static inline struct pn_sock *
+sock_table_lookup(struct sock_table *t, rte_be16_t lport, rte_be32_t rip,
+		  rte_be16_t rport)
+{
+	const struct sock_port *sp = &t->ports[rte_be_to_cpu_16(lport)];
+
+	if (atomic_load_explicit(&sp->connected, memory_order_acquire) != 0) {
+		struct pn_sock *s = sock_table_lookup_connected(t, lport, rip, rport);
+
+		if (s != NULL)
+			return s;
+	}
+	return atomic_load_explicit(&sp->bound, memory_order_acquire);
+}
 
 /* Iterate the sockets an lcore owns: slots [0, n) may hold NULL. */
 static inline uint32_t

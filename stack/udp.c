@@ -32,7 +32,7 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 	rte_pktmbuf_trim(m, len - ulen);
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, -(int)m->l3_len);
 	if (u->dgram_cksum != 0 &&
-	    cksum_finish(__rte_raw_cksum(u, ulen, cksum_pseudo(ip->src_addr,
+	    cksum_finish(cksum_add(u, ulen, cksum_pseudo(ip->src_addr,
 				ip->dst_addr, IPPROTO_UDP, ulen))) != 0) {
 		why = PN_RX_UDP_CSUM;
 		goto drop;

@@ -107,7 +107,10 @@ reader(void *arg)
 	sock_table_lcore_online(rt, 0);
 	while (!atomic_load(&stop_reader)) {
 		for (uint16_t p = 2000; p < 2008; p++) {
-			struct pn_sock *s = sock_table_lookup(rt, rte_cpu_to_be_16(p), 0, 0);
+			/* odd ports hold connected sockets (the hash), even
+			 * ones bound sockets (the port table) */
+			struct pn_sock *s = sock_table_lookup(rt, rte_cpu_to_be_16(p),
+					rte_cpu_to_be_32(PEER_IP), rte_cpu_to_be_16(1000));
 
 			if (s != NULL) {
 				/* the socket must still be whole: a freed one
@@ -148,7 +151,8 @@ lookups_race_add_remove(void **state)
 		int k = rand() % 8;
 
 		if (live[k] == NULL) {
-			live[k] = sock_new(2000 + k, 0, 0, 0);
+			live[k] = k % 2 ? sock_new(2000 + k, PEER_IP, 1000, 0) :
+					  sock_new(2000 + k, 0, 0, 0);
 			live[k]->id = 2000 + k;
 			assert_int_equal(sock_table_add(rt, live[k]), 0);
 		} else {
