@@ -15,11 +15,14 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <valgrind/callgrind.h>
 
+#include "cksum.h"
 #include "sock_table.h"
 #include "stack.h"
 #include "summary.h"
@@ -100,8 +103,10 @@ main(int argc, char **argv)
 	uint64_t t0, cycles = 0;
 
 	if (argc != 3 || (count = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: %s udp_rx|icmp_echo|arp_reply|drop_ip_csum|udp_tx|"
-			"summarize|format COUNT\n", argv[0]);
+		fprintf(stderr, "usage: %s CASE COUNT\n"
+			"cases: empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx summarize format\n"
+			"       cksum_1472_pollnet cksum_1472_dpdk lookup_pollnet lookup_rte_hash\n",
+			argv[0]);
 		return 2;
 	}
 	c = argv[1];
@@ -143,37 +148,107 @@ main(int argc, char **argv)
 			f[24] ^= 1;
 	}
 
+	/* Anchors: DPDK's own way of doing what we do, in the same binary;
+	 * and "empty", the cost of the measurement itself. */
+	enum { EMPTY, CK_PN, CK_DPDK, LK_PN, LK_HASH, NONE } a =
+		strcmp(c, "empty") == 0 ? EMPTY :
+		strcmp(c, "cksum_1472_pollnet") == 0 ? CK_PN :
+		strcmp(c, "cksum_1472_dpdk") == 0 ? CK_DPDK :
+		strcmp(c, "lookup_pollnet") == 0 ? LK_PN :
+		strcmp(c, "lookup_rte_hash") == 0 ? LK_HASH : NONE;
+	if (a != NONE) {
+		static uint8_t payload[1472];
+		struct sock_key k = { .lport = rte_cpu_to_be_16(7) };
+		struct sock_key miss = { .lport = k.lport, .rip = 1, .rport = 2 };
+		struct rte_hash_parameters hp = {
+			.name = "anchor", .entries = 1024, .key_len = sizeof(k),
+			.hash_func = rte_jhash, .socket_id = 0,
+			.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+		};
+		struct rte_hash *h = rte_hash_create(&hp);
+		volatile uint32_t sink = 1;
+		void *data;
+
+		rte_hash_add_key_data(h, &k, &sock);
+		for (size_t i = 0; i < sizeof(payload); i++)
+			payload[i] = (uint8_t)i;
+		for (long i = 0; i < count; i++) {
+			t0 = rte_rdtsc();
+			switch (a) {
+			case EMPTY:
+				CALLGRIND_TOGGLE_COLLECT;
+				CALLGRIND_TOGGLE_COLLECT;
+				break;
+			case CK_PN:
+				CALLGRIND_TOGGLE_COLLECT;
+				sink += cksum_add(payload, sizeof(payload), 0);
+				CALLGRIND_TOGGLE_COLLECT;
+				break;
+			case CK_DPDK:
+				CALLGRIND_TOGGLE_COLLECT;
+				sink += __rte_raw_cksum(payload, sizeof(payload), 0);
+				CALLGRIND_TOGGLE_COLLECT;
+				break;
+			case LK_PN:
+				CALLGRIND_TOGGLE_COLLECT;
+				sink += sock_table_lookup(t, k.lport, rte_cpu_to_be_32(0xc6120001),
+							  rte_cpu_to_be_16(40000)) != NULL;
+				CALLGRIND_TOGGLE_COLLECT;
+				break;
+			default:
+				/* what a 4-tuple-then-wildcard rte_hash table costs */
+				CALLGRIND_TOGGLE_COLLECT;
+				sink += rte_hash_lookup_data(h, &miss, &data) < 0 &&
+					rte_hash_lookup_data(h, &k, &data) >= 0;
+				CALLGRIND_TOGGLE_COLLECT;
+				break;
+			}
+			cycles += rte_rdtsc() - t0;
+		}
+		if (sink == 0)
+			return 1;
+		goto done;
+	}
+
+	enum { UDP_TX, SUMMARIZE, FORMAT, INPUT } kind =
+		strcmp(c, "udp_tx") == 0 ? UDP_TX : strcmp(c, "summarize") == 0 ? SUMMARIZE :
+		strcmp(c, "format") == 0 ? FORMAT : INPUT;
+
+	if (kind == FORMAT)
+		pkt_summarize(&ps, f, n, PKT_RX, 0);
 	for (long i = 0; i < count; i++) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *out;
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *out = NULL;
 
 		memcpy(rte_pktmbuf_append(m, n), f, n);
-		if (strcmp(c, "udp_tx") == 0) {
+		if (kind == UDP_TX)
 			rte_pktmbuf_adj(m, 14 + 20 + 8);    /* a 64-byte payload to send */
-			t0 = rte_rdtsc();
+		t0 = rte_rdtsc();
+		switch (kind) {
+		case UDP_TX:
 			CALLGRIND_TOGGLE_COLLECT;
 			udp_output(&st, m, rte_cpu_to_be_16(7), rte_cpu_to_be_32(0xc6120001),
 				   rte_cpu_to_be_16(40000));
 			CALLGRIND_TOGGLE_COLLECT;
-			cycles += rte_rdtsc() - t0;
-		} else if (strcmp(c, "summarize") == 0 || strcmp(c, "format") == 0) {
-			if (strcmp(c, "format") == 0)
-				pkt_summarize(&ps, f, n, PKT_RX, 0);
-			t0 = rte_rdtsc();
+			break;
+		case SUMMARIZE:
 			CALLGRIND_TOGGLE_COLLECT;
-			if (strcmp(c, "summarize") == 0)
-				pkt_summarize(&ps, rte_pktmbuf_mtod(m, void *), n, PKT_RX, 0);
-			else
-				pkt_summary_format(&ps, line, sizeof(line));
+			pkt_summarize(&ps, rte_pktmbuf_mtod(m, void *), n, PKT_RX, 0);
 			CALLGRIND_TOGGLE_COLLECT;
-			cycles += rte_rdtsc() - t0;
-			rte_pktmbuf_free(m);
-		} else {
-			t0 = rte_rdtsc();
+			break;
+		case FORMAT:
+			CALLGRIND_TOGGLE_COLLECT;
+			pkt_summary_format(&ps, line, sizeof(line));
+			CALLGRIND_TOGGLE_COLLECT;
+			break;
+		default:
 			CALLGRIND_TOGGLE_COLLECT;
 			stack_input(&st, m);
 			CALLGRIND_TOGGLE_COLLECT;
-			cycles += rte_rdtsc() - t0;
+			break;
 		}
+		cycles += rte_rdtsc() - t0;
+		if (kind == SUMMARIZE || kind == FORMAT)
+			rte_pktmbuf_free(m);
 		/* what the port and the socket's reader would do */
 		for (uint16_t k = 0; k < st.tx_n; k++)
 			rte_pktmbuf_free(st.tx[k]);
@@ -185,6 +260,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench: lost frames\n");
 		return 1;
 	}
+done:
 	if (!RUNNING_ON_VALGRIND)
 		printf("%s: %.1f ns/frame (indicative; %ld frames)\n", c,
 		       (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)count, count);

@@ -23,33 +23,31 @@ cksum_pseudo(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint16_t len)
 }
 
 /*
- * One's-complement sum of buf, added to `sum`, not complemented.  The sum is
- * byte-order independent when kept in native order (RFC 1071 section 2(B)),
- * so it adds 32-bit native words into a 64-bit accumulator: about a quarter
- * of the instructions of a 16-bit loop (DPDK 22.11's __rte_raw_cksum).
- * Any alignment; the result fits 17 bits.
+ * One's-complement sum of buf, added to `sum`, not complemented.  The sum
+ * does not depend on byte order as long as it is kept in native order
+ * (RFC 1071 section 2(B)), so this adds 64-bit native words with an
+ * end-around carry: about one instruction per 1.5 bytes, against DPDK
+ * 22.11's 16-bit loop (bench/run.sh stack measures both).  Any alignment;
+ * the result fits 17 bits.
  */
 static inline uint32_t
 cksum_add(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t s = sum;
-	uint32_t w[4];
-	uint16_t h = 0;
+	uint64_t s = sum, carry = 0, w;
+	uint16_t h;
 
-	for (; len >= 16; p += 16, len -= 16) {
-		memcpy(w, p, 16);
-		s += (uint64_t)w[0] + w[1] + w[2] + w[3];
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		s += w;
+		carry += s < w;
 	}
-	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(w, p, 4);
-		s += w[0];
-	}
-	if (len >= 2) {
+	s += carry;
+	s += s < carry;
+	s = (s & 0xffffffff) + (s >> 32);
+	for (; len >= 2; p += 2, len -= 2) {
 		memcpy(&h, p, 2);
 		s += h;
-		p += 2;
-		len -= 2;
 	}
 	if (len) {
 		h = 0;
@@ -57,7 +55,7 @@ cksum_add(const void *buf, size_t len, uint32_t sum)
 		s += h;
 	}
 	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (uint32_t)((s & 0xffff) + (s >> 16));
 }
