@@ -10,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages, by what needs them.
-PKGS_BUILD="gcc meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev"
+PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev"
 PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3"
-PKGS_TEST="clang python3-scapy"
+PKGS_TEST="clang libclang-rt-14-dev python3-scapy"
 HUGEPAGES=${POLLNET_HUGEPAGES:-512}     # 2 MiB each
 
 say() { printf '\n== %s\n' "$*"; }
