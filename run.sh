@@ -76,14 +76,26 @@ test)
     setup_hugepages
     say "build: gcc, -Wall -Wextra -Werror"
     build build
+    status=0
     say "tests: unit and integration (gcc build)"
-    meson test -C build --print-errorlogs
+    meson test -C build --print-errorlogs || status=1
     say "build: clang with AddressSanitizer and UndefinedBehaviorSanitizer"
     CC=clang build build-san -Db_sanitize=address,undefined -Db_lundef=false
     say "tests: unit and integration (sanitizer build)"
     ASAN_OPTIONS=abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        meson test -C build-san --print-errorlogs
+        meson test -C build-san --print-errorlogs || status=1
+    # one closing line for both runs, from meson's logs
+    python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
+import json, sys
+n = {"OK": 0, "FAIL": 0, "SKIP": 0}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        n["OK" if r == "OK" else "SKIP" if r == "SKIP" else "FAIL"] += 1
+print("\ntests: %d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))
+PY
+    exit $status
     ;;
 *)
     echo "usage: $0 demo|test" >&2
