@@ -8,6 +8,7 @@
 # that exists is reused, hugepages already reserved are kept.
 set -euo pipefail
 cd "$(dirname "$0")"
+. deploy/packages.sh
 
 # Debian packages, by what needs them.
 PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev"
@@ -22,18 +23,6 @@ need_root() {
         if command -v sudo >/dev/null; then exec sudo -E "$0" "$@"; fi
         echo "run.sh: needs root (packages, hugepages, network namespaces)" >&2
         exit 1
-    fi
-}
-
-install_packages() {
-    local missing=()
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        say "installing ${missing[*]}"
-        apt-get update -q
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
 }
 
@@ -63,7 +52,7 @@ cmd=${1:-}
 case "$cmd" in
 demo)
     need_root "$@"
-    install_packages $PKGS_BUILD $PKGS_RUN
+    pn_install $PKGS_BUILD $PKGS_RUN
     setup_hugepages
     say "building"
     build build
@@ -72,7 +61,7 @@ demo)
     ;;
 test)
     need_root "$@"
-    install_packages $PKGS_BUILD $PKGS_RUN $PKGS_TEST
+    pn_install $PKGS_BUILD $PKGS_RUN $PKGS_TEST
     setup_hugepages
     say "build: gcc, -Wall -Wextra -Werror"
     build build

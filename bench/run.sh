@@ -8,20 +8,10 @@
 #                          docs/img/stack.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-need() {
-    local missing=()
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        [ "$(id -u)" = 0 ] || { echo "bench: missing ${missing[*]} (run as root to install)" >&2; exit 1; }
-        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-    fi
-}
+. deploy/packages.sh
 
 stack() {
-    need valgrind gnuplot-nox gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
+    pn_install valgrind gnuplot-nox gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
     [ -d build ] || meson setup build
     ninja -C build bench/stack_bench
     local bin=build/bench/stack_bench out=bench/results/stack.json

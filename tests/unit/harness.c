@@ -77,6 +77,19 @@ mbuf_from(const void *bytes, size_t len)
 	return m;
 }
 
+enum stack_verdict
+harness_input(struct stack *s, const uint8_t *f, size_t len)
+{
+	return stack_input(s, mbuf_from(f, len));
+}
+
+void
+assert_reconciled(const struct stack *s)
+{
+	assert_int_equal(s->stats.rx_frames, s->stats.rx_delivered +
+			 s->stats.rx_answered + stats_rx_dropped(&s->stats));
+}
+
 void
 assert_frame(const struct rte_mbuf *m, const uint8_t *exp, size_t len)
 {

@@ -85,6 +85,11 @@ rdu16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* stack_input() on a copy of the frame. */
+enum stack_verdict harness_input(struct stack *s, const uint8_t *f, size_t len);
+/* rx_frames == rx_delivered + rx_answered + rx_dropped */
+void assert_reconciled(const struct stack *s);
+
 /* Compare an mbuf's bytes with expected. */
 void assert_frame(const struct rte_mbuf *m, const uint8_t *exp, size_t len);
 
