@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The shared-memory ABI between pollnet (the app) and libpollnet (clients),
+ * and the control-channel messages.  One header for both sides; plain C11,
+ * no DPDK.
+ *
+ * One region per socket: a memfd the app creates, sizes, seals against
+ * growing and shrinking, and passes to exactly one client process.  Every
+ * place in it is an offset from its start, never a pointer.
+ *
+ *   offset                                                   written by
+ *   0      +------------------------------------------+
+ *          | struct pn_shm_hdr: magic, version,       |      app, once, before
+ *          | geometry (sizes and offsets)             |      the fd is passed
+ *   64     +------------------------------------------+
+ *          | rx_head   next RX position to fill       |      app
+ *   128    | rx_tail   next RX position to read       |      client
+ *   192    | tx_head   next TX position to fill       |      client
+ *   256    | tx_tail   next TX position to send       |      app
+ *   320    | wake      PN_WAKE_* the client waits on  |      client sets, app clears
+ *   384    | wakes     eventfd writes so far          |      app
+ *   448    +------------------------------------------+
+ *          | rx_desc[rx_size]    struct pn_desc       |      app
+ *          +------------------------------------------+
+ *          | tx_desc[tx_size]    struct pn_desc       |      client
+ *          +------------------------------------------+
+ *          | rx slots [rx_size] x slot_size bytes     |      app
+ *          +------------------------------------------+
+ *          | tx slots [tx_size] x slot_size bytes     |      client
+ *          +------------------------------------------+  region_size
+ *
+ * Rings.  Each direction is a single-producer/single-consumer ring of
+ * free-running 32-bit positions; position p uses descriptor and slot
+ * p & (size - 1), so no slot index ever crosses the boundary.  The producer
+ * fills descriptor and slot, then stores its head with release; the consumer
+ * loads the head with acquire, reads, then stores its tail with release.
+ * A ring is full when head - tail == size.
+ *
+ * Trust.  The app reads from the region only what the client writes (rx_tail,
+ * tx_head, wake, tx descriptors and slots) and checks every value: positions
+ * must stay within size of its own, lengths within slot_size.  It keeps its
+ * own copies of the geometry and of the positions it writes, and never reads
+ * those back.  A client that scribbles over its region can only lose its
+ * own datagrams.
+ *
+ * Waking.  A client that finds nothing to do spins briefly, then sets a
+ * PN_WAKE_* bit in `wake`, checks the ring again, and sleeps on the socket's
+ * eventfd.  The app, after producing RX or consuming TX, clears the bit it
+ * sees set and writes the eventfd; with no bit set it makes no system call.
+ */
+#ifndef POLLNET_SHM_H
+#define POLLNET_SHM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
+#define PN_SHM_VERSION    1
+#define PN_SHM_SLOT_SIZE  2048u
+#define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
+#define PN_SHM_MAX_RING   4096u
+
+#define PN_WAKE_RX 1u                   /* wake me when rx_head moves */
+#define PN_WAKE_TX 2u                   /* wake me when tx_tail moves */
+
+struct pn_shm_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t hdr_size;              /* sizeof(struct pn_shm_hdr) */
+	uint32_t region_size;
+	uint32_t rx_size;               /* entries, a power of 2 */
+	uint32_t tx_size;
+	uint32_t slot_size;
+	uint32_t rx_desc_off;
+	uint32_t tx_desc_off;
+	uint32_t rx_slot_off;
+	uint32_t tx_slot_off;
+	uint32_t sock_id;
+	uint32_t reserved[5];
+};
+
+/* One index per cache line: the two sides never share a line they write. */
+struct pn_shm_idx {
+	_Atomic uint32_t v;
+	uint8_t pad[60];
+};
+
+struct pn_shm_ctl {
+	struct pn_shm_idx rx_head;      /* app */
+	struct pn_shm_idx rx_tail;      /* client */
+	struct pn_shm_idx tx_head;      /* client */
+	struct pn_shm_idx tx_tail;      /* app */
+	struct pn_shm_idx wake;         /* client sets bits, app clears them */
+	struct pn_shm_idx wakes;        /* app */
+};
+
+#define PN_SHM_CTL_OFF 64u
+
+/* A datagram: RX source or TX destination, network byte order. */
+struct pn_desc {
+	uint32_t len;                   /* payload bytes in the slot */
+	uint32_t addr;                  /* IPv4 */
+	uint16_t port;
+	uint16_t flags;                 /* PN_DESC_* */
+	uint32_t reserved;
+};
+
+#define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
+
+_Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
+_Static_assert(sizeof(struct pn_shm_ctl) == 384, "six cache lines");
+_Static_assert(sizeof(struct pn_desc) == 16, "descriptor size");
+
+/* The geometry for ring sizes rx and tx (powers of 2). */
+static inline void
+pn_shm_layout(struct pn_shm_hdr *h, uint32_t rx, uint32_t tx, uint32_t sock_id)
+{
+	uint32_t off = PN_SHM_CTL_OFF + (uint32_t)sizeof(struct pn_shm_ctl);
+
+	h->magic = PN_SHM_MAGIC;
+	h->version = PN_SHM_VERSION;
+	h->hdr_size = (uint16_t)sizeof(*h);
+	h->rx_size = rx;
+	h->tx_size = tx;
+	h->slot_size = PN_SHM_SLOT_SIZE;
+	h->sock_id = sock_id;
+	h->rx_desc_off = off;
+	off += rx * (uint32_t)sizeof(struct pn_desc);
+	h->tx_desc_off = off;
+	off += tx * (uint32_t)sizeof(struct pn_desc);
+	off = (off + 4095u) & ~4095u;
+	h->rx_slot_off = off;
+	off += rx * PN_SHM_SLOT_SIZE;
+	h->tx_slot_off = off;
+	off += tx * PN_SHM_SLOT_SIZE;
+	h->region_size = off;
+}
+
+/* Is h a geometry this code can use, for a region of `size` bytes? */
+static inline int
+pn_shm_layout_ok(const struct pn_shm_hdr *h, uint64_t size)
+{
+	struct pn_shm_hdr want;
+
+	if (h->magic != PN_SHM_MAGIC || h->version != PN_SHM_VERSION ||
+	    h->hdr_size != sizeof(*h) || h->slot_size != PN_SHM_SLOT_SIZE ||
+	    h->rx_size == 0 || h->tx_size == 0 ||
+	    h->rx_size > PN_SHM_MAX_RING || h->tx_size > PN_SHM_MAX_RING ||
+	    (h->rx_size & (h->rx_size - 1)) || (h->tx_size & (h->tx_size - 1)))
+		return 0;
+	pn_shm_layout(&want, h->rx_size, h->tx_size, h->sock_id);
+	return want.region_size == h->region_size && h->region_size <= size &&
+	       want.rx_desc_off == h->rx_desc_off && want.tx_desc_off == h->tx_desc_off &&
+	       want.rx_slot_off == h->rx_slot_off && want.tx_slot_off == h->tx_slot_off;
+}
+
+static inline struct pn_shm_ctl *
+pn_shm_ctl(void *region)
+{
+	return (struct pn_shm_ctl *)((uint8_t *)region + PN_SHM_CTL_OFF);
+}
+
+static inline struct pn_desc *
+pn_shm_desc(void *region, uint32_t off, uint32_t size, uint32_t pos)
+{
+	return (struct pn_desc *)((uint8_t *)region + off) + (pos & (size - 1));
+}
+
+static inline uint8_t *
+pn_shm_slot(void *region, uint32_t off, uint32_t size, uint32_t pos)
+{
+	return (uint8_t *)region + off + (size_t)(pos & (size - 1)) * PN_SHM_SLOT_SIZE;
+}
+
+/*
+ * Ring positions.  A producer owns its head (a private copy it publishes), a
+ * consumer its tail.  Both helpers return the raw distance: a value above
+ * the ring size means the other side wrote nonsense, and the caller treats
+ * the ring as unusable for now (and counts it).
+ */
+
+/* Entries ready for the consumer at private tail `tail`. */
+static inline uint32_t
+pn_ring_ready(const _Atomic uint32_t *head, uint32_t tail)
+{
+	return atomic_load_explicit(head, memory_order_acquire) - tail;
+}
+
+/* Entries in use, seen by the producer at private head `head`. */
+static inline uint32_t
+pn_ring_used(uint32_t head, const _Atomic uint32_t *tail)
+{
+	return head - atomic_load_explicit(tail, memory_order_acquire);
+}
+
+/* Publish a private position: what it covers becomes visible. */
+static inline void
+pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
+{
+	atomic_store_explicit(idx, v, memory_order_release);
+}
+
+/* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
+
+#define PN_CTL_VERSION 1
+#define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
+
+enum pn_ctl_op {
+	PN_CTL_HELLO = 1,     /* version check; reply carries our IPv4 address */
+	PN_CTL_SOCKET,        /* new socket: reply carries its id, and the
+	                       * region memfd and eventfd as SCM_RIGHTS */
+	PN_CTL_BIND,          /* port (0: ephemeral) */
+	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if unbound) */
+	PN_CTL_CLOSE,
+};
+
+struct pn_ctl_req {
+	uint32_t op;
+	uint32_t seq;
+	uint32_t sock_id;
+	uint32_t addr;        /* network order */
+	uint16_t port;        /* network order */
+	uint16_t version;     /* HELLO */
+	uint32_t reserved;
+};
+
+struct pn_ctl_rep {
+	uint32_t seq;
+	int32_t status;       /* 0 or a negative errno */
+	uint32_t sock_id;
+	uint32_t addr;        /* HELLO: our IPv4; BIND/CONNECT: local address */
+	uint16_t port;        /* BIND/CONNECT: the local port, network order */
+	uint16_t version;
+	uint32_t region_size; /* SOCKET */
+};
+
+#endif
