@@ -13,6 +13,7 @@
 struct sock_table;
 struct pn_sock;
 struct rte_mempool;
+struct ctl;
 
 /* Everything the control thread owns. */
 struct app {
@@ -25,6 +26,7 @@ struct app {
 	uint16_t nb_lcores;
 	struct lcore_ctx *lc;          /* [nb_lcores] */
 	struct rte_ring **steer;       /* [nb_lcores], NULL with one lcore */
+	struct ctl *ctl;               /* the control channel, once open */
 	atomic_bool stop;
 };
 

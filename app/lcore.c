@@ -4,12 +4,16 @@
  *   rx_burst -> stack_input for each frame (replies built in place)
  *   -> deliver datagrams other lcores steered to us
  *   -> learn ARP mappings other lcores saw
- *   -> run the sockets we own (the echo service)
+ *   -> run the sockets we own (drain clients' TX rings, the echo service)
+ *   -> publish what moved in clients' regions, wake the clients that sleep
  *   -> ARP timers -> one tx_burst for everything produced
  *   -> report an RCU quiescent state.
- * No locks, no syscalls, no allocation beyond the mbuf pool, no printf.
+ * No locks, no allocation beyond the mbuf pool, no printf, and no system
+ * call but the eventfd write that wakes a client which asked for it.
  */
 #include "lcore.h"
+
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ether.h>
@@ -110,9 +114,26 @@ lcore_sockets(struct lcore_ctx *lc)
 	for (uint32_t i = 0; i < n; i++) {
 		struct pn_sock *s = atomic_load_explicit(&slots[i], memory_order_acquire);
 
-		if (s != NULL && s->kind == SOCK_ECHO)
+		if (s == NULL)
+			continue;
+		if (s->kind == SOCK_SHM)
+			shm_sock_drain(&lc->st, s, BURST);
+		else if (s->kind == SOCK_ECHO)
 			echo_service(lc, s);
 	}
+}
+
+/* The only system call an lcore makes, and only for a client that said it
+ * is going to sleep. */
+static void
+lcore_wake(struct stack *st)
+{
+	const uint64_t one = 1;
+
+	for (uint16_t i = 0; i < st->wake_n; i++)
+		if (write(st->wake[i]->efd, &one, sizeof(one)) < 0)
+			st->wake[i]->shm_errors++;   /* counter full: it is awake anyway */
+	st->wake_n = 0;
 }
 
 static void
@@ -187,6 +208,9 @@ lcore_main(void *arg)
 			lcore_arp_notes(lc);
 		}
 		lcore_sockets(lc);
+		shm_sock_commit(st);
+		if (st->wake_n != 0)
+			lcore_wake(st);
 		stack_tick(st);
 		lcore_flush(lc, tsc);
 		sock_table_quiescent(st->socks, lc->idx);

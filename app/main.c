@@ -26,6 +26,7 @@
 #include <rte_ring.h>
 
 #include "app.h"
+#include "ctl.h"
 #include "options.h"
 #include "pktlog.h"
 #include "sock_table.h"
@@ -196,6 +197,7 @@ main(int argc, char **argv)
 	struct pn_options o;
 	struct app a = { 0 };
 	struct port_stats ps = { 0 };
+	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
 	int rc, have_ps = 0, status = 1;
 	unsigned id, i;
@@ -275,6 +277,12 @@ main(int argc, char **argv)
 			goto out_lcores;
 	}
 
+	if (ctl_open(&ctl, &a, err, sizeof(err)) < 0) {
+		fail("%s", err);
+		goto out_lcores;
+	}
+	a.ctl = &ctl;
+
 	inet_ntop(AF_INET, &o.cfg.ip, ipbuf, sizeof(ipbuf));
 	rte_ether_format_addr(macbuf, sizeof(macbuf), &a.port->mac);
 	printf("pollnet: port %s (%s), mac %s%s, ip %s/%u, %u data-plane lcore%s, ",
@@ -283,9 +291,10 @@ main(int argc, char **argv)
 	       ipbuf, o.cfg.prefix,
 	       a.nb_lcores, a.nb_lcores > 1 ? "s" : "");
 	if (a.echo != NULL)
-		printf("udp echo on port %u\n", o.cfg.echo_port);
+		printf("udp echo on port %u, ", o.cfg.echo_port);
 	else
-		printf("no echo service\n");
+		printf("no echo service, ");
+	printf("clients at %s\n", ctl.path);
 	fflush(stdout);
 
 	tsc0 = rte_get_tsc_cycles();
@@ -296,9 +305,7 @@ main(int argc, char **argv)
 	}
 
 	while (!got_stop) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
+		ctl_poll(&ctl, 10);
 		if (o.dump)
 			print_logs(&a, tsc0);
 		if (got_report) {
@@ -320,6 +327,8 @@ main(int argc, char **argv)
 	status = 0;
 
 out_lcores:
+	if (a.ctl != NULL)
+		ctl_close(a.ctl);       /* lcores are stopped: no grace periods to wait */
 	if (a.echo != NULL)
 		sock_close(&a, a.echo);
 	teardown_lcores(&a);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "options.h"
 
+#include "pollnet_shm.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,8 @@ options_usage(const char *prog, FILE *f)
 "  -g, --gateway ADDR    default gateway (\"none\" for none)\n"
 "  -m, --mac MAC         override the port's MAC address\n"
 "  -e, --echo-port N     UDP echo service port (0: off)\n"
+"  -c, --ctl PATH        the Unix socket clients (libpollnet) connect to\n"
+"                        (default " PN_CTL_DEFAULT_PATH ")\n"
 "  -s, --set SEC.KEY=V   set any configuration key, e.g. --set sockets.rx_ring=2048\n"
 "  -d, --dump            print one line per frame received and sent (debugging)\n"
 "  -h, --help            this help\n"
@@ -71,6 +75,7 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		{ "mac", required_argument, NULL, 'm' },
 		{ "echo-port", required_argument, NULL, 'e' },
 		{ "set", required_argument, NULL, 's' },
+		{ "ctl", required_argument, NULL, 'c' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -104,7 +109,7 @@ options_parse(int argc, char **argv, struct pn_options *o)
 	optind = 1;
 	opterr = 0;
 	while (app_argc > 1 &&
-	       (c = getopt_long(app_argc, app_argv, ":f:p:i:g:m:e:s:dh", longopts, NULL)) != -1) {
+	       (c = getopt_long(app_argc, app_argv, ":f:p:i:g:m:e:s:c:dh", longopts, NULL)) != -1) {
 		const char *opt = app_argv[optind - 1];
 
 		if (nov == (int)(sizeof(ov) / sizeof(ov[0]))) {
@@ -118,6 +123,7 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		case 'g': ov[nov++] = (struct override){ "ipv4.gateway", optarg, "--gateway" }; break;
 		case 'm': ov[nov++] = (struct override){ "port.mac", optarg, "--mac" }; break;
 		case 'e': ov[nov++] = (struct override){ "sockets.echo_port", optarg, "--echo-port" }; break;
+		case 'c': ov[nov++] = (struct override){ "control.path", optarg, "--ctl" }; break;
 		case 's': {
 			char *eq;
 

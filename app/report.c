@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "app.h"
+#include "ctl.h"
 #include "sock_table.h"
 
 #define LINE(f, name, v) fprintf(f, "  %-32s %" PRIu64 "\n", name, (uint64_t)(v))
@@ -93,6 +95,17 @@ report_print(FILE *f, struct app *a, const struct port_stats *ps, int have_port_
 #undef SK
 		LINE(f, "sock.echo.queued", rte_ring_count(s->rx));
 	}
+	LINE(f, "stack.local_sent", sum.local_sent);
+	LINE(f, "stack.local_delivered", sum.local_delivered);
+	LINE(f, "stack.local_no_socket", sum.local_no_socket);
+	LINE(f, "stack.local_ring_full", sum.local_ring_full);
+	if (a->ctl != NULL) {
+		fprintf(f, "control %s\n", a->ctl->path);
+		LINE(f, "control.clients", a->ctl->nclients);
+		LINE(f, "control.sockets", a->ctl->open);
+		LINE(f, "control.refused", a->ctl->refused);
+	}
+	LINE(f, "pool.in_use_now", rte_mempool_in_use_count(a->pool));
 	fprintf(f, "check rx_frames == rx_delivered + rx_answered + rx_dropped: %s\n",
 		sum.rx_frames == sum.rx_delivered + sum.rx_answered + dropped ?
 		"ok" : "MISMATCH (frames in flight between lcores?)");

@@ -7,10 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <rte_cfgfile.h>
 #include <rte_common.h>
+
+#include "pollnet_shm.h"
 
 void
 config_defaults(struct pn_config *c)
@@ -22,7 +27,41 @@ config_defaults(struct pn_config *c)
 	c->arp_timeout_s = 300;
 	c->pool_size = 8191;
 	c->max_sockets = 1024;
-	c->sock_ring = 1024;
+	c->sock_ring = 256;
+	c->sock_tx_ring = 256;
+	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
+	c->ctl_mode = 0660;
+}
+
+/* "alice, bob 1001": names or numbers, separated by commas or spaces. */
+static int
+parse_ids(const char *v, int users, uint32_t *ids, uint32_t *n, char *err, size_t errlen)
+{
+	char buf[CFG_VALUE_LEN], *tok, *save = NULL;
+
+	strlcpy(buf, v, sizeof(buf));
+	*n = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		const char *why = NULL;
+		long long id = strtonum(tok, 0, UINT32_MAX - 1, &why);
+
+		if (why != NULL) {
+			struct passwd *pw = users ? getpwnam(tok) : NULL;
+			struct group *gr = users ? NULL : getgrnam(tok);
+
+			if (pw == NULL && gr == NULL) {
+				snprintf(err, errlen, "no %s named '%s'", users ? "user" : "group", tok);
+				return -1;
+			}
+			id = users ? pw->pw_uid : gr->gr_gid;
+		}
+		if (*n == CONFIG_MAX_IDS) {
+			snprintf(err, errlen, "more than %d %s", CONFIG_MAX_IDS, users ? "users" : "groups");
+			return -1;
+		}
+		ids[(*n)++] = (uint32_t)id;
+	}
+	return 0;
 }
 
 /* ---- value parsers: 0 on success, else -1 with a reason ---- */
@@ -145,7 +184,7 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	if (IS("sockets", "rx_ring")) {
 		long long n;
 
-		if (parse_num(v, 16, 65536, &n, err, errlen) < 0)
+		if (parse_num(v, 16, PN_SHM_MAX_RING, &n, err, errlen) < 0)
 			return -1;
 		if (!rte_is_power_of_2(n)) {
 			snprintf(err, errlen, "%lld is not a power of 2", n);
@@ -154,8 +193,42 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		c->sock_ring = n;
 		return 0;
 	}
+	if (IS("sockets", "tx_ring")) {
+		long long n;
+
+		if (parse_num(v, 16, PN_SHM_MAX_RING, &n, err, errlen) < 0)
+			return -1;
+		if (!rte_is_power_of_2(n)) {
+			snprintf(err, errlen, "%lld is not a power of 2", n);
+			return -1;
+		}
+		c->sock_tx_ring = n;
+		return 0;
+	}
 	if (IS("sockets", "echo_port"))
 		NUM(echo_port, 0, 65535);
+	if (IS("control", "path")) {
+		if (v[0] != '/') {
+			snprintf(err, errlen, "'%s' is not an absolute path", v);
+			return -1;
+		}
+		return set_str(c->ctl_path, sizeof(c->ctl_path), v, err, errlen);
+	}
+	if (IS("control", "mode")) {
+		char *end;
+		unsigned long m = strtoul(v, &end, 8);
+
+		if (*end != '\0' || end == v || m > 0777) {
+			snprintf(err, errlen, "'%s' is not an octal mode (e.g. 0660)", v);
+			return -1;
+		}
+		c->ctl_mode = (uint32_t)m;
+		return 0;
+	}
+	if (IS("control", "allow_users"))
+		return parse_ids(v, 1, c->allow_uid, &c->n_allow_uid, err, errlen);
+	if (IS("control", "allow_groups"))
+		return parse_ids(v, 0, c->allow_gid, &c->n_allow_gid, err, errlen);
 #undef IS
 	snprintf(err, errlen, "unknown key '%s' in section [%s]", key, sec);
 	return -1;
@@ -361,6 +434,8 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);
 	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
-	fprintf(f, "sockets.max = %u\nsockets.rx_ring = %u\nsockets.echo_port = %u\n",
-		c->max_sockets, c->sock_ring, c->echo_port);
+	fprintf(f, "sockets.max = %u\nsockets.rx_ring = %u\nsockets.tx_ring = %u\n"
+		"sockets.echo_port = %u\n", c->max_sockets, c->sock_ring, c->sock_tx_ring,
+		c->echo_port);
+	fprintf(f, "control.path = %s\ncontrol.mode = %04o\n", c->ctl_path, c->ctl_mode);
 }

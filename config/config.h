@@ -16,6 +16,8 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#define CONFIG_MAX_IDS 16
+
 struct pn_config {
 	/* [port] */
 	char port[256];                 /* port spec, see pmd/port.h */
@@ -33,7 +35,13 @@ struct pn_config {
 	/* [sockets] */
 	uint32_t max_sockets;
 	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
+	uint32_t sock_tx_ring;          /* client sockets' TX ring entries */
 	uint16_t echo_port;             /* 0 = no echo service */
+	/* [control] */
+	char ctl_path[108];             /* Unix socket clients connect to */
+	uint32_t ctl_mode;              /* its permissions */
+	uint32_t allow_uid[CONFIG_MAX_IDS], n_allow_uid;   /* besides root */
+	uint32_t allow_gid[CONFIG_MAX_IDS], n_allow_gid;
 };
 
 void config_defaults(struct pn_config *c);

@@ -27,6 +27,8 @@
 #include <rte_byteorder.h>
 #include <rte_rcu_qsbr.h>
 
+#include "pollnet_shm.h"
+
 struct rte_ring;
 
 /* Network byte order; a bound socket has rip = 0 and rport = 0. */
@@ -38,6 +40,7 @@ struct sock_key {
 
 enum sock_kind {
 	SOCK_ECHO = 1,   /* built-in echo service, run by the owner lcore */
+	SOCK_SHM,        /* a client's socket: a shared-memory region */
 };
 
 struct pn_sock {
@@ -45,6 +48,7 @@ struct pn_sock {
 	uint32_t id;
 	uint16_t owner;             /* lcore index that delivers and sends */
 	uint16_t kind;              /* enum sock_kind */
+	uint8_t owner_set;          /* control thread: owner chosen */
 	struct rte_ring *rx;        /* single producer (owner) */
 	atomic_bool closing;        /* set by control before removal */
 	int32_t hash_pos;           /* private to sock_table */
@@ -52,6 +56,23 @@ struct pn_sock {
 	/* written by the owner lcore only; read by anyone */
 	uint64_t rx_pkts, rx_bytes, rx_drops;
 	uint64_t tx_pkts, tx_bytes, tx_drops;
+
+	/* SOCK_SHM: the client's region, mapped by the app too.  geo and the
+	 * two positions are the app's own copies: never read back from the
+	 * region, which the client can write. */
+	uint8_t *region;
+	struct pn_shm_hdr geo;
+	uint32_t rx_head;           /* next RX position we fill */
+	uint32_t rx_limit;          /* rx_head may reach this before we must
+	                             * look at the client's tail again */
+	uint32_t tx_tail;           /* next TX position we send */
+	uint8_t moved;              /* PN_WAKE_* this loop (owner only) */
+	uint8_t touched;            /* on the owner's commit list */
+	int efd;                    /* eventfd the client sleeps on */
+	uint64_t shm_errors;        /* nonsense read from the region */
+	uint64_t wakeups;           /* eventfd writes */
+	int32_t pid;                /* the client process */
+	uint32_t uid;
 };
 
 #define SOCK_TABLE_MAX_LCORES 16

@@ -112,6 +112,6 @@ stack_steer_drain(struct stack *s)
 	n = rte_ring_sc_dequeue_burst_elem(s->steer[s->lcore], it, sizeof(it[0]),
 					   RTE_DIM(it), NULL);
 	for (unsigned i = 0; i < n; i++)
-		udp_deliver(s, it[i].sock, it[i].m);
+		udp_deliver(s, it[i].sock, it[i].m, it[i].local);
 	return n;
 }

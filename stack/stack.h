@@ -52,7 +52,11 @@ enum stack_verdict {
 struct steer_item {
 	struct rte_mbuf *m;
 	struct pn_sock *sock;
+	uint32_t local;                 /* sent by a local socket, not received */
+	uint32_t pad;
 };
+
+#define STACK_SHM_MAX 256               /* SHM sockets touched in one loop */
 
 /* Called when this lcore learns or refreshes an ARP mapping (so the app can
  * tell the other lcores); may be NULL. */
@@ -72,6 +76,11 @@ struct stack {
 	struct stack_stats stats;
 	uint16_t tx_n;
 	struct rte_mbuf *tx[STACK_TX_MAX];
+	/* SHM sockets whose positions moved this loop, and those whose client
+	 * asked to be woken (the lcore writes their eventfds) */
+	uint16_t touched_n, wake_n;
+	struct pn_sock *touched[STACK_SHM_MAX];
+	struct pn_sock *wake[STACK_SHM_MAX];
 };
 
 void stack_init(struct stack *s, const struct stack_conf *conf,
@@ -88,10 +97,31 @@ enum stack_verdict ipv4_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict icmp_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict udp_input(struct stack *s, struct rte_mbuf *m);
 
-/* Deliver a datagram (l2/l3 lengths set, data at Ethernet) to sock's RX ring:
- * run by the socket's owner.  Consumes m. */
+/* Deliver a datagram (l2/l3/l4 lengths set, data at Ethernet) to sock: run
+ * by the socket's owner.  `local`: it came from a local socket, not the
+ * port (counted as such).  Consumes m. */
 enum stack_verdict udp_deliver(struct stack *s, struct pn_sock *sock,
-			       struct rte_mbuf *m);
+			       struct rte_mbuf *m, int local);
+
+/* ---- SHM sockets (shm_sock.c), run by the owner lcore ---- */
+
+/* Copy a datagram into sock's RX ring.  0, or -ENOBUFS when the ring is full
+ * (or its tail is nonsense). */
+int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
+		 uint32_t len, rte_be32_t src, rte_be16_t sport);
+/* Send up to `budget` datagrams from sock's TX ring.  Returns how many. */
+unsigned shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget);
+/* Publish what moved this loop and collect the sockets to wake
+ * (s->wake[0..wake_n)); the caller writes their eventfds, then sets
+ * wake_n = 0. */
+void shm_sock_commit(struct stack *s);
+
+/* Is dst one of ours (our address, or 127.0.0.0/8)? */
+static inline int
+stack_is_local(const struct stack_conf *c, rte_be32_t dst)
+{
+	return dst == c->ip || (rte_be_to_cpu_32(dst) >> 24) == 127;
+}
 
 /* Deliver what other lcores steered to sockets we own.  Returns how many. */
 unsigned stack_steer_drain(struct stack *s);

@@ -55,7 +55,8 @@
 	X(NO_HEADROOM,    "no_headroom") \
 	X(TOO_BIG,        "too_big")         /* payload over the MTU */ \
 	X(BATCH_FULL,     "tx_batch_full")   /* too many frames produced in one loop */ \
-	X(PORT_FULL,      "port_tx_full")    /* the port refused the frame */
+	X(PORT_FULL,      "port_tx_full")    /* the port refused the frame */ \
+	X(BAD_DESC,       "bad_descriptor")  /* a client's TX descriptor made no sense */
 
 #define PN_ENUM(e, s) PN_RX_##e,
 enum pn_rx_drop { PN_RX_DROPS(PN_ENUM) PN_RX_DROP_MAX };
@@ -81,6 +82,12 @@ struct stack_stats {
 	uint64_t arp_requests_out;
 	uint64_t icmp_echo_replies;
 	uint64_t udp_delivered;
+	/* between local sockets (never on the port):
+	 * local_sent == local_delivered + local_no_socket + local_ring_full */
+	uint64_t local_sent;
+	uint64_t local_delivered;
+	uint64_t local_no_socket;
+	uint64_t local_ring_full;
 	/* transmit side */
 	uint64_t tx_frames;       /* accepted by the port */
 	uint64_t tx_bytes;

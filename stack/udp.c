@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -47,9 +48,9 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 	m->l4_len = sizeof(*u);
 	rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
 	if (sock->owner == s->lcore)
-		return udp_deliver(s, sock, m);
+		return udp_deliver(s, sock, m, 0);
 
-	struct steer_item it = { .m = m, .sock = sock };
+	struct steer_item it = { .m = m, .sock = sock, .local = 0 };
 
 	if (rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
 		why = PN_RX_STEER_FULL;
@@ -63,27 +64,118 @@ drop:
 	return STACK_DROPPED;
 }
 
-enum stack_verdict
-udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m)
+/* Count where a datagram went: from the port (the RX identity) or from a
+ * local socket (the local identity). */
+static enum stack_verdict
+deliver_verdict(struct stack *s, int local, enum pn_rx_drop why, int ok)
 {
-	uint32_t payload = rte_pktmbuf_data_len(m) - m->l2_len - m->l3_len - m->l4_len;
+	if (ok) {
+		if (local) {
+			s->stats.local_delivered++;
+		} else {
+			s->stats.udp_delivered++;
+			s->stats.rx_delivered++;
+		}
+		return STACK_DELIVERED;
+	}
+	if (!local)
+		s->stats.rx_drop[why]++;
+	else if (why == PN_RX_UDP_NO_SOCKET)
+		s->stats.local_no_socket++;
+	else
+		s->stats.local_ring_full++;
+	return STACK_DROPPED;
+}
+
+enum stack_verdict
+udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
+{
+	uint32_t off = m->l2_len + m->l3_len + m->l4_len;
+	uint32_t payload = rte_pktmbuf_data_len(m) - off;
+	int ok;
 
 	if (atomic_load_explicit(&sock->closing, memory_order_acquire)) {
-		s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
 		rte_pktmbuf_free(m);
-		return STACK_DROPPED;
+		return deliver_verdict(s, local, PN_RX_UDP_NO_SOCKET, 0);
 	}
-	if (rte_ring_sp_enqueue(sock->rx, m) != 0) {
-		sock->rx_drops++;
-		s->stats.rx_drop[PN_RX_UDP_RING_FULL]++;
+	if (sock->kind == SOCK_SHM) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+			const struct rte_ipv4_hdr *, m->l2_len);
+		const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m,
+			const struct rte_udp_hdr *, m->l2_len + m->l3_len);
+
+		/* the one copy across the trust boundary */
+		ok = shm_sock_put(s, sock, rte_pktmbuf_mtod_offset(m, void *, off),
+				  payload, ip->src_addr, u->src_port) == 0;
 		rte_pktmbuf_free(m);
-		return STACK_DROPPED;
+	} else {
+		ok = rte_ring_sp_enqueue(sock->rx, m) == 0;
+		if (!ok)
+			rte_pktmbuf_free(m);
+	}
+	if (!ok) {
+		sock->rx_drops++;
+		return deliver_verdict(s, local, PN_RX_UDP_RING_FULL, 0);
 	}
 	sock->rx_pkts++;
 	sock->rx_bytes += payload;
-	s->stats.udp_delivered++;
-	s->stats.rx_delivered++;
-	return STACK_DELIVERED;
+	return deliver_verdict(s, local, 0, 1);
+}
+
+/*
+ * A datagram from one of our sockets to one of our addresses: straight to
+ * the destination socket, never to the port.  m holds the payload.
+ */
+static int
+udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be16_t dport)
+{
+	const struct stack_conf *c = s->conf;
+	struct pn_sock *to;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *u;
+	uint16_t plen = rte_pktmbuf_data_len(m);
+
+	s->stats.local_sent++;
+	to = s->socks == NULL ? NULL : sock_table_lookup(s->socks, dport, c->ip, sport);
+	if (to == NULL) {
+		s->stats.local_no_socket++;
+		rte_pktmbuf_free(m);
+		return -ECONNREFUSED;
+	}
+	/* The headers a receiver reads: source address and port, lengths.
+	 * Checksums are not needed: nothing crosses a wire. */
+	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+	if (u == NULL || ip == NULL || rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN) == NULL) {
+		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	u->src_port = sport;
+	u->dst_port = dport;
+	u->dgram_len = rte_cpu_to_be_16(plen + sizeof(*u));
+	u->dgram_cksum = 0;
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(plen + sizeof(*u) + sizeof(*ip));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = c->ip;
+	ip->dst_addr = c->ip;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	m->l4_len = sizeof(*u);
+	if (to->owner == s->lcore)
+		return udp_deliver(s, to, m, 1) == STACK_DELIVERED ? 0 : -ENOBUFS;
+
+	struct steer_item it = { .m = m, .sock = to, .local = 1 };
+
+	if (rte_ring_mp_enqueue_elem(s->steer[to->owner], &it, sizeof(it)) != 0) {
+		s->stats.local_ring_full++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
 }
 
 int
@@ -98,6 +190,8 @@ udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
+	if (stack_is_local(s->conf, dst))
+		return udp_local(s, m, sport, dport);
 	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
 	if (u == NULL) {
 		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;

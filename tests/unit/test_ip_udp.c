@@ -387,7 +387,7 @@ udp_closing_socket_drops(void **state)
 	m->l3_len = 20;
 	m->l4_len = 8;
 	atomic_store(&bound.closing, true);
-	assert_int_equal(udp_deliver(&st, &bound, m), STACK_DROPPED);
+	assert_int_equal(udp_deliver(&st, &bound, m, 0), STACK_DROPPED);
 	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_NO_SOCKET], 1);
 	atomic_store(&bound.closing, false);
 }

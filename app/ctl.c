@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#define _GNU_SOURCE
+#include "ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <rte_malloc.h>
+
+#include "app.h"
+#include "pollnet_shm.h"
+#include "sock_table.h"
+
+#define EPHEMERAL_LO 49152
+#define EPHEMERAL_HI 65535
+
+static void
+mkdir_parent(const char *path)
+{
+	char dir[108], *slash;
+
+	strlcpy(dir, path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	mkdir(dir, 0755);       /* one level: /run/pollnet; exists is fine */
+}
+
+int
+ctl_open(struct ctl *c, struct app *a, char *err, size_t errlen)
+{
+	const struct pn_config *cfg = a->cfg;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(c, 0, sizeof(*c));
+	c->a = a;
+	c->lfd = -1;
+	c->next_port = EPHEMERAL_LO;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		c->clients[i].fd = -1;
+	c->max = cfg->max_sockets;
+	c->socks = calloc(c->max, sizeof(c->socks[0]));
+	if (c->socks == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	strlcpy(c->path, cfg->ctl_path, sizeof(c->path));
+	strlcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
+	mkdir_parent(c->path);
+	c->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0)
+		goto fail;
+	/* A socket file left by a pollnet that died: take it over if no one
+	 * answers on it. */
+	if (connect(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		snprintf(err, errlen, "%s: another pollnet is listening there", c->path);
+		close(c->lfd);
+		c->lfd = -1;
+		return -1;
+	}
+	unlink(c->path);
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(c->path, cfg->ctl_mode) < 0 || listen(c->lfd, 64) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "control socket %s: %s", c->path, strerror(errno));
+	if (c->lfd >= 0)
+		close(c->lfd);
+	c->lfd = -1;
+	return -1;
+}
+
+/* root, a listed user, or a member (primary or supplementary) of a listed
+ * group. */
+static int
+ctl_allowed(const struct pn_config *cfg, const struct ctl_client *cl)
+{
+	char path[64], line[4096];
+	FILE *f;
+	int ok = 0;
+
+	if (cl->uid == 0)
+		return 1;
+	for (uint32_t i = 0; i < cfg->n_allow_uid; i++)
+		if (cfg->allow_uid[i] == cl->uid)
+			return 1;
+	for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
+		if (cfg->allow_gid[i] == cl->gid)
+			return 1;
+	if (cfg->n_allow_gid == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cl->pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (!ok && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (;;) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
+				ok |= cfg->allow_gid[i] == g;
+			p = end;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+static void
+ctl_accept(struct ctl *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd, slot = -1;
+
+	while ((fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		for (int i = 0; i < CTL_MAX_CLIENTS && slot < 0; i++)
+			if (c->clients[i].fd < 0)
+				slot = i;
+		if (slot < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			c->refused++;
+			close(fd);
+			continue;
+		}
+		c->clients[slot] = (struct ctl_client){
+			.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
+		c->nclients++;
+		slot = -1;
+	}
+}
+
+static void
+sock_free(struct pn_sock *s)
+{
+	if (s->region != NULL)
+		munmap(s->region, s->geo.region_size);
+	if (s->efd >= 0)
+		close(s->efd);
+	rte_free(s);
+}
+
+static void
+ctl_sock_close(struct ctl *c, uint32_t id)
+{
+	struct ctl_sock *cs = &c->socks[id];
+
+	if (cs->in_table)
+		sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
+	sock_free(cs->s);
+	memset(cs, 0, sizeof(*cs));
+	c->open--;
+}
+
+static void
+ctl_drop_client(struct ctl *c, int ci)
+{
+	for (uint32_t id = 0; id < c->max; id++)
+		if (c->socks[id].s != NULL && c->socks[id].client == ci)
+			ctl_sock_close(c, id);
+	close(c->clients[ci].fd);
+	c->clients[ci].fd = -1;
+	c->nclients--;
+}
+
+/* A new socket: its region (sealed: the client can neither grow nor shrink
+ * it under us) and its eventfd. */
+static int
+ctl_sock_new(struct ctl *c, int ci, uint32_t *id_out, int *memfd)
+{
+	const struct pn_config *cfg = c->a->cfg;
+	struct pn_sock *s;
+	struct pn_shm_hdr h;
+	uint32_t id;
+	char name[32];
+
+	for (id = 0; id < c->max && c->socks[id].s != NULL; id++)
+		;
+	if (id == c->max)
+		return -EMFILE;
+	pn_shm_layout(&h, cfg->sock_ring, cfg->sock_tx_ring, id);
+	s = rte_zmalloc("pn_sock", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	if (s == NULL)
+		return -ENOMEM;
+	s->efd = -1;
+	snprintf(name, sizeof(name), "pollnet-sock-%u", id);
+	*memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (*memfd < 0 || ftruncate(*memfd, h.region_size) < 0 ||
+	    fcntl(*memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	s->region = mmap(NULL, h.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, *memfd, 0);
+	if (s->region == MAP_FAILED) {
+		s->region = NULL;
+		goto fail;
+	}
+	memcpy(s->region, &h, sizeof(h));
+	s->geo = h;
+	s->rx_limit = h.rx_size;
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->efd < 0)
+		goto fail;
+	s->id = id;
+	s->kind = SOCK_SHM;
+	s->pid = c->clients[ci].pid;
+	s->uid = c->clients[ci].uid;
+	c->socks[id] = (struct ctl_sock){ .s = s, .client = ci };
+	c->open++;
+	*id_out = id;
+	return 0;
+fail:
+	{
+		int e = -errno;
+
+		if (*memfd >= 0)
+			close(*memfd);
+		*memfd = -1;
+		sock_free(s);
+		return e;
+	}
+}
+
+static int
+port_free(struct ctl *c, uint16_t port)
+{
+	const struct sock_port *sp = &c->a->socks->ports[port];
+
+	return atomic_load(&sp->bound) == NULL && atomic_load(&sp->connected) == 0;
+}
+
+static int
+ephemeral_port(struct ctl *c)
+{
+	for (int n = 0; n <= EPHEMERAL_HI - EPHEMERAL_LO; n++) {
+		uint16_t p = c->next_port;
+
+		c->next_port = p == EPHEMERAL_HI ? EPHEMERAL_LO : p + 1;
+		if (port_free(c, p))
+			return p;
+	}
+	return -EADDRINUSE;
+}
+
+/* (Re)place socket id in the table under key k. */
+static int
+ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
+{
+	struct ctl_sock *cs = &c->socks[id];
+	int rc;
+
+	if (cs->in_table) {
+		sock_table_remove(c->a->socks, cs->s);
+		cs->in_table = 0;
+	}
+	cs->s->key = k;
+	if (!cs->s->owner_set) {
+		cs->s->owner = c->next_lcore;
+		c->next_lcore = (uint16_t)((c->next_lcore + 1) % c->a->nb_lcores);
+		cs->s->owner_set = 1;
+	}
+	rc = sock_table_add(c->a->socks, cs->s);
+	if (rc == 0)
+		cs->in_table = 1;
+	return rc;
+}
+
+static int
+ctl_bind(struct ctl *c, int ci, uint32_t id, uint16_t port, struct pn_ctl_rep *rep)
+{
+	struct ctl_sock *cs = &c->socks[id];
+	int p = port;
+
+	if (cs->in_table)
+		return -EINVAL;         /* already bound */
+	if (p == 0) {
+		p = ephemeral_port(c);
+		if (p < 0)
+			return p;
+	} else if (p < 1024 && c->clients[ci].uid != 0) {
+		return -EACCES;
+	} else if (!port_free(c, (uint16_t)p)) {
+		return -EADDRINUSE;
+	}
+	rep->port = htons((uint16_t)p);
+	return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
+}
+
+static int
+ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_ctl_rep *rep)
+{
+	struct ctl_sock *cs = &c->socks[id];
+	int p;
+
+	if (addr == 0 || port == 0)
+		return -EINVAL;
+	if (cs->in_table) {
+		p = ntohs(cs->s->key.lport);
+	} else {
+		p = ephemeral_port(c);
+		if (p < 0)
+			return p;
+	}
+	rep->port = htons((uint16_t)p);
+	return ctl_sock_place(c, id, (struct sock_key){
+		.lport = htons((uint16_t)p), .rip = addr, .rport = port });
+}
+
+static int
+ctl_reply(int fd, const struct pn_ctl_rep *rep, const int *fds, int nfds)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)rep, .iov_len = sizeof(*rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(*rep) ? 0 : -1;
+}
+
+/* One request: 1 handled, 0 nothing to read, -1 drop the client. */
+static int
+ctl_request(struct ctl *c, int ci)
+{
+	struct ctl_client *cl = &c->clients[ci];
+	struct pn_ctl_req req;
+	struct pn_ctl_rep rep = { 0 };
+	int fds[2] = { -1, -1 }, nfds = 0, rc;
+	ssize_t n = recv(cl->fd, &req, sizeof(req), MSG_DONTWAIT);
+
+	if (n == 0)
+		return -1;              /* the client went away (or died) */
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	rep.seq = req.seq;
+	rep.version = PN_CTL_VERSION;
+	if (n != sizeof(req)) {
+		rep.status = -EBADMSG;
+	} else if (!cl->hello && req.op != PN_CTL_HELLO) {
+		rep.status = -EPROTO;
+	} else if (req.op != PN_CTL_HELLO && req.op != PN_CTL_SOCKET &&
+		   (req.sock_id >= c->max || c->socks[req.sock_id].s == NULL ||
+		    c->socks[req.sock_id].client != ci)) {
+		rep.status = -EBADF;    /* not a socket of this client */
+	} else {
+		switch (req.op) {
+		case PN_CTL_HELLO:
+			if (req.version != PN_CTL_VERSION) {
+				rep.status = -EPROTONOSUPPORT;
+			} else if (!ctl_allowed(c->a->cfg, cl)) {
+				c->refused++;
+				rep.status = -EACCES;
+			} else {
+				cl->hello = 1;
+				rep.addr = c->a->sconf.ip;
+			}
+			break;
+		case PN_CTL_SOCKET:
+			rc = ctl_sock_new(c, ci, &rep.sock_id, &fds[0]);
+			rep.status = rc;
+			if (rc == 0) {
+				fds[1] = c->socks[rep.sock_id].s->efd;
+				rep.region_size = c->socks[rep.sock_id].s->geo.region_size;
+				nfds = 2;
+			}
+			break;
+		case PN_CTL_BIND:
+			rep.sock_id = req.sock_id;
+			rep.addr = c->a->sconf.ip;
+			rep.status = ctl_bind(c, ci, req.sock_id, ntohs(req.port), &rep);
+			break;
+		case PN_CTL_CONNECT:
+			rep.sock_id = req.sock_id;
+			rep.addr = c->a->sconf.ip;
+			rep.status = ctl_connect(c, req.sock_id, req.addr, req.port, &rep);
+			break;
+		case PN_CTL_CLOSE:
+			ctl_sock_close(c, req.sock_id);
+			break;
+		default:
+			rep.status = -EOPNOTSUPP;
+		}
+	}
+	rc = ctl_reply(cl->fd, &rep, fds, nfds);
+	if (fds[0] >= 0)
+		close(fds[0]);          /* the client has its own copy now */
+	if (rc < 0 && nfds > 0)
+		ctl_sock_close(c, rep.sock_id);
+	if (rc < 0 || (rep.status == -EACCES && req.op == PN_CTL_HELLO))
+		return -1;
+	return 1;
+}
+
+void
+ctl_poll(struct ctl *c, int timeout_ms)
+{
+	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
+	int idx[CTL_MAX_CLIENTS + 1], n = 0;
+
+	pfd[n] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
+	idx[n++] = -1;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (c->clients[i].fd < 0)
+			continue;
+		pfd[n] = (struct pollfd){ .fd = c->clients[i].fd, .events = POLLIN };
+		idx[n++] = i;
+	}
+	if (poll(pfd, n, timeout_ms) <= 0)
+		return;
+	for (int k = 1; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		/* a few requests each, so no client starves the others; a
+		 * hang-up reads as end of file and drops the client */
+		for (int r = 0; r < 16; r++) {
+			int rc = ctl_request(c, idx[k]);
+
+			if (rc < 0)
+				ctl_drop_client(c, idx[k]);
+			if (rc <= 0)
+				break;
+		}
+	}
+	if (pfd[0].revents & POLLIN)
+		ctl_accept(c);
+}
+
+void
+ctl_close(struct ctl *c)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0)
+			ctl_drop_client(c, i);
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
+	}
+	free(c->socks);
+	c->socks = NULL;
+}

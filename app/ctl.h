@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control channel: clients (libpollnet) connect to a Unix socket, are
+ * checked (SO_PEERCRED against the configuration), and create, bind,
+ * connect and close sockets.  Runs on the control thread only; the lcores
+ * learn of sockets through the socket table.
+ */
+#ifndef PN_CTL_H
+#define PN_CTL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct app;
+struct pn_sock;
+
+#define CTL_MAX_CLIENTS 256
+
+struct ctl_client {
+	int fd;                 /* -1: free */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int hello;              /* versions agreed */
+};
+
+struct ctl_sock {
+	struct pn_sock *s;      /* NULL: free id */
+	int client;             /* index in clients[] */
+	int in_table;
+};
+
+struct ctl {
+	struct app *a;
+	int lfd;
+	char path[108];
+	struct ctl_client clients[CTL_MAX_CLIENTS];
+	struct ctl_sock *socks; /* [max], by socket id */
+	uint32_t max;
+	uint32_t open;          /* sockets */
+	uint32_t nclients;
+	uint16_t next_lcore;
+	uint16_t next_port;     /* where the ephemeral search resumes */
+	uint64_t refused;       /* connections turned away */
+};
+
+/* Listen on the configured path.  -1 with a message on error. */
+int ctl_open(struct ctl *c, struct app *a, char *err, size_t errlen);
+/* Wait up to timeout_ms for control traffic and handle it. */
+void ctl_poll(struct ctl *c, int timeout_ms);
+/* Close every client and socket, stop listening. */
+void ctl_close(struct ctl *c);
+
+#endif

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpollnet: the client side of pollnet's shared-memory sockets.  See
+ * pollnet.h for the API and pollnet_shm.h for the region and the rings.
+ */
+#define _GNU_SOURCE
+#include "pollnet.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pollnet_shm.h"
+
+#define SPIN_NS 50000                   /* spin this long before sleeping */
+
+struct pollnet {
+	int fd;                         /* control connection */
+	uint32_t seq;
+	uint32_t addr;                  /* pollnet's IPv4, network order */
+	pthread_mutex_t lock;
+	struct pollnet_socket *socks;
+};
+
+struct pollnet_socket {
+	struct pollnet *pn;
+	struct pollnet_socket *next;
+	uint32_t id;
+	uint8_t *region;
+	struct pn_shm_hdr geo;          /* checked at attach */
+	struct pn_shm_ctl *ctl;
+	int efd;
+	uint32_t rx_tail;               /* our positions */
+	uint32_t tx_head;
+	uint32_t tx_limit;              /* tx_head may reach this without looking */
+	int nonblock;
+	int timeout_ms;
+	uint16_t lport;                 /* host order, 0 = unbound */
+	int connected;
+	struct sockaddr_in peer;
+};
+
+const char *
+pollnet_strerror(int err)
+{
+	switch (-err) {
+	case EPROTONOSUPPORT:
+		return "pollnet speaks another version of the protocol";
+	case ECONNRESET:
+		return "pollnet went away";
+	case EDESTADDRREQ:
+		return "no destination: connect() first, or use sendto()";
+	default:
+		return strerror(err < 0 ? -err : err);
+	}
+}
+
+/* One request, one reply (with up to two file descriptors). */
+static int
+rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	int rc = 0;
+
+	pthread_mutex_lock(&pn->lock);
+	req->seq = ++pn->seq;
+	if (send(pn->fd, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req)) {
+		rc = -ECONNRESET;
+		goto out;
+	}
+	do
+		n = recvmsg(pn->fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(*rep) || rep->seq != req->seq) {
+		rc = n == 0 || n < 0 ? -ECONNRESET : -EPROTO;
+		goto out;
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			if (fds != NULL && k <= 2)
+				memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
+			else    /* not expected: do not leak them */
+				for (size_t i = 0; i < k; i++)
+					close(((int *)CMSG_DATA(cm))[i]);
+		}
+	}
+	rc = rep->status;
+out:
+	pthread_mutex_unlock(&pn->lock);
+	return rc;
+}
+
+int
+pollnet_open(struct pollnet **out, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pn_ctl_req req = { .op = PN_CTL_HELLO, .version = PN_CTL_VERSION };
+	struct pn_ctl_rep rep;
+	struct pollnet *pn;
+	int rc;
+
+	if (path == NULL)
+		path = getenv("POLLNET_CTL");
+	if (path == NULL)
+		path = PN_CTL_DEFAULT_PATH;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	pn = calloc(1, sizeof(*pn));
+	if (pn == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&pn->lock, NULL);
+	pn->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (pn->fd < 0 || connect(pn->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = rpc(pn, &req, &rep, NULL);
+	if (rc < 0)
+		goto fail;
+	pn->addr = rep.addr;
+	*out = pn;
+	return 0;
+fail:
+	if (pn->fd >= 0)
+		close(pn->fd);
+	pthread_mutex_destroy(&pn->lock);
+	free(pn);
+	return rc;
+}
+
+uint32_t
+pollnet_address(const struct pollnet *pn)
+{
+	return pn->addr;
+}
+
+static void
+sock_unmap(struct pollnet_socket *s)
+{
+	if (s->region != NULL)
+		munmap(s->region, s->geo.region_size);
+	if (s->efd >= 0)
+		close(s->efd);
+	free(s);
+}
+
+int
+pollnet_socket(struct pollnet *pn, struct pollnet_socket **out)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_SOCKET };
+	struct pn_ctl_rep rep;
+	struct pollnet_socket *s;
+	int fds[2] = { -1, -1 }, rc;
+	struct stat st;
+	void *map;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->pn = pn;
+	s->efd = -1;
+	s->timeout_ms = -1;
+	rc = rpc(pn, &req, &rep, fds);
+	if (rc < 0)
+		goto fail;
+	s->id = rep.sock_id;
+	s->efd = fds[1];
+	if (fds[0] < 0 || fds[1] < 0 || fstat(fds[0], &st) < 0) {
+		rc = -EPROTO;
+		goto fail_close;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (map == MAP_FAILED) {
+		rc = -errno;
+		goto fail_close;
+	}
+	memcpy(&s->geo, map, sizeof(s->geo));
+	if (!pn_shm_layout_ok(&s->geo, (uint64_t)st.st_size) ||
+	    s->geo.region_size != (uint64_t)st.st_size) {
+		munmap(map, (size_t)st.st_size);
+		rc = -EPROTONOSUPPORT;          /* a region this library cannot read */
+		goto fail_close;
+	}
+	close(fds[0]);
+	s->region = map;
+	s->ctl = pn_shm_ctl(map);
+	s->rx_tail = atomic_load(&s->ctl->rx_tail.v);
+	s->tx_head = atomic_load(&s->ctl->tx_head.v);
+	s->tx_limit = s->tx_head;
+	pthread_mutex_lock(&pn->lock);
+	s->next = pn->socks;
+	pn->socks = s;
+	pthread_mutex_unlock(&pn->lock);
+	*out = s;
+	return 0;
+fail_close:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	{
+		struct pn_ctl_req cl = { .op = PN_CTL_CLOSE, .sock_id = s->id };
+		struct pn_ctl_rep r;
+
+		rpc(pn, &cl, &r, NULL);
+	}
+fail:
+	sock_unmap(s);
+	return rc;
+}
+
+int
+pollnet_bind(struct pollnet_socket *s, uint16_t port)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_BIND, .sock_id = s->id, .port = htons(port) };
+	struct pn_ctl_rep rep;
+	int rc = rpc(s->pn, &req, &rep, NULL);
+
+	if (rc == 0)
+		s->lport = ntohs(rep.port);
+	return rc;
+}
+
+int
+pollnet_connect(struct pollnet_socket *s, const struct sockaddr_in *to)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_CONNECT, .sock_id = s->id,
+				  .addr = to->sin_addr.s_addr, .port = to->sin_port };
+	struct pn_ctl_rep rep;
+	int rc;
+
+	if (to->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	rc = rpc(s->pn, &req, &rep, NULL);
+	if (rc == 0) {
+		s->lport = ntohs(rep.port);
+		s->peer = *to;
+		s->connected = 1;
+	}
+	return rc;
+}
+
+uint16_t
+pollnet_local_port(const struct pollnet_socket *s)
+{
+	return s->lport;
+}
+
+int
+pollnet_close(struct pollnet_socket *s)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_CLOSE, .sock_id = s->id };
+	struct pn_ctl_rep rep;
+	struct pollnet *pn = s->pn;
+	int rc = rpc(pn, &req, &rep, NULL);
+
+	pthread_mutex_lock(&pn->lock);
+	for (struct pollnet_socket **p = &pn->socks; *p != NULL; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	pthread_mutex_unlock(&pn->lock);
+	sock_unmap(s);
+	return rc;
+}
+
+void
+pollnet_session_close(struct pollnet *pn)
+{
+	while (pn->socks != NULL)
+		pollnet_close(pn->socks);
+	close(pn->fd);
+	pthread_mutex_destroy(&pn->lock);
+	free(pn);
+}
+
+int
+pollnet_set_nonblocking(struct pollnet_socket *s, int on)
+{
+	s->nonblock = on != 0;
+	return 0;
+}
+
+int
+pollnet_set_timeout(struct pollnet_socket *s, int ms)
+{
+	s->timeout_ms = ms < 0 ? -1 : ms;
+	return 0;
+}
+
+int
+pollnet_fd(const struct pollnet_socket *s)
+{
+	return s->efd;
+}
+
+/* ---- waiting ---- */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static int
+rx_ready(struct pollnet_socket *s)
+{
+	return pn_ring_ready(&s->ctl->rx_head.v, s->rx_tail) != 0;
+}
+
+static int
+tx_room(struct pollnet_socket *s)
+{
+	uint32_t used = pn_ring_used(s->tx_head, &s->ctl->tx_tail.v);
+
+	if (used > s->geo.tx_size)
+		return 0;               /* cannot be: pollnet keeps tail <= head */
+	s->tx_limit = s->tx_head + (s->geo.tx_size - used);
+	return used < s->geo.tx_size;
+}
+
+/* Ask to be woken for `bit`: true if the condition already holds. */
+static int
+arm(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
+{
+	atomic_fetch_or_explicit(&s->ctl->wake.v, bit, memory_order_relaxed);
+	/* our wish, then their positions: paired with pollnet's publish,
+	 * fence, then its look at `wake` */
+	atomic_thread_fence(memory_order_seq_cst);
+	return ready(s);
+}
+
+/*
+ * Wait until ready(s): spin for a while (the common case: pollnet's lcore
+ * answers in microseconds), then sleep on the eventfd.  While asleep we
+ * also watch the control connection: if pollnet goes away, we say so.
+ */
+static int
+wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
+{
+	uint64_t t0 = now_ns(), deadline;
+
+	if (s->nonblock) {
+		arm(s, bit, ready);     /* so that pollnet_fd() wakes a poller */
+		return ready(s) ? 0 : -EAGAIN;
+	}
+	for (unsigned i = 1;; i++) {
+		if (ready(s))
+			return 0;
+		cpu_relax();
+		if ((i & 63) == 0 && now_ns() - t0 > SPIN_NS)
+			break;
+	}
+	deadline = s->timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)s->timeout_ms * 1000000u;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = s->efd, .events = POLLIN },
+				       { .fd = s->pn->fd, .events = 0 } };
+		uint64_t now;
+		int ms, r;
+
+		if (arm(s, bit, ready))
+			return 0;
+		now = now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		ms = deadline == UINT64_MAX ? -1 :
+		     (int)((deadline - now + 999999u) / 1000000u);
+		r = poll(p, 2, ms);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0 && (p[1].revents & (POLLHUP | POLLERR)))
+			return -ECONNRESET;
+		if (r > 0 && (p[0].revents & POLLIN)) {
+			uint64_t v;
+
+			if (read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+		}
+	}
+}
+
+/* ---- the data path ---- */
+
+ssize_t
+pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
+	       const struct sockaddr_in *to)
+{
+	struct pn_desc *d;
+	int rc;
+
+	if (len > PN_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (to == NULL) {
+		if (!s->connected)
+			return -EDESTADDRREQ;
+		to = &s->peer;
+	}
+	if (to->sin_family != AF_INET || to->sin_addr.s_addr == 0 || to->sin_port == 0)
+		return -EINVAL;
+	if (s->lport == 0) {            /* like a UDP socket: bind on first send */
+		rc = pollnet_bind(s, 0);
+		if (rc < 0)
+			return rc;
+	}
+	if (s->tx_head == s->tx_limit && !tx_room(s)) {
+		rc = wait_for(s, PN_WAKE_TX, tx_room);
+		if (rc < 0)
+			return rc;
+	}
+	memcpy(pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head), buf, len);
+	d = pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, s->tx_head);
+	d->len = (uint32_t)len;
+	d->addr = to->sin_addr.s_addr;
+	d->port = to->sin_port;
+	d->flags = 0;
+	pn_ring_publish(&s->ctl->tx_head.v, ++s->tx_head);
+	return (ssize_t)len;
+}
+
+ssize_t
+pollnet_send(struct pollnet_socket *s, const void *buf, size_t len)
+{
+	return pollnet_sendto(s, buf, len, NULL);
+}
+
+ssize_t
+pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
+		 struct sockaddr_in *from, int *flags)
+{
+	const struct pn_desc *d;
+	uint32_t n = pn_ring_ready(&s->ctl->rx_head.v, s->rx_tail), dlen;
+	int rc;
+
+	if (n == 0) {
+		rc = wait_for(s, PN_WAKE_RX, rx_ready);
+		if (rc < 0)
+			return rc;
+	} else if (n > s->geo.rx_size) {
+		return -EIO;            /* cannot be: pollnet keeps head - tail <= size */
+	}
+	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
+	dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	if (len > dlen)
+		len = dlen;
+	memcpy(buf, pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail), len);
+	if (from != NULL) {
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_addr.s_addr = d->addr;
+		from->sin_port = d->port;
+	}
+	if (flags != NULL)
+		*flags = (dlen > len || (d->flags & PN_DESC_TRUNC)) ? POLLNET_TRUNC : 0;
+	pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail);
+	return (ssize_t)len;
+}
+
+ssize_t
+pollnet_recv(struct pollnet_socket *s, void *buf, size_t len, int *flags)
+{
+	return pollnet_recvfrom(s, buf, len, NULL, flags);
+}

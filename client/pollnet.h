@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpollnet: UDP sockets served by a running pollnet, through shared
+ * memory.  Sending and receiving a datagram makes no system call (unless
+ * the call has to wait).  Link with `pkg-config --libs libpollnet`.
+ *
+ *   struct pollnet *pn;
+ *   struct pollnet_socket *s;
+ *   pollnet_open(&pn, NULL);                   // connect to pollnet
+ *   pollnet_socket(pn, &s);
+ *   pollnet_bind(s, 5000);                     // or 0: an ephemeral port
+ *   n = pollnet_recvfrom(s, buf, sizeof(buf), &from, &flags);
+ *   pollnet_sendto(s, buf, n, &from);
+ *   pollnet_close(s);
+ *   pollnet_session_close(pn);
+ *
+ * Errors are negative errno values (pollnet_strerror() names them); calls
+ * that return a length return it on success.
+ *
+ * Threads.  Session calls (pollnet_socket, _bind, _connect, _close) are
+ * thread-safe.  On one socket, at most one thread may send and at most one
+ * may receive at a time (one of each at once is fine): the rings are
+ * single-producer, single-consumer.  Different sockets are independent.
+ *
+ * Processes.  A session and its sockets belong to the process that opened
+ * them; a child after fork() must open its own.  When a process exits or is
+ * killed, pollnet notices (the session's connection closes) and frees its
+ * sockets.
+ */
+#ifndef POLLNET_H
+#define POLLNET_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pollnet;
+struct pollnet_socket;
+
+#define POLLNET_TRUNC 0x1      /* recv flags: the datagram was longer than the buffer */
+#define POLLNET_MAX_DATAGRAM 1472
+
+/* Connect to pollnet's control socket (NULL: $POLLNET_CTL, else
+ * /run/pollnet/pollnet.sock). */
+int pollnet_open(struct pollnet **out, const char *ctl_path);
+/* Close every socket of the session, then the session. */
+void pollnet_session_close(struct pollnet *pn);
+/* pollnet's own IPv4 address (network order): datagrams to it, or to
+ * 127.0.0.0/8, go to another local socket without touching the network. */
+uint32_t pollnet_address(const struct pollnet *pn);
+
+int pollnet_socket(struct pollnet *pn, struct pollnet_socket **out);
+/* Bind to a local port (host order; 0: an ephemeral one).  Ports below
+ * 1024 need root. */
+int pollnet_bind(struct pollnet_socket *s, uint16_t port);
+/* Only datagrams from `to` are received, and send() goes there.  Binds an
+ * ephemeral port first if the socket is not bound. */
+int pollnet_connect(struct pollnet_socket *s, const struct sockaddr_in *to);
+/* The local port (host order), 0 if unbound. */
+uint16_t pollnet_local_port(const struct pollnet_socket *s);
+/* Close the socket; datagrams still queued for it are dropped. */
+int pollnet_close(struct pollnet_socket *s);
+
+/* Send one datagram (at most POLLNET_MAX_DATAGRAM bytes).  Blocks while
+ * the socket's send ring is full, unless non-blocking (-EAGAIN). */
+ssize_t pollnet_send(struct pollnet_socket *s, const void *buf, size_t len);
+ssize_t pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
+		       const struct sockaddr_in *to);
+/* Receive one datagram: returns the bytes copied; *flags gets
+ * POLLNET_TRUNC if it was longer than len (the rest is lost).  `from` and
+ * `flags` may be NULL.  Blocks until one arrives, unless non-blocking
+ * (-EAGAIN) or a timeout is set (-ETIMEDOUT). */
+ssize_t pollnet_recv(struct pollnet_socket *s, void *buf, size_t len, int *flags);
+ssize_t pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
+			 struct sockaddr_in *from, int *flags);
+
+/* Blocking (the default) or not. */
+int pollnet_set_nonblocking(struct pollnet_socket *s, int on);
+/* Blocking calls give up after ms milliseconds (-ETIMEDOUT); -1: never. */
+int pollnet_set_timeout(struct pollnet_socket *s, int ms);
+
+/*
+ * For poll/epoll: a file descriptor that becomes readable when the socket
+ * may have a datagram.  Use it like this: receive (non-blocking) until
+ * -EAGAIN, which also arms the descriptor, then wait on it.  Datagrams that
+ * arrive before the -EAGAIN are found by receiving; the descriptor only
+ * wakes a waiter.
+ */
+int pollnet_fd(const struct pollnet_socket *s);
+
+/* A message for an error returned by this library. */
+const char *pollnet_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pollnet-echo: a UDP echo server on pollnet (the lab's server, on
+ * shared-memory sockets). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pollnet.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+"Usage: %s [--ctl PATH] [--count N] PORT\n"
+"\n"
+"Echo every UDP datagram received on PORT back to its sender, through\n"
+"pollnet's shared-memory sockets.\n"
+"\n"
+"  -c, --ctl PATH   pollnet's control socket (default: $POLLNET_CTL, else\n"
+"                   /run/pollnet/pollnet.sock)\n"
+"  -n, --count N    exit after N datagrams (default: until SIGINT/SIGTERM)\n"
+"  -h, --help       this help\n", prog);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ctl = NULL;
+	long count = -1, port, done = 0;
+	struct pollnet *pn;
+	struct pollnet_socket *s;
+	char *end;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': ctl = optarg; break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end != '\0' || count <= 0) {
+				fprintf(stderr, "%s: --count: '%s' is not a positive number\n\n",
+					argv[0], optarg);
+				usage(stderr, argv[0]);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout, argv[0]); return 0;
+		default: usage(stderr, argv[0]); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	port = strtol(argv[optind], &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535) {
+		fprintf(stderr, "%s: '%s' is not a port (1-65535)\n\n", argv[0], argv[optind]);
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	rc = pollnet_open(&pn, ctl);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot reach pollnet: %s\n", argv[0], pollnet_strerror(rc));
+		return 1;
+	}
+	if ((rc = pollnet_socket(pn, &s)) < 0 || (rc = pollnet_bind(s, (uint16_t)port)) < 0) {
+		fprintf(stderr, "%s: port %ld: %s\n", argv[0], port, pollnet_strerror(rc));
+		pollnet_session_close(pn);
+		return 1;
+	}
+	pollnet_set_timeout(s, 200);   /* to notice signals */
+	printf("pollnet-echo: echoing UDP port %ld\n", port);
+	fflush(stdout);
+	while (!stop && (count < 0 || done < count)) {
+		char buf[POLLNET_MAX_DATAGRAM];
+		struct sockaddr_in from;
+		ssize_t n = pollnet_recvfrom(s, buf, sizeof(buf), &from, NULL);
+
+		if (n == -ETIMEDOUT || n == -EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "%s: recv: %s\n", argv[0], pollnet_strerror((int)n));
+			break;
+		}
+		n = pollnet_sendto(s, buf, (size_t)n, &from);
+		if (n < 0) {
+			fprintf(stderr, "%s: send: %s\n", argv[0], pollnet_strerror((int)n));
+			break;
+		}
+		done++;
+	}
+	printf("pollnet-echo: %ld datagrams echoed\n", done);
+	pollnet_session_close(pn);
+	return 0;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The app's side of a client's shared-memory socket (client/pollnet_shm.h):
+ * fill its RX ring, drain its TX ring, publish positions and wake it.  Run
+ * only by the socket's owner lcore.  Everything read from the region is the
+ * client's and is checked before use; what we write we keep our own copy of.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "sock_table.h"
+#include "stack.h"
+
+static inline void
+shm_touch(struct stack *s, struct pn_sock *sock, uint8_t moved)
+{
+	sock->moved |= moved;
+	if (!sock->touched && s->touched_n < STACK_SHM_MAX) {
+		sock->touched = 1;
+		s->touched[s->touched_n++] = sock;
+	}
+}
+
+int
+shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
+	     uint32_t len, rte_be32_t src, rte_be16_t sport)
+{
+	const uint32_t size = sock->geo.rx_size;
+	struct pn_desc *d;
+	uint16_t flags = 0;
+
+	if (sock->rx_head == sock->rx_limit) {
+		/* Out of known room: look at the client's tail again. */
+		uint32_t used = pn_ring_used(sock->rx_head, &pn_shm_ctl(sock->region)->rx_tail.v);
+
+		if (used > size) {          /* a tail we never gave it */
+			sock->shm_errors++;
+			return -ENOBUFS;
+		}
+		sock->rx_limit = sock->rx_head + (size - used);
+		if (used == size)
+			return -ENOBUFS;
+	}
+	if (len > sock->geo.slot_size) {
+		len = sock->geo.slot_size;
+		flags = PN_DESC_TRUNC;
+	}
+	memcpy(pn_shm_slot(sock->region, sock->geo.rx_slot_off, size, sock->rx_head),
+	       payload, len);
+	d = pn_shm_desc(sock->region, sock->geo.rx_desc_off, size, sock->rx_head);
+	d->len = len;
+	d->addr = src;
+	d->port = sport;
+	d->flags = flags;
+	sock->rx_head++;
+	shm_touch(s, sock, PN_WAKE_RX);
+	return 0;
+}
+
+unsigned
+shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
+{
+	const uint32_t size = sock->geo.tx_size;
+	uint32_t n = pn_ring_ready(&pn_shm_ctl(sock->region)->tx_head.v, sock->tx_tail);
+	unsigned done = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > size) {                 /* a head it cannot have */
+		sock->shm_errors++;
+		return 0;
+	}
+	if (n > budget)
+		n = budget;
+	for (; done < n; done++) {
+		const uint8_t *slot = pn_shm_slot(sock->region, sock->geo.tx_slot_off,
+						  size, sock->tx_tail);
+		struct pn_desc d;
+		struct rte_mbuf *m;
+
+		/* Read the descriptor once; check and use only our copy. */
+		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size,
+				       sock->tx_tail), sizeof(d));
+		if (d.len > PN_MAX_DATAGRAM || d.addr == 0 || d.port == 0) {
+			sock->shm_errors++;
+			sock->tx_drops++;
+			s->stats.tx_drop[PN_TX_BAD_DESC]++;
+		} else {
+			m = rte_pktmbuf_alloc(s->pool);
+			if (m == NULL) {
+				/* Leave it in the ring: sent when mbufs are back. */
+				s->stats.tx_drop[PN_TX_NO_MBUF]++;
+				break;
+			}
+			memcpy(rte_pktmbuf_append(m, (uint16_t)d.len), slot, d.len);
+			if (udp_output(s, m, sock->key.lport, d.addr, d.port) == 0) {
+				sock->tx_pkts++;
+				sock->tx_bytes += d.len;
+			} else {
+				sock->tx_drops++;
+			}
+		}
+		sock->tx_tail++;
+	}
+	if (done > 0)
+		shm_touch(s, sock, PN_WAKE_TX);
+	return done;
+}
+
+void
+shm_sock_commit(struct stack *s)
+{
+	for (uint16_t i = 0; i < s->touched_n; i++) {
+		struct pn_sock *sock = s->touched[i];
+		struct pn_shm_ctl *ctl = pn_shm_ctl(sock->region);
+		uint32_t want;
+
+		if (sock->moved & PN_WAKE_RX)
+			pn_ring_publish(&ctl->rx_head.v, sock->rx_head);
+		if (sock->moved & PN_WAKE_TX)
+			pn_ring_publish(&ctl->tx_tail.v, sock->tx_tail);
+		/* Our stores above, then the client's wish: paired with the
+		 * client's store of `wake` then its load of our positions. */
+		atomic_thread_fence(memory_order_seq_cst);
+		want = atomic_load_explicit(&ctl->wake.v, memory_order_relaxed) & sock->moved;
+		if (want != 0 && s->wake_n < STACK_SHM_MAX) {
+			atomic_fetch_and_explicit(&ctl->wake.v, ~want, memory_order_relaxed);
+			atomic_fetch_add_explicit(&ctl->wakes.v, 1, memory_order_relaxed);
+			s->wake[s->wake_n++] = sock;
+			sock->wakeups++;
+		}
+		sock->moved = 0;
+		sock->touched = 0;
+	}
+	s->touched_n = 0;
+}
