@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The app's side of a client's region (stack/shm_sock.c): datagrams in and
+ * out, full rings, the wake protocol, and a region that the "client" fills
+ * with random bytes between every step, which must cost the app nothing
+ * but that socket's datagrams.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+
+#include <rte_malloc.h>
+
+#include "sock_table.h"
+
+static struct stack st;
+static struct stack_conf sc;
+static struct sock_table *tbl;
+static struct pn_sock *sk;
+static uint8_t *region;
+
+/* What the app does when a client opens a socket: region, geometry, table. */
+static struct pn_sock *
+shm_sock_new(uint16_t lport, uint32_t rx, uint32_t tx)
+{
+	struct pn_sock *s = rte_zmalloc("t_shm", sizeof(*s), 64);
+	struct pn_shm_hdr h;
+
+	pn_shm_layout(&h, rx, tx, 1);
+	region = aligned_alloc(4096, h.region_size);
+	memset(region, 0, h.region_size);
+	memcpy(region, &h, sizeof(h));
+	s->region = region;
+	s->geo = h;
+	s->rx_limit = h.rx_size;
+	s->kind = SOCK_SHM;
+	s->key.lport = rte_cpu_to_be_16(lport);
+	assert_int_equal(sock_table_add(tbl, s), 0);
+	return s;
+}
+
+static int
+setup(void **state)
+{
+	struct rte_ether_addr mac;
+
+	harness_stack(&st, &sc, 0);
+	tbl = sock_table_create("t_shm_socks", 16, 1);
+	st.socks = tbl;
+	sk = shm_sock_new(5000, 8, 8);
+	memcpy(mac.addr_bytes, PEER_MAC, 6);
+	arp_cache_insert(&st, rte_cpu_to_be_32(PEER_IP), &mac, 1);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	sock_table_remove(tbl, sk);
+	rte_free(sk);
+	free(region);
+	sock_table_free(tbl);
+	harness_drain_tx(&st);
+	stack_release(&st);
+	assert_int_equal(harness_in_use(), 0);
+	return 0;
+}
+
+/* The client's side, by hand. */
+static void
+client_send(uint32_t *head, const void *p, uint32_t len, uint32_t ip, uint16_t port)
+{
+	struct pn_desc *d = pn_shm_desc(region, sk->geo.tx_desc_off, sk->geo.tx_size, *head);
+
+	memcpy(pn_shm_slot(region, sk->geo.tx_slot_off, sk->geo.tx_size, *head), p, len);
+	d->len = len;
+	d->addr = rte_cpu_to_be_32(ip);
+	d->port = rte_cpu_to_be_16(port);
+	pn_ring_publish(&pn_shm_ctl(region)->tx_head.v, ++*head);
+}
+
+static void
+datagram_in_lands_in_the_region(void **state)
+{
+	uint8_t f[256];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 5000, "hello region", 12);
+	struct pn_shm_ctl *ctl = pn_shm_ctl(region);
+	const struct pn_desc *d;
+
+	assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
+	/* not visible before the commit... */
+	assert_int_equal(atomic_load(&ctl->rx_head.v), 0);
+	shm_sock_commit(&st);
+	assert_int_equal(atomic_load(&ctl->rx_head.v), 1);
+	d = pn_shm_desc(region, sk->geo.rx_desc_off, 8, 0);
+	assert_int_equal(d->len, 12);
+	assert_int_equal(rte_be_to_cpu_32(d->addr), PEER_IP);
+	assert_int_equal(rte_be_to_cpu_16(d->port), 4321);
+	assert_memory_equal(pn_shm_slot(region, sk->geo.rx_slot_off, 8, 0), "hello region", 12);
+	assert_int_equal(st.wake_n, 0);               /* nobody asked */
+	assert_reconciled(&st);
+}
+
+static void
+rx_ring_full_then_room(void **state)
+{
+	uint8_t f[256];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 5000, "x", 1);
+
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_RING_FULL], 1);
+	shm_sock_commit(&st);
+	/* the client reads three */
+	pn_ring_publish(&pn_shm_ctl(region)->rx_tail.v, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	assert_int_equal(sk->rx_pkts, 11);
+	assert_int_equal(sk->rx_drops, 2);
+	assert_reconciled(&st);
+}
+
+static void
+wake_only_when_asked(void **state)
+{
+	uint8_t f[256];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 5000, "x", 1);
+	struct pn_shm_ctl *ctl = pn_shm_ctl(region);
+
+	atomic_store(&ctl->wake.v, PN_WAKE_TX);       /* waits for TX room only */
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);
+	atomic_store(&ctl->wake.v, PN_WAKE_RX | PN_WAKE_TX);
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 1);
+	assert_ptr_equal(st.wake[0], sk);
+	assert_int_equal(atomic_load(&ctl->wake.v), PN_WAKE_TX);   /* RX cleared */
+	assert_int_equal(atomic_load(&ctl->wakes.v), 1);
+	st.wake_n = 0;
+}
+
+static void
+datagrams_out_byte_by_byte(void **state)
+{
+	uint8_t exp[256], payload[100];
+	uint32_t head = 0;
+	size_t en;
+
+	for (int i = 0; i < 100; i++)
+		payload[i] = (uint8_t)(i * 3);
+	client_send(&head, payload, 100, PEER_IP, 9999);
+	client_send(&head, payload, 10, PEER_IP, 9998);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 2);
+	assert_int_equal(st.tx_n, 2);
+	en = frame_udp(exp, PEER_MAC, OUR_IP, PEER_IP, 5000, 9999, payload, 100);
+	memcpy(exp + 6, OUR_MAC, 6);
+	wr16(exp + 18, 0);                              /* IP ID 0 */
+	wr16(exp + 24, 0);
+	wr16(exp + 24, ref_cksum(exp + 14, 20, 0));
+	assert_frame(st.tx[0], exp, en);
+	shm_sock_commit(&st);
+	assert_int_equal(atomic_load(&pn_shm_ctl(region)->tx_tail.v), 2);
+	assert_int_equal(sk->tx_pkts, 2);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 0);
+}
+
+static void
+bad_descriptors_cost_only_themselves(void **state)
+{
+	uint32_t head = 0;
+	struct pn_desc *d;
+
+	client_send(&head, "ok", 2, PEER_IP, 1);
+	client_send(&head, "too long", 8, PEER_IP, 1);
+	d = pn_shm_desc(region, sk->geo.tx_desc_off, 8, 1);
+	d->len = PN_MAX_DATAGRAM + 1;
+	client_send(&head, "no addr", 7, 0, 1);
+	client_send(&head, "ok", 2, PEER_IP, 2);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 4);
+	assert_int_equal(st.tx_n, 2);
+	assert_int_equal(sk->shm_errors, 2);
+	assert_int_equal(st.stats.tx_drop[PN_TX_BAD_DESC], 2);
+
+	/* a head 100 ahead of our tail: nothing is read */
+	pn_ring_publish(&pn_shm_ctl(region)->tx_head.v, 4 + 100);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 0);
+	assert_int_equal(sk->shm_errors, 3);
+	/* an rx_tail ahead of our head: nothing is written */
+	uint8_t f[256];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 5000, "x", 1);
+
+	pn_ring_publish(&pn_shm_ctl(region)->rx_tail.v, 77);
+	sk->rx_limit = sk->rx_head;     /* make it look */
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	assert_int_equal(sk->shm_errors, 4);
+}
+
+static void
+random_region_never_hurts_the_app(void **state)
+{
+	uint8_t f[256];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 5000, "abc", 3);
+	uint32_t size = sk->geo.region_size;
+	uint64_t sent = 0;
+
+	srand(99);
+	for (int round = 0; round < 20000; round++) {
+		/* the client scribbles: the whole region, or a few bytes */
+		if (round % 50 == 0) {
+			for (uint32_t i = 0; i < size; i++)
+				region[i] = (uint8_t)rand();
+		} else {
+			for (int k = 0; k < 8; k++)
+				region[rand() % size] = (uint8_t)rand();
+		}
+		harness_input(&st, f, n);
+		sent += shm_sock_drain(&st, sk, 32);
+		shm_sock_commit(&st);
+		/* whatever it wrote, our own positions stay sane */
+		assert_true(sk->rx_limit - sk->rx_head <= sk->geo.rx_size);
+		harness_drain_tx(&st);
+		st.wake_n = 0;
+		/* the app's copy of the geometry is untouched */
+		assert_int_equal(sk->geo.region_size, size);
+	}
+	assert_true(sk->shm_errors > 0);
+	assert_reconciled(&st);
+	/* ... and a well-behaved socket next to it still works */
+	struct pn_sock *good = shm_sock_new(6000, 8, 8);
+	uint8_t *good_region = region;
+	size_t gn = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 6000, "fine", 4);
+
+	assert_int_equal(harness_input(&st, f, gn), STACK_DELIVERED);
+	shm_sock_commit(&st);
+	assert_int_equal(atomic_load(&pn_shm_ctl(good_region)->rx_head.v), 1);
+	sock_table_remove(tbl, good);
+	rte_free(good);
+	free(good_region);
+	region = sk->region;
+	(void)sent;
+}
+
+static void
+local_delivery_between_sockets(void **state)
+{
+	uint32_t head = 0;
+	struct pn_sock *b = shm_sock_new(6001, 8, 8);
+	uint8_t *rb = region;
+	const struct pn_desc *d;
+
+	region = sk->region;
+	/* sk (port 5000) sends to our own address, port 6001 */
+	client_send(&head, "local!", 6, OUR_IP, 6001);
+	client_send(&head, "loopback", 8, 0x7f000001, 6001);
+	client_send(&head, "nobody", 6, OUR_IP, 6002);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 3);
+	assert_int_equal(st.tx_n, 0);                   /* nothing for the port */
+	shm_sock_commit(&st);
+	assert_int_equal(atomic_load(&pn_shm_ctl(rb)->rx_head.v), 2);
+	d = pn_shm_desc(rb, b->geo.rx_desc_off, 8, 0);
+	assert_int_equal(d->len, 6);
+	assert_int_equal(rte_be_to_cpu_32(d->addr), OUR_IP);
+	assert_int_equal(rte_be_to_cpu_16(d->port), 5000);
+	assert_memory_equal(pn_shm_slot(rb, b->geo.rx_slot_off, 8, 0), "local!", 6);
+	assert_int_equal(st.stats.local_sent, 3);
+	assert_int_equal(st.stats.local_delivered, 2);
+	assert_int_equal(st.stats.local_no_socket, 1);
+	assert_int_equal(st.stats.rx_frames, 0);        /* the wire saw nothing */
+	sock_table_remove(tbl, b);
+	rte_free(b);
+	free(rb);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(datagram_in_lands_in_the_region),
+		T(rx_ring_full_then_room),
+		T(wake_only_when_asked),
+		T(datagrams_out_byte_by_byte),
+		T(bad_descriptors_cost_only_themselves),
+		T(random_region_never_hurts_the_app),
+		T(local_delivery_between_sockets),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests_name("shm_sock", tests, NULL, NULL);
+}
