@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 # Debian packages, by what needs them.
 PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev"
 PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3"
-PKGS_TEST="clang libclang-rt-14-dev python3-scapy"
+PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base"
 HUGEPAGES=${POLLNET_HUGEPAGES:-512}     # 2 MiB each
 
 say() { printf '\n== %s\n' "$*"; }

@@ -111,6 +111,21 @@ class Pollnet:
             raise RuntimeError("pollnet exited with %d:\n%s" % (rc, out))
         return parse_counters(out), out
 
+    def report(self):
+        """Counters now (SIGUSR1), from the newest report in the log."""
+        before = self.output().count("\ncheck rx_frames")
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            out = self.output()
+            if out.count("\ncheck rx_frames") > before:
+                return parse_counters(out[out.rfind("\nport "):])
+            time.sleep(0.05)
+        raise RuntimeError("pollnet did not report on SIGUSR1")
+
+    def alive(self):
+        return self.proc.poll() is None
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()

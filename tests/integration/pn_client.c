@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A test client of libpollnet that misbehaves on purpose.
+ *
+ *   pn_client stream CTL IP PORT     send and receive until killed; prints
+ *                                    "streaming" once replies flow
+ *   pn_client scribble CTL IP PORT SECONDS
+ *                                    keep writing random bytes over its own
+ *                                    socket's region while sending through it
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pollnet.h"
+
+static int
+open_connected(const char *ctl, const char *ip, const char *port,
+	       struct pollnet **pn, struct pollnet_socket **s)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	int rc;
+
+	inet_pton(AF_INET, ip, &to.sin_addr);
+	if ((rc = pollnet_open(pn, ctl)) < 0 || (rc = pollnet_socket(*pn, s)) < 0 ||
+	    (rc = pollnet_connect(*s, &to)) < 0) {
+		fprintf(stderr, "pn_client: %s\n", pollnet_strerror(rc));
+		return -1;
+	}
+	pollnet_set_timeout(*s, 100);
+	return 0;
+}
+
+/* Our socket's region, as any process can find its own mappings. */
+static uint8_t *
+find_region(size_t *size)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned long lo, hi;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "memfd:pollnet-sock-") != NULL &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+			fclose(f);
+			*size = hi - lo;
+			return (uint8_t *)lo;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pollnet *pn;
+	struct pollnet_socket *s;
+	char buf[2048];
+	int streaming = 0;
+
+	if (argc < 5 || open_connected(argv[2], argv[3], argv[4], &pn, &s) < 0)
+		return 2;
+	if (strcmp(argv[1], "stream") == 0) {
+		for (uint32_t i = 0;; i++) {
+			snprintf(buf, sizeof(buf), "stream %u from %d", i, (int)getpid());
+			pollnet_send(s, buf, strlen(buf));
+			if (pollnet_recv(s, buf, sizeof(buf), NULL) > 0 && !streaming) {
+				printf("streaming\n");
+				fflush(stdout);
+				streaming = 1;
+			}
+		}
+	}
+	if (strcmp(argv[1], "scribble") == 0 && argc == 6) {
+		size_t size = 0;
+		uint8_t *r = find_region(&size);
+		time_t end = time(NULL) + atoi(argv[5]);
+		unsigned long rounds = 0;
+
+		if (r == NULL) {
+			fprintf(stderr, "pn_client: no region found\n");
+			return 2;
+		}
+		srand((unsigned)getpid());
+		printf("scribbling over %zu bytes\n", size);
+		fflush(stdout);
+		while (time(NULL) < end) {
+			for (size_t i = 0; i < size; i += 1 + (size_t)(rand() % 64))
+				r[i] = (uint8_t)rand();
+			pollnet_send(s, "garbage?", 8);
+			pollnet_recv(s, buf, sizeof(buf), NULL);
+			rounds++;
+		}
+		printf("scribbled %lu rounds\n", rounds);
+		return 0;
+	}
+	return 2;
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""libpollnet against the Linux kernel: the lab's socket tests through
+pollnet on a veth, with the lab's server.py, a UDP echo server and a dnsmasq
+(local record, no upstream) on the kernel side.  Then clients killed with
+SIGKILL mid-stream, a client scribbling over its own region, local delivery
+between sockets, and who may connect.  After each part: pollnet is up, the
+counters reconcile, and the pool's in-use count is back where it started.
+
+usage: test_sockets.py POLLNET BUILD_DIR
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import Namespaces, Pollnet, need_root, sh  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
+LAB_PORT, ECHO_PORT = 26099, 26100
+failures = []
+
+
+def check(cond, what):
+    print("%s %s" % ("ok  " if cond else "FAIL", what), flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def main():
+    need_root()
+    binary, build = sys.argv[1], sys.argv[2]
+    nettests = os.path.join(build, "client", "pollnet-nettests")
+    echo_tool = os.path.join(build, "client", "pollnet-echo")
+    pn_client = os.path.join(build, "tests", "pn_client")
+    tmp = tempfile.mkdtemp(prefix="pn-sock-")
+    os.chmod(tmp, 0o755)
+    ctl = os.path.join(tmp, "pollnet.sock")
+    net = Namespaces(peer_ip=PEER_IP + "/24")
+    procs = []
+
+    def spawn(cmd, ns=None, **kw):
+        if ns:
+            cmd = ["ip", "netns", "exec", ns] + cmd
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, **kw)
+        procs.append(p)
+        return p
+
+    try:
+        srv = spawn(["/usr/bin/python3", os.path.join(HERE, "servers.py"),
+                     str(LAB_PORT), str(ECHO_PORT)], ns=net.peer)
+        check(srv.stdout.readline().strip() == "serving", "lab server and echo server up")
+        spawn(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+               "--listen-address=" + PEER_IP, "--bind-interfaces", "--port=53",
+               "--address=/pollnet.test/198.18.0.77", "--user=root",
+               "--pid-file=" + os.path.join(tmp, "dnsmasq.pid")], ns=net.peer)
+        # allow_users: only `nobody` besides root; mode 0666 so that anyone
+        # can knock and the credential check decides
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--set", "control.mode=0666",
+                                            "--set", "control.allow_users=nobody"])
+        time.sleep(0.5)
+        base = pn.report()
+        pool0 = base["pool.in_use_now"]
+
+        def settled(what):
+            deadline = time.time() + 10
+            while True:
+                c = pn.report()
+                ok = (c["control.sockets"] == 0 and c["control.clients"] == 0 and
+                      c["pool.in_use_now"] == pool0)
+                if ok or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            check(pn.alive(), "%s: pollnet is up" % what)
+            check(c["stack.rx_frames"] == c["stack.rx_delivered"] + c["stack.rx_answered"] +
+                  c["stack.rx_dropped"], "%s: rx_frames %d == delivered + answered + dropped"
+                  % (what, c["stack.rx_frames"]))
+            check(c["stack.local_sent"] == c["stack.local_delivered"] +
+                  c["stack.local_no_socket"] + c["stack.local_ring_full"],
+                  "%s: local_sent %d == delivered + no_socket + ring_full" %
+                  (what, c["stack.local_sent"]))
+            check(c["control.sockets"] == 0 and c["control.clients"] == 0,
+                  "%s: every socket and session closed (%d, %d)" %
+                  (what, c["control.sockets"], c["control.clients"]))
+            check(c["pool.in_use_now"] == pool0, "%s: pool in use back to %d (now %d)" %
+                  (what, pool0, c["pool.in_use_now"]))
+            return c
+
+        # 1-4. the lab's tests
+        r = sh(nettests, "--ctl", ctl, "--dns", PEER_IP, "--dns-name", "pollnet.test",
+               "--dns-expect", "198.18.0.77", PEER_IP, str(LAB_PORT), check=False, timeout=120)
+        print(r.stdout)
+        for t in ("one ping", "single-process pings", "multi-process pings", "DNS"):
+            check(re.search(r"testing %s: .*OK" % t, r.stdout) is not None, "lab test: " + t)
+        check(r.returncode == 0, "pollnet-nettests exit status 0")
+        c = settled("lab tests")
+        check(c["stack.rx_drop.udp_no_socket"] <= 1,
+              "the one-ping test's second reply: dropped as no_socket or read before close")
+
+        # 5. 20 clients SIGKILLed in the middle of a stream
+        kids = [spawn([pn_client, "stream", ctl, PEER_IP, str(ECHO_PORT)]) for _ in range(20)]
+        started = sum(k.stdout.readline().strip() == "streaming" for k in kids)
+        check(started == 20, "20 clients streaming (%d)" % started)
+        mid = pn.report()
+        check(mid["control.sockets"] == 20, "20 sockets open mid-stream (%d)" % mid["control.sockets"])
+        for k in kids:
+            k.send_signal(signal.SIGKILL)
+            k.wait()
+        settled("20 clients killed")
+        r = sh(nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False, timeout=120)
+        check(r.returncode == 0, "pollnet keeps serving after the kills")
+
+        # 6. a client writing garbage over its own region
+        bad = spawn([pn_client, "scribble", ctl, PEER_IP, str(ECHO_PORT), "4"])
+        check(bad.stdout.readline().startswith("scribbling"), "a client scribbles over its region")
+        r = sh(nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False, timeout=120)
+        check(r.returncode == 0, "other sockets keep working meanwhile")
+        bad.wait(timeout=30)
+        c = settled("scribbler")
+
+        # local delivery: pollnet-echo and the built-in echo service, reached
+        # at pollnet's own address without touching the NIC
+        echo = spawn([echo_tool, "--ctl", ctl, "7000"])
+        check(echo.stdout.readline().startswith("pollnet-echo: echoing"), "pollnet-echo up")
+        tx_before = pn.report()["port.tx_packets"]
+        r = sh(nettests, "--ctl", ctl, "--skip-dns", DUT_IP, "7000", check=False, timeout=120)
+        check(r.returncode == 0, "lab tests against pollnet-echo, locally")
+        r = sh(nettests, "--ctl", ctl, "--skip-dns", DUT_IP, "7", check=False, timeout=120)
+        check(r.returncode == 0, "lab tests against the built-in echo service, locally")
+        c = pn.report()
+        check(c["port.tx_packets"] == tx_before, "local traffic never reached the port (%d -> %d)"
+              % (tx_before, c["port.tx_packets"]))
+        check(c["stack.local_delivered"] >= 2 * 2 * (1 + 100 + 10),
+              "local datagrams delivered: %d" % c["stack.local_delivered"])
+        echo.send_signal(signal.SIGTERM)
+        echo.wait(timeout=10)
+        settled("local delivery")
+
+        # who may connect: root and `nobody` (allow_users), not `daemon`;
+        # and only root binds below 1024
+        r = sh("setpriv", "--reuid=daemon", "--regid=daemon", "--clear-groups",
+               nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False)
+        check(r.returncode != 0 and "Permission denied" in r.stdout,
+              "user daemon is refused: " + r.stdout.strip().splitlines()[1][:60])
+        r = sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+               nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False)
+        check(r.returncode == 0, "user nobody (allowed) passes the lab tests")
+        r = sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+               echo_tool, "--ctl", ctl, "--count", "1", "80", check=False)
+        check(r.returncode != 0 and "Permission denied" in r.stdout,
+              "nobody cannot bind port 80")
+        c = settled("credentials")
+        check(c["control.refused"] >= 1, "refusals counted (%d)" % c["control.refused"])
+
+        counters, out = pn.stop()
+        check(counters["pool.in_use"] == 0, "at exit every mbuf is back")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    if failures:
+        print("\n%d check(s) failed; pollnet log: %s" % (len(failures), pn.log_path))
+        sys.exit(1)
+    print("\nall checks passed")
+
+
+if __name__ == "__main__":
+    main()
