@@ -6,6 +6,12 @@
 #                          checksum and rte_hash lookup measured alongside;
 #                          writes bench/results/stack.json and
 #                          docs/img/stack.png
+#   bench/run.sh shm-sockets
+#                          datagrams per second (per CPU second) and round
+#                          trips between two processes: libpollnet through
+#                          pollnet's local delivery vs Linux UDP sockets on
+#                          loopback; writes bench/results/shm-sockets.json and
+#                          docs/img/shm-sockets.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/packages.sh
@@ -79,7 +85,56 @@ GP
     echo "wrote docs/img/stack.png" >&2
 }
 
+shm_sockets() {
+    pn_install gnuplot-nox python3 util-linux gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
+    [ -d build ] || meson setup build
+    ninja -C build
+    mkdir -p /dev/hugepages
+    mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
+    [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+    python3 bench/shm_sockets.py build bench/results/shm-sockets.json
+    plot_shm bench/results/shm-sockets.json
+}
+
+plot_shm() {
+    local json=$1 rate rtt
+    rate=$(mktemp); rtt=$(mktemp)
+    python3 - "$json" "$rate" "$rtt" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    for size in (64, 1472):
+        row = [d["stream"]["%s/%d" % (k, size)]["datagrams_per_cpu_s"] / 1e6
+               for k in ("pollnet", "kernel", "kernel-mmsg")]
+        f.write('"%d B" %s\n' % (size, " ".join("%.3f" % v for v in row)))
+with open(sys.argv[3], "w") as f:
+    for k, label in (("pollnet", "libpollnet"), ("kernel", "kernel, same core"),
+                     ("kernel-unpinned", "kernel, free")):
+        r = d["rtt"][k]
+        f.write('"%s" %.2f %.2f\n' % (label, r["p50_ns"] / 1e3, r["p99_ns"] / 1e3))
+PY
+    gnuplot <<GP
+set terminal png size 1000,420 font ",10"
+set output "docs/img/shm-sockets.png"
+set multiplot layout 1,2 title "two processes exchanging UDP datagrams (higher/lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.7 border -1
+set grid ytics
+set yrange [0:*]
+set title "million datagrams per CPU-second (all processes, pollnet's lcore included)"
+set key top right
+plot "$rate" using 2:xtic(1) title "libpollnet" lc rgb "#3a6ea5",      "" using 3 title "kernel send/recv" lc rgb "#c0504d",      "" using 4 title "kernel sendmmsg/recvmmsg" lc rgb "#9bbb59"
+set title "round trip, 64 B (microseconds)"
+plot "$rtt" using 2:xtic(1) title "p50" lc rgb "#3a6ea5", "" using 3 title "p99" lc rgb "#8064a2"
+unset multiplot
+GP
+    rm -f "$rate" "$rtt"
+    echo "wrote docs/img/shm-sockets.png" >&2
+}
+
 case "${1:-}" in
 stack) stack ;;
-*) echo "usage: $0 stack" >&2; exit 2 ;;
+shm-sockets) shm_sockets ;;
+*) echo "usage: $0 stack|shm-sockets" >&2; exit 2 ;;
 esac

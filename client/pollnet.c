@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -357,8 +358,11 @@ arm(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *
 
 /*
  * Wait until ready(s): spin for a while (the common case: pollnet's lcore
- * answers in microseconds), then sleep on the eventfd.  While asleep we
- * also watch the control connection: if pollnet goes away, we say so.
+ * answers in microseconds), then sleep on the eventfd.  While spinning we
+ * yield the CPU now and then: on a core of our own that returns at once,
+ * and on a shared one it lets the process we are waiting for run.  While
+ * asleep we also watch the control connection: if pollnet goes away, we
+ * say so.
  */
 static int
 wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
@@ -373,8 +377,11 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 		if (ready(s))
 			return 0;
 		cpu_relax();
-		if ((i & 63) == 0 && now_ns() - t0 > SPIN_NS)
-			break;
+		if ((i & 1) == 0) {
+			if (now_ns() - t0 > SPIN_NS)
+				break;
+			sched_yield();
+		}
 	}
 	deadline = s->timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)s->timeout_ms * 1000000u;
 	for (;;) {

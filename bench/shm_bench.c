@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Datagrams between two processes: over libpollnet (pollnet's local
+ * delivery) or over Linux UDP sockets on loopback.  One binary, one side per
+ * process; bench/shm_sockets.py runs the pairs side by side.
+ *
+ *   shm_bench server  pollnet CTL PORT | kernel PORT | kernel-mmsg PORT
+ *   shm_bench rtt     pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE
+ *   shm_bench stream  pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE |
+ *                     kernel-mmsg IP PORT N SIZE
+ *
+ * A server echoes every datagram; in stream mode the client sends N and the
+ * server echoes only the last one (marked), then prints how many it got and
+ * over how long.  Output: one JSON object on stdout.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pollnet.h"
+
+#define BATCH 32
+#define LAST 0xff                       /* first byte of the final datagram */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A transport: pollnet or a kernel socket, the same four operations. */
+struct xport {
+	int kernel, mmsg;
+	int fd;
+	struct pollnet *pn;
+	struct pollnet_socket *s;
+};
+
+static void
+die(const char *what, int err)
+{
+	fprintf(stderr, "shm_bench: %s: %s\n", what, err < 0 ? pollnet_strerror(err) : strerror(errno));
+	exit(1);
+}
+
+static void
+xopen(struct xport *x, char ***argv)
+{
+	const char *kind = *(*argv)++;
+
+	memset(x, 0, sizeof(*x));
+	x->kernel = strncmp(kind, "kernel", 6) == 0;
+	x->mmsg = strcmp(kind, "kernel-mmsg") == 0;
+	if (x->kernel) {
+		int big = 8 << 20;
+
+		x->fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (x->fd < 0)
+			die("socket", 0);
+		/* room for a whole stream: the kernel's drops, if any, are its own */
+		setsockopt(x->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		setsockopt(x->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	} else {
+		int rc = pollnet_open(&x->pn, *(*argv)++);
+
+		if (rc == 0)
+			rc = pollnet_socket(x->pn, &x->s);
+		if (rc < 0)
+			die("pollnet", rc);
+	}
+}
+
+static void
+xbind(struct xport *x, uint16_t port)
+{
+	if (x->kernel) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		if (bind(x->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			die("bind", 0);
+	} else {
+		int rc = pollnet_bind(x->s, port);
+
+		if (rc < 0)
+			die("bind", rc);
+	}
+}
+
+static ssize_t
+xsend(struct xport *x, const void *buf, size_t len, const struct sockaddr_in *to)
+{
+	if (x->kernel)
+		return sendto(x->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
+	return pollnet_sendto(x->s, buf, len, to);
+}
+
+static ssize_t
+xrecv(struct xport *x, void *buf, size_t len, struct sockaddr_in *from)
+{
+	socklen_t fl = sizeof(*from);
+
+	if (x->kernel)
+		return recvfrom(x->fd, buf, len, 0, (struct sockaddr *)from, &fl);
+	return pollnet_recvfrom(x->s, buf, len, from, NULL);
+}
+
+static int
+server(char **argv)
+{
+	struct xport x;
+	char buf[2048];
+	struct sockaddr_in from;
+	uint64_t got = 0, t0 = 0;
+	xopen(&x, &argv);
+	xbind(&x, (uint16_t)atoi(argv[0]));
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		ssize_t n;
+
+		if (x.mmsg) {
+			struct mmsghdr mm[BATCH];
+			struct iovec iov[BATCH];
+			static char bufs[BATCH][2048];
+			struct sockaddr_in addrs[BATCH];
+
+			for (int i = 0; i < BATCH; i++) {
+				iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+				mm[i].msg_hdr = (struct msghdr){ .msg_name = &addrs[i],
+					.msg_namelen = sizeof(addrs[i]), .msg_iov = &iov[i], .msg_iovlen = 1 };
+			}
+			int k = recvmmsg(x.fd, mm, BATCH, MSG_WAITFORONE, NULL);
+
+			if (k <= 0)
+				continue;
+			if (got == 0)
+				t0 = now_ns();
+			got += (uint64_t)k;
+			for (int i = 0; i < k; i++) {
+				if ((uint8_t)bufs[i][0] == LAST) {
+					printf("{\"received\": %llu, \"ns\": %llu}\n", (unsigned long long)got,
+					       (unsigned long long)(now_ns() - t0));
+					fflush(stdout);
+					sendto(x.fd, bufs[i], mm[i].msg_len, 0,
+					       (struct sockaddr *)&addrs[i], sizeof(addrs[i]));
+					got = 0;
+				}
+			}
+			continue;
+		}
+		n = xrecv(&x, buf, sizeof(buf), &from);
+		if (n < 0)
+			continue;
+		if (got == 0)
+			t0 = now_ns();
+		got++;
+		if (n > 0 && (uint8_t)buf[0] == LAST) {
+			printf("{\"received\": %llu, \"ns\": %llu}\n", (unsigned long long)got,
+			       (unsigned long long)(now_ns() - t0));
+			fflush(stdout);
+			got = 0;
+			xsend(&x, buf, (size_t)n, &from);
+		} else if (n > 0 && buf[0] == 'p') {
+			got = 0;        /* a ping: echo, not counted */
+			xsend(&x, buf, (size_t)n, &from);
+		}
+	}
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+client(int stream, char **argv)
+{
+	struct xport x;
+	struct sockaddr_in to = { .sin_family = AF_INET }, from;
+	char buf[2048];
+	long n, size;
+
+	xopen(&x, &argv);
+	xbind(&x, 0);
+	inet_pton(AF_INET, argv[0], &to.sin_addr);
+	to.sin_port = htons((uint16_t)atoi(argv[1]));
+	n = atol(argv[2]);
+	size = atol(argv[3]);
+	if (n <= 0 || size < 1 || size > POLLNET_MAX_DATAGRAM) {
+		fprintf(stderr, "shm_bench: bad N or SIZE\n");
+		return 2;
+	}
+	memset(buf, 'd', sizeof(buf));
+	if (!stream) {
+		uint64_t *rtt = calloc((size_t)n, sizeof(*rtt));
+
+		buf[0] = 'p';
+		for (long i = -1000; i < n; i++) {     /* 1000 warm-up round trips */
+			uint64_t t = now_ns();
+
+			if (xsend(&x, buf, (size_t)size, &to) < 0 || xrecv(&x, buf, sizeof(buf), &from) < 0)
+				die("round trip", -EIO);
+			if (i >= 0)
+				rtt[i] = now_ns() - t;
+		}
+		qsort(rtt, (size_t)n, sizeof(*rtt), cmp_u64);
+		printf("{\"round_trips\": %ld, \"p50_ns\": %llu, \"p99_ns\": %llu, \"min_ns\": %llu}\n",
+		       n, (unsigned long long)rtt[n / 2], (unsigned long long)rtt[n * 99 / 100],
+		       (unsigned long long)rtt[0]);
+		return 0;
+	}
+	uint64_t t0 = now_ns();
+
+	buf[0] = 's';
+	if (x.mmsg) {
+		struct mmsghdr mm[BATCH];
+		struct iovec iov = { buf, (size_t)size };
+
+		for (int i = 0; i < BATCH; i++)
+			mm[i].msg_hdr = (struct msghdr){ .msg_name = &to, .msg_namelen = sizeof(to),
+							 .msg_iov = &iov, .msg_iovlen = 1 };
+		for (long i = 0; i < n - 1;) {
+			int k = (int)(n - 1 - i < BATCH ? n - 1 - i : BATCH);
+
+			k = sendmmsg(x.fd, mm, (unsigned)k, 0);
+			if (k < 0)
+				die("sendmmsg", 0);
+			i += k;
+		}
+	} else {
+		for (long i = 0; i < n - 1; i++)
+			if (xsend(&x, buf, (size_t)size, &to) < 0)
+				die("send", -EIO);
+	}
+	buf[0] = (char)LAST;
+	xsend(&x, buf, (size_t)size, &to);
+	uint64_t sent_ns = now_ns() - t0;
+
+	if (!x.kernel)
+		pollnet_set_timeout(x.s, 5000);
+	else {
+		struct timeval tv = { 5, 0 };
+
+		setsockopt(x.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (xrecv(&x, buf, sizeof(buf), &from) < 0)
+		die("the final echo", -ETIMEDOUT);
+	printf("{\"sent\": %ld, \"send_ns\": %llu}\n", n, (unsigned long long)sent_ns);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "server") == 0)
+		return server(argv + 2);
+	if (argc >= 7 && strcmp(argv[1], "rtt") == 0)
+		return client(0, argv + 2);
+	if (argc >= 7 && strcmp(argv[1], "stream") == 0)
+		return client(1, argv + 2);
+	fprintf(stderr, "usage: see the comment at the top of bench/shm_bench.c\n");
+	return 2;
+}
