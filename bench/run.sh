@@ -22,7 +22,7 @@ stack() {
     ninja -C build bench/stack_bench
     local bin=build/bench/stack_bench out=bench/results/stack.json
     local cases="empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx summarize format
-                 lookup_pollnet lookup_rte_hash cksum_1472_pollnet cksum_1472_dpdk"
+                 shm_rx shm_tx shm_local lookup_pollnet lookup_rte_hash cksum_1472_pollnet cksum_1472_dpdk"
     local n1=1000 n2=3000 native=1000000
     mkdir -p bench/results docs/img
     {
@@ -108,8 +108,9 @@ with open(sys.argv[2], "w") as f:
                for k in ("pollnet", "kernel", "kernel-mmsg")]
         f.write('"%d B" %s\n' % (size, " ".join("%.3f" % v for v in row)))
 with open(sys.argv[3], "w") as f:
-    for k, label in (("pollnet", "libpollnet"), ("kernel", "kernel, same core"),
-                     ("kernel-unpinned", "kernel, free")):
+    for k, label in (("pollnet", "libpollnet\\n(one core)"), ("kernel", "kernel\\n(one core)"),
+                     ("pollnet-own-cores", "libpollnet\\n(own cores)"),
+                     ("kernel-own-cores", "kernel\\n(own cores)")):
         r = d["rtt"][k]
         f.write('"%s" %.2f %.2f\n' % (label, r["p50_ns"] / 1e3, r["p99_ns"] / 1e3))
 PY
@@ -122,10 +123,14 @@ set style histogram clustered gap 1
 set style fill solid 0.7 border -1
 set grid ytics
 set yrange [0:*]
-set title "million datagrams per CPU-second (all processes, pollnet's lcore included)"
+set bmargin 4
+set title "million datagrams per CPU-second\n(all processes; pollnet's lcore included)"
 set key top right
 plot "$rate" using 2:xtic(1) title "libpollnet" lc rgb "#3a6ea5",      "" using 3 title "kernel send/recv" lc rgb "#c0504d",      "" using 4 title "kernel sendmmsg/recvmmsg" lc rgb "#9bbb59"
-set title "round trip, 64 B (microseconds)"
+set title "round trip, 64 B (microseconds, log scale)"
+set logscale y
+set yrange [0.3:300]
+set bmargin 4
 plot "$rtt" using 2:xtic(1) title "p50" lc rgb "#3a6ea5", "" using 3 title "p99" lc rgb "#8064a2"
 unset multiplot
 GP

@@ -9,9 +9,12 @@
  *   shm_bench stream  pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE |
  *                     kernel-mmsg IP PORT N SIZE
  *
- * A server echoes every datagram; in stream mode the client sends N and the
- * server echoes only the last one (marked), then prints how many it got and
- * over how long.  Output: one JSON object on stdout.
+ * A server echoes every ping.  In stream mode the client sends N datagrams
+ * in windows of WINDOW: the server acknowledges the last of each window and
+ * the client waits for that before sending the next, the same flow control
+ * for every transport, so none of them loses datagrams to a receiver that
+ * is not scheduled; the server prints how many it got and over how long.
+ * Output: one JSON object on stdout.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,7 +29,9 @@
 #include "pollnet.h"
 
 #define BATCH 32
+#define WINDOW 128                      /* datagrams per acknowledged window */
 #define LAST 0xff                       /* first byte of the final datagram */
+#define WEND 'w'                        /* ... of the last of a window */
 
 static uint64_t
 now_ns(void)
@@ -147,6 +152,9 @@ server(char **argv)
 				t0 = now_ns();
 			got += (uint64_t)k;
 			for (int i = 0; i < k; i++) {
+				if (bufs[i][0] == WEND)
+					sendto(x.fd, bufs[i], 1, 0, (struct sockaddr *)&addrs[i],
+					       sizeof(addrs[i]));
 				if ((uint8_t)bufs[i][0] == LAST) {
 					printf("{\"received\": %llu, \"ns\": %llu}\n", (unsigned long long)got,
 					       (unsigned long long)(now_ns() - t0));
@@ -170,6 +178,8 @@ server(char **argv)
 			fflush(stdout);
 			got = 0;
 			xsend(&x, buf, (size_t)n, &from);
+		} else if (n > 0 && buf[0] == WEND) {
+			xsend(&x, buf, 1, &from);
 		} else if (n > 0 && buf[0] == 'p') {
 			got = 0;        /* a ping: echo, not counted */
 			xsend(&x, buf, (size_t)n, &from);
@@ -225,26 +235,41 @@ client(int stream, char **argv)
 	}
 	uint64_t t0 = now_ns();
 
-	buf[0] = 's';
-	if (x.mmsg) {
-		struct mmsghdr mm[BATCH];
-		struct iovec iov = { buf, (size_t)size };
+	for (long i = 0; i < n - 1;) {
+		long w = n - 1 - i < WINDOW ? n - 1 - i : WINDOW;
+		char ack[16];
 
-		for (int i = 0; i < BATCH; i++)
-			mm[i].msg_hdr = (struct msghdr){ .msg_name = &to, .msg_namelen = sizeof(to),
-							 .msg_iov = &iov, .msg_iovlen = 1 };
-		for (long i = 0; i < n - 1;) {
-			int k = (int)(n - 1 - i < BATCH ? n - 1 - i : BATCH);
+		buf[0] = 's';
+		if (x.mmsg) {
+			struct mmsghdr mm[BATCH];
+			static char wbuf[2048];
+			struct iovec iov = { buf, (size_t)size }, last = { wbuf, (size_t)size };
 
-			k = sendmmsg(x.fd, mm, (unsigned)k, 0);
-			if (k < 0)
-				die("sendmmsg", 0);
-			i += k;
+			for (long j = 0; j < w;) {
+				int k = (int)(w - j < BATCH ? w - j : BATCH);
+
+				for (int q = 0; q < k; q++)
+					mm[q].msg_hdr = (struct msghdr){ .msg_name = &to,
+						.msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1 };
+				if (j + k == w) {       /* the window's last one asks for an ack */
+					wbuf[0] = WEND;
+					mm[k - 1].msg_hdr.msg_iov = &last;
+				}
+				k = sendmmsg(x.fd, mm, (unsigned)k, 0);
+				if (k < 0)
+					die("sendmmsg", 0);
+				j += k;
+			}
+		} else {
+			for (long j = 0; j < w; j++) {
+				buf[0] = j == w - 1 ? WEND : 's';
+				if (xsend(&x, buf, (size_t)size, &to) < 0)
+					die("send", -EIO);
+			}
 		}
-	} else {
-		for (long i = 0; i < n - 1; i++)
-			if (xsend(&x, buf, (size_t)size, &to) < 0)
-				die("send", -EIO);
+		if (xrecv(&x, ack, sizeof(ack), &from) < 0)
+			die("window ack", -EIO);
+		i += w;
 	}
 	buf[0] = (char)LAST;
 	xsend(&x, buf, (size_t)size, &to);

@@ -55,7 +55,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pn-bench-")
     ctl = os.path.join(tmp, "pollnet.sock")
     pn = start([pollnet, "-l", "0-1", "--in-memory", "--no-pci", "--log-level=warning", "--",
-                "--port", "dpdk:net_ring0", "--ip", "198.18.0.2/24", "--echo-port", "0",
+                "--port", "dpdk:net_ring0", "--ip", "198.18.0.2/24", "--echo-port", "7",
                 "--ctl", ctl])
     for _ in range(100):
         if os.path.exists(ctl):
@@ -80,7 +80,7 @@ def main():
            "cpu": next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                        if l.startswith("model name")),
            "cores": os.cpu_count(), "kernel": platform.release(),
-           "topology": "pollnet control cpu0, lcore cpu1; clients and servers pinned to cpu0",
+           "topology": "pollnet control cpu0, lcore cpu1; clients and servers pinned to cpu0 (rtt *-own-cores: server on cpu1)",
            "stream": {}, "rtt": {}}
 
     counts = {"pollnet": 2000000, "kernel": 300000, "kernel-mmsg": 300000}
@@ -101,18 +101,24 @@ def main():
             print("stream %-12s %4d B: %9.0f dgram/s, %9.0f per cpu-s, loss %.2f%%" %
                   (name, size, rate, r["datagrams_per_cpu_s"] or 0, r["loss_pct"]), flush=True)
 
-    for name, cpu in (("pollnet", 0), ("kernel", 0), ("kernel", None)):
-        target = servers[name][1]
-        r, _ = run_client([bench, "rtt"] + target + ["50000", "64"], cpu=cpu)
-        key = name + ("" if cpu is not None else "-unpinned")
-        if cpu is None:
-            # the unpinned pair: a server that may use either core
-            srv = start([bench, "server", "kernel", "9003"])
-            srv.stdout.readline()
-            r, _ = run_client([bench, "rtt", "kernel", "127.0.0.1", "9003", "50000", "64"])
+    # Round trips.  Two clients of one core each would need three cores
+    # with pollnet's lcore: on 2 cores the pairs share cpu 0 (so every round
+    # trip pays two context switches, for both transports), and a second
+    # pair gives each side a core of its own: a client against pollnet's
+    # built-in echo service (which runs on the lcore, cpu 1), and a kernel
+    # client on cpu 0 against a kernel server on cpu 1.
+    k1 = start([bench, "server", "kernel", "9003"], cpu=1)
+    k1.stdout.readline()
+    rtts = (("pollnet", ["pollnet", ctl, "198.18.0.2", "9000"]),
+            ("kernel", ["kernel", "127.0.0.1", "9001"]),
+            ("pollnet-own-cores", ["pollnet", ctl, "198.18.0.2", "7"]),
+            ("kernel-own-cores", ["kernel", "127.0.0.1", "9003"]))
+    for key, target in rtts:
+        r, _ = run_client([bench, "rtt"] + target + ["50000", "64"], cpu=0)
         res["rtt"][key] = r
-        print("rtt    %-16s p50 %6.2f us  p99 %6.2f us" % (key, r["p50_ns"] / 1e3, r["p99_ns"] / 1e3),
+        print("rtt    %-18s p50 %6.2f us  p99 %6.2f us" % (key, r["p50_ns"] / 1e3, r["p99_ns"] / 1e3),
               flush=True)
+    k1.terminate()
 
     st, rt = res["stream"], res["rtt"]
     best_kernel = max(st["kernel/64"]["datagrams_per_cpu_s"], st["kernel-mmsg/64"]["datagrams_per_cpu_s"])
@@ -121,7 +127,9 @@ def main():
         "per_core_1472B_vs_best_kernel": round(st["pollnet/1472"]["datagrams_per_cpu_s"] /
                                                max(st["kernel/1472"]["datagrams_per_cpu_s"],
                                                    st["kernel-mmsg/1472"]["datagrams_per_cpu_s"]), 2),
-        "rtt_p50_kernel_over_pollnet": round(rt["kernel"]["p50_ns"] / rt["pollnet"]["p50_ns"], 2),
+        "rtt_p50_kernel_over_pollnet_shared_core": round(rt["kernel"]["p50_ns"] / rt["pollnet"]["p50_ns"], 2),
+        "rtt_p50_kernel_over_pollnet_own_cores": round(rt["kernel-own-cores"]["p50_ns"] /
+                                                       rt["pollnet-own-cores"]["p50_ns"], 2),
     }
     print(json.dumps(res["ratios"]))
     with open(out_json, "w") as f:

@@ -40,6 +40,7 @@ struct pollnet_socket {
 	struct pn_shm_ctl *ctl;
 	int efd;
 	uint32_t rx_tail;               /* our positions */
+	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
 	uint32_t tx_head;
 	uint32_t tx_limit;              /* tx_head may reach this without looking */
 	int nonblock;
@@ -328,10 +329,17 @@ cpu_relax(void)
 #endif
 }
 
+/* Look at pollnet's head (a cache line it writes) only when what we knew
+ * of is used up. */
 static int
 rx_ready(struct pollnet_socket *s)
 {
-	return pn_ring_ready(&s->ctl->rx_head.v, s->rx_tail) != 0;
+	if (s->rx_avail == 0) {
+		uint32_t n = pn_ring_ready(&s->ctl->rx_head.v, s->rx_tail);
+
+		s->rx_avail = n <= s->geo.rx_size ? n : 0;  /* nonsense reads as empty */
+	}
+	return s->rx_avail != 0;
 }
 
 static int
@@ -460,15 +468,13 @@ pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 		 struct sockaddr_in *from, int *flags)
 {
 	const struct pn_desc *d;
-	uint32_t n = pn_ring_ready(&s->ctl->rx_head.v, s->rx_tail), dlen;
+	uint32_t dlen;
 	int rc;
 
-	if (n == 0) {
+	if (!rx_ready(s)) {
 		rc = wait_for(s, PN_WAKE_RX, rx_ready);
 		if (rc < 0)
 			return rc;
-	} else if (n > s->geo.rx_size) {
-		return -EIO;            /* cannot be: pollnet keeps head - tail <= size */
 	}
 	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
 	dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
@@ -483,6 +489,7 @@ pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 	}
 	if (flags != NULL)
 		*flags = (dlen > len || (d->flags & PN_DESC_TRUNC)) ? POLLNET_TRUNC : 0;
+	s->rx_avail--;
 	pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail);
 	return (ssize_t)len;
 }

@@ -79,6 +79,7 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 						  size, sock->tx_tail);
 		struct pn_desc d;
 		struct rte_mbuf *m;
+		struct pn_sock *to;
 
 		/* Read the descriptor once; check and use only our copy. */
 		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size,
@@ -87,6 +88,25 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 			sock->shm_errors++;
 			sock->tx_drops++;
 			s->stats.tx_drop[PN_TX_BAD_DESC]++;
+		} else if (stack_is_local(s->conf, d.addr) &&
+			   (to = sock_table_lookup(s->socks, d.port, s->conf->ip,
+						   sock->key.lport)) != NULL &&
+			   to->kind == SOCK_SHM && to->owner == s->lcore &&
+			   !atomic_load_explicit(&to->closing, memory_order_acquire)) {
+			/* Local, to a client socket we own: slot to slot, the one
+			 * copy, no mbuf. */
+			s->stats.local_sent++;
+			if (shm_sock_put(s, to, slot, d.len, s->conf->ip, sock->key.lport) == 0) {
+				s->stats.local_delivered++;
+				to->rx_pkts++;
+				to->rx_bytes += d.len;
+				sock->tx_pkts++;
+				sock->tx_bytes += d.len;
+			} else {
+				s->stats.local_ring_full++;
+				to->rx_drops++;
+				sock->tx_drops++;
+			}
 		} else {
 			m = rte_pktmbuf_alloc(s->pool);
 			if (m == NULL) {
