@@ -50,6 +50,32 @@ os.unlink(f.name)
 expect(["--", "--config", os.path.join(source, "config", "pollnet.conf"), "--help"], 0,
        "Usage:", "stdout")
 
+# the client tools
+tools = os.path.join(os.path.dirname(os.path.dirname(binary)), "client")
+
+
+def tool(name, args, rc, needle, where="stderr"):
+    p = subprocess.run([os.path.join(tools, name)] + args, text=True, timeout=30,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    text = p.stderr if where == "stderr" else p.stdout
+    ok = p.returncode == rc and needle in text
+    print("%s %s %s -> %d, %r" % ("ok  " if ok else "FAIL", name, " ".join(args), p.returncode, needle))
+    if not ok:
+        failures.append([name] + args)
+
+
+tool("pollnet-echo", ["--help"], 0, "Usage:", "stdout")
+tool("pollnet-echo", [], 2, "Usage:")
+tool("pollnet-echo", ["70000"], 2, "'70000' is not a port")
+tool("pollnet-echo", ["--count", "x", "7"], 2, "--count: 'x' is not a positive number")
+tool("pollnet-echo", ["--ctl", "/nonexistent/pollnet.sock", "7000"], 1,
+     "cannot reach pollnet: No such file or directory")
+tool("pollnet-nettests", ["--help"], 0, "Usage:", "stdout")
+tool("pollnet-nettests", ["198.18.0.1"], 2, "Usage:")
+tool("pollnet-nettests", ["198.18.0.999", "7"], 2, "expected SERVER_IP SERVER_PORT")
+tool("pollnet-nettests", ["--ctl", "/nonexistent/pollnet.sock", "--skip-dns", "198.18.0.1", "7"], 1,
+     "FAILED: open: No such file or directory", "stdout")
+
 if failures:
     print("%d failed" % len(failures))
     sys.exit(1)

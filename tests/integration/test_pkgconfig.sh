@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# libpollnet as a user gets it: installed, found by pkg-config, linked.
+set -euo pipefail
+build=$1
+cc=${2:-cc}
+san=${3:-none}                  # a sanitized library needs a sanitized program
+flags=()
+[ "$san" = none ] || flags=(-fsanitize="$san")
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+meson install -C "$build" --destdir "$dest" --quiet >/dev/null
+pc=$(find "$dest" -name libpollnet.pc | head -1)
+[ -n "$pc" ] || { echo "FAIL: no libpollnet.pc installed"; exit 1; }
+export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest
+cat > "$dest/app.c" <<'C'
+#include <pollnet.h>
+#include <stdio.h>
+int main(void)
+{
+	struct pollnet *pn;
+	int rc = pollnet_open(&pn, "/nonexistent/pollnet.sock");
+
+	printf("%s\n", pollnet_strerror(rc));
+	return rc < 0 ? 0 : 1;
+}
+C
+"$cc" -Wall -Werror "${flags[@]}" "$dest/app.c" -o "$dest/app" \
+   $(pkg-config --cflags --libs libpollnet)
+libdir=$(pkg-config --variable=libdir libpollnet)   # sysroot applied
+out=$(LD_LIBRARY_PATH=$libdir "$dest/app")
+echo "pkg-config libpollnet: $(pkg-config --modversion libpollnet); a program built with it says: $out"
+[ "$out" = "No such file or directory" ] || { echo FAIL; exit 1; }
+echo "1 passed, 0 failed"
