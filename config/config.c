@@ -94,6 +94,22 @@ parse_ip(const char *v, rte_be32_t *ip, char *err, size_t errlen)
 	return 0;
 }
 
+/* A ring size: a power of 2 a region can hold. */
+static int
+parse_ring(const char *v, uint32_t *out, char *err, size_t errlen)
+{
+	long long n;
+
+	if (parse_num(v, 16, PN_SHM_MAX_RING, &n, err, errlen) < 0)
+		return -1;
+	if (!rte_is_power_of_2(n)) {
+		snprintf(err, errlen, "%lld is not a power of 2", n);
+		return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
 static int
 set_str(char *dst, size_t size, const char *v, char *err, size_t errlen)
 {
@@ -181,30 +197,10 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		NUM(pool_size, 1023, 1 << 22);
 	if (IS("sockets", "max"))
 		NUM(max_sockets, 1, 65536);
-	if (IS("sockets", "rx_ring")) {
-		long long n;
-
-		if (parse_num(v, 16, PN_SHM_MAX_RING, &n, err, errlen) < 0)
-			return -1;
-		if (!rte_is_power_of_2(n)) {
-			snprintf(err, errlen, "%lld is not a power of 2", n);
-			return -1;
-		}
-		c->sock_ring = n;
-		return 0;
-	}
-	if (IS("sockets", "tx_ring")) {
-		long long n;
-
-		if (parse_num(v, 16, PN_SHM_MAX_RING, &n, err, errlen) < 0)
-			return -1;
-		if (!rte_is_power_of_2(n)) {
-			snprintf(err, errlen, "%lld is not a power of 2", n);
-			return -1;
-		}
-		c->sock_tx_ring = n;
-		return 0;
-	}
+	if (IS("sockets", "rx_ring"))
+		return parse_ring(v, &c->sock_ring, err, errlen);
+	if (IS("sockets", "tx_ring"))
+		return parse_ring(v, &c->sock_tx_ring, err, errlen);
 	if (IS("sockets", "echo_port"))
 		NUM(echo_port, 0, 65535);
 	if (IS("control", "path")) {

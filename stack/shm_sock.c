@@ -17,9 +17,13 @@ static inline void
 shm_touch(struct stack *s, struct pn_sock *sock, uint8_t moved)
 {
 	sock->moved |= moved;
-	if (!sock->touched && s->touched_n < STACK_SHM_MAX) {
+	if (sock->touched)
+		return;
+	if (s->touched_n < STACK_SHM_MAX) {
 		sock->touched = 1;
 		s->touched[s->touched_n++] = sock;
+	} else {
+		s->touched_overflow = 1;    /* the commit looks at every socket */
 	}
 }
 
@@ -129,30 +133,47 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 	return done;
 }
 
+static void
+shm_sock_publish(struct stack *s, struct pn_sock *sock)
+{
+	struct pn_shm_ctl *ctl = pn_shm_ctl(sock->region);
+	uint32_t want;
+
+	if (sock->moved & PN_WAKE_RX)
+		pn_ring_publish(&ctl->rx_head.v, sock->rx_head);
+	if (sock->moved & PN_WAKE_TX)
+		pn_ring_publish(&ctl->tx_tail.v, sock->tx_tail);
+	/* Our stores above, then the client's wish: paired with the client's
+	 * store of `wake` then its load of our positions. */
+	atomic_thread_fence(memory_order_seq_cst);
+	want = atomic_load_explicit(&ctl->wake.v, memory_order_relaxed) & sock->moved;
+	if (want != 0 && s->wake_n < STACK_SHM_MAX) {
+		atomic_fetch_and_explicit(&ctl->wake.v, ~want, memory_order_relaxed);
+		atomic_fetch_add_explicit(&ctl->wakes.v, 1, memory_order_relaxed);
+		s->wake[s->wake_n++] = sock;
+		sock->wakeups++;
+	}
+	/* (a wish we could not queue stays set: the next commit serves it) */
+	sock->moved = 0;
+	sock->touched = 0;
+}
+
 void
 shm_sock_commit(struct stack *s)
 {
-	for (uint16_t i = 0; i < s->touched_n; i++) {
-		struct pn_sock *sock = s->touched[i];
-		struct pn_shm_ctl *ctl = pn_shm_ctl(sock->region);
-		uint32_t want;
-
-		if (sock->moved & PN_WAKE_RX)
-			pn_ring_publish(&ctl->rx_head.v, sock->rx_head);
-		if (sock->moved & PN_WAKE_TX)
-			pn_ring_publish(&ctl->tx_tail.v, sock->tx_tail);
-		/* Our stores above, then the client's wish: paired with the
-		 * client's store of `wake` then its load of our positions. */
-		atomic_thread_fence(memory_order_seq_cst);
-		want = atomic_load_explicit(&ctl->wake.v, memory_order_relaxed) & sock->moved;
-		if (want != 0 && s->wake_n < STACK_SHM_MAX) {
-			atomic_fetch_and_explicit(&ctl->wake.v, ~want, memory_order_relaxed);
-			atomic_fetch_add_explicit(&ctl->wakes.v, 1, memory_order_relaxed);
-			s->wake[s->wake_n++] = sock;
-			sock->wakeups++;
-		}
-		sock->moved = 0;
-		sock->touched = 0;
-	}
+	for (uint16_t i = 0; i < s->touched_n; i++)
+		shm_sock_publish(s, s->touched[i]);
 	s->touched_n = 0;
+	if (s->touched_overflow && s->socks != NULL) {
+		struct pn_sock *_Atomic *slots;
+		uint32_t n = sock_table_owned(s->socks, s->lcore, &slots);
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct pn_sock *sock = atomic_load_explicit(&slots[i], memory_order_acquire);
+
+			if (sock != NULL && sock->kind == SOCK_SHM && sock->moved != 0)
+				shm_sock_publish(s, sock);
+		}
+		s->touched_overflow = 0;
+	}
 }

@@ -79,6 +79,7 @@ struct stack {
 	/* SHM sockets whose positions moved this loop, and those whose client
 	 * asked to be woken (the lcore writes their eventfds) */
 	uint16_t touched_n, wake_n;
+	uint8_t touched_overflow;       /* more than STACK_SHM_MAX: scan */
 	struct pn_sock *touched[STACK_SHM_MAX];
 	struct pn_sock *wake[STACK_SHM_MAX];
 };

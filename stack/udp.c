@@ -122,6 +122,16 @@ udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local
 	return deliver_verdict(s, local, 0, 1);
 }
 
+/* A UDP header for plen bytes of payload, checksum 0 (none, or to fill). */
+static inline void
+udp_hdr_fill(struct rte_udp_hdr *u, rte_be16_t sport, rte_be16_t dport, uint16_t plen)
+{
+	u->src_port = sport;
+	u->dst_port = dport;
+	u->dgram_len = rte_cpu_to_be_16(plen + sizeof(*u));
+	u->dgram_cksum = 0;
+}
+
 /*
  * A datagram from one of our sockets to one of our addresses: straight to
  * the destination socket, never to the port.  m holds the payload.
@@ -151,10 +161,7 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be16_t dpor
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
-	u->src_port = sport;
-	u->dst_port = dport;
-	u->dgram_len = rte_cpu_to_be_16(plen + sizeof(*u));
-	u->dgram_cksum = 0;
+	udp_hdr_fill(u, sport, dport, plen);
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(plen + sizeof(*u) + sizeof(*ip));
@@ -198,10 +205,7 @@ udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
-	u->src_port = sport;
-	u->dst_port = dport;
-	u->dgram_len = rte_cpu_to_be_16(plen + sizeof(*u));
-	u->dgram_cksum = 0;
+	udp_hdr_fill(u, sport, dport, plen);
 	u->dgram_cksum = cksum_udp(s->conf->ip, dst, u, plen + sizeof(*u));
 	m->l4_len = sizeof(*u);
 	return ipv4_output(s, m, dst, IPPROTO_UDP);

@@ -45,7 +45,7 @@ setup(void **state)
 	struct rte_ether_addr mac;
 
 	harness_stack(&st, &sc, 0);
-	tbl = sock_table_create("t_shm_socks", 16, 1);
+	tbl = sock_table_create("t_shm_socks", STACK_SHM_MAX + 64, 1);
 	st.socks = tbl;
 	sk = shm_sock_new(5000, 8, 8);
 	memcpy(mac.addr_bytes, PEER_MAC, 6);
@@ -275,6 +275,35 @@ local_delivery_between_sockets(void **state)
 	free(rb);
 }
 
+static void
+more_sockets_touched_than_the_list_holds(void **state)
+{
+	enum { N = STACK_SHM_MAX + 20 };
+	static struct pn_sock *many[N];
+	static uint8_t *regions[N];
+	uint8_t f[256];
+
+	for (int i = 0; i < N; i++) {
+		many[i] = shm_sock_new((uint16_t)(7000 + i), 8, 8);
+		regions[i] = region;
+	}
+	region = sk->region;
+	for (int i = 0; i < N; i++) {
+		size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 1, (uint16_t)(7000 + i), "x", 1);
+
+		assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
+	}
+	assert_int_equal(st.touched_n, STACK_SHM_MAX);
+	shm_sock_commit(&st);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(atomic_load(&pn_shm_ctl(regions[i])->rx_head.v), 1);
+		assert_int_equal(many[i]->moved, 0);
+		sock_table_remove(tbl, many[i]);
+		rte_free(many[i]);
+		free(regions[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -287,6 +316,7 @@ main(void)
 		T(bad_descriptors_cost_only_themselves),
 		T(random_region_never_hurts_the_app),
 		T(local_delivery_between_sockets),
+		T(more_sockets_touched_than_the_list_holds),
 	};
 
 	harness_init();
