@@ -133,7 +133,9 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 	return done;
 }
 
-static void
+/* Publish sock's positions and queue its wake-up; 1 if the wake-up must wait
+ * for the next commit. */
+static int
 shm_sock_publish(struct stack *s, struct pn_sock *sock)
 {
 	struct pn_shm_ctl *ctl = pn_shm_ctl(sock->region);
@@ -147,22 +149,30 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 	 * store of `wake` then its load of our positions. */
 	atomic_thread_fence(memory_order_seq_cst);
 	want = atomic_load_explicit(&ctl->wake.v, memory_order_relaxed) & sock->moved;
-	if (want != 0 && s->wake_n < STACK_SHM_MAX) {
+	sock->touched = 0;
+	if (want != 0 && s->wake_n == STACK_SHM_MAX) {
+		/* No room to wake it this loop: keep what moved, and have the
+		 * next commit look at every socket. */
+		sock->moved = (uint8_t)want;
+		return 1;
+	}
+	if (want != 0) {
 		atomic_fetch_and_explicit(&ctl->wake.v, ~want, memory_order_relaxed);
 		atomic_fetch_add_explicit(&ctl->wakes.v, 1, memory_order_relaxed);
 		s->wake[s->wake_n++] = sock;
 		sock->wakeups++;
 	}
-	/* (a wish we could not queue stays set: the next commit serves it) */
 	sock->moved = 0;
-	sock->touched = 0;
+	return 0;
 }
 
 void
 shm_sock_commit(struct stack *s)
 {
+	int retry = 0;
+
 	for (uint16_t i = 0; i < s->touched_n; i++)
-		shm_sock_publish(s, s->touched[i]);
+		retry |= shm_sock_publish(s, s->touched[i]);
 	s->touched_n = 0;
 	if (s->touched_overflow && s->socks != NULL) {
 		struct pn_sock *_Atomic *slots;
@@ -172,8 +182,8 @@ shm_sock_commit(struct stack *s)
 			struct pn_sock *sock = atomic_load_explicit(&slots[i], memory_order_acquire);
 
 			if (sock != NULL && sock->kind == SOCK_SHM && sock->moved != 0)
-				shm_sock_publish(s, sock);
+				retry |= shm_sock_publish(s, sock);
 		}
-		s->touched_overflow = 0;
 	}
+	s->touched_overflow = (uint8_t)retry;
 }

@@ -291,12 +291,23 @@ more_sockets_touched_than_the_list_holds(void **state)
 	for (int i = 0; i < N; i++) {
 		size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 1, (uint16_t)(7000 + i), "x", 1);
 
+		/* every client is asleep, waiting for a datagram */
+		atomic_store(&pn_shm_ctl(regions[i])->wake.v, PN_WAKE_RX);
 		assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
 	}
 	assert_int_equal(st.touched_n, STACK_SHM_MAX);
 	shm_sock_commit(&st);
+	/* all published; as many woken as the list holds, the rest next loop */
+	assert_int_equal(st.wake_n, STACK_SHM_MAX);
+	st.wake_n = 0;
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, N - STACK_SHM_MAX);
+	st.wake_n = 0;
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(atomic_load(&pn_shm_ctl(regions[i])->rx_head.v), 1);
+		assert_int_equal(atomic_load(&pn_shm_ctl(regions[i])->wake.v), 0);
 		assert_int_equal(many[i]->moved, 0);
 		sock_table_remove(tbl, many[i]);
 		rte_free(many[i]);
