@@ -139,7 +139,7 @@ GP
 }
 
 case "${1:-}" in
-stack) stack ;;
-shm-sockets) shm_sockets ;;
+stack) stack; python3 bench/perf_doc.py ;;
+shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 *) echo "usage: $0 stack|shm-sockets" >&2; exit 2 ;;
 esac
