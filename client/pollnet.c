@@ -261,13 +261,32 @@ pollnet_local_port(const struct pollnet_socket *s)
 	return s->lport;
 }
 
+static int wait_for(struct pollnet_socket *s, uint32_t bit,
+		    int (*ready)(struct pollnet_socket *));
+
+/* pollnet has taken every datagram send() accepted. */
+static int
+tx_drained(struct pollnet_socket *s)
+{
+	return atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire) == s->tx_head;
+}
+
 int
 pollnet_close(struct pollnet_socket *s)
 {
 	struct pn_ctl_req req = { .op = PN_CTL_CLOSE, .sock_id = s->id };
 	struct pn_ctl_rep rep;
 	struct pollnet *pn = s->pn;
-	int rc = rpc(pn, &req, &rep, NULL);
+	int rc;
+
+	/* Like a UDP socket, a close does not take back what was sent: wait
+	 * (a second at most) for pollnet to take the datagrams still queued. */
+	if (!tx_drained(s)) {
+		s->nonblock = 0;
+		s->timeout_ms = 1000;
+		wait_for(s, PN_WAKE_TX, tx_drained);
+	}
+	rc = rpc(pn, &req, &rep, NULL);
 
 	pthread_mutex_lock(&pn->lock);
 	for (struct pollnet_socket **p = &pn->socks; *p != NULL; p = &(*p)->next)

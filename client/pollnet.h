@@ -63,7 +63,9 @@ int pollnet_bind(struct pollnet_socket *s, uint16_t port);
 int pollnet_connect(struct pollnet_socket *s, const struct sockaddr_in *to);
 /* The local port (host order), 0 if unbound. */
 uint16_t pollnet_local_port(const struct pollnet_socket *s);
-/* Close the socket; datagrams still queued for it are dropped. */
+/* Close the socket.  Datagrams already sent still go out (close waits up to
+ * a second for pollnet to take them); datagrams received and not read are
+ * dropped. */
 int pollnet_close(struct pollnet_socket *s);
 
 /* Send one datagram (at most POLLNET_MAX_DATAGRAM bytes).  Blocks while

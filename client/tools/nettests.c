@@ -252,6 +252,7 @@ usage(FILE *f, const char *prog)
 "                         it must be a local one (e.g. dnsmasq --no-resolv)\n"
 "  -n, --dns-name NAME    the name to look up (default: pollnet.test)\n"
 "  -x, --dns-expect IP    the address the answer must hold\n"
+"  -p, --dns-port PORT    the DNS server's port (default: 53)\n"
 "  -s, --skip-dns         no DNS test\n"
 "  -h, --help             this help\n", prog);
 }
@@ -264,6 +265,7 @@ main(int argc, char **argv)
 		{ "dns", required_argument, NULL, 'd' },
 		{ "dns-name", required_argument, NULL, 'n' },
 		{ "dns-expect", required_argument, NULL, 'x' },
+		{ "dns-port", required_argument, NULL, 'p' },
 		{ "skip-dns", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -274,12 +276,21 @@ main(int argc, char **argv)
 	long port;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "c:d:n:x:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:n:x:p:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'd': dns_ip = optarg; break;
 		case 'n': dns_name = optarg; break;
 		case 'x': expect = optarg; break;
+		case 'p':
+			port = strtol(optarg, &end, 10);
+			if (*end != '\0' || port < 1 || port > 65535) {
+				fprintf(stderr, "%s: --dns-port: '%s' is not a port\n\n", argv[0], optarg);
+				usage(stderr, argv[0]);
+				return 2;
+			}
+			dns.sin_port = htons((uint16_t)port);
+			break;
 		case 's': skip_dns = 1; break;
 		case 'h': usage(stdout, argv[0]); return 0;
 		default: usage(stderr, argv[0]); return 2;
