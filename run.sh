@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pollnet's two entry points on a fresh Debian 12 machine:
 #
-#   sudo ./run.sh demo    install what is missing, build, run the main job
-#   sudo ./run.sh test    install what is missing, build, run every test
+#   ./run.sh demo    install what is missing, build, run the main job: the
+#                    QEMU guest with pollnet on its e1000 (as root)
+#   ./run.sh test    install what is missing, build, run every test (as root)
 #
 # Both are idempotent: packages already installed are not touched, a build
 # that exists is reused, hugepages already reserved are kept.
@@ -56,8 +57,8 @@ demo)
     setup_hugepages
     say "building"
     build build
-    say "host demo"
-    exec deploy/host-demo.sh build/app/pollnet
+    say "the guest demo"
+    exec deploy/pollnet-guest demo
     ;;
 test)
     need_root "$@"
@@ -74,22 +75,30 @@ test)
     ASAN_OPTIONS=abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-san --print-errorlogs || status=1
-    # one closing line for both runs, from meson's logs
-    python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
-import json, sys
+    say "tests: end to end, in the QEMU guest (gcc build)"
+    deploy/pollnet-guest test 2>&1 | tee build/guest-test.log || status=1
+    # one closing line for every run, from meson's logs and the guest's
+    python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json \
+        build/guest-test.log <<'PY'
+import json, re, sys
 n = {"OK": 0, "FAIL": 0, "SKIP": 0}
-for path in sys.argv[1:]:
+for path in sys.argv[1:3]:
     for line in open(path):
         r = json.loads(line)["result"]
         n["OK" if r == "OK" else "SKIP" if r == "SKIP" else "FAIL"] += 1
+g = re.findall(r"^guest: (\d+) passed, (\d+) failed", open(sys.argv[3]).read(), re.M)
+if g:
+    n["OK"] += int(g[-1][0]); n["FAIL"] += int(g[-1][1])
+else:
+    n["FAIL"] += 1          # the guest never got to its checks
 print("\ntests: %d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))
 PY
     exit $status
     ;;
 *)
     echo "usage: $0 demo|test" >&2
-    echo "  demo  install what is missing, build, run the host demo" >&2
-    echo "  test  install what is missing, build, run every test (also under ASan/UBSan)" >&2
+    echo "  demo  install what is missing, build, run the guest demo" >&2
+    echo "  test  install what is missing, build, run every test (also under ASan/UBSan, and in the guest)" >&2
     exit 2
     ;;
 esac
