@@ -20,7 +20,7 @@ t_grep() {    # t_grep PATTERN FILE WHAT (the guest's console has CRs)
 }
 
 cmd_test() {
-    pn_install tshark dnsmasq-base python3
+    pn_install tshark dnsmasq-base python3 python3-scapy iproute2 iputils-ping
     cmd_build
     local tmp log rc=0
     tmp=$(mktemp -d /tmp/pollnet-guest-test.XXXXXX)
@@ -73,9 +73,44 @@ cmd_test() {
     n=$(tshark -r "$PCAP" -Y "dns.qry.name==\"pollnet.test\" && dns.a==10.0.2.77" 2>/dev/null | wc -l)
     t_ge "$n" 1 "pcap: the DNS answer for pollnet.test ($n)"
 
+    test_tap "$tmp"
+    test_socket "$tmp"
     rm -rf "$tmp"
     echo "guest: $T_PASS passed, $T_FAIL failed" >&2
     [ "$T_FAIL" = 0 ]
+}
+
+# The tap in a namespace: the host's kernel is a real peer (10.0.2.2).
+test_tap() {
+    local tmp=$1 rc=0
+    say "the guest on a tap in a namespace: the host's kernel pings it and talks UDP"
+    tap_peer() {
+        ip netns exec "$TAP_NS" ping -c 3 -i 0.3 -W 3 10.0.2.15 > "$tmp/ping.log" 2>&1
+        echo $? > "$tmp/ping.rc"
+        ip netns exec "$TAP_NS" python3 "$HERE/guest/hostclient.py" 10.0.2.15:7 6 over-tap \
+            > "$tmp/tap.log" 2>&1
+        echo $? > "$tmp/tap.rc"
+    }
+    NET=tap ON_READY=tap_peer QUIET=1 boot run "$(guest_wait_echoes 6)" "$tmp/tap-console.log" || rc=$?
+    t_check "$rc" "tap: the guest's side (status $rc)"
+    t_check "$(cat "$tmp/ping.rc" 2>/dev/null || echo 1)" \
+        "tap: the kernel pings pollnet: $(grep -o '[0-9]* received' "$tmp/ping.log")"
+    t_check "$(cat "$tmp/tap.rc" 2>/dev/null || echo 1)" "tap: $(tail -1 "$tmp/tap.log")"
+    ip netns list | grep -q "^$TAP_NS" && t_check 1 "tap: namespace removed" || t_check 0 "tap: namespace removed"
+}
+
+# -netdev socket: frames as UDP datagrams on loopback, a scripted peer.
+test_socket() {
+    local tmp=$1 rc=0
+    say "the guest on -netdev socket: a peer that speaks Ethernet frames over UDP"
+    sock_peer() {
+        /usr/bin/python3 "$HERE/guest/sockpeer.py" "$SOCK_QEMU_PORT" "$SOCK_HOST_PORT" 3 \
+            > "$tmp/sock.log" 2>&1
+        echo $? > "$tmp/sock.rc"
+    }
+    NET=socket ON_READY=sock_peer QUIET=1 boot run "$(guest_wait_echoes 3)" "$tmp/sock-console.log" || rc=$?
+    t_check "$rc" "socket: the guest's side (status $rc)"
+    t_check "$(cat "$tmp/sock.rc" 2>/dev/null || echo 1)" "socket: $(tail -1 "$tmp/sock.log")"
 }
 
 guest_script_test() {

@@ -1,0 +1,49 @@
+"""The far end of QEMU's -netdev socket: Ethernet frames as UDP datagrams on
+loopback.  Plays a host on the guest's LAN (10.0.2.2): ARP-pings pollnet,
+then exchanges UDP datagrams with its echo service, checking every frame.
+usage: sockpeer.py QEMU_PORT OUR_PORT COUNT"""
+import socket
+import sys
+import time
+
+from scapy.all import ARP, IP, UDP, Ether, Raw
+
+qemu_port, our_port, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+MY_MAC, MY_IP, GUEST_IP = "52:55:0a:00:02:02", "10.0.2.2", "10.0.2.15"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", our_port))
+s.settimeout(0.5)
+
+
+def exchange(frame, match, what):
+    for _ in range(6):
+        s.sendto(bytes(frame), ("127.0.0.1", qemu_port))
+        end = time.time() + 2
+        while time.time() < end:
+            try:
+                data, _ = s.recvfrom(4096)
+            except socket.timeout:
+                continue
+            f = Ether(data)
+            if match(f):
+                print("  %s: %s" % (what, f.summary()), flush=True)
+                return f
+    print("  %s: no answer" % what, flush=True)
+    return None
+
+
+arp = exchange(Ether(src=MY_MAC, dst="ff:ff:ff:ff:ff:ff") /
+               ARP(op=1, hwsrc=MY_MAC, psrc=MY_IP, pdst=GUEST_IP),
+               lambda f: ARP in f and f[ARP].op == 2 and f[ARP].psrc == GUEST_IP,
+               "ARP who-has %s" % GUEST_IP)
+bad = arp is None
+guest_mac = arp[ARP].hwsrc if arp else "ff:ff:ff:ff:ff:ff"
+for i in range(count):
+    payload = b"over-the-socket-%d" % i
+    f = exchange(Ether(src=MY_MAC, dst=guest_mac) / IP(src=MY_IP, dst=GUEST_IP) /
+                 UDP(sport=40000 + i, dport=7) / Raw(payload),
+                 lambda f, p=payload: UDP in f and f[UDP].sport == 7 and bytes(f[UDP].payload) == p,
+                 "UDP echo %d" % i)
+    bad |= f is None
+print("socket peer: %s" % ("all answered" if not bad else "MISSING answers"), flush=True)
+sys.exit(1 if bad else 0)
