@@ -35,6 +35,12 @@ report_print(FILE *f, struct app *a, const struct port_stats *ps, int have_port_
 		LINE(f, "port.tx_packets", ps->tx_packets);
 		LINE(f, "port.tx_bytes", ps->tx_bytes);
 		LINE(f, "port.tx_errors", ps->tx_errors);
+		if (ps->has_drv) {
+			LINE(f, "port.drv_bursts", ps->drv_bursts);
+			LINE(f, "port.drv_empty_polls", ps->drv_empty_polls);
+			LINE(f, "port.drv_rx_tail_writes", ps->drv_rx_tail_writes);
+			LINE(f, "port.drv_tx_tail_writes", ps->drv_tx_tail_writes);
+		}
 	}
 
 	fprintf(f, "stack (sum of %u lcore%s)\n", a->nb_lcores, a->nb_lcores > 1 ? "s" : "");

@@ -137,9 +137,9 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		const char *colon = strchr(v, ':');
 
 		if (colon == NULL || colon[1] == '\0' ||
-		    strncmp(v, "dpdk:", 5) != 0) {
+		    (strncmp(v, "dpdk:", 5) != 0 && strncmp(v, "e1000:", 6) != 0)) {
 			snprintf(err, errlen, "'%s' is not a port spec: expected "
-				 "dpdk:<devargs or PCI address>", v);
+				 "dpdk:<devargs or PCI address> or e1000:<PCI address>", v);
 			return -1;
 		}
 		return set_str(c->port, sizeof(c->port), v, err, errlen);

@@ -8,6 +8,8 @@
 
 #include <bsd/string.h>
 
+#include "e1000.h"
+
 int
 port_open(const char *spec, const struct port_conf *conf, struct port **out,
 	  char *err, size_t errlen)
@@ -29,8 +31,10 @@ port_open(const char *spec, const struct port_conf *conf, struct port **out,
 	strlcpy(p->spec, spec, sizeof(p->spec));
 	if ((size_t)(colon - spec) == 4 && strncmp(spec, "dpdk", 4) == 0) {
 		rc = ethdev_port_open(colon + 1, conf, p, err, errlen);
+	} else if ((size_t)(colon - spec) == 5 && strncmp(spec, "e1000", 5) == 0) {
+		rc = e1000_port_open(colon + 1, conf, p, err, errlen);
 	} else {
-		snprintf(err, errlen, "port '%s': unknown driver '%.*s' (known: dpdk)",
+		snprintf(err, errlen, "port '%s': unknown driver '%.*s' (known: dpdk, e1000)",
 			 spec, (int)(colon - spec), spec);
 		rc = -EINVAL;
 	}

@@ -8,6 +8,8 @@
  *   dpdk:<devargs>        any DPDK ethdev, e.g. dpdk:net_af_packet0,iface=veth0
  *                         (a virtual device, hot-plugged) or dpdk:0000:00:03.0
  *                         (a PCI device, probed if EAL has not already)
+ *   e1000:<PCI address>   pollnet's own 82540EM driver (pmd/e1000.c); EAL
+ *                         must not probe the device (--no-pci, or -b)
  */
 #ifndef PN_PORT_H
 #define PN_PORT_H
@@ -42,6 +44,12 @@ struct port_stats {
 	uint64_t rx_missed;           /* dropped by the device: no free descriptor */
 	uint64_t rx_errors, tx_errors;
 	uint64_t rx_nombuf;           /* RX refill failed: pool empty */
+	/* a driver's own counters, when it keeps them (has_drv) */
+	int has_drv;
+	uint64_t drv_bursts;          /* rx_burst + tx_burst calls */
+	uint64_t drv_tail_writes;     /* RDT + TDT register writes */
+	uint64_t drv_rx_tail_writes, drv_tx_tail_writes;
+	uint64_t drv_empty_polls;     /* rx_burst calls that found nothing */
 };
 
 struct port_ops {
@@ -93,7 +101,7 @@ port_stats(struct port *p, struct port_stats *s)
 	return p->ops->stats(p, s);
 }
 
-/* Implementations. */
+/* Implementations (e1000_port_open is in e1000.h). */
 int ethdev_port_open(const char *devargs, const struct port_conf *conf,
 		     struct port *p, char *err, size_t errlen);
 

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pollnet's own poll-mode driver for the Intel 82540EM, as QEMU emulates it.
+ *
+ * The device is reached from user space: BAR0 mapped through sysfs
+ * (resource0, the device bound to uio_pci_generic), bus mastering enabled
+ * through the config space, rings in DPDK memzones and buffers from the mbuf
+ * pool, addressed by physical IOVA (EAL in IOVA=PA mode): the device DMAs
+ * straight into mbufs.  One RX and one TX queue.
+ *
+ * What QEMU's model imposes (hw/net/e1000.c), and what we do about it:
+ * every register write is a VM exit that runs the device, so tails are
+ * written once per burst at most (RX: once per E1000_RX_FREE_THRESH refills);
+ * a TDT write transmits everything up to the tail inside that exit, and DD is
+ * written back only where RS is set, so RS goes on every E1000_TX_RS_THRESH-th
+ * descriptor and the TX ring is reclaimed in chunks of that size.
+ *
+ * Built a second time with PN_E1000_MODEL for the unit tests, where register
+ * accesses go to a software model of the device (tests/unit/e1000_model.c).
+ */
+#include "e1000.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <rte_atomic.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_io.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include "e1000_regs.h"
+#include "port.h"
+
+#ifdef PN_E1000_MODEL
+uint32_t e1000_model_read(uint32_t reg);
+void e1000_model_write(uint32_t reg, uint32_t val);
+#define E1000_RD(d, r)    e1000_model_read(r)
+#define E1000_WR(d, r, v) e1000_model_write((r), (v))
+#else
+#define E1000_RD(d, r)    rte_read32((d)->bar0 + (r))
+#define E1000_WR(d, r, v) rte_write32((v), (d)->bar0 + (r))
+#endif
+
+/* ---- PCI, through sysfs ---- */
+
+#ifndef PN_E1000_MODEL
+static int
+sysfs_read(const char *pci, const char *file, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pci, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The device, as the user must have prepared it. */
+static int
+e1000_pci_check(const char *pci, char *err, size_t errlen)
+{
+	char buf[64], path[256], link[256];
+	unsigned long vendor, device;
+	ssize_t n;
+	const char *drv;
+
+	if (sysfs_read(pci, "vendor", buf, sizeof(buf)) < 0) {
+		snprintf(err, errlen, "e1000:%s: no such PCI device "
+			 "(see dpdk-devbind.py --status)", pci);
+		return -ENODEV;
+	}
+	vendor = strtoul(buf, NULL, 16);
+	sysfs_read(pci, "device", buf, sizeof(buf));
+	device = strtoul(buf, NULL, 16);
+	if (vendor != E1000_VENDOR_INTEL || device != E1000_DEV_82540EM) {
+		snprintf(err, errlen, "e1000:%s is %04lx:%04lx, not an Intel 82540EM "
+			 "(8086:100e): this driver knows no other device", pci, vendor, device);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", pci);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		snprintf(err, errlen, "e1000:%s is bound to no driver: run "
+			 "'dpdk-devbind.py --bind=uio_pci_generic %s' first", pci, pci);
+		return -ENODEV;
+	}
+	link[n] = '\0';
+	drv = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (strcmp(drv, "uio_pci_generic") != 0) {
+		snprintf(err, errlen, "e1000:%s is in use by the kernel's %s driver: run "
+			 "'dpdk-devbind.py --bind=uio_pci_generic %s' first", pci, drv, pci);
+		return -EBUSY;
+	}
+	if (rte_eal_iova_mode() != RTE_IOVA_PA) {
+		snprintf(err, errlen, "e1000:%s: the device needs physical addresses: "
+			 "run with the EAL option --iova-mode=pa", pci);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Map BAR0 (resource0) and let the device master the bus (command
+ * register bit 2, PCI config space offset 4). */
+static int
+e1000_pci_map(struct e1000_dev *d, char *err, size_t errlen)
+{
+	char path[256];
+	uint16_t cmd;
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", d->pci);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < E1000_BAR0_SIZE) {
+		snprintf(err, errlen, "e1000:%s: cannot open BAR0 (%s): %s", d->pci, path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	d->bar0 = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (d->bar0 == MAP_FAILED) {
+		d->bar0 = NULL;
+		snprintf(err, errlen, "e1000:%s: cannot map BAR0: %s", d->pci, strerror(errno));
+		return -errno;
+	}
+	d->bar0_len = (size_t)st.st_size;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", d->pci);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2) {
+		snprintf(err, errlen, "e1000:%s: cannot read the PCI command register", d->pci);
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	cmd |= 1u << 2;                 /* bus master */
+	if (pwrite(fd, &cmd, 2, 4) != 2) {
+		close(fd);
+		snprintf(err, errlen, "e1000:%s: cannot enable bus mastering", d->pci);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+#endif
+
+/* ---- rings ---- */
+
+static int
+e1000_rx_setup(struct e1000_dev *d, uint16_t n, struct rte_mempool *pool)
+{
+	struct e1000_rxq *q = &d->rx;
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	snprintf(name, sizeof(name), "pn_e1k_rx_%.20s", d->pci);
+	/* RDLEN must be a multiple of 128 bytes (§13.4.28): n % 8 == 0 */
+	q->mz = rte_memzone_reserve_aligned(name, n * sizeof(struct e1000_rx_desc),
+					    SOCKET_ID_ANY, RTE_MEMZONE_IOVA_CONTIG, 4096);
+	q->sw = rte_zmalloc("pn_e1000_rxsw", n * sizeof(q->sw[0]), RTE_CACHE_LINE_SIZE);
+	if (q->mz == NULL || q->sw == NULL)
+		return -ENOMEM;
+	q->ring = q->mz->addr;
+	q->n = n;
+	q->pool = pool;
+	memset(q->mz->addr, 0, q->mz->len);
+	if (rte_pktmbuf_alloc_bulk(pool, q->sw, n) != 0)
+		return -ENOBUFS;
+	for (uint16_t i = 0; i < n; i++)
+		q->ring[i].addr = rte_mbuf_data_iova_default(q->sw[i]);
+
+	/* §14.4: base, length, head and tail, then enable.  RDT is one behind
+	 * the last descriptor with a buffer: RDT == RDH would read as "no
+	 * buffers" (§3.2.6). */
+	E1000_WR(d, E1000_RDBAL, (uint32_t)q->mz->iova);
+	E1000_WR(d, E1000_RDBAH, (uint32_t)(q->mz->iova >> 32));
+	E1000_WR(d, E1000_RDLEN, n * sizeof(struct e1000_rx_desc));
+	E1000_WR(d, E1000_RDH, 0);
+	E1000_WR(d, E1000_RDT, n - 1);
+	E1000_WR(d, E1000_RDTR, 0);
+	q->next = 0;
+	return 0;
+}
+
+static int
+e1000_tx_setup(struct e1000_dev *d, uint16_t n)
+{
+	struct e1000_txq *q = &d->tx;
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	snprintf(name, sizeof(name), "pn_e1k_tx_%.20s", d->pci);
+	q->mz = rte_memzone_reserve_aligned(name, n * sizeof(struct e1000_tx_desc),
+					    SOCKET_ID_ANY, RTE_MEMZONE_IOVA_CONTIG, 4096);
+	q->sw = rte_zmalloc("pn_e1000_txsw", n * sizeof(q->sw[0]), RTE_CACHE_LINE_SIZE);
+	if (q->mz == NULL || q->sw == NULL)
+		return -ENOMEM;
+	q->ring = q->mz->addr;
+	q->n = n;
+	memset(q->mz->addr, 0, q->mz->len);
+	q->tail = 0;
+	q->clean = 0;
+	q->nb_free = n - 1;             /* TDT == TDH reads as empty: keep one */
+
+	/* §14.5 */
+	E1000_WR(d, E1000_TDBAL, (uint32_t)q->mz->iova);
+	E1000_WR(d, E1000_TDBAH, (uint32_t)(q->mz->iova >> 32));
+	E1000_WR(d, E1000_TDLEN, n * sizeof(struct e1000_tx_desc));
+	E1000_WR(d, E1000_TDH, 0);
+	E1000_WR(d, E1000_TDT, 0);
+	E1000_WR(d, E1000_TIDV, 0);
+	return 0;
+}
+
+/* ---- the device ---- */
+
+int
+e1000_dev_start(struct e1000_dev *d, const struct e1000_conf *c, char *err, size_t errlen)
+{
+	uint32_t ral, rah;
+	int rc;
+
+	if (c->rx_desc < 64 || c->rx_desc > 4096 || !rte_is_power_of_2(c->rx_desc) ||
+	    c->tx_desc < 64 || c->tx_desc > 4096 || !rte_is_power_of_2(c->tx_desc)) {
+		snprintf(err, errlen, "e1000:%s: ring sizes must be powers of 2 "
+			 "from 64 to 4096 (rx %u, tx %u)", d->pci, c->rx_desc, c->tx_desc);
+		return -EINVAL;
+	}
+	if (rte_pktmbuf_data_room_size(c->pool) < RTE_PKTMBUF_HEADROOM + E1000_RX_BUF) {
+		snprintf(err, errlen, "e1000:%s: the pool's buffers are smaller than %u bytes",
+			 d->pci, E1000_RX_BUF);
+		return -EINVAL;
+	}
+	/* §14.3: interrupts off (we poll), reset, interrupts off again */
+	E1000_WR(d, E1000_IMC, 0xffffffff);
+	E1000_WR(d, E1000_CTRL, E1000_RD(d, E1000_CTRL) | E1000_CTRL_RST);
+	for (int i = 0; i < 1000 && (E1000_RD(d, E1000_CTRL) & E1000_CTRL_RST); i++)
+		rte_delay_us_sleep(10);
+	E1000_WR(d, E1000_IMC, 0xffffffff);
+	(void)E1000_RD(d, E1000_ICR);
+	E1000_WR(d, E1000_CTRL, E1000_RD(d, E1000_CTRL) | E1000_CTRL_SLU | E1000_CTRL_ASDE);
+
+	/* §13.5: our address in RAL0/RAH0 with Address Valid, no multicast */
+	if (c->mac != NULL) {
+		const uint8_t *m = c->mac->addr_bytes;
+
+		E1000_WR(d, E1000_RAL0, m[0] | m[1] << 8 | m[2] << 16 | (uint32_t)m[3] << 24);
+		E1000_WR(d, E1000_RAH0, m[4] | m[5] << 8 | E1000_RAH_AV);
+	}
+	ral = E1000_RD(d, E1000_RAL0);
+	rah = E1000_RD(d, E1000_RAH0);
+	E1000_WR(d, E1000_RAH0, rah | E1000_RAH_AV);
+	for (int i = 0; i < 4; i++)
+		d->mac.addr_bytes[i] = (uint8_t)(ral >> (8 * i));
+	d->mac.addr_bytes[4] = (uint8_t)rah;
+	d->mac.addr_bytes[5] = (uint8_t)(rah >> 8);
+	for (int i = 0; i < E1000_MTA_WORDS; i++)
+		E1000_WR(d, E1000_MTA + 4 * i, 0);
+
+	rc = e1000_rx_setup(d, c->rx_desc, c->pool);
+	if (rc == 0)
+		rc = e1000_tx_setup(d, c->tx_desc);
+	if (rc < 0) {
+		snprintf(err, errlen, "e1000:%s: cannot set up the rings: %s", d->pci, strerror(-rc));
+		e1000_dev_stop(d);
+		return rc;
+	}
+	E1000_WR(d, E1000_TIPG, E1000_TIPG_82540);
+	E1000_WR(d, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | E1000_TCTL_CT(0x0f) |
+			     E1000_TCTL_COLD(0x40));
+	E1000_WR(d, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 |
+			     E1000_RCTL_SECRC | (c->promiscuous ? E1000_RCTL_UPE : 0));
+	/* start the clear-on-read counters from zero */
+	e1000_read_hw_stats(d);
+	memset(&d->hw, 0, sizeof(d->hw));
+	return 0;
+}
+
+void
+e1000_dev_stop(struct e1000_dev *d)
+{
+	if (d->rx.ring != NULL || d->tx.ring != NULL) {
+		E1000_WR(d, E1000_RCTL, 0);
+		E1000_WR(d, E1000_TCTL, 0);
+	}
+	/* every mbuf back to the pool: the RX buffers, and what TX still holds */
+	for (uint16_t i = 0; d->rx.sw != NULL && i < d->rx.n; i++)
+		rte_pktmbuf_free(d->rx.sw[i]);
+	for (uint16_t i = 0; d->tx.sw != NULL && i < d->tx.n; i++)
+		rte_pktmbuf_free(d->tx.sw[i]);
+	rte_free(d->rx.sw);
+	rte_free(d->tx.sw);
+	rte_memzone_free(d->rx.mz);
+	rte_memzone_free(d->tx.mz);
+	memset(&d->rx, 0, sizeof(d->rx));
+	memset(&d->tx, 0, sizeof(d->tx));
+}
+
+uint16_t
+e1000_rx_burst(struct e1000_dev *d, struct rte_mbuf **out, uint16_t n)
+{
+	struct e1000_rxq *q = &d->rx;
+	struct rte_mbuf *fresh[E1000_MAX_BURST];
+	const uint16_t mask = q->n - 1;
+	uint16_t ready = 0, idx = q->next, got = 0;
+
+	q->bursts++;
+	if (n > E1000_MAX_BURST)
+		n = E1000_MAX_BURST;
+	/* How many are done (§3.2.3: DD) */
+	while (ready < n && (q->ring[(idx + ready) & mask].status & E1000_RXD_STAT_DD))
+		ready++;
+	if (ready == 0) {
+		q->empty_polls++;
+		return 0;
+	}
+	/* DD before the rest of the descriptor */
+	rte_smp_rmb();
+	/* New buffers first: with none, the frames wait in the ring. */
+	if (rte_pktmbuf_alloc_bulk(q->pool, fresh, ready) != 0) {
+		q->nombuf++;
+		return 0;
+	}
+	for (uint16_t k = 0; k < ready; k++, idx = (idx + 1) & mask) {
+		volatile struct e1000_rx_desc *desc = &q->ring[idx];
+		struct rte_mbuf *m = q->sw[idx];
+		uint16_t len = desc->length;
+		uint8_t st = desc->status, errs = desc->errors;
+
+		q->sw[idx] = fresh[k];
+		desc->addr = rte_mbuf_data_iova_default(fresh[k]);
+		desc->status = 0;
+		if (!(st & E1000_RXD_STAT_EOP) || errs != 0 || len == 0 || len > E1000_RX_BUF) {
+			q->errors++;            /* a frame we cannot take whole */
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		m->data_len = len;
+		m->pkt_len = len;
+		m->nb_segs = 1;
+		m->port = d->port_id;
+		out[got++] = m;
+	}
+	q->next = idx;
+	q->nb_hold += ready;
+	if (q->nb_hold >= E1000_RX_FREE_THRESH) {
+		/* hand the refilled descriptors back: one write, one behind */
+		rte_wmb();
+		E1000_WR(d, E1000_RDT, (uint32_t)((q->next - 1) & mask));
+		q->tail_writes++;
+		q->nb_hold = 0;
+	}
+	return got;
+}
+
+/* Free what the device has sent, a chunk at a time: the last descriptor of
+ * each chunk carries RS, so its DD says the whole chunk is done. */
+static void
+e1000_tx_reclaim(struct e1000_txq *q)
+{
+	const uint16_t mask = q->n - 1;
+
+	while (q->n - 1 - q->nb_free >= E1000_TX_RS_THRESH) {
+		uint16_t last = (q->clean + E1000_TX_RS_THRESH - 1) & mask;
+
+		if (!(q->ring[last].status & E1000_TXD_STAT_DD))
+			break;
+		rte_pktmbuf_free_bulk(&q->sw[q->clean], E1000_TX_RS_THRESH);
+		memset(&q->sw[q->clean], 0, E1000_TX_RS_THRESH * sizeof(q->sw[0]));
+		q->ring[last].status = 0;
+		q->clean = (q->clean + E1000_TX_RS_THRESH) & mask;
+		q->nb_free += E1000_TX_RS_THRESH;
+		q->reclaims++;
+	}
+}
+
+uint16_t
+e1000_tx_burst(struct e1000_dev *d, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct e1000_txq *q = &d->tx;
+	const uint16_t mask = q->n - 1;
+	uint16_t sent;
+
+	q->bursts++;
+	if (q->nb_free < n || q->nb_free < E1000_TX_RS_THRESH)
+		e1000_tx_reclaim(q);
+	if (n > q->nb_free) {
+		q->full++;
+		n = q->nb_free;
+	}
+	for (sent = 0; sent < n; sent++) {
+		struct rte_mbuf *m = pkts[sent];
+		volatile struct e1000_tx_desc *desc = &q->ring[q->tail];
+		uint8_t cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS;
+
+		if (m->nb_segs != 1)
+			break;          /* the stack builds frames in one segment */
+		if ((q->tail & (E1000_TX_RS_THRESH - 1)) == E1000_TX_RS_THRESH - 1)
+			cmd |= E1000_TXD_CMD_RS;
+		desc->addr = rte_mbuf_data_iova(m);
+		desc->length = (uint16_t)rte_pktmbuf_data_len(m);
+		desc->cso = 0;
+		desc->css = 0;
+		desc->special = 0;
+		desc->status = 0;
+		desc->cmd = cmd;
+		q->sw[q->tail] = m;
+		q->tail = (q->tail + 1) & mask;
+	}
+	if (sent > 0) {
+		q->nb_free -= sent;
+		/* descriptors before the doorbell; one doorbell per burst */
+		rte_wmb();
+		E1000_WR(d, E1000_TDT, q->tail);
+		q->tail_writes++;
+		q->frames += sent;
+	}
+	return sent;
+}
+
+/* Accumulate the clear-on-read statistics registers (§13.7); the control
+ * thread is their only reader. */
+void
+e1000_read_hw_stats(struct e1000_dev *d)
+{
+	uint64_t lo;
+
+	d->hw.crcerrs += E1000_RD(d, E1000_CRCERRS);
+	d->hw.mpc += E1000_RD(d, E1000_MPC);
+	d->hw.rnbc += E1000_RD(d, E1000_RNBC);
+	d->hw.gprc += E1000_RD(d, E1000_GPRC);
+	d->hw.gptc += E1000_RD(d, E1000_GPTC);
+	lo = E1000_RD(d, E1000_GORCL);          /* low first, then high */
+	d->hw.gorc += lo | (uint64_t)E1000_RD(d, E1000_GORCH) << 32;
+	lo = E1000_RD(d, E1000_GOTCL);
+	d->hw.gotc += lo | (uint64_t)E1000_RD(d, E1000_GOTCH) << 32;
+}
+
+int
+e1000_link_up(struct e1000_dev *d, uint32_t *mbps)
+{
+	uint32_t st = E1000_RD(d, E1000_STATUS);
+	static const uint32_t speed[4] = { 10, 100, 1000, 1000 };
+
+	*mbps = speed[(st >> E1000_STATUS_SPEED_SHIFT) & 3];
+	return (st & E1000_STATUS_LU) != 0;
+}
+
+/* ---- behind the port interface ---- */
+
+static uint16_t
+port_e1000_rx(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return e1000_rx_burst(p->priv, m, n);
+}
+
+static uint16_t
+port_e1000_tx(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return e1000_tx_burst(p->priv, m, n);
+}
+
+static int
+port_e1000_link(struct port *p, struct port_link *l)
+{
+	l->up = e1000_link_up(p->priv, &l->speed_mbps);
+	l->full_duplex = 1;
+	return 0;
+}
+
+static int
+port_e1000_stats(struct port *p, struct port_stats *s)
+{
+	struct e1000_dev *d = p->priv;
+
+	e1000_read_hw_stats(d);
+	s->rx_packets = d->hw.gprc;
+	s->rx_bytes = d->hw.gorc;
+	s->tx_packets = d->hw.gptc;
+	s->tx_bytes = d->hw.gotc;
+	s->rx_missed = d->hw.mpc;
+	s->rx_errors = d->hw.crcerrs + d->rx.errors;
+	s->tx_errors = 0;
+	s->rx_nombuf = d->rx.nombuf;
+	s->drv_bursts = d->rx.bursts + d->tx.bursts;
+	s->drv_tail_writes = d->rx.tail_writes + d->tx.tail_writes;
+	s->drv_empty_polls = d->rx.empty_polls;
+	s->drv_rx_tail_writes = d->rx.tail_writes;
+	s->drv_tx_tail_writes = d->tx.tail_writes;
+	s->has_drv = 1;
+	return 0;
+}
+
+static void
+port_e1000_close(struct port *p)
+{
+	struct e1000_dev *d = p->priv;
+
+	e1000_dev_stop(d);
+#ifndef PN_E1000_MODEL
+	if (d->bar0 != NULL)
+		munmap((void *)d->bar0, d->bar0_len);
+#endif
+	free(d);
+}
+
+static const struct port_ops e1000_ops = {
+	.rx_burst = port_e1000_rx,
+	.tx_burst = port_e1000_tx,
+	.link = port_e1000_link,
+	.stats = port_e1000_stats,
+	.close = port_e1000_close,
+};
+
+int
+e1000_port_open(const char *pci, const struct port_conf *conf, struct port *p,
+		char *err, size_t errlen)
+{
+	struct e1000_conf ec = {
+		.rx_desc = conf->rx_desc, .tx_desc = conf->tx_desc, .pool = conf->pool,
+		.mac = conf->mac,
+	};
+	struct e1000_dev *d;
+	int rc;
+
+	if (conf->nb_queues != 1) {
+		snprintf(err, errlen, "e1000:%s has one queue pair; run one data-plane "
+			 "lcore (-l 0-1)", pci);
+		return -EINVAL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	strlcpy(d->pci, pci, sizeof(d->pci));
+#ifndef PN_E1000_MODEL
+	rc = e1000_pci_check(pci, err, errlen);
+	if (rc == 0)
+		rc = e1000_pci_map(d, err, errlen);
+#else
+	rc = 0;
+#endif
+	if (rc == 0)
+		rc = e1000_dev_start(d, &ec, err, errlen);
+	if (rc < 0) {
+#ifndef PN_E1000_MODEL
+		if (d->bar0 != NULL)
+			munmap((void *)d->bar0, d->bar0_len);
+#endif
+		free(d);
+		return rc;
+	}
+	p->ops = &e1000_ops;
+	p->priv = d;
+	p->nb_queues = 1;
+	p->mac = d->mac;
+	strlcpy(p->driver, "pollnet_e1000", sizeof(p->driver));
+	return 0;
+}
