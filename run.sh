@@ -75,8 +75,10 @@ test)
     ASAN_OPTIONS=abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-san --print-errorlogs || status=1
-    say "tests: end to end, in the QEMU guest (gcc build)"
-    deploy/pollnet-guest test 2>&1 | tee build/guest-test.log || status=1
+    say "tests: end to end, in the QEMU guest, on pollnet's e1000 driver"
+    deploy/pollnet-guest --driver e1000 test 2>&1 | tee build/guest-test.log || status=1
+    say "tests: end to end, in the QEMU guest, on DPDK's net_e1000_em"
+    deploy/pollnet-guest --driver dpdk test 2>&1 | tee -a build/guest-test.log || status=1
     # one closing line for every run, from meson's logs and the guest's
     python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json \
         build/guest-test.log <<'PY'
@@ -87,10 +89,9 @@ for path in sys.argv[1:3]:
         r = json.loads(line)["result"]
         n["OK" if r == "OK" else "SKIP" if r == "SKIP" else "FAIL"] += 1
 g = re.findall(r"^guest: (\d+) passed, (\d+) failed", open(sys.argv[3]).read(), re.M)
-if g:
-    n["OK"] += int(g[-1][0]); n["FAIL"] += int(g[-1][1])
-else:
-    n["FAIL"] += 1          # the guest never got to its checks
+for ok, bad in g:
+    n["OK"] += int(ok); n["FAIL"] += int(bad)
+n["FAIL"] += 2 - len(g)     # a guest run that never got to its checks
 print("\ntests: %d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))
 PY
     exit $status
