@@ -12,6 +12,11 @@
 #                          pollnet's local delivery vs Linux UDP sockets on
 #                          loopback; writes bench/results/shm-sockets.json and
 #                          docs/img/shm-sockets.png
+#   bench/run.sh guest-pmd UDP frames per second in and out of the QEMU
+#                          guest's e1000, for pollnet on its own driver, on
+#                          DPDK's net_e1000_em, and for Linux's e1000 driver;
+#                          writes bench/results/guest-pmd.json and
+#                          docs/img/guest-pmd.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/packages.sh
@@ -138,8 +143,44 @@ GP
     echo "wrote docs/img/shm-sockets.png" >&2
 }
 
+guest_pmd() {
+    pn_install gnuplot-nox python3 gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
+    [ -d build ] || meson setup build
+    ninja -C build
+    bench/guest_pmd.sh bench/results/guest-pmd.json
+    local dat
+    dat=$(mktemp)
+    python3 - bench/results/guest-pmd.json > "$dat" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["drivers"]
+rows = [("TX 64 B", lambda v: v["tx"]["64"]["frames_per_s"]),
+        ("TX 1472 B", lambda v: v["tx"]["1472"]["frames_per_s"]),
+        ("RX 64 B (best)", lambda v: v["rx_best"]["64"]),
+        ("RX 1472 B (best)", lambda v: v["rx_best"]["1472"])]
+for label, f in rows:
+    print('"%s" %s' % (label, " ".join("%.1f" % (f(d[k]) / 1e3) for k in ("e1000", "dpdk", "kernel"))))
+PY
+    gnuplot <<GP
+set terminal png size 900,420 font ",10"
+set output "docs/img/guest-pmd.png"
+set title "QEMU guest e1000 under TCG, -netdev socket: thousand UDP frames per second (higher is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.7 border -1
+set grid ytics
+set yrange [0:*]
+set key top right
+plot "$dat" using 2:xtic(1) title "pollnet, own e1000 driver" lc rgb "#3a6ea5", \
+     "" using 3 title "pollnet, DPDK net_e1000_em" lc rgb "#9bbb59", \
+     "" using 4 title "Linux e1000 + UDP socket" lc rgb "#c0504d"
+GP
+    rm -f "$dat"
+    echo "wrote docs/img/guest-pmd.png" >&2
+}
+
 case "${1:-}" in
+guest-pmd) guest_pmd; python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
-*) echo "usage: $0 stack|shm-sockets" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd" >&2; exit 2 ;;
 esac

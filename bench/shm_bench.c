@@ -15,6 +15,14 @@
  * for every transport, so none of them loses datagrams to a receiver that
  * is not scheduled; the server prints how many it got and over how long.
  * Output: one JSON object on stdout.
+ *
+ * For the guest's NIC benchmark (bench/guest_pmd.sh), two more:
+ *   shm_bench blast pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE
+ *       send N datagrams as fast as the transport takes them (the kernel:
+ *       sendmmsg, 32 at a time); no replies
+ *   shm_bench sink pollnet CTL PORT SECONDS | kernel PORT SECONDS
+ *       count datagrams until a second of silence (or SECONDS), timed from
+ *       the first to the last; kernel sockets bind every address here
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -84,12 +92,14 @@ xopen(struct xport *x, char ***argv)
 	}
 }
 
+static int bind_any;             /* kernel sockets: every address, not loopback */
+
 static void
 xbind(struct xport *x, uint16_t port)
 {
 	if (x->kernel) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+					 .sin_addr.s_addr = htonl(bind_any ? INADDR_ANY : INADDR_LOOPBACK) };
 
 		if (bind(x->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 			die("bind", 0);
@@ -288,9 +298,96 @@ client(int stream, char **argv)
 	return 0;
 }
 
+static int
+blast(char **argv)
+{
+	struct xport x;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	static char buf[2048];
+	long n, size, sent = 0;
+	uint64_t t0;
+
+	bind_any = 1;
+	xopen(&x, &argv);
+	xbind(&x, 0);
+	inet_pton(AF_INET, argv[0], &to.sin_addr);
+	to.sin_port = htons((uint16_t)atoi(argv[1]));
+	n = atol(argv[2]);
+	size = atol(argv[3]);
+	memset(buf, 'b', sizeof(buf));
+	t0 = now_ns();
+	if (x.kernel) {
+		struct mmsghdr mm[BATCH];
+		struct iovec iov = { buf, (size_t)size };
+
+		for (int i = 0; i < BATCH; i++)
+			mm[i].msg_hdr = (struct msghdr){ .msg_name = &to, .msg_namelen = sizeof(to),
+							 .msg_iov = &iov, .msg_iovlen = 1 };
+		while (sent < n) {
+			int k = sendmmsg(x.fd, mm, (unsigned)(n - sent < BATCH ? n - sent : BATCH), 0);
+
+			if (k < 0 && errno != ENOBUFS && errno != EAGAIN)
+				die("sendmmsg", 0);
+			if (k > 0)
+				sent += k;
+		}
+	} else {
+		for (; sent < n; sent++)
+			if (pollnet_sendto(x.s, buf, (size_t)size, &to) < 0)
+				die("send", -EIO);
+	}
+	printf("{\"sent\": %ld, \"seconds\": %.6f}\n", sent, (double)(now_ns() - t0) / 1e9);
+	if (!x.kernel)          /* let pollnet take the last of them */
+		pollnet_close(x.s);
+	return 0;
+}
+
+static int
+sink(char **argv)
+{
+	struct xport x;
+	struct sockaddr_in from;
+	static char buf[2048];
+	uint64_t first = 0, last = 0, got = 0, start = now_ns(), limit;
+
+	bind_any = 1;
+	xopen(&x, &argv);
+	xbind(&x, (uint16_t)atoi(argv[0]));
+	limit = (uint64_t)(atof(argv[1]) * 1e9);
+	if (x.kernel) {
+		struct timeval tv = { 0, 100000 };
+
+		setsockopt(x.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	} else {
+		pollnet_set_timeout(x.s, 100);
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		uint64_t t = now_ns();
+
+		if (got > 0 && (t - last > 1000000000u || t - first > limit))
+			break;
+		if (got == 0 && t - start > limit + 10000000000u)
+			break;
+		if (xrecv(&x, buf, sizeof(buf), &from) > 0) {
+			last = now_ns();
+			if (got++ == 0)
+				first = last;
+		}
+	}
+	printf("{\"received\": %llu, \"seconds\": %.6f}\n", (unsigned long long)got,
+	       (double)(last - first) / 1e9);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc >= 7 && strcmp(argv[1], "blast") == 0)
+		return blast(argv + 2);
+	if (argc >= 5 && strcmp(argv[1], "sink") == 0)
+		return sink(argv + 2);
 	if (argc >= 3 && strcmp(argv[1], "server") == 0)
 		return server(argv + 2);
 	if (argc >= 7 && strcmp(argv[1], "rtt") == 0)
