@@ -148,9 +148,13 @@ guest_pmd() {
     [ -d build ] || meson setup build
     ninja -C build
     bench/guest_pmd.sh bench/results/guest-pmd.json
+    plot_guest_pmd bench/results/guest-pmd.json
+}
+
+plot_guest_pmd() {
     local dat
     dat=$(mktemp)
-    python3 - bench/results/guest-pmd.json > "$dat" <<'PY'
+    python3 - "$1" > "$dat" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["drivers"]
 rows = [("TX 64 B", lambda v: v["tx"]["64"]["frames_per_s"]),
@@ -161,7 +165,7 @@ for label, f in rows:
     print('"%s" %s' % (label, " ".join("%.1f" % (f(d[k]) / 1e3) for k in ("e1000", "dpdk", "kernel"))))
 PY
     gnuplot <<GP
-set terminal png size 900,420 font ",10"
+set terminal png size 900,420 font ",10" noenhanced
 set output "docs/img/guest-pmd.png"
 set title "QEMU guest e1000 under TCG, -netdev socket: thousand UDP frames per second (higher is better)"
 set style data histograms
@@ -180,7 +184,10 @@ GP
 
 case "${1:-}" in
 guest-pmd) guest_pmd; python3 bench/perf_doc.py ;;
+plot)  # redraw every plot and the page from the committed results
+    plot_stack bench/results/stack.json; plot_shm bench/results/shm-sockets.json
+    plot_guest_pmd bench/results/guest-pmd.json; python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|plot" >&2; exit 2 ;;
 esac
