@@ -28,6 +28,8 @@ options_usage(const char *prog, FILE *f)
 "                          dpdk:net_af_packet0,iface=veth0   (hot-plugged vdev)\n"
 "                          dpdk:net_tap0,iface=pn0\n"
 "                          dpdk:0000:00:03.0                 (PCI device)\n"
+"                          e1000:0000:00:03.0   (pollnet's own 82540EM driver;\n"
+"                                                EAL options --no-pci --iova-mode=pa)\n"
 "  -i, --ip ADDR/PREFIX  our IPv4 address, e.g. 198.18.0.2/24\n"
 "  -g, --gateway ADDR    default gateway (\"none\" for none)\n"
 "  -m, --mac MAC         override the port's MAC address\n"
