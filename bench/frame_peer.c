@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frames.h"
+
 static const uint8_t MY_MAC[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
 static const uint8_t GUEST_MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 #define MY_IP    0x0a000202u      /* 10.0.2.2 */
@@ -46,34 +48,6 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint16_t
-csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, (uint16_t)v);
 }
 
 static int
@@ -170,7 +144,7 @@ send_frames(uint16_t qemu_port, double rate, double seconds, unsigned size)
 	f[23] = 17;
 	put32(f + 26, MY_IP);
 	put32(f + 30, GUEST_IP);
-	put16(f + 24, csum(f + 14, 20));
+	put16(f + 24, csum(f + 14, 20, 0));
 	put16(f + 34, 5000);
 	put16(f + 36, 9);
 	put16(f + 38, (uint16_t)(8 + size));            /* UDP checksum 0: none */

@@ -198,6 +198,25 @@ server(char **argv)
 	return 0;
 }
 
+/* A client's first arguments: IP PORT N SIZE, checked. */
+static void
+client_args(char **argv, struct sockaddr_in *to, long *n, long *size)
+{
+	memset(to, 0, sizeof(*to));
+	to->sin_family = AF_INET;
+	if (inet_pton(AF_INET, argv[0], &to->sin_addr) != 1) {
+		fprintf(stderr, "shm_bench: '%s' is not an IPv4 address\n", argv[0]);
+		exit(2);
+	}
+	to->sin_port = htons((uint16_t)atoi(argv[1]));
+	*n = atol(argv[2]);
+	*size = atol(argv[3]);
+	if (*n <= 0 || *size < 1 || *size > POLLNET_MAX_DATAGRAM) {
+		fprintf(stderr, "shm_bench: bad N or SIZE (1..%d)\n", POLLNET_MAX_DATAGRAM);
+		exit(2);
+	}
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -210,20 +229,13 @@ static int
 client(int stream, char **argv)
 {
 	struct xport x;
-	struct sockaddr_in to = { .sin_family = AF_INET }, from;
+	struct sockaddr_in to, from;
 	char buf[2048];
 	long n, size;
 
 	xopen(&x, &argv);
 	xbind(&x, 0);
-	inet_pton(AF_INET, argv[0], &to.sin_addr);
-	to.sin_port = htons((uint16_t)atoi(argv[1]));
-	n = atol(argv[2]);
-	size = atol(argv[3]);
-	if (n <= 0 || size < 1 || size > POLLNET_MAX_DATAGRAM) {
-		fprintf(stderr, "shm_bench: bad N or SIZE\n");
-		return 2;
-	}
+	client_args(argv, &to, &n, &size);
 	memset(buf, 'd', sizeof(buf));
 	if (!stream) {
 		uint64_t *rtt = calloc((size_t)n, sizeof(*rtt));
@@ -302,7 +314,7 @@ static int
 blast(char **argv)
 {
 	struct xport x;
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_in to;
 	static char buf[2048];
 	long n, size, sent = 0;
 	uint64_t t0;
@@ -310,10 +322,7 @@ blast(char **argv)
 	bind_any = 1;
 	xopen(&x, &argv);
 	xbind(&x, 0);
-	inet_pton(AF_INET, argv[0], &to.sin_addr);
-	to.sin_port = htons((uint16_t)atoi(argv[1]));
-	n = atol(argv[2]);
-	size = atol(argv[3]);
+	client_args(argv, &to, &n, &size);
 	memset(buf, 'b', sizeof(buf));
 	t0 = now_ns();
 	if (x.kernel) {

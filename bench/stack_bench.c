@@ -23,6 +23,7 @@
 #include <valgrind/callgrind.h>
 
 #include "cksum.h"
+#include "frames.h"
 #include "sock_table.h"
 #include "stack.h"
 #include "summary.h"
@@ -47,25 +48,6 @@ shm_new(struct sock_table *t, uint16_t port)
 	return s;
 }
 
-static uint16_t
-csum(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static void
-w16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = (uint8_t)v;
-}
-
 /* Ethernet + IPv4 (+ UDP or ICMP) from the peer to us. */
 static size_t
 build(uint8_t *f, const char *kind, uint16_t plen)
@@ -74,10 +56,10 @@ build(uint8_t *f, const char *kind, uint16_t plen)
 
 	memcpy(f, US, 6);
 	memcpy(f + 6, PEER, 6);
-	w16(f + 12, 0x0800);
+	put16(f + 12, 0x0800);
 	memset(f + 14, 0, 20);
 	f[14] = 0x45;
-	w16(f + 20, 0x4000);
+	put16(f + 20, 0x4000);
 	f[22] = 64;
 	memcpy(f + 26, (uint8_t[]){ 198, 18, 0, 1 }, 4);
 	memcpy(f + 30, (uint8_t[]){ 198, 18, 0, 2 }, 4);
@@ -85,20 +67,20 @@ build(uint8_t *f, const char *kind, uint16_t plen)
 		f[23] = 1;
 		memset(f + n, 0, 8 + plen);
 		f[n] = 8;
-		w16(f + n + 2, csum(f + n, 8 + plen, 0));
+		put16(f + n + 2, csum(f + n, 8 + plen, 0));
 		n += 8 + plen;
 	} else {
 		f[23] = 17;
-		w16(f + n, 40000);
-		w16(f + n + 2, 7);
-		w16(f + n + 4, 8 + plen);
+		put16(f + n, 40000);
+		put16(f + n + 2, 7);
+		put16(f + n + 4, 8 + plen);
 		memset(f + n + 6, 0, 2 + plen);
-		w16(f + n + 6, csum(f + n, 8 + plen,
+		put16(f + n + 6, csum(f + n, 8 + plen,
 			198 * 256 + 18 + 1 + 198 * 256 + 18 + 2 + 17 + 8 + plen));
 		n += 8 + plen;
 	}
-	w16(f + 16, (uint16_t)(n - 14));
-	w16(f + 24, csum(f + 14, 20, 0));
+	put16(f + 16, (uint16_t)(n - 14));
+	put16(f + 24, csum(f + 14, 20, 0));
 	return n;
 }
 
@@ -154,7 +136,7 @@ main(int argc, char **argv)
 	} else if (strcmp(c, "arp_reply") == 0) {
 		memset(f, 0xff, 6);
 		memcpy(f + 6, PEER, 6);
-		w16(f + 12, 0x0806);
+		put16(f + 12, 0x0806);
 		memcpy(f + 14, (uint8_t[]){ 0, 1, 8, 0, 6, 4, 0, 1 }, 8);
 		memcpy(f + 22, PEER, 6);
 		memcpy(f + 28, (uint8_t[]){ 198, 18, 0, 1 }, 4);
@@ -243,7 +225,7 @@ main(int argc, char **argv)
 				struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
 				memcpy(rte_pktmbuf_append(m, n), f, n);
-				w16(rte_pktmbuf_mtod_offset(m, uint8_t *, 36), 6000);
+				put16(rte_pktmbuf_mtod_offset(m, uint8_t *, 36), 6000);
 				/* (the checksum no longer matches: send it as "none") */
 				memset(rte_pktmbuf_mtod_offset(m, uint8_t *, 40), 0, 2);
 				t0 = rte_rdtsc();
