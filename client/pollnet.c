@@ -417,8 +417,12 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 		uint64_t now;
 		int ms, r;
 
-		if (arm(s, bit, ready))
+		if (arm(s, bit, ready)) {
+			/* no need to be woken after all (a wake already on its
+			 * way only makes a later wait look once more) */
+			atomic_fetch_and_explicit(&s->ctl->wake.v, ~bit, memory_order_relaxed);
 			return 0;
+		}
 		now = now_ns();
 		if (now >= deadline)
 			return -ETIMEDOUT;
