@@ -139,6 +139,25 @@ def parse_counters(text):
     return c
 
 
+failures = []
+
+
+def check(cond, what):
+    """One named assertion: printed, and remembered if it failed."""
+    print("%s %s" % ("ok  " if cond else "FAIL", what), flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def finish(log_path=None):
+    """Exit 1 if any check failed (naming pollnet's log), else say so."""
+    if failures:
+        print("\n%d check(s) failed%s" % (len(failures),
+              "; pollnet log: %s" % log_path if log_path else ""))
+        sys.exit(1)
+    print("\nall checks passed")
+
+
 def need_root():
     if os.geteuid() != 0:
         print("SKIP: needs root (network namespaces, hugepages)")

@@ -17,18 +17,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
 PEER_IP = "198.18.0.1"
-failures = []
-
-
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
 
 
 def peer(ns, action, **args):
@@ -139,10 +132,7 @@ def main():
         check(c["stack.rx_steered"] > 0, "datagrams steered to the owner lcore: %d" %
               c["stack.rx_steered"])
 
-    if failures:
-        print("\n%d check(s) failed; pollnet log: %s" % (len(failures), pn.log_path))
-        sys.exit(1)
-    print("\nall checks passed")
+    finish(pn.log_path)
 
 
 if __name__ == "__main__":

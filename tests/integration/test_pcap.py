@@ -14,18 +14,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import need_root, parse_counters  # noqa: E402
+from netns import check, failures, finish, need_root, parse_counters  # noqa: E402
 from scapy.all import ARP, ICMP, IP, UDP, TCP, Ether, Raw, rdpcap, wrpcap  # noqa: E402
 
 US_MAC, US_IP = "02:00:00:00:00:02", "198.18.0.2"
 PEER_MAC, PEER_IP = "02:00:00:00:00:01", "198.18.0.1"
-failures = []
-
-
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
 
 
 def rechecksummed(pkt):
@@ -112,8 +105,7 @@ def main():
     check(c["pool.in_use"] == 0, "every mbuf returned")
     if failures:
         print(out)
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 if __name__ == "__main__":

@@ -17,18 +17,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 LAB_PORT, ECHO_PORT = 26099, 26100
-failures = []
-
-
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what), flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def main():
@@ -165,10 +158,7 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    if failures:
-        print("\n%d check(s) failed; pollnet log: %s" % (len(failures), pn.log_path))
-        sys.exit(1)
-    print("\nall checks passed")
+    finish(pn.log_path)
 
 
 if __name__ == "__main__":
