@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "app_stats.h"
 #include "config.h"
 #include "lcore.h"
 #include "port.h"
@@ -14,6 +15,7 @@ struct sock_table;
 struct pn_sock;
 struct rte_mempool;
 struct ctl;
+struct capture;
 
 /* Everything the control thread owns. */
 struct app {
@@ -27,6 +29,9 @@ struct app {
 	struct lcore_ctx *lc;          /* [nb_lcores] */
 	struct rte_ring **steer;       /* [nb_lcores], NULL with one lcore */
 	struct ctl *ctl;               /* the control channel, once open */
+	struct statseg seg;            /* what pollnetctl and telemetry read */
+	struct capture *cap;           /* the open capture, or NULL */
+	uint64_t captures;             /* captures started */
 	atomic_bool stop;
 };
 

@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 
 #include "app.h"
+#include "capture.h"
 #include "pollnet_shm.h"
 #include "sock_table.h"
 
@@ -174,6 +175,8 @@ ctl_sock_close(struct ctl *c, uint32_t id)
 static void
 ctl_drop_client(struct ctl *c, int ci)
 {
+	if (c->a->cap != NULL && c->a->cap->client == ci)
+		capture_stop(c->a);
 	for (uint32_t id = 0; id < c->max; id++)
 		if (c->socks[id].s != NULL && c->socks[id].client == ci)
 			ctl_sock_close(c, id);
@@ -344,6 +347,25 @@ ctl_reply(int fd, const struct pn_ctl_rep *rep, const int *fds, int nfds)
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(*rep) ? 0 : -1;
 }
 
+/* Frames carry every client's data: root only. */
+static int
+ctl_capture(struct ctl *c, int ci, const struct pn_ctl_req *req, int *fd)
+{
+	const uint32_t kinds = 1u << PKT_ETH | 1u << PKT_ARP | 1u << PKT_IPV4 |
+		1u << PKT_UDP | 1u << PKT_TCP | 1u << PKT_ICMP;
+	struct pkt_filter f = {
+		.kinds = req->sock_id,
+		.host = ntohl(req->addr), .has_host = req->addr != 0,
+		.port = ntohs(req->port), .has_port = req->port != 0,
+	};
+
+	if (c->clients[ci].uid != 0)
+		return -EPERM;
+	if (req->sock_id & ~kinds)
+		return -EINVAL;
+	return capture_start(c->a, ci, &f, req->arg, fd);
+}
+
 /* One request: 1 handled, 0 nothing to read, -1 drop the client. */
 static int
 ctl_request(struct ctl *c, int ci)
@@ -364,7 +386,7 @@ ctl_request(struct ctl *c, int ci)
 		rep.status = -EBADMSG;
 	} else if (!cl->hello && req.op != PN_CTL_HELLO) {
 		rep.status = -EPROTO;
-	} else if (req.op != PN_CTL_HELLO && req.op != PN_CTL_SOCKET &&
+	} else if (req.op != PN_CTL_HELLO && req.op != PN_CTL_SOCKET && req.op != PN_CTL_CAPTURE &&
 		   (req.sock_id >= c->max || c->socks[req.sock_id].s == NULL ||
 		    c->socks[req.sock_id].client != ci)) {
 		rep.status = -EBADF;    /* not a socket of this client */
@@ -403,6 +425,13 @@ ctl_request(struct ctl *c, int ci)
 		case PN_CTL_CLOSE:
 			ctl_sock_close(c, req.sock_id);
 			break;
+		case PN_CTL_CAPTURE:
+			rep.status = ctl_capture(c, ci, &req, &fds[0]);
+			if (rep.status == 0) {
+				rep.region_size = (uint32_t)c->a->cap->geo.size;
+				nfds = 1;
+			}
+			break;
 		default:
 			rep.status = -EOPNOTSUPP;
 		}
@@ -410,7 +439,9 @@ ctl_request(struct ctl *c, int ci)
 	rc = ctl_reply(cl->fd, &rep, fds, nfds);
 	if (fds[0] >= 0)
 		close(fds[0]);          /* the client has its own copy now */
-	if (rc < 0 && nfds > 0)
+	if (rc < 0 && nfds > 0 && req.op == PN_CTL_CAPTURE)
+		capture_stop(c->a);
+	else if (rc < 0 && nfds > 0)
 		ctl_sock_close(c, rep.sock_id);
 	if (rc < 0 || (rep.status == -EACCES && req.op == PN_CTL_HELLO))
 		return -1;

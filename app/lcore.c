@@ -7,7 +7,11 @@
  *   -> run the sockets we own (drain clients' TX rings, the echo service)
  *   -> publish what moved in clients' regions, wake the clients that sleep
  *   -> ARP timers -> one tx_burst for everything produced
+ *   -> every millisecond, a copy of the counters into the stats segment
  *   -> report an RCU quiescent state.
+ * Every frame in and out leaves a 64-byte summary in the segment's log
+ * (unless turned off) and, while a capture is open, its bytes in the
+ * capture region.
  * No locks, no allocation beyond the mbuf pool, no printf, and no system
  * call but the eventfd write that wakes a client which asked for it.
  */
@@ -23,9 +27,10 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
-#include "pktlog.h"
+#include "capture.h"
 #include "port.h"
 #include "sock_table.h"
+#include "statseg.h"
 #include "summary.h"
 
 struct arp_note {
@@ -65,16 +70,57 @@ lcore_arp_notes(struct lcore_ctx *lc)
 	lc->st.arp_hook = lcore_arp_learned;
 }
 
-static inline void
+/* Is anyone looking?  (The summary log, or an open capture.) */
+static inline int
+lcore_watched(const struct lcore_ctx *lc)
+{
+	return lc->log != NULL || atomic_load_explicit(&lc->cap, memory_order_relaxed) != NULL;
+}
+
+/* The frame's summary into the log; its bytes to an open capture. */
+static void
 lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
 {
-	struct pkt_summary *ps = pktlog_slot(lc->log);
+	struct capture *cap = atomic_load_explicit(&lc->cap, memory_order_acquire);
+	const void *frame = rte_pktmbuf_mtod(m, const void *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	struct pkt_summary local, *ps = &local;
+	int rc;
 
-	if (ps == NULL)
-		return;
-	pkt_summarize(ps, rte_pktmbuf_mtod(m, const void *), rte_pktmbuf_data_len(m),
-		      dir, ts);
-	pktlog_commit(lc->log);
+	if (lc->log != NULL)
+		ps = pn_log_begin(lc->log, PN_STATS_LOG_SIZE);
+	pkt_summarize(ps, frame, len, dir, ts);
+	if (lc->log != NULL) {
+		pn_log_commit(lc->log, PN_STATS_LOG_SIZE);
+		lc->log_written++;
+	}
+	if (cap != NULL) {
+		rc = capture_frame(cap, lc->idx, ps, frame, len);
+		if (rc > 0)
+			lc->cap_frames++;
+		else if (rc < 0)
+			lc->cap_skipped++;
+	}
+}
+
+/* A consistent copy of our counters for readers, every PN_STATS_LCORE_MS:
+ * the fast path keeps its own cache lines to itself. */
+static void
+lcore_publish(struct lcore_ctx *lc)
+{
+	struct pn_stats_lcore *p = lc->pub;
+
+	pn_seq_begin(&p->seq);
+	p->loops = lc->loops;
+	p->rx_bursts = lc->rx_bursts;
+	p->empty_polls = lc->empty_polls;
+	p->tx_bursts = lc->tx_bursts;
+	p->arp_notify_drops = lc->arp_notify_drops;
+	p->log_written = lc->log_written;
+	p->cap_frames = lc->cap_frames;
+	p->cap_skipped = lc->cap_skipped;
+	p->st = lc->st.stats;
+	pn_seq_end(&p->seq);
 }
 
 /* The built-in echo service: every datagram goes back where it came from,
@@ -145,9 +191,11 @@ lcore_flush(struct lcore_ctx *lc, uint64_t ts)
 
 	if (st->tx_n == 0)
 		return;
-	for (uint16_t i = 0; i < st->tx_n; i++) {
+	for (uint16_t i = 0; i < st->tx_n; i++)
 		bytes += rte_pktmbuf_pkt_len(st->tx[i]);
-		if (lc->log != NULL)
+	if (lcore_watched(lc)) {
+		ts = rte_get_tsc_cycles();      /* when they leave, not when the loop began */
+		for (uint16_t i = 0; i < st->tx_n; i++)
 			lcore_log(lc, st->tx[i], PKT_TX, ts);
 	}
 	/* One burst per loop; the port takes at most BURST at a time on some
@@ -175,6 +223,8 @@ lcore_main(void *arg)
 	struct rte_mbuf *pkts[BURST];
 	const uint64_t hz_ms = rte_get_tsc_hz() / 1000;
 	const uint64_t tsc0 = rte_get_tsc_cycles();
+	const uint64_t pub_cycles = hz_ms * PN_STATS_LCORE_MS;
+	uint64_t pub_next = tsc0;
 
 	st->arp_hook = lc->nb_lcores > 1 ? lcore_arp_learned : NULL;
 	st->arp_hook_arg = lc;
@@ -194,11 +244,13 @@ lcore_main(void *arg)
 		if (n == 0) {
 			lc->empty_polls++;
 		} else {
+			const int watched = lcore_watched(lc);
+
 			lc->rx_bursts++;
 			for (uint16_t i = 0; i < n; i++) {
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-				if (lc->log != NULL)
+				if (watched)
 					lcore_log(lc, pkts[i], PKT_RX, tsc);
 				stack_input(st, pkts[i]);
 			}
@@ -213,11 +265,16 @@ lcore_main(void *arg)
 			lcore_wake(st);
 		stack_tick(st);
 		lcore_flush(lc, tsc);
+		if (tsc >= pub_next) {
+			lcore_publish(lc);
+			pub_next = tsc + pub_cycles;
+		}
 		sock_table_quiescent(st->socks, lc->idx);
 		if (n == 0)
 			rte_pause();
 	}
 
+	lcore_publish(lc);
 	sock_table_lcore_offline(st->socks, lc->idx);
 	return 0;
 }

@@ -10,7 +10,9 @@
 #include "stack.h"
 
 struct port;
-struct pktlog;
+struct capture;
+struct pn_stats_lcore;
+struct pn_stats_log;
 struct rte_ring;
 
 #define BURST 32
@@ -26,7 +28,9 @@ struct lcore_ctx {
 	unsigned lcore_id;             /* EAL's */
 	struct lcore_ctx *peers;       /* all lcores (for ARP notifications) */
 	struct rte_ring *arp_notify;   /* MP/SC: mappings other lcores learned */
-	struct pktlog *log;            /* --dump, else NULL */
+	struct pn_stats_log *log;      /* summaries ring, or NULL (turned off) */
+	struct pn_stats_lcore *pub;    /* where our counters are published */
+	struct capture *_Atomic cap;   /* an open capture, or NULL */
 	const atomic_bool *stop;
 	/* loop counters, written by this lcore only */
 	uint64_t loops;
@@ -34,6 +38,8 @@ struct lcore_ctx {
 	uint64_t empty_polls;
 	uint64_t tx_bursts;
 	uint64_t arp_notify_drops;
+	uint64_t log_written;
+	uint64_t cap_frames, cap_skipped;
 } __rte_cache_aligned;
 
 /* rte_eal_remote_launch entry point; arg is a struct lcore_ctx. */

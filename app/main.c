@@ -28,8 +28,9 @@
 #include "app.h"
 #include "ctl.h"
 #include "options.h"
-#include "pktlog.h"
+#include "capture.h"
 #include "sock_table.h"
+#include "statseg.h"
 
 static volatile sig_atomic_t got_stop, got_report;
 
@@ -104,29 +105,37 @@ sock_close(struct app *a, struct pn_sock *s)
 	rte_free(s);
 }
 
+/* --dump: the summaries the lcores logged since the last call, read from
+ * the stats segment the way pollnetctl tail reads them. */
 static void
-print_logs(struct app *a, uint64_t tsc0)
+print_logs(struct app *a, uint64_t *pos)
 {
-	const double hz = (double)rte_get_tsc_hz();
+	const struct pn_stats_hdr *h = a->seg.h;
+	const double hz = (double)h->tsc_hz;
+	struct pkt_summary ps;
 	char line[256];
 
 	for (uint16_t i = 0; i < a->nb_lcores; i++) {
-		struct pktlog *l = a->lc[i].log;
-		const struct pkt_summary *ps;
+		const struct pn_stats_log *l = pn_stats_log(h, i);
+		uint64_t head = atomic_load_explicit(&l->head, memory_order_acquire);
 
-		if (l == NULL)
-			continue;
-		while ((ps = pktlog_peek(l)) != NULL) {
-			pkt_summary_format(ps, line, sizeof(line));
-			printf("%12.6f %s\n", (double)(ps->ts - tsc0) / hz, line);
-			pktlog_release(l);
+		if (head - pos[i] > h->log_size) {
+			printf("(lcore %u: %" PRIu64 " summaries overwritten before they were printed)\n",
+			       i, head - pos[i] - h->log_size);
+			pos[i] = head - h->log_size;
+		}
+		for (; pos[i] < head; pos[i]++) {
+			if (pn_log_read(l, h->log_size, pos[i], &ps) < 0)
+				continue;
+			pkt_summary_format(&ps, line, sizeof(line));
+			printf("%12.6f %s\n", (double)(ps.ts - h->tsc0) / hz, line);
 		}
 	}
 	fflush(stdout);
 }
 
 static int
-setup_lcores(struct app *a, bool dump)
+setup_lcores(struct app *a)
 {
 	char name[RTE_RING_NAMESIZE];
 	unsigned id, i = 0;
@@ -162,11 +171,6 @@ setup_lcores(struct app *a, bool dump)
 			if (a->steer[i] == NULL || lc->arp_notify == NULL)
 				return -ENOMEM;
 		}
-		if (dump) {
-			lc->log = rte_zmalloc("pn_log", sizeof(*lc->log), RTE_CACHE_LINE_SIZE);
-			if (lc->log == NULL)
-				return -ENOMEM;
-		}
 		i++;
 	}
 	return 0;
@@ -185,7 +189,6 @@ teardown_lcores(struct app *a)
 			rte_ring_free(a->steer[i]);
 		}
 		rte_ring_free(a->lc[i].arp_notify);
-		rte_free(a->lc[i].log);
 	}
 	rte_free(a->steer);
 	rte_free(a->lc);
@@ -195,13 +198,13 @@ int
 main(int argc, char **argv)
 {
 	struct pn_options o;
-	struct app a = { 0 };
+	struct app a = { .seg.fd = -1 };
 	struct port_stats ps = { 0 };
 	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
 	int rc, have_ps = 0, status = 1;
 	unsigned id, i;
-	uint64_t tsc0;
+	uint64_t next_pub, *dump_pos = NULL;
 
 	rc = options_parse(argc, argv, &o);
 	if (rc == OPTIONS_EXIT)
@@ -267,7 +270,7 @@ main(int argc, char **argv)
 		fail("cannot create the socket table");
 		goto out_port;
 	}
-	if (setup_lcores(&a, o.dump) < 0) {
+	if (setup_lcores(&a) < 0) {
 		fail("out of memory setting up lcores");
 		goto out_lcores;
 	}
@@ -282,6 +285,22 @@ main(int argc, char **argv)
 		goto out_lcores;
 	}
 	a.ctl = &ctl;
+	if (o.dump)
+		o.cfg.summaries = true;         /* --dump prints them */
+	if (statseg_create(&a.seg, &a, err, sizeof(err)) < 0) {
+		fail("%s", err);
+		goto out_lcores;
+	}
+	for (i = 0; i < a.nb_lcores; i++) {
+		a.lc[i].pub = &pn_stats_lcores(a.seg.h)[i];
+		a.lc[i].log = o.cfg.summaries ? pn_stats_log(a.seg.h, i) : NULL;
+	}
+	dump_pos = calloc(a.nb_lcores, sizeof(*dump_pos));
+	if (dump_pos == NULL) {
+		fail("out of memory");
+		goto out_lcores;
+	}
+	statseg_publish(&a);
 
 	inet_ntop(AF_INET, &o.cfg.ip, ipbuf, sizeof(ipbuf));
 	rte_ether_format_addr(macbuf, sizeof(macbuf), &a.port->mac);
@@ -297,17 +316,24 @@ main(int argc, char **argv)
 	printf("clients at %s\n", ctl.path);
 	fflush(stdout);
 
-	tsc0 = rte_get_tsc_cycles();
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(id) {
 		rte_eal_remote_launch(lcore_main, &a.lc[i], id);
 		i++;
 	}
 
+	next_pub = rte_get_tsc_cycles();
 	while (!got_stop) {
+		uint64_t now;
+
 		ctl_poll(&ctl, 10);
 		if (o.dump)
-			print_logs(&a, tsc0);
+			print_logs(&a, dump_pos);
+		now = rte_get_tsc_cycles();
+		if (now >= next_pub) {
+			statseg_publish(&a);
+			next_pub = now + rte_get_tsc_hz() / 1000 * PN_STATS_CTL_MS;
+		}
 		if (got_report) {
 			got_report = 0;
 			have_ps = port_stats(a.port, &ps) == 0;
@@ -319,7 +345,8 @@ main(int argc, char **argv)
 	atomic_store(&a.stop, true);
 	rte_eal_mp_wait_lcore();
 	if (o.dump)
-		print_logs(&a, tsc0);
+		print_logs(&a, dump_pos);
+	statseg_publish(&a);
 	printf("pollnet: stopping\n");
 
 	have_ps = port_stats(a.port, &ps) == 0;
@@ -329,6 +356,9 @@ main(int argc, char **argv)
 out_lcores:
 	if (a.ctl != NULL)
 		ctl_close(a.ctl);       /* lcores are stopped: no grace periods to wait */
+	capture_stop(&a);
+	statseg_destroy(&a.seg);
+	free(dump_pos);
 	if (a.echo != NULL)
 		sock_close(&a, a.echo);
 	teardown_lcores(&a);

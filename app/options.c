@@ -36,8 +36,11 @@ options_usage(const char *prog, FILE *f)
 "  -e, --echo-port N     UDP echo service port (0: off)\n"
 "  -c, --ctl PATH        the Unix socket clients (libpollnet) connect to\n"
 "                        (default " PN_CTL_DEFAULT_PATH ")\n"
+"  -S, --stats PATH      the stats segment pollnetctl reads\n"
+"                        (default /run/pollnet/pollnet.stats)\n"
 "  -s, --set SEC.KEY=V   set any configuration key, e.g. --set sockets.rx_ring=2048\n"
-"  -d, --dump            print one line per frame received and sent (debugging)\n"
+"  -d, --dump            print one line per frame received and sent (debugging;\n"
+"                        pollnetctl tail does it without a restart)\n"
 "  -h, --help            this help\n"
 "\n"
 "EAL options are DPDK's (see 'dpdk-testpmd --help' or DPDK's EAL docs).\n"
@@ -78,6 +81,7 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		{ "echo-port", required_argument, NULL, 'e' },
 		{ "set", required_argument, NULL, 's' },
 		{ "ctl", required_argument, NULL, 'c' },
+		{ "stats", required_argument, NULL, 'S' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -111,7 +115,7 @@ options_parse(int argc, char **argv, struct pn_options *o)
 	optind = 1;
 	opterr = 0;
 	while (app_argc > 1 &&
-	       (c = getopt_long(app_argc, app_argv, ":f:p:i:g:m:e:s:c:dh", longopts, NULL)) != -1) {
+	       (c = getopt_long(app_argc, app_argv, ":f:p:i:g:m:e:s:c:S:dh", longopts, NULL)) != -1) {
 		const char *opt = app_argv[optind - 1];
 
 		if (nov == (int)(sizeof(ov) / sizeof(ov[0]))) {
@@ -126,6 +130,7 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		case 'm': ov[nov++] = (struct override){ "port.mac", optarg, "--mac" }; break;
 		case 'e': ov[nov++] = (struct override){ "sockets.echo_port", optarg, "--echo-port" }; break;
 		case 'c': ov[nov++] = (struct override){ "control.path", optarg, "--ctl" }; break;
+		case 'S': ov[nov++] = (struct override){ "control.stats", optarg, "--stats" }; break;
 		case 's': {
 			char *eq;
 

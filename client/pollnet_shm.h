@@ -212,6 +212,11 @@ enum pn_ctl_op {
 	PN_CTL_BIND,          /* port (0: ephemeral) */
 	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if unbound) */
 	PN_CTL_CLOSE,
+	PN_CTL_CAPTURE,       /* start copying frames: filter in sock_id (kinds),
+	                       * addr (host, network order; 0 any), port (network
+	                       * order; 0 any), arg (snap length); the reply
+	                       * carries the capture region's memfd.  It runs
+	                       * until the connection closes. */
 };
 
 struct pn_ctl_req {
@@ -221,7 +226,7 @@ struct pn_ctl_req {
 	uint32_t addr;        /* network order */
 	uint16_t port;        /* network order */
 	uint16_t version;     /* HELLO */
-	uint32_t reserved;
+	uint32_t arg;         /* CAPTURE: snap length */
 };
 
 struct pn_ctl_rep {

@@ -30,6 +30,8 @@ config_defaults(struct pn_config *c)
 	c->sock_ring = 256;
 	c->sock_tx_ring = 256;
 	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
+	strlcpy(c->stats_path, "/run/pollnet/pollnet.stats", sizeof(c->stats_path));
+	c->summaries = true;
 	c->ctl_mode = 0660;
 }
 
@@ -195,6 +197,14 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		return set_str(c->lcores, sizeof(c->lcores), v, err, errlen);
 	if (IS("dataplane", "pool_size"))
 		NUM(pool_size, 1023, 1 << 22);
+	if (IS("dataplane", "summaries")) {
+		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+			c->summaries = strcmp(v, "on") == 0;
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is neither on nor off", v);
+		return -1;
+	}
 	if (IS("sockets", "max"))
 		NUM(max_sockets, 1, 65536);
 	if (IS("sockets", "rx_ring"))
@@ -209,6 +219,13 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 			return -1;
 		}
 		return set_str(c->ctl_path, sizeof(c->ctl_path), v, err, errlen);
+	}
+	if (IS("control", "stats")) {
+		if (v[0] != '/') {
+			snprintf(err, errlen, "'%s' is not an absolute path", v);
+			return -1;
+		}
+		return set_str(c->stats_path, sizeof(c->stats_path), v, err, errlen);
 	}
 	if (IS("control", "mode")) {
 		char *end;
@@ -430,8 +447,10 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);
 	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
+	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");
 	fprintf(f, "sockets.max = %u\nsockets.rx_ring = %u\nsockets.tx_ring = %u\n"
 		"sockets.echo_port = %u\n", c->max_sockets, c->sock_ring, c->sock_tx_ring,
 		c->echo_port);
-	fprintf(f, "control.path = %s\ncontrol.mode = %04o\n", c->ctl_path, c->ctl_mode);
+	fprintf(f, "control.path = %s\ncontrol.mode = %04o\ncontrol.stats = %s\n",
+		c->ctl_path, c->ctl_mode, c->stats_path);
 }

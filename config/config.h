@@ -32,6 +32,7 @@ struct pn_config {
 	/* [dataplane] */
 	char lcores[128];               /* EAL core list; "" = EAL's default */
 	uint32_t pool_size;
+	bool summaries;                 /* packet summaries into the stats log */
 	/* [sockets] */
 	uint32_t max_sockets;
 	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
@@ -40,6 +41,7 @@ struct pn_config {
 	/* [control] */
 	char ctl_path[108];             /* Unix socket clients connect to */
 	uint32_t ctl_mode;              /* its permissions */
+	char stats_path[108];           /* the stats segment pollnetctl reads */
 	uint32_t allow_uid[CONFIG_MAX_IDS], n_allow_uid;   /* besides root */
 	uint32_t allow_gid[CONFIG_MAX_IDS], n_allow_gid;
 };

@@ -120,6 +120,12 @@ sock_table_add(struct sock_table *t, struct pn_sock *s)
 	return 0;
 }
 
+void
+sock_table_sync(struct sock_table *t)
+{
+	rte_rcu_qsbr_synchronize(t->rcu, RTE_QSBR_THRID_INVALID);
+}
+
 int
 sock_table_remove(struct sock_table *t, struct pn_sock *s)
 {

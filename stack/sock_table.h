@@ -107,6 +107,10 @@ int sock_table_remove(struct sock_table *t, struct pn_sock *s);
 int sock_table_lcore_online(struct sock_table *t, uint16_t lcore);
 void sock_table_lcore_offline(struct sock_table *t, uint16_t lcore);
 
+/* Control thread: return once every online lcore has reported a quiescent
+ * state (so none still holds a pointer it loaded before the call). */
+void sock_table_sync(struct sock_table *t);
+
 static inline void
 sock_table_quiescent(struct sock_table *t, uint16_t lcore)
 {

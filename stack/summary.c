@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "summary.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -267,4 +270,69 @@ pkt_summary_format(const struct pkt_summary *ps, char *buf, size_t size)
 	if (ps->flags & PKT_F_TRUNC)
 		append(buf, size, &off, " [truncated]");
 	return off;
+}
+
+int
+pkt_filter_parse(struct pkt_filter *f, int argc, char *const argv[], char *err, size_t errlen)
+{
+	static const struct { const char *word; uint32_t kinds; } kinds[] = {
+		{ "udp", 1u << PKT_UDP }, { "tcp", 1u << PKT_TCP },
+		{ "icmp", 1u << PKT_ICMP }, { "arp", 1u << PKT_ARP },
+		{ "ip", 1u << PKT_IPV4 | 1u << PKT_UDP | 1u << PKT_TCP | 1u << PKT_ICMP },
+	};
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		bool known = false;
+
+		if (strcmp(w, "and") == 0 || strcmp(w, "&&") == 0)
+			continue;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (strcmp(w, kinds[k].word) == 0) {
+				f->kinds |= kinds[k].kinds;
+				known = true;
+			}
+		if (known)
+			continue;
+		if (strcmp(w, "port") == 0) {
+			char *end;
+			unsigned long v;
+
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "filter: 'port' needs a number");
+				return -1;
+			}
+			errno = 0;
+			v = strtoul(argv[++i], &end, 10);
+			if (errno != 0 || *end != '\0' || end == argv[i] || v > 65535 ||
+			    argv[i][0] == '-' || argv[i][0] == '+') {
+				snprintf(err, errlen, "filter: port '%s' is not a number from 0 to 65535",
+					 argv[i]);
+				return -1;
+			}
+			f->port = (uint16_t)v;
+			f->has_port = 1;
+			continue;
+		}
+		if (strcmp(w, "host") == 0) {
+			struct in_addr a;
+
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "filter: 'host' needs an IPv4 address");
+				return -1;
+			}
+			if (inet_pton(AF_INET, argv[++i], &a) != 1) {
+				snprintf(err, errlen, "filter: host '%s' is not an IPv4 address", argv[i]);
+				return -1;
+			}
+			f->host = ntohl(a.s_addr);
+			f->has_host = 1;
+			continue;
+		}
+		snprintf(err, errlen, "filter: unknown word '%s' (expected udp, tcp, icmp, arp, ip, "
+			 "port N, host ADDR, and)", w);
+		return -1;
+	}
+	return 0;
 }

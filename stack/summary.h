@@ -56,7 +56,7 @@ struct pkt_summary {
 		struct { uint8_t type, code; uint16_t id, seq; } icmp;
 		struct { uint16_t op; uint8_t sha[6], tha[6]; } arp;
 	} l4;
-	uint32_t pad2;
+	uint32_t tag;             /* stats segment: ring position tag, 0 while written */
 };
 
 _Static_assert(sizeof(struct pkt_summary) == 64, "one cache line per record");
@@ -67,5 +67,50 @@ void pkt_summarize(struct pkt_summary *ps, const void *frame, uint32_t len,
 
 /* One line, no newline; returns what snprintf returns. */
 int pkt_summary_format(const struct pkt_summary *ps, char *buf, size_t size);
+
+/*
+ * Filters over summaries, tcpdump's words in a subset, joined by "and"
+ * (which may be left out):
+ *     udp | tcp | icmp | arp | ip     (several: any of them)
+ *     port N                          UDP or TCP, either end
+ *     host A.B.C.D                    IPv4 either end, ARP sender or target
+ * An empty filter matches everything.
+ */
+struct pkt_filter {
+	uint32_t kinds;           /* 1 << enum pkt_kind; 0: any kind */
+	uint32_t host;            /* host order */
+	uint16_t port;
+	uint8_t has_host;
+	uint8_t has_port;
+};
+
+/* Parse words; -1 with the reason in err. */
+int pkt_filter_parse(struct pkt_filter *f, int argc, char *const argv[],
+		     char *err, size_t errlen);
+
+static inline int
+pkt_filter_match(const struct pkt_filter *f, const struct pkt_summary *ps)
+{
+	if (f->kinds != 0 && !(f->kinds & (1u << ps->kind)))
+		return 0;
+	if (f->has_port) {
+		if (ps->kind == PKT_UDP) {
+			if (ps->l4.udp.sport != f->port && ps->l4.udp.dport != f->port)
+				return 0;
+		} else if (ps->kind == PKT_TCP) {
+			if (ps->l4.tcp.sport != f->port && ps->l4.tcp.dport != f->port)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	if (f->has_host) {
+		if (ps->kind == PKT_ETH)
+			return 0;
+		if (ps->src_ip != f->host && ps->dst_ip != f->host)
+			return 0;
+	}
+	return 1;
+}
 
 #endif

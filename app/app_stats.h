@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The app's side of the stats segment (layout: statseg.h). */
+#ifndef PN_APP_STATS_H
+#define PN_APP_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "statseg.h"
+
+struct app;
+
+struct statseg {
+	struct pn_stats_hdr *h;     /* NULL: none */
+	uint64_t size;
+	int fd;
+	char path[108];
+};
+
+/* Create, lock and map the segment at the configured path; -1 with a
+ * message in err. */
+int statseg_create(struct statseg *s, struct app *a, char *err, size_t errlen);
+/* Control thread: port, control and socket entries. */
+void statseg_publish(struct app *a);
+/* Remove the file and unmap. */
+void statseg_destroy(struct statseg *s);
+
+#endif

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stats segment: what pollnet publishes for pollnetctl, DPDK telemetry
+ * and --dump.  A file (default /run/pollnet/pollnet.stats) the app maps
+ * read-write and readers map read-only; the app holds an exclusive flock on
+ * it while it runs, so a reader that can take a shared lock knows the file
+ * is stale.
+ *
+ * Layout (offsets in the header):
+ *
+ *   header    identity (port, addresses, clock), then what the control
+ *             thread publishes every PN_STATS_CTL_MS: port counters and
+ *             control counters, under the header's seqcount
+ *   lcores    one struct pn_stats_lcore per data-plane lcore, published by
+ *             that lcore every PN_STATS_LCORE_MS (a copy of its counters:
+ *             the fast path keeps writing its own cache lines)
+ *   sockets   one struct pn_stats_sock per socket id (then the echo
+ *             service), published by the control thread
+ *   logs      per lcore, a ring of the last log_size packet summaries (RX
+ *             and TX), written by that lcore as packets pass
+ *
+ * Consistency without locks: every block has a sequence count, odd while
+ * its writer is inside.  A reader copies the block and keeps the copy only
+ * if the count was even and unchanged (pn_seq_read).  A summary record
+ * carries its own tag: the ring position it was written for, 0 while being
+ * written, so a reader knows whether the record it copied is the one it
+ * asked for.
+ *
+ * No DPDK here: pollnetctl includes this without linking DPDK.
+ */
+#ifndef PN_STATSEG_H
+#define PN_STATSEG_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "stats.h"
+#include "summary.h"
+
+#define PN_STATS_MAGIC "PNSTATS"
+#define PN_STATS_VERSION 1
+#define PN_STATS_DEFAULT_PATH "/run/pollnet/pollnet.stats"
+#define PN_STATS_LOG_SIZE 4096      /* summaries per lcore, power of 2 */
+#define PN_STATS_LCORE_MS 1         /* lcore counters at most this old */
+#define PN_STATS_CTL_MS 100         /* port, control, sockets */
+
+struct pn_stats_port {
+	uint64_t rx_packets, rx_bytes, rx_missed, rx_errors, rx_nombuf;
+	uint64_t tx_packets, tx_bytes, tx_errors;
+	uint64_t drv_bursts, drv_empty_polls, drv_rx_tail_writes, drv_tx_tail_writes;
+	uint32_t has_stats;         /* the port gave counters */
+	uint32_t has_drv;           /* drv_* are meaningful (our e1000) */
+	uint32_t link_up;
+	uint32_t speed_mbps;
+};
+
+struct pn_stats_ctl {
+	uint64_t clients, sockets, refused;
+	uint64_t pool_size, pool_in_use;
+	uint64_t captures;          /* started since pollnet started */
+	uint64_t capture_active;
+	uint64_t uptime_ns;         /* at publication */
+};
+
+struct pn_stats_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t hdr_size;          /* sizeof(struct pn_stats_hdr) */
+	uint64_t size;              /* the whole segment */
+	uint32_t nb_lcores;
+	uint32_t nb_socks;          /* entries in the socket table */
+	uint32_t log_size;
+	uint32_t stack_stats_size;  /* sizeof(struct stack_stats) */
+	uint32_t nb_rx_drops, nb_tx_drops;
+	int32_t pid;
+	uint32_t ip;                /* network order */
+	uint8_t mac[6];
+	uint8_t prefix;
+	uint8_t summaries;          /* the logs are being written */
+	uint32_t pad0;
+	uint64_t tsc_hz;
+	uint64_t tsc0;              /* TSC when ... */
+	int64_t realtime0_ns;       /* ... CLOCK_REALTIME read this */
+	char port_spec[96];
+	char driver[32];
+	char ctl_path[108];
+	uint32_t pad1;
+	uint64_t lcore_off, sock_off, log_off, log_stride;
+	/* written by the control thread */
+	_Atomic uint32_t seq __attribute__((aligned(64)));
+	uint32_t pad2;
+	struct pn_stats_port port;
+	struct pn_stats_ctl ctl;
+};
+
+struct pn_stats_lcore {
+	_Atomic uint32_t seq;
+	uint32_t lcore_id;          /* EAL's */
+	uint64_t loops, rx_bursts, empty_polls, tx_bursts, arp_notify_drops;
+	uint64_t log_written;       /* summaries written to the log */
+	uint64_t cap_frames, cap_skipped;
+	struct stack_stats st;
+} __attribute__((aligned(64)));
+
+enum pn_stats_sock_kind { PN_SOCK_FREE = 0, PN_SOCK_CLIENT, PN_SOCK_ECHO };
+
+struct pn_stats_sock {
+	_Atomic uint32_t seq;
+	uint8_t kind;               /* enum pn_stats_sock_kind */
+	uint8_t connected;
+	uint16_t lcore;             /* owner (data-plane index) */
+	int32_t pid;                /* the client; pollnet for the echo service */
+	uint32_t id;
+	uint32_t laddr, raddr;      /* network order; 0 = any */
+	uint16_t lport, rport;      /* host order; 0 = unbound / any */
+	uint64_t rx_pkts, rx_bytes, rx_drops;
+	uint64_t tx_pkts, tx_bytes, tx_drops;
+	uint32_t rx_queued, rx_size;  /* datagrams waiting for the client */
+	uint32_t tx_queued, tx_size;  /* datagrams the client queued to send */
+} __attribute__((aligned(64)));
+
+struct pn_stats_log {
+	_Atomic uint64_t head;      /* records ever written */
+	uint64_t pad[7];
+	struct pkt_summary rec[];   /* [log_size] */
+};
+
+/* ---- sequence counts ---- */
+
+static inline void
+pn_seq_begin(_Atomic uint32_t *seq)
+{
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	atomic_store_explicit(seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void
+pn_seq_end(_Atomic uint32_t *seq)
+{
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	atomic_store_explicit(seq, s + 1, memory_order_release);
+}
+
+/* Copy a block written under *seq; 0 on a consistent copy, -1 if the writer
+ * kept it busy for every one of `tries` attempts. */
+static inline int
+pn_seq_read(const _Atomic uint32_t *seq, void *dst, const void *src, size_t len, int tries)
+{
+	while (tries-- > 0) {
+		uint32_t s1 = atomic_load_explicit(seq, memory_order_acquire), s2;
+
+		if (s1 & 1)
+			continue;
+		memcpy(dst, src, len);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(seq, memory_order_relaxed);
+		if (s1 == s2)
+			return 0;
+	}
+	return -1;
+}
+
+/* ---- the summary logs ---- */
+
+/* The tag of ring position pos: never 0 (0 marks a record being written). */
+static inline uint32_t
+pn_log_tag(uint64_t pos)
+{
+	return (uint32_t)(pos & 0x7fffffff) | 0x80000000u;
+}
+
+static inline struct pn_stats_log *
+pn_stats_log(const struct pn_stats_hdr *h, uint32_t lcore)
+{
+	return (struct pn_stats_log *)((uint8_t *)h + h->log_off + lcore * h->log_stride);
+}
+
+static inline struct pn_stats_lcore *
+pn_stats_lcores(const struct pn_stats_hdr *h)
+{
+	return (struct pn_stats_lcore *)((uint8_t *)h + h->lcore_off);
+}
+
+static inline struct pn_stats_sock *
+pn_stats_socks(const struct pn_stats_hdr *h)
+{
+	return (struct pn_stats_sock *)((uint8_t *)h + h->sock_off);
+}
+
+/* Writer (the lcore): the record for the next position, marked busy. */
+static inline struct pkt_summary *
+pn_log_begin(struct pn_stats_log *l, uint32_t log_size)
+{
+	uint64_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
+	struct pkt_summary *r = &l->rec[h & (log_size - 1)];
+
+	__atomic_store_n(&r->tag, 0, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_release);
+	return r;
+}
+
+/* Writer: the record is complete; publish it. */
+static inline void
+pn_log_commit(struct pn_stats_log *l, uint32_t log_size)
+{
+	uint64_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
+
+	__atomic_store_n(&l->rec[h & (log_size - 1)].tag, pn_log_tag(h), __ATOMIC_RELEASE);
+	atomic_store_explicit(&l->head, h + 1, memory_order_release);
+}
+
+/* Reader: copy the record for position pos; 0 if it is still that one. */
+static inline int
+pn_log_read(const struct pn_stats_log *l, uint32_t log_size, uint64_t pos,
+	    struct pkt_summary *out)
+{
+	const struct pkt_summary *r = &l->rec[pos & (log_size - 1)];
+	uint32_t t = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
+
+	if (t != pn_log_tag(pos))
+		return -1;
+	memcpy(out, r, sizeof(*out));
+	atomic_thread_fence(memory_order_acquire);
+	return __atomic_load_n(&r->tag, __ATOMIC_RELAXED) == t ? 0 : -1;
+}
+
+/* The segment's layout for these sizes; returns its total size. */
+static inline uint64_t
+pn_stats_layout(struct pn_stats_hdr *h, uint32_t nb_lcores, uint32_t nb_socks)
+{
+	uint64_t off = (sizeof(*h) + 4095) & ~4095ull;
+
+	h->hdr_size = sizeof(*h);
+	h->nb_lcores = nb_lcores;
+	h->nb_socks = nb_socks;
+	h->log_size = PN_STATS_LOG_SIZE;
+	h->stack_stats_size = sizeof(struct stack_stats);
+	h->nb_rx_drops = PN_RX_DROP_MAX;
+	h->nb_tx_drops = PN_TX_DROP_MAX;
+	h->lcore_off = off;
+	off += ((uint64_t)nb_lcores * sizeof(struct pn_stats_lcore) + 4095) & ~4095ull;
+	h->sock_off = off;
+	off += ((uint64_t)nb_socks * sizeof(struct pn_stats_sock) + 4095) & ~4095ull;
+	h->log_off = off;
+	h->log_stride = (sizeof(struct pn_stats_log) +
+			 (uint64_t)PN_STATS_LOG_SIZE * sizeof(struct pkt_summary) + 4095) & ~4095ull;
+	off += nb_lcores * h->log_stride;
+	h->size = off;
+	return off;
+}
+
+/* Reader: is this a segment this build understands, whole within size? */
+static inline int
+pn_stats_valid(const struct pn_stats_hdr *h, uint64_t size)
+{
+	struct pn_stats_hdr want;
+
+	if (size < sizeof(*h) || memcmp(h->magic, PN_STATS_MAGIC, 8) != 0 ||
+	    h->version != PN_STATS_VERSION || h->hdr_size != sizeof(*h) ||
+	    h->nb_lcores == 0 || h->nb_lcores > 1024 || h->nb_socks > (1u << 20))
+		return 0;
+	pn_stats_layout(&want, h->nb_lcores, h->nb_socks);
+	return want.size == h->size && h->size <= size && want.log_off == h->log_off &&
+	       want.sock_off == h->sock_off && want.lcore_off == h->lcore_off &&
+	       want.log_stride == h->log_stride && h->log_size == want.log_size &&
+	       h->stack_stats_size == want.stack_stats_size &&
+	       h->nb_rx_drops == want.nb_rx_drops && h->nb_tx_drops == want.nb_tx_drops;
+}
+
+/*
+ * ---- capture regions ----
+ *
+ * `pollnetctl capture` asks over the control channel (PN_CTL_CAPTURE) and
+ * receives a memfd: per lcore, a single-producer ring of fixed slots that
+ * the lcore fills with the frames matching the capture's filter (RX as they
+ * arrive, TX as they leave), and the reader empties.  Only while a capture
+ * is open does an lcore copy frames; when the reader falls behind, frames
+ * are skipped and counted, never waited for.  The reader owns the region's
+ * tails; the lcore trusts nothing it reads back from the region.
+ */
+#define PN_CAP_MAGIC "PNCAPT1"
+#define PN_CAP_SLOTS 1024            /* per lcore, power of 2 */
+#define PN_CAP_SLOT_SIZE 2048
+#define PN_CAP_DATA (PN_CAP_SLOT_SIZE - 16)
+
+struct pn_cap_ring {
+	_Atomic uint64_t head;          /* lcore: frames written */
+	uint64_t pad0[7];
+	_Atomic uint64_t tail;          /* reader: frames consumed */
+	uint64_t pad1[7];
+	_Atomic uint64_t skipped;       /* lcore: frames that found the ring full */
+	uint64_t pad2[7];
+};
+
+struct pn_cap_rec {
+	uint64_t ts;                    /* TSC */
+	uint32_t len;                   /* on the wire */
+	uint16_t caplen;                /* in data[] */
+	uint8_t dir;                    /* enum pkt_dir */
+	uint8_t pad;
+	uint8_t data[PN_CAP_DATA];
+};
+
+struct pn_cap_hdr {
+	char magic[8];
+	uint32_t nb_lcores;
+	uint32_t slots;
+	uint32_t slot_size;
+	uint32_t snaplen;
+	uint64_t ring_off, slot_off, size;
+};
+
+static inline uint64_t
+pn_cap_layout(struct pn_cap_hdr *h, uint32_t nb_lcores, uint32_t snaplen)
+{
+	memcpy(h->magic, PN_CAP_MAGIC, 8);
+	h->nb_lcores = nb_lcores;
+	h->slots = PN_CAP_SLOTS;
+	h->slot_size = PN_CAP_SLOT_SIZE;
+	h->snaplen = snaplen;
+	h->ring_off = 4096;
+	h->slot_off = (h->ring_off + nb_lcores * sizeof(struct pn_cap_ring) + 4095) & ~4095ull;
+	h->size = h->slot_off + (uint64_t)nb_lcores * PN_CAP_SLOTS * PN_CAP_SLOT_SIZE;
+	return h->size;
+}
+
+static inline struct pn_cap_ring *
+pn_cap_ring(void *region, const struct pn_cap_hdr *h, uint32_t lcore)
+{
+	return (struct pn_cap_ring *)((uint8_t *)region + h->ring_off) + lcore;
+}
+
+static inline struct pn_cap_rec *
+pn_cap_rec(void *region, const struct pn_cap_hdr *h, uint32_t lcore, uint64_t pos)
+{
+	return (struct pn_cap_rec *)((uint8_t *)region + h->slot_off +
+		((uint64_t)lcore * PN_CAP_SLOTS + (pos & (PN_CAP_SLOTS - 1))) * PN_CAP_SLOT_SIZE);
+}
+
+#endif
