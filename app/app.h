@@ -39,4 +39,7 @@ struct app {
 void report_print(FILE *f, struct app *a, const struct port_stats *ps,
 		  int have_port_stats);
 
+/* DPDK telemetry commands /pollnet/... over the stats segment. */
+void telemetry_register(struct app *a);
+
 #endif

@@ -301,6 +301,7 @@ main(int argc, char **argv)
 		goto out_lcores;
 	}
 	statseg_publish(&a);
+	telemetry_register(&a);
 
 	inet_ntop(AF_INET, &o.cfg.ip, ipbuf, sizeof(ipbuf));
 	rte_ether_format_addr(macbuf, sizeof(macbuf), &a.port->mac);
@@ -357,7 +358,6 @@ out_lcores:
 	if (a.ctl != NULL)
 		ctl_close(a.ctl);       /* lcores are stopped: no grace periods to wait */
 	capture_stop(&a);
-	statseg_destroy(&a.seg);
 	free(dump_pos);
 	if (a.echo != NULL)
 		sock_close(&a, a.echo);
@@ -373,6 +373,7 @@ out_pool:
 out_eal:
 	fflush(stdout);
 	rte_eal_cleanup();
+	statseg_destroy(&a.seg);        /* after EAL's telemetry thread, its reader */
 	options_free(&o);
 	return status;
 }

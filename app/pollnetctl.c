@@ -28,6 +28,7 @@
 #include <pcap/pcap.h>
 
 #include "pollnet_shm.h"
+#include "statnames.h"
 #include "statseg.h"
 
 #define SEQ_TRIES 100000
@@ -200,20 +201,12 @@ struct snap {
 static void
 snap_take(const struct seg *s, struct snap *sn)
 {
-	const struct pn_stats_lcore *lc = pn_stats_lcores(s->h);
-
-	if (pn_seq_read(&s->h->seq, &sn->h, s->h, sizeof(sn->h), SEQ_TRIES) < 0)
-		die("pollnet keeps its counters busy: no consistent copy");
 	if (sn->lc == NULL)
 		sn->lc = calloc(s->h->nb_lcores, sizeof(*sn->lc));
 	if (sn->lc == NULL)
 		die("out of memory");
-	memset(&sn->sum, 0, sizeof(sn->sum));
-	for (uint32_t i = 0; i < s->h->nb_lcores; i++) {
-		if (pn_seq_read(&lc[i].seq, &sn->lc[i], &lc[i], sizeof(lc[i]), SEQ_TRIES) < 0)
-			die("lcore %u keeps its counters busy: no consistent copy", i);
-		stats_add(&sn->sum, &sn->lc[i].st);
-	}
+	if (pn_stats_snapshot(s->h, &sn->h, sn->lc, &sn->sum) < 0)
+		die("pollnet keeps its counters busy: no consistent copy");
 	sn->t = sn->h.ctl.uptime_ns / 1e9;
 }
 
@@ -250,7 +243,7 @@ ip_str(uint32_t be, char *buf)
 struct counter {
 	char name[64];
 	uint64_t v;
-	bool drop;                     /* a drop reason: hidden when zero */
+	unsigned flags;                /* PN_CNT_* */
 };
 
 struct counters {
@@ -259,7 +252,7 @@ struct counters {
 };
 
 static void __attribute__((format(printf, 4, 5)))
-add(struct counters *cs, uint64_t v, bool drop, const char *fmt, ...)
+add(struct counters *cs, uint64_t v, unsigned flags, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -273,85 +266,24 @@ add(struct counters *cs, uint64_t v, bool drop, const char *fmt, ...)
 	vsnprintf(cs->c[cs->n].name, sizeof(cs->c[0].name), fmt, ap);
 	va_end(ap);
 	cs->c[cs->n].v = v;
-	cs->c[cs->n].drop = drop;
+	cs->c[cs->n].flags = flags;
 	cs->n++;
+}
+
+static void
+collect_one(void *arg, const char *name, uint64_t v, unsigned flags)
+{
+	struct counters *cs = arg;
+
+	add(cs, v, flags, "%s", name);
 }
 
 /* The same names as pollnet's own report (SIGUSR1, exit). */
 static void
 collect(const struct snap *sn, struct counters *cs)
 {
-	const struct pn_stats_port *p = &sn->h.port;
-	const struct stack_stats *st = &sn->sum;
-
 	cs->n = 0;
-	if (p->has_stats) {
-		add(cs, p->rx_packets, false, "port.rx_packets");
-		add(cs, p->rx_bytes, false, "port.rx_bytes");
-		add(cs, p->rx_missed, false, "port.rx_missed");
-		add(cs, p->rx_errors, false, "port.rx_errors");
-		add(cs, p->rx_nombuf, false, "port.rx_nombuf");
-		add(cs, p->tx_packets, false, "port.tx_packets");
-		add(cs, p->tx_bytes, false, "port.tx_bytes");
-		add(cs, p->tx_errors, false, "port.tx_errors");
-		if (p->has_drv) {
-			add(cs, p->drv_bursts, false, "port.drv_bursts");
-			add(cs, p->drv_empty_polls, false, "port.drv_empty_polls");
-			add(cs, p->drv_rx_tail_writes, false, "port.drv_rx_tail_writes");
-			add(cs, p->drv_tx_tail_writes, false, "port.drv_tx_tail_writes");
-		}
-	}
-	add(cs, st->rx_frames, false, "stack.rx_frames");
-	add(cs, st->rx_bytes, false, "stack.rx_bytes");
-	add(cs, st->rx_delivered, false, "stack.rx_delivered");
-	add(cs, st->rx_answered, false, "stack.rx_answered");
-	add(cs, stats_rx_dropped(st), false, "stack.rx_dropped");
-	for (int r = 0; r < PN_RX_DROP_MAX; r++)
-		add(cs, st->rx_drop[r], true, "stack.rx_drop.%s", pn_rx_drop_names[r]);
-	add(cs, st->rx_steered, false, "stack.rx_steered");
-	add(cs, st->udp_delivered, false, "stack.udp_delivered");
-	add(cs, st->arp_requests_in, false, "stack.arp_requests_in");
-	add(cs, st->arp_replies_in, false, "stack.arp_replies_in");
-	add(cs, st->arp_requests_out, false, "stack.arp_requests_out");
-	add(cs, st->arp_learned, false, "stack.arp_learned");
-	add(cs, st->icmp_echo_replies, false, "stack.icmp_echo_replies");
-	add(cs, st->tx_frames, false, "stack.tx_frames");
-	add(cs, st->tx_bytes, false, "stack.tx_bytes");
-	add(cs, stats_tx_dropped(st), false, "stack.tx_dropped");
-	for (int r = 0; r < PN_TX_DROP_MAX; r++)
-		add(cs, st->tx_drop[r], true, "stack.tx_drop.%s", pn_tx_drop_names[r]);
-	add(cs, st->local_sent, false, "stack.local_sent");
-	add(cs, st->local_delivered, false, "stack.local_delivered");
-	add(cs, st->local_no_socket, false, "stack.local_no_socket");
-	add(cs, st->local_ring_full, false, "stack.local_ring_full");
-	for (uint32_t i = 0; i < sn->h.nb_lcores; i++) {
-		const struct pn_stats_lcore *l = &sn->lc[i];
-
-		add(cs, l->loops, false, "lcore%u.loops", i);
-		add(cs, l->rx_bursts, false, "lcore%u.rx_bursts", i);
-		add(cs, l->empty_polls, false, "lcore%u.empty_polls", i);
-		add(cs, l->tx_bursts, false, "lcore%u.tx_bursts", i);
-		add(cs, l->st.rx_frames, false, "lcore%u.rx_frames", i);
-		add(cs, l->st.tx_frames, false, "lcore%u.tx_frames", i);
-		add(cs, l->arp_notify_drops, true, "lcore%u.arp_notify_drops", i);
-		add(cs, l->log_written, false, "lcore%u.summaries", i);
-		add(cs, l->cap_frames, false, "lcore%u.capture_frames", i);
-		add(cs, l->cap_skipped, true, "lcore%u.capture_skipped", i);
-	}
-	add(cs, sn->h.ctl.clients, false, "control.clients");
-	add(cs, sn->h.ctl.sockets, false, "control.sockets");
-	add(cs, sn->h.ctl.refused, false, "control.refused");
-	add(cs, sn->h.ctl.captures, false, "control.captures");
-	add(cs, sn->h.ctl.pool_in_use, false, "pool.in_use_now");
-	add(cs, sn->h.ctl.pool_size, false, "pool.size");
-}
-
-/* Counters that are levels, not totals: no rate. */
-static bool
-is_level(const char *name)
-{
-	return strcmp(name, "control.clients") == 0 || strcmp(name, "control.sockets") == 0 ||
-	       strcmp(name, "pool.in_use_now") == 0 || strcmp(name, "pool.size") == 0;
+	pn_stats_emit(&sn->h, sn->lc, &sn->sum, collect_one, cs);
 }
 
 static void
@@ -390,7 +322,7 @@ print_stats(const struct snap *sn, const struct counters *now, const struct coun
 		for (size_t i = 0, k = 0; i < now->n; i++) {
 			uint64_t prev = before != NULL ? before->c[i].v : 0;
 
-			if (is_level(now->c[i].name))
+			if (now->c[i].flags & PN_CNT_LEVEL)
 				continue;
 			printf("%s\"%s\": %.1f", k++ ? ", " : "", now->c[i].name,
 			       dt > 0 ? (double)(now->c[i].v - prev) / dt : 0.0);
@@ -406,9 +338,9 @@ print_stats(const struct snap *sn, const struct counters *now, const struct coun
 		const struct counter *c = &now->c[i];
 		uint64_t prev = before != NULL ? before->c[i].v : 0;
 
-		if (c->drop && c->v == 0 && !all)
+		if ((c->flags & PN_CNT_DROP) && c->v == 0 && !all)
 			continue;
-		if (is_level(c->name))
+		if (c->flags & PN_CNT_LEVEL)
 			printf("%-34s %12s %12s\n", c->name, human((double)c->v, a, sizeof(a)), "");
 		else
 			printf("%-34s %12s %12s\n", c->name, human((double)c->v, a, sizeof(a)),

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "statnames.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+pn_stats_snapshot(const struct pn_stats_hdr *h, struct pn_stats_hdr *hc,
+		  struct pn_stats_lcore *lc, struct stack_stats *sum)
+{
+	const struct pn_stats_lcore *src = pn_stats_lcores(h);
+
+	if (pn_seq_read(&h->seq, hc, h, sizeof(*hc), 100000) < 0)
+		return -1;
+	memset(sum, 0, sizeof(*sum));
+	for (uint32_t i = 0; i < hc->nb_lcores; i++) {
+		if (pn_seq_read(&src[i].seq, &lc[i], &src[i], sizeof(lc[i]), 100000) < 0)
+			return -1;
+		stats_add(sum, &lc[i].st);
+	}
+	return 0;
+}
+
+#define E(v, flags, ...) do { \
+		snprintf(name, sizeof(name), __VA_ARGS__); \
+		emit(arg, name, (v), (flags)); \
+	} while (0)
+
+void
+pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
+	      const struct stack_stats *st, pn_emit_fn *emit, void *arg)
+{
+	const struct pn_stats_port *p = &h->port;
+	char name[64];
+
+	if (p->has_stats) {
+		E(p->rx_packets, 0, "port.rx_packets");
+		E(p->rx_bytes, 0, "port.rx_bytes");
+		E(p->rx_missed, 0, "port.rx_missed");
+		E(p->rx_errors, 0, "port.rx_errors");
+		E(p->rx_nombuf, 0, "port.rx_nombuf");
+		E(p->tx_packets, 0, "port.tx_packets");
+		E(p->tx_bytes, 0, "port.tx_bytes");
+		E(p->tx_errors, 0, "port.tx_errors");
+		if (p->has_drv) {
+			E(p->drv_bursts, 0, "port.drv_bursts");
+			E(p->drv_empty_polls, 0, "port.drv_empty_polls");
+			E(p->drv_rx_tail_writes, 0, "port.drv_rx_tail_writes");
+			E(p->drv_tx_tail_writes, 0, "port.drv_tx_tail_writes");
+		}
+	}
+	E(st->rx_frames, 0, "stack.rx_frames");
+	E(st->rx_bytes, 0, "stack.rx_bytes");
+	E(st->rx_delivered, 0, "stack.rx_delivered");
+	E(st->rx_answered, 0, "stack.rx_answered");
+	E(stats_rx_dropped(st), 0, "stack.rx_dropped");
+	for (int r = 0; r < PN_RX_DROP_MAX; r++)
+		E(st->rx_drop[r], PN_CNT_DROP, "stack.rx_drop.%s", pn_rx_drop_names[r]);
+	E(st->rx_steered, 0, "stack.rx_steered");
+	E(st->udp_delivered, 0, "stack.udp_delivered");
+	E(st->arp_requests_in, 0, "stack.arp_requests_in");
+	E(st->arp_replies_in, 0, "stack.arp_replies_in");
+	E(st->arp_requests_out, 0, "stack.arp_requests_out");
+	E(st->arp_learned, 0, "stack.arp_learned");
+	E(st->icmp_echo_replies, 0, "stack.icmp_echo_replies");
+	E(st->tx_frames, 0, "stack.tx_frames");
+	E(st->tx_bytes, 0, "stack.tx_bytes");
+	E(stats_tx_dropped(st), 0, "stack.tx_dropped");
+	for (int r = 0; r < PN_TX_DROP_MAX; r++)
+		E(st->tx_drop[r], PN_CNT_DROP, "stack.tx_drop.%s", pn_tx_drop_names[r]);
+	E(st->local_sent, 0, "stack.local_sent");
+	E(st->local_delivered, 0, "stack.local_delivered");
+	E(st->local_no_socket, 0, "stack.local_no_socket");
+	E(st->local_ring_full, 0, "stack.local_ring_full");
+	for (uint32_t i = 0; i < h->nb_lcores; i++) {
+		const struct pn_stats_lcore *l = &lc[i];
+
+		E(l->loops, 0, "lcore%u.loops", i);
+		E(l->rx_bursts, 0, "lcore%u.rx_bursts", i);
+		E(l->empty_polls, 0, "lcore%u.empty_polls", i);
+		E(l->tx_bursts, 0, "lcore%u.tx_bursts", i);
+		E(l->st.rx_frames, 0, "lcore%u.rx_frames", i);
+		E(l->st.tx_frames, 0, "lcore%u.tx_frames", i);
+		E(l->arp_notify_drops, PN_CNT_DROP, "lcore%u.arp_notify_drops", i);
+		E(l->log_written, 0, "lcore%u.summaries", i);
+		E(l->cap_frames, 0, "lcore%u.capture_frames", i);
+		E(l->cap_skipped, PN_CNT_DROP, "lcore%u.capture_skipped", i);
+	}
+	E(h->ctl.clients, PN_CNT_LEVEL, "control.clients");
+	E(h->ctl.sockets, PN_CNT_LEVEL, "control.sockets");
+	E(h->ctl.refused, 0, "control.refused");
+	E(h->ctl.captures, 0, "control.captures");
+	E(h->ctl.pool_in_use, PN_CNT_LEVEL, "pool.in_use_now");
+	E(h->ctl.pool_size, PN_CNT_LEVEL, "pool.size");
+}
