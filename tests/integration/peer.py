@@ -55,6 +55,32 @@ def crafted(iface, dst_ip, dst_mac, src_ip, count):
     return {name: count for name in kinds}
 
 
+def frames(iface, dst_ip, dst_mac, src_ip):
+    """One frame of each kind pollnetctl tells apart, from the peer's MAC:
+    ARP request, UDP (DF) to the echo port, TCP SYN, ICMP echo request."""
+    from scapy.all import Ether, ARP, IP, UDP, TCP, ICMP, Raw, sendp, get_if_hwaddr
+    import time
+    src_mac = get_if_hwaddr(iface)
+    eth = Ether(src=src_mac, dst=dst_mac)
+    out = [
+        Ether(src=src_mac, dst="ff:ff:ff:ff:ff:ff") /
+        ARP(op=1, hwsrc=src_mac, psrc=src_ip, pdst=dst_ip),
+        eth / IP(src=src_ip, dst=dst_ip, flags="DF", ttl=61) / UDP(sport=5001, dport=7) / Raw(b"u" * 20),
+        eth / IP(src=src_ip, dst=dst_ip, ttl=62) / TCP(sport=5002, dport=80, flags="S", seq=1234),
+        eth / IP(src=src_ip, dst=dst_ip, ttl=63) / ICMP(type=8, id=77, seq=5) / Raw(b"p" * 16),
+    ]
+    # the echo of the datagram comes back to 5001: a socket there keeps
+    # the kernel from answering it with a port unreachable
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((src_ip, 5001))
+    for f in out:
+        sendp(f, iface=iface, verbose=False)
+        time.sleep(0.05)
+    time.sleep(0.2)
+    sink.close()
+    return {"src_mac": src_mac}
+
+
 if __name__ == "__main__":
     action = sys.argv[1]
     args = json.loads(sys.argv[2])
