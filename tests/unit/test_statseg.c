@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stats segment's lock-free parts: sequence counts, the summary logs'
+ * position tags, the layout check readers rely on, capture rings, and the
+ * filters pollnetctl and the lcores share.
+ */
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "statnames.h"
+#include "statseg.h"
+
+/* ---- sequence counts ---- */
+
+struct block {
+	_Atomic uint32_t seq;
+	uint64_t v[16];         /* all equal in every consistent copy */
+};
+
+static void
+seq_odd_refuses(void **state)
+{
+	struct block b = { 0 }, copy;
+
+	(void)state;
+	pn_seq_begin(&b.seq);
+	b.v[0] = 1;
+	assert_int_equal(pn_seq_read(&b.seq, &copy, &b, sizeof(b), 1000), -1);
+	pn_seq_end(&b.seq);
+	assert_int_equal(pn_seq_read(&b.seq, &copy, &b, sizeof(b), 1), 0);
+	assert_int_equal(copy.v[0], 1);
+	assert_int_equal(atomic_load(&b.seq) & 1, 0);
+}
+
+static struct block shared;
+static atomic_bool writer_done;
+
+static void *
+seq_writer(void *arg)
+{
+	(void)arg;
+	for (uint64_t n = 1; n <= 2000000; n++) {
+		pn_seq_begin(&shared.seq);
+		for (int i = 0; i < 16; i++)
+			__atomic_store_n(&shared.v[i], n, __ATOMIC_RELAXED);
+		pn_seq_end(&shared.seq);
+	}
+	atomic_store(&writer_done, true);
+	return NULL;
+}
+
+/* A reader racing a writer never keeps a torn copy. */
+static void
+seq_concurrent(void **state)
+{
+	pthread_t t;
+	uint64_t good = 0, last = 0;
+
+	(void)state;
+	atomic_store(&writer_done, false);
+	assert_int_equal(pthread_create(&t, NULL, seq_writer, NULL), 0);
+	while (!atomic_load(&writer_done)) {
+		struct block c;
+
+		if (pn_seq_read(&shared.seq, &c, &shared, sizeof(c), 1000) < 0)
+			continue;
+		for (int i = 1; i < 16; i++)
+			assert_int_equal(c.v[i], c.v[0]);
+		assert_true(c.v[0] >= last);    /* never backwards */
+		last = c.v[0];
+		good++;
+	}
+	pthread_join(t, NULL);
+	assert_true(good > 0);
+}
+
+/* ---- summary logs ---- */
+
+#define NL 4096
+
+static struct pn_stats_log *
+new_log(void)
+{
+	struct pn_stats_log *l = calloc(1, sizeof(*l) + NL * sizeof(struct pkt_summary));
+
+	assert_non_null(l);
+	return l;
+}
+
+static void
+log_write(struct pn_stats_log *l, uint64_t v)
+{
+	struct pkt_summary *r = pn_log_begin(l, NL);
+
+	memset(r, 0, sizeof(*r));
+	r->ts = v;
+	r->src_ip = (uint32_t)v;
+	pn_log_commit(l, NL);
+}
+
+static void
+log_tags(void **state)
+{
+	struct pn_stats_log *l = new_log();
+	struct pkt_summary ps;
+
+	(void)state;
+	/* never written: no position matches (tags are never 0) */
+	assert_int_equal(pn_log_read(l, NL, 0, &ps), -1);
+	for (uint64_t i = 0; i < NL + 10; i++)
+		log_write(l, i);
+	assert_int_equal(atomic_load(&l->head), NL + 10);
+	/* the first 10 were overwritten: reading them says so */
+	for (uint64_t p = 0; p < 10; p++)
+		assert_int_equal(pn_log_read(l, NL, p, &ps), -1);
+	for (uint64_t p = 10; p < NL + 10; p++) {
+		assert_int_equal(pn_log_read(l, NL, p, &ps), 0);
+		assert_int_equal(ps.ts, p);
+	}
+	/* a position not yet written */
+	assert_int_equal(pn_log_read(l, NL, NL + 10, &ps), -1);
+	/* a record being written is refused */
+	pn_log_begin(l, NL);
+	assert_int_equal(pn_log_read(l, NL, NL + 10, &ps), -1);
+	assert_int_equal(pn_log_read(l, NL, 10, &ps), -1);     /* its slot's old record */
+	assert_int_equal(pn_log_read(l, NL, 11, &ps), 0);
+	assert_int_not_equal(pn_log_tag(0), 0);
+	assert_int_not_equal(pn_log_tag(0x7fffffff), 0);
+	assert_int_not_equal(pn_log_tag(1ull << 31), 0);
+	free(l);
+}
+
+static struct pn_stats_log *cap_log;
+
+static void *
+log_writer(void *arg)
+{
+	(void)arg;
+	for (uint64_t v = 0; v < 3000000; v++)
+		log_write(cap_log, v);
+	atomic_store(&writer_done, true);
+	return NULL;
+}
+
+/* A reader that lags and races the writer: every record it keeps is the one
+ * for the position it asked for. */
+static void
+log_concurrent(void **state)
+{
+	pthread_t t;
+	uint64_t pos = 0, kept = 0, lost = 0;
+
+	(void)state;
+	cap_log = new_log();
+	atomic_store(&writer_done, false);
+	assert_int_equal(pthread_create(&t, NULL, log_writer, NULL), 0);
+	while (!atomic_load(&writer_done) || pos < atomic_load(&cap_log->head)) {
+		uint64_t head = atomic_load_explicit(&cap_log->head, memory_order_acquire);
+		struct pkt_summary ps;
+
+		if (head - pos > NL) {
+			lost += head - pos - NL;
+			pos = head - NL;
+		}
+		for (; pos < head; pos++) {
+			if (pn_log_read(cap_log, NL, pos, &ps) < 0) {
+				lost++;
+				continue;
+			}
+			assert_int_equal(ps.ts, pos);
+			assert_int_equal(ps.src_ip, (uint32_t)pos);
+			kept++;
+		}
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(kept + lost, 3000000);
+	assert_true(kept > 0);
+	free(cap_log);
+}
+
+/* ---- layout ---- */
+
+static void
+layout_checked(void **state)
+{
+	struct pn_stats_hdr *h;
+	uint64_t size;
+	struct pn_stats_hdr geo = { 0 };
+
+	(void)state;
+	size = pn_stats_layout(&geo, 2, 1025);
+	h = calloc(1, size);
+	assert_non_null(h);
+	memcpy(h, &geo, sizeof(geo));
+	h->version = PN_STATS_VERSION;
+	assert_false(pn_stats_valid(h, size));          /* no magic yet: still starting */
+	memcpy(h->magic, PN_STATS_MAGIC, 8);
+	assert_true(pn_stats_valid(h, size));
+	assert_false(pn_stats_valid(h, size - 1));      /* file shorter than it says */
+	assert_true(h->log_off + 2 * h->log_stride <= size);
+	assert_true((uint8_t *)&pn_stats_log(h, 1)->rec[PN_STATS_LOG_SIZE] <= (uint8_t *)h + size);
+	assert_true((uint8_t *)&pn_stats_socks(h)[1025] <= (uint8_t *)pn_stats_log(h, 0));
+	h->nb_lcores = 3;                               /* sizes that disagree */
+	assert_false(pn_stats_valid(h, size));
+	h->nb_lcores = 2;
+	h->version++;
+	assert_false(pn_stats_valid(h, size));
+	free(h);
+}
+
+/* ---- filters ---- */
+
+static int
+parse(struct pkt_filter *f, const char *words, char *err)
+{
+	char buf[256], *argv[16], *save = NULL;
+	int argc = 0;
+
+	strcpy(buf, words);
+	for (char *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	return pkt_filter_parse(f, argc, argv, err, 256);
+}
+
+static void
+filter_parse(void **state)
+{
+	struct pkt_filter f;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&f, "", err), 0);
+	assert_int_equal(f.kinds, 0);
+	assert_int_equal(parse(&f, "udp and port 53 and host 198.18.0.1", err), 0);
+	assert_int_equal(f.kinds, 1u << PKT_UDP);
+	assert_true(f.has_port && f.port == 53);
+	assert_true(f.has_host && f.host == 0xc6120001);
+	assert_int_equal(parse(&f, "udp tcp", err), 0);
+	assert_int_equal(f.kinds, 1u << PKT_UDP | 1u << PKT_TCP);
+	assert_int_equal(parse(&f, "port", err), -1);
+	assert_string_equal(err, "filter: 'port' needs a number");
+	assert_int_equal(parse(&f, "port -1", err), -1);
+	assert_int_equal(parse(&f, "port 65536", err), -1);
+	assert_int_equal(parse(&f, "port 5x", err), -1);
+	assert_int_equal(parse(&f, "host", err), -1);
+	assert_int_equal(parse(&f, "host 198.18.0", err), -1);
+	assert_int_equal(parse(&f, "not udp", err), -1);
+	assert_string_equal(err, "filter: unknown word 'not' (expected udp, tcp, icmp, arp, ip, "
+			    "port N, host ADDR, and)");
+}
+
+static void
+filter_match(void **state)
+{
+	uint8_t fr[128];
+	struct pkt_summary udp, ping, arp;
+	struct pkt_filter f;
+	char err[256];
+
+	(void)state;
+	pkt_summarize(&udp, fr, frame_udp(fr, OUR_MAC, PEER_IP, OUR_IP, 40000, 53, "x", 1),
+		      PKT_RX, 0);
+	pkt_summarize(&ping, fr, frame_ping(fr, PEER_IP, 1, 1, 8), PKT_RX, 0);
+	pkt_summarize(&arp, fr, frame_arp(fr, OUR_MAC, 1, PEER_MAC, PEER_IP, OUR_MAC, OUR_IP), PKT_RX, 0);
+	parse(&f, "", err);
+	assert_true(pkt_filter_match(&f, &udp) && pkt_filter_match(&f, &ping) &&
+		    pkt_filter_match(&f, &arp));
+	parse(&f, "port 53", err);
+	assert_true(pkt_filter_match(&f, &udp));
+	assert_false(pkt_filter_match(&f, &ping));      /* no ports: not a match */
+	parse(&f, "port 40000", err);
+	assert_true(pkt_filter_match(&f, &udp));
+	parse(&f, "port 54", err);
+	assert_false(pkt_filter_match(&f, &udp));
+	parse(&f, "icmp or", err);
+	parse(&f, "icmp arp", err);
+	assert_false(pkt_filter_match(&f, &udp));
+	assert_true(pkt_filter_match(&f, &ping) && pkt_filter_match(&f, &arp));
+	parse(&f, "ip", err);
+	assert_true(pkt_filter_match(&f, &udp) && pkt_filter_match(&f, &ping));
+	assert_false(pkt_filter_match(&f, &arp));
+	parse(&f, "host 198.18.0.1", err);             /* PEER_IP */
+	assert_true(pkt_filter_match(&f, &udp) && pkt_filter_match(&f, &arp));
+	parse(&f, "host 198.18.0.9", err);
+	assert_false(pkt_filter_match(&f, &udp) || pkt_filter_match(&f, &arp));
+}
+
+/* ---- capture rings ---- */
+
+static void
+capture_ring(void **state)
+{
+	struct capture *c = calloc(1, sizeof(*c) + sizeof(c->lc[0]));
+	uint8_t fr[1600] = { 0 };
+	struct pkt_summary ps;
+	struct pn_cap_ring *r;
+	uint64_t size;
+
+	(void)state;
+	size = pn_cap_layout(&c->geo, 1, 100);
+	c->region = calloc(1, size);
+	c->snaplen = 100;
+	r = pn_cap_ring(c->region, &c->geo, 0);
+	size_t n = frame_udp(fr, OUR_MAC, PEER_IP, OUR_IP, 1, 2, (const char *)fr + 200, 1000);
+
+	pkt_summarize(&ps, fr, n, PKT_RX, 42);
+	/* filtered out */
+	parse(&c->filt, "tcp", (char[256]){ 0 });
+	assert_int_equal(capture_frame(c, 0, &ps, fr, n), 0);
+	parse(&c->filt, "", (char[256]){ 0 });
+	/* a frame, cut at the snap length */
+	assert_int_equal(capture_frame(c, 0, &ps, fr, n), 1);
+	assert_int_equal(atomic_load(&r->head), 1);
+	assert_int_equal(pn_cap_rec(c->region, &c->geo, 0, 0)->caplen, 100);
+	assert_int_equal(pn_cap_rec(c->region, &c->geo, 0, 0)->len, n);
+	assert_int_equal(pn_cap_rec(c->region, &c->geo, 0, 0)->ts, 42);
+	assert_memory_equal(pn_cap_rec(c->region, &c->geo, 0, 0)->data, fr, 100);
+	/* fill it: the rest are skipped and counted, never overwrite */
+	for (int i = 1; i < PN_CAP_SLOTS; i++)
+		assert_int_equal(capture_frame(c, 0, &ps, fr, n), 1);
+	assert_int_equal(capture_frame(c, 0, &ps, fr, n), -1);
+	assert_int_equal(atomic_load(&r->skipped), 1);
+	/* the reader frees some */
+	atomic_store(&r->tail, 10);
+	assert_int_equal(capture_frame(c, 0, &ps, fr, n), 1);
+	/* a reader writing a nonsense tail cannot make the lcore overrun */
+	atomic_store(&r->tail, 1ull << 40);
+	assert_int_equal(capture_frame(c, 0, &ps, fr, n), -1);
+	atomic_store(&r->tail, 0);
+	assert_int_equal(capture_frame(c, 0, &ps, fr, n), -1);
+	free(c->region);
+	free(c);
+}
+
+/* ---- names ---- */
+
+static void
+count_emit(void *arg, const char *name, uint64_t v, unsigned flags)
+{
+	int *n = arg;
+
+	(void)flags;
+	if (strcmp(name, "stack.rx_drop.udp_no_socket") == 0)
+		assert_int_equal(v, 7);
+	if (strcmp(name, "lcore1.rx_frames") == 0)
+		assert_int_equal(v, 3);
+	(*n)++;
+}
+
+static void
+names_cover_everything(void **state)
+{
+	struct pn_stats_hdr h = { .nb_lcores = 2 };
+	struct pn_stats_lcore lc[2] = { 0 };
+	struct stack_stats sum = { 0 };
+	int n = 0;
+
+	(void)state;
+	sum.rx_drop[PN_RX_UDP_NO_SOCKET] = 7;
+	lc[1].st.rx_frames = 3;
+	pn_stats_emit(&h, lc, &sum, count_emit, &n);
+	/* no port counters: 19 stack ones + every drop reason + 10 per lcore +
+	 * 6 control */
+	assert_int_equal(n, 19 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 10 + 6);
+	/* a port with counters, and a driver with its own: 8 + 4 more */
+	h.port.has_stats = 1;
+	h.port.has_drv = 1;
+	n = 0;
+	pn_stats_emit(&h, lc, &sum, count_emit, &n);
+	assert_int_equal(n, 12 + 19 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 10 + 6);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(seq_odd_refuses),
+		cmocka_unit_test(seq_concurrent),
+		cmocka_unit_test(log_tags),
+		cmocka_unit_test(log_concurrent),
+		cmocka_unit_test(layout_checked),
+		cmocka_unit_test(filter_parse),
+		cmocka_unit_test(filter_match),
+		cmocka_unit_test(capture_ring),
+		cmocka_unit_test(names_cover_everything),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
