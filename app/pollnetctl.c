@@ -381,7 +381,7 @@ cmd_stats(struct seg *s, int argc, char **argv)
 	collect(&sn[cur], &cs[cur]);
 	if (interval == 0) {
 		print_stats(&sn[cur], &cs[cur], NULL, sn[cur].t, all, json);
-		return 0;
+		goto out;
 	}
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
@@ -401,6 +401,11 @@ cmd_stats(struct seg *s, int argc, char **argv)
 		print_stats(&sn[cur], &cs[cur], &cs[prev], sn[cur].t - sn[prev].t, all, json);
 		if (!json)
 			printf("\n");
+	}
+out:
+	for (int k = 0; k < 2; k++) {
+		free(sn[k].lc);
+		free(cs[k].c);
 	}
 	return 0;
 }
@@ -631,7 +636,7 @@ cmd_tail(struct seg *s, int argc, char **argv)
 		fflush(stdout);
 	}
 	if (!follow)
-		return 0;
+		goto out;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	for (unsigned tick = 0; !got_stop && (count < 0 || printed < count); tick++) {
@@ -669,6 +674,9 @@ cmd_tail(struct seg *s, int argc, char **argv)
 	if (lost)
 		fprintf(stderr, "%s: %" PRIu64 " summaries were overwritten before they could be "
 			"read\n", prog, lost);
+out:
+	free(pos);
+	free(batch);
 	return 0;
 }
 
@@ -850,6 +858,9 @@ cmd_capture(struct seg *s, int argc, char **argv)
 						memory_order_relaxed);
 	pcap_dump_close(out);
 	pcap_close(pd);
+	free(batch);
+	munmap(region, rep.region_size);
+	close(mfd);
 	close(fd);              /* pollnet stops copying */
 	fprintf(stderr, "%s: %" PRIu64 " frame%s captured, %" PRIu64 " skipped by pollnet "
 		"(the capture ring was full)\n", prog, got, got == 1 ? "" : "s", skipped);

@@ -296,7 +296,7 @@ static void
 capture_ring(void **state)
 {
 	struct capture *c = calloc(1, sizeof(*c) + sizeof(c->lc[0]));
-	uint8_t fr[1600] = { 0 };
+	uint8_t fr[1600] = { 0 }, payload[1000] = { 0 };
 	struct pkt_summary ps;
 	struct pn_cap_ring *r;
 	uint64_t size;
@@ -306,7 +306,7 @@ capture_ring(void **state)
 	c->region = calloc(1, size);
 	c->snaplen = 100;
 	r = pn_cap_ring(c->region, &c->geo, 0);
-	size_t n = frame_udp(fr, OUR_MAC, PEER_IP, OUR_IP, 1, 2, (const char *)fr + 200, 1000);
+	size_t n = frame_udp(fr, OUR_MAC, PEER_IP, OUR_IP, 1, 2, payload, 1000);
 
 	pkt_summarize(&ps, fr, n, PKT_RX, 42);
 	/* filtered out */
