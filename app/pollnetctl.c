@@ -606,17 +606,16 @@ cmd_tail(struct seg *s, int argc, char **argv)
 	batch = calloc(cap, sizeof(*batch));
 	if (pos == NULL || batch == NULL)
 		die("out of memory");
-	/* the last n: from each lcore's last n, the newest n of them all */
+	/* the last n that match, the newest of all the lcores' logs */
 	{
 		size_t k = 0;
 
 		for (uint32_t i = 0; i < s->h->nb_lcores; i++) {
 			const struct pn_stats_log *l = pn_stats_log(s->h, i);
 			uint64_t head = atomic_load_explicit(&l->head, memory_order_acquire);
-			uint64_t from = head > (uint64_t)n ? head - (uint64_t)n : 0;
+			uint64_t from = head > s->h->log_size ? head - s->h->log_size : 0;
 
-			if (head - from > s->h->log_size)
-				from = head - s->h->log_size;
+			/* the whole log: the last n that match may be anywhere in it */
 			for (uint64_t p = from; p < head; p++) {
 				if (pn_log_read(l, s->h->log_size, p, &batch[k].ps) < 0)
 					continue;

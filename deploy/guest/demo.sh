@@ -37,6 +37,12 @@ echo "== in the guest: the lab's socket tests, a libpollnet client against the h
 pollnet-nettests --skip-dns 10.0.2.2 $LAB_PORT || exit 1
 echo "== in the guest: waiting for the host's datagrams to be echoed"
 $(guest_wait_echoes 6)
+echo "== in the guest: pollnetctl sockets"
+pollnetctl sockets
+echo "== in the guest: pollnetctl tail -n 8 (the last frames pollnet saw)"
+pollnetctl tail -n 8
+echo "== in the guest: pollnetctl stats (non-zero drop reasons only)"
+pollnetctl stats | head -40
 GUEST
 }
 

@@ -51,6 +51,16 @@ cmd_test() {
     t_grep "^check rx_frames == rx_delivered \+ rx_answered \+ rx_dropped: ok" "$log" \
         "the guest's pollnet counters reconcile"
     t_grep "^  pool.in_use +0$" "$log" "the guest's pollnet returned every mbuf"
+    t_grep "^CTL-STATS driver=[a-z0-9_]+ ip=10.0.2.15 reconciles=True echo_pkts_seen=True" "$log" \
+        "in the guest, pollnetctl stats --json: counters reconcile"
+    t_grep "^CTL-SOCKETS echo port=7 rx=$N_HOST tx=$N_HOST" "$log" \
+        "in the guest, pollnetctl sockets: the echo service moved $N_HOST datagrams each way"
+    t_grep "^CTL-TAIL echo-replies=$N_HOST$" "$log" \
+        "in the guest, pollnetctl tail: $N_HOST echo replies from 10.0.2.15.7"
+    t_grep "^CTL-CAPTURE pollnetctl: 40 frames captured, 0 skipped" "$log" \
+        "in the guest, pollnetctl capture -c 40 udp port $LAB_PORT"
+    t_grep "^CTL-PCAP magic=a1b2c3d4 link=1 frames=40 lab=40" "$log" \
+        "in the guest, the capture is a pcap of 40 lab datagrams"
     t_check "$(cat "$tmp/host.rc" 2>/dev/null || echo 1)" \
         "from the host, through hostfwd: $(tail -1 "$tmp/host.log" 2>/dev/null)"
 
@@ -120,8 +130,47 @@ test_socket() {
 
 guest_script_test() {
     cat <<GUEST
+pollnetctl capture -w /tmp/lab.pcap -c 40 -t 120 udp port $LAB_PORT 2> /tmp/capture.err &
+CAP=\$!
+until grep -q capturing /tmp/capture.err 2>/dev/null; do sleep 0.1; done
 pollnet-nettests --dns 10.0.2.2 --dns-port $DNS_PORT --dns-name pollnet.test \\
     --dns-expect 10.0.2.77 10.0.2.2 $LAB_PORT || exit 1
+wait \$CAP
+sed 's/^/CTL-CAPTURE /' /tmp/capture.err
 $(guest_wait_echoes "$N_HOST")
+$(guest_ctl_checks)
+GUEST
+}
+
+# pollnetctl in the guest: its answers, reduced to lines the host checks.
+guest_ctl_checks() {
+    cat <<'GUEST'
+sleep 0.3
+pollnetctl stats --json > /tmp/stats.json && python3 - <<'PY'
+import json
+d = json.load(open("/tmp/stats.json"))
+c = d["counters"]
+print("CTL-STATS driver=%s ip=%s reconciles=%s echo_pkts_seen=%s" % (
+    d["driver"], d["ip"],
+    c["stack.rx_frames"] == c["stack.rx_delivered"] + c["stack.rx_answered"] + c["stack.rx_dropped"],
+    c["stack.udp_delivered"] > 0))
+PY
+pollnetctl sockets --json > /tmp/socks.json && python3 -c 'import json; s = json.load(open("/tmp/socks.json")); e = [x for x in s if x["kind"] == "echo"][0]; print("CTL-SOCKETS echo port=%d rx=%d tx=%d" % (e["local_port"], e["rx_datagrams"], e["tx_datagrams"]))'
+pollnetctl tail -n 4000 udp port 7 | grep -c "10.0.2.15.7 > " | sed 's/^/CTL-TAIL echo-replies=/'
+python3 - <<'PY'
+import struct
+data = open("/tmp/lab.pcap", "rb").read()
+magic, _, _, _, _, snap, link = struct.unpack("<IHHiIII", data[:24])
+off, n, lab = 24, 0, 0
+while off + 16 <= len(data):
+    _, _, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+    f = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    n += 1
+    if f[12:14] == b"\x08\x00" and f[23] == 17:
+        sport, dport = struct.unpack(">HH", f[34:38])
+        lab += 17099 in (sport, dport)
+print("CTL-PCAP magic=%x link=%d frames=%d lab=%d" % (magic, link, n, lab))
+PY
 GUEST
 }
