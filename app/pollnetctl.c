@@ -43,17 +43,23 @@ on_stop(int sig)
 	got_stop = 1;
 }
 
-static void __attribute__((format(printf, 1, 2)))
+/* "pollnetctl: MESSAGE", a tail, and exit with status */
+static void __attribute__((format(printf, 3, 0), noreturn))
+vquit(int status, const char *tail, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputs(tail, stderr);
+	exit(status);
+}
+
+static void __attribute__((format(printf, 1, 2), noreturn))
 die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	vquit(1, "\n", fmt, ap);
 }
 
 static void
@@ -93,17 +99,14 @@ usage(FILE *f)
 "Exit status: 0 ok, 1 pollnet not running or an error, 2 bad arguments.\n");
 }
 
-static void __attribute__((format(printf, 1, 2)))
+/* a bad argument: status 2 and a pointer to --help */
+static void __attribute__((format(printf, 1, 2), noreturn))
 bad_args(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'pollnetctl --help'.\n");
-	exit(2);
+	vquit(2, "\nTry 'pollnetctl --help'.\n", fmt, ap);
 }
 
 static long
