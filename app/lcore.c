@@ -21,6 +21,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_memcpy.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -28,6 +29,7 @@
 #include <rte_udp.h>
 
 #include "capture.h"
+#include "cksum.h"
 #include "port.h"
 #include "sock_table.h"
 #include "statseg.h"
@@ -77,29 +79,107 @@ lcore_watched(const struct lcore_ctx *lc)
 	return lc->log != NULL || atomic_load_explicit(&lc->cap, memory_order_relaxed) != NULL;
 }
 
-/* The frame's summary into the log; its bytes to an open capture. */
+/* One frame's summary into the log; its bytes to an open capture. */
 static void
-lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
+lcore_log_frame(struct lcore_ctx *lc, struct capture *cap, const void *frame, uint32_t len,
+		uint32_t wire_len, enum pkt_dir dir, uint64_t ts)
 {
-	struct capture *cap = atomic_load_explicit(&lc->cap, memory_order_acquire);
-	const void *frame = rte_pktmbuf_mtod(m, const void *);
-	uint32_t len = rte_pktmbuf_data_len(m);
 	struct pkt_summary local, *ps = &local;
 	int rc;
 
 	if (lc->log != NULL)
 		ps = pn_log_begin(lc->log, PN_STATS_LOG_SIZE);
 	pkt_summarize(ps, frame, len, dir, ts);
+	ps->frame_len = (uint16_t)wire_len;
 	if (lc->log != NULL) {
 		pn_log_commit(lc->log, PN_STATS_LOG_SIZE);
 		lc->log_written++;
 	}
 	if (cap != NULL) {
-		rc = capture_frame(cap, lc->idx, ps, frame, len);
+		rc = capture_frame(cap, lc->idx, ps, frame, wire_len);
 		if (rc > 0)
 			lc->cap_frames++;
 		else if (rc < 0)
 			lc->cap_skipped++;
+	}
+}
+
+/* The checksums a port that offloads them will write (f: a whole frame). */
+static void
+tx_fill_checksums(uint8_t *f, uint32_t len, const struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + m->l2_len);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(f + m->l2_len + m->l3_len);
+	uint32_t l4len = len - m->l2_len - m->l3_len;
+
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = cksum_buf(ip, m->l3_len);
+	u->dgram_cksum = 0;
+	u->dgram_cksum = cksum_udp(ip->src_addr, ip->dst_addr, u, (uint16_t)l4len);
+}
+
+/*
+ * What a frame will be on the wire, into the log and an open capture.  A
+ * super-frame is summarised (and captured) datagram by datagram, with the
+ * lengths, IDs and checksums the port writes; a frame whose checksums the
+ * port fills in is captured with them filled in.  The copies happen only
+ * while a capture is open.
+ */
+static void
+lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
+{
+	struct capture *cap = atomic_load_explicit(&lc->cap, memory_order_acquire);
+	const uint64_t off = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG;
+	uint8_t f[RTE_ETHER_MAX_LEN];
+
+	if (dir == PKT_RX || !(m->ol_flags & off)) {
+		lcore_log_frame(lc, cap, rte_pktmbuf_mtod(m, const void *),
+				rte_pktmbuf_data_len(m), rte_pktmbuf_data_len(m), dir, ts);
+		return;
+	}
+	if (!(m->ol_flags & RTE_MBUF_F_TX_UDP_SEG)) {
+		const uint32_t len = rte_pktmbuf_pkt_len(m);
+
+		if (cap == NULL || len > sizeof(f)) {
+			lcore_log_frame(lc, cap, rte_pktmbuf_mtod(m, const void *),
+					rte_pktmbuf_data_len(m), rte_pktmbuf_data_len(m), dir, ts);
+			return;
+		}
+		{
+			const void *p = rte_pktmbuf_read(m, 0, len, f);
+
+			if (p != f)
+				rte_memcpy(f, p, len);
+		}
+		tx_fill_checksums(f, len, m);
+		lcore_log_frame(lc, cap, f, len, len, dir, ts);
+		return;
+	}
+	{
+		const uint32_t hdr = m->l2_len + m->l3_len + m->l4_len, seg = m->tso_segsz;
+		const uint32_t n = stack_wire_frames(m), len = hdr + seg;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + m->l2_len);
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(f + m->l2_len + m->l3_len);
+		uint16_t id;
+
+		if (len > sizeof(f) || rte_pktmbuf_data_len(m) < hdr)
+			return;
+		memcpy(f, rte_pktmbuf_mtod(m, const void *), hdr);
+		id = rte_be_to_cpu_16(ip->packet_id);
+		ip->total_length = rte_cpu_to_be_16(m->l3_len + m->l4_len + seg);
+		u->dgram_len = rte_cpu_to_be_16(m->l4_len + seg);
+		for (uint32_t i = 0; i < n; i++) {
+			ip->packet_id = rte_cpu_to_be_16((uint16_t)(id + i));
+			if (cap != NULL) {
+				const void *p = rte_pktmbuf_read(m, hdr + i * seg, seg, f + hdr);
+
+				if (p != f + hdr)
+					memcpy(f + hdr, p, seg);
+				tx_fill_checksums(f, len, m);
+			}
+			/* without a capture only the headers are read */
+			lcore_log_frame(lc, cap, f, cap != NULL ? len : hdr, len, dir, ts);
+		}
 	}
 }
 
@@ -192,7 +272,7 @@ lcore_flush(struct lcore_ctx *lc, uint64_t ts)
 	if (st->tx_n == 0)
 		return;
 	for (uint16_t i = 0; i < st->tx_n; i++)
-		bytes += rte_pktmbuf_pkt_len(st->tx[i]);
+		bytes += stack_wire_bytes(st->tx[i]);
 	if (lcore_watched(lc)) {
 		ts = rte_get_tsc_cycles();      /* when they leave, not when the loop began */
 		for (uint16_t i = 0; i < st->tx_n; i++)
@@ -210,7 +290,7 @@ lcore_flush(struct lcore_ctx *lc, uint64_t ts)
 			break;
 	}
 	for (uint16_t i = sent; i < st->tx_n; i++)
-		bytes -= rte_pktmbuf_pkt_len(st->tx[i]);
+		bytes -= stack_wire_bytes(st->tx[i]);
 	st->stats.tx_bytes += bytes;
 	stack_tx_done(st, sent);
 }

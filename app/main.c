@@ -248,6 +248,7 @@ main(int argc, char **argv)
 		.tx_desc = o.cfg.tx_desc,
 		.pool = a.pool,
 		.mac = o.cfg.mac_set ? &o.cfg.mac : NULL,
+		.tx_offload = o.cfg.tx_offload,
 	};
 	rc = port_open(o.cfg.port, &pc, &a.port, err, sizeof(err));
 	if (rc < 0) {
@@ -264,6 +265,7 @@ main(int argc, char **argv)
 		.arp_timeout_ms = o.cfg.arp_timeout_s * 1000u,
 		.arp_retry_ms = 1000,
 		.arp_retries = 3,
+		.tx_offload = a.port->tx_offload,
 	};
 	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
 	if (a.socks == NULL) {
@@ -310,6 +312,8 @@ main(int argc, char **argv)
 	       a.port->mac_soft ? " (in software; the device is promiscuous)" : "",
 	       ipbuf, o.cfg.prefix,
 	       a.nb_lcores, a.nb_lcores > 1 ? "s" : "");
+	printf("tx offload %s, ", a.port->tx_offload & PORT_TX_UDP_SEG ? "checksums+udp-segmentation" :
+	       a.port->tx_offload & PORT_TX_CKSUM ? "checksums" : "none");
 	if (a.echo != NULL)
 		printf("udp echo on port %u, ", o.cfg.echo_port);
 	else

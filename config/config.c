@@ -23,6 +23,7 @@ config_defaults(struct pn_config *c)
 	memset(c, 0, sizeof(*c));
 	c->rx_desc = 1024;
 	c->tx_desc = 1024;
+	c->tx_offload = 3;              /* auto: PORT_TX_CKSUM | PORT_TX_UDP_SEG */
 	c->prefix = 24;
 	c->arp_timeout_s = 300;
 	c->pool_size = 8191;
@@ -160,6 +161,20 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		NUM(rx_desc, 32, 4096);
 	if (IS("port", "tx_desc"))
 		NUM(tx_desc, 32, 4096);
+	if (IS("port", "tx_offload")) {
+		/* bits as pmd/port.h's PORT_TX_CKSUM (1), PORT_TX_UDP_SEG (2) */
+		if (strcmp(v, "auto") == 0)
+			c->tx_offload = 3;
+		else if (strcmp(v, "checksum") == 0)
+			c->tx_offload = 1;
+		else if (strcmp(v, "off") == 0)
+			c->tx_offload = 0;
+		else {
+			snprintf(err, errlen, "'%s' is not auto, checksum or off", v);
+			return -1;
+		}
+		return 0;
+	}
 	if (IS("ipv4", "address")) {
 		char a[INET_ADDRSTRLEN + 4];
 		char *slash;
@@ -442,6 +457,8 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "port.spec = %s\n", c->port);
 	fprintf(f, "port.mac = %s\n", c->mac_set ? mac : "(device's own)");
 	fprintf(f, "port.rx_desc = %u\nport.tx_desc = %u\n", c->rx_desc, c->tx_desc);
+	fprintf(f, "port.tx_offload = %s\n", c->tx_offload == 3 ? "auto" :
+		c->tx_offload == 1 ? "checksum" : "off");
 	fprintf(f, "ipv4.address = %s/%u\n", ip, c->prefix);
 	fprintf(f, "ipv4.gateway = %s\n", c->gateway ? gw : "none");
 	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);

@@ -24,6 +24,7 @@ struct pn_config {
 	struct rte_ether_addr mac;      /* valid when mac_set */
 	bool mac_set;
 	uint16_t rx_desc, tx_desc;
+	uint32_t tx_offload;            /* PORT_TX_* (pmd/port.h) pollnet may use */
 	/* [ipv4] */
 	rte_be32_t ip;                  /* network order; 0 = unset */
 	uint8_t prefix;

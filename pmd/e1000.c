@@ -37,8 +37,10 @@
 #include <rte_eal.h>
 #include <rte_io.h>
 #include <rte_malloc.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
+#include <rte_udp.h>
 
 #include "e1000_regs.h"
 #include "port.h"
@@ -73,6 +75,16 @@ sysfs_read(const char *pci, const char *file, char *buf, size_t len)
 		return -errno;
 	buf[n] = '\0';
 	return 0;
+}
+
+/* QEMU's devices say so in their subsystem vendor (Red Hat's 0x1af4). */
+static int
+e1000_is_qemu(const char *pci)
+{
+	char buf[64];
+
+	return sysfs_read(pci, "subsystem_vendor", buf, sizeof(buf)) == 0 &&
+	       strtoul(buf, NULL, 16) == 0x1af4;
 }
 
 /* The device, as the user must have prepared it. */
@@ -394,41 +406,127 @@ e1000_tx_reclaim(struct e1000_txq *q)
 	}
 }
 
+/* Write one descriptor (its 16 bytes as two 8-byte stores); RS on every
+ * E1000_TX_RS_THRESH-th slot, whatever its kind, so each chunk reports
+ * itself done (§3.3.3.2).  `owner` is freed when the chunk is reclaimed. */
+static inline void
+tx_put(struct e1000_txq *q, uint64_t lo, uint64_t hi, uint64_t rs, struct rte_mbuf *owner)
+{
+	volatile uint64_t *w = (volatile uint64_t *)&q->ring[q->tail];
+
+	if ((q->tail & (E1000_TX_RS_THRESH - 1)) == E1000_TX_RS_THRESH - 1)
+		hi |= rs;
+	w[0] = lo;
+	w[1] = hi;
+	q->sw[q->tail] = owner;
+	q->tail = (q->tail + 1) & (q->n - 1);
+	q->nb_free--;
+}
+
+/*
+ * The context an offloading frame needs (§3.3.6): IPv4 header checksum,
+ * UDP checksum from the pseudo-header sum the stack left in the checksum
+ * field, and for a UDP super-frame (RTE_MBUF_F_TX_UDP_SEG) segmentation:
+ * the device cuts the payload into tso_segsz-byte datagrams, each with the
+ * headers replicated, IP total length, ID (+1 each) and checksum, UDP
+ * length and checksum rewritten (§3.5).
+ */
+static void
+tx_context(const struct rte_mbuf *m, struct e1000_ctx_desc *c)
+{
+	const uint32_t l2 = m->l2_len, l3 = m->l3_len, hdr = l2 + l3 + m->l4_len;
+
+	memset(c, 0, sizeof(*c));
+	c->ipcss = (uint8_t)l2;
+	c->ipcso = (uint8_t)(l2 + offsetof(struct rte_ipv4_hdr, hdr_checksum));
+	c->ipcse = (uint16_t)(l2 + l3 - 1);
+	c->cmd_len = E1000_TXC_DEXT | E1000_TXC_IP;
+	if (m->ol_flags & (RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG)) {
+		c->tucss = (uint8_t)(l2 + l3);
+		c->tucso = (uint8_t)(l2 + l3 + offsetof(struct rte_udp_hdr, dgram_cksum));
+		c->tucse = 0;                   /* to the end of the frame */
+	}
+	if (m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) {
+		c->cmd_len |= E1000_TXC_TSE | (rte_pktmbuf_pkt_len(m) - hdr);  /* PAYLEN */
+		c->hdr_len = (uint8_t)hdr;
+		c->mss = m->tso_segsz;
+	}
+}
+
+static inline int
+tx_needs_context(uint64_t ol)
+{
+	return (ol & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG)) != 0;
+}
+
 uint16_t
 e1000_tx_burst(struct e1000_dev *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct e1000_txq *q = &d->tx;
-	const uint16_t mask = q->n - 1;
-	uint16_t sent;
+	uint16_t sent, start = q->tail;
 
 	q->bursts++;
-	if (q->nb_free < n || q->nb_free < E1000_TX_RS_THRESH)
+	if (q->nb_free < E1000_TX_RS_THRESH || q->nb_free < n)
 		e1000_tx_reclaim(q);
-	if (n > q->nb_free) {
-		q->full++;
-		n = q->nb_free;
-	}
 	for (sent = 0; sent < n; sent++) {
-		struct rte_mbuf *m = pkts[sent];
-		volatile struct e1000_tx_desc *desc = &q->ring[q->tail];
-		uint8_t cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS;
+		struct rte_mbuf *m = pkts[sent], *seg;
+		const int offload = tx_needs_context(m->ol_flags);
+		struct e1000_ctx_desc c;
+		uint64_t hi, rs;
+		uint32_t dcmd;
+		int new_ctx = 0;
 
-		if (m->nb_segs != 1)
-			break;          /* the stack builds frames in one segment */
-		if ((q->tail & (E1000_TX_RS_THRESH - 1)) == E1000_TX_RS_THRESH - 1)
-			cmd |= E1000_TXD_CMD_RS;
-		desc->addr = rte_mbuf_data_iova(m);
-		desc->length = (uint16_t)rte_pktmbuf_data_len(m);
-		desc->cso = 0;
-		desc->css = 0;
-		desc->special = 0;
-		desc->status = 0;
-		desc->cmd = cmd;
-		q->sw[q->tail] = m;
-		q->tail = (q->tail + 1) & mask;
+		if (m->nb_segs > E1000_TX_MAX_SEGS ||
+		    ((m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) && (!q->udp_seg || m->tso_segsz == 0)))
+			break;          /* not ours to send: the caller counts it */
+		if (offload) {
+			tx_context(m, &c);
+			/* the device keeps the last context: write one only
+			 * when it changes */
+			new_ctx = memcmp(&c, &q->ctx, sizeof(c)) != 0;
+		}
+		if (q->nb_free < m->nb_segs + new_ctx) {
+			e1000_tx_reclaim(q);
+			if (q->nb_free < m->nb_segs + new_ctx) {
+				q->full++;
+				break;
+			}
+		}
+		if (new_ctx) {
+			uint64_t w[2];
+
+			memcpy(w, &c, sizeof(w));
+			tx_put(q, w[0], w[1], E1000_TXC_RS, NULL);
+			q->ctx = c;
+			q->contexts++;
+		}
+		if (offload) {
+			dcmd = E1000_TXD_X_DEXT | E1000_TXD_DTYP_D | E1000_TXD_X_IFCS;
+			if (m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) {
+				dcmd |= E1000_TXD_X_TSE;
+				q->segmented++;
+			}
+			hi = (uint64_t)((m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM ? E1000_POPTS_IXSM : 0) |
+				(m->ol_flags & (RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG) ?
+				 E1000_POPTS_TXSM : 0)) << 40;
+			rs = E1000_TXD_X_RS;
+		} else {
+			/* legacy: cmd in byte 11 */
+			dcmd = (uint32_t)E1000_TXD_CMD_IFCS << 24;
+			hi = 0;
+			rs = (uint64_t)E1000_TXD_CMD_RS << 24;
+		}
+		for (seg = m; seg != NULL; seg = seg->next) {
+			uint32_t eop = seg->next == NULL ?
+				(offload ? E1000_TXD_X_EOP : (uint32_t)E1000_TXD_CMD_EOP << 24) : 0;
+
+			/* the packet's mbuf is freed with its last descriptor */
+			tx_put(q, rte_mbuf_data_iova(seg),
+			       hi | dcmd | eop | rte_pktmbuf_data_len(seg), rs,
+			       seg->next == NULL ? m : NULL);
+		}
 	}
-	if (sent > 0) {
-		q->nb_free -= sent;
+	if (q->tail != start) {
 		/* descriptors before the doorbell; one doorbell per burst */
 		rte_wmb();
 		E1000_WR(d, E1000_TDT, q->tail);
@@ -569,6 +667,16 @@ e1000_port_open(const char *pci, const struct port_conf *conf, struct port *p,
 		free(d);
 		return rc;
 	}
+	/* Checksum insertion is the 82540EM's (§3.3.6); segmenting UDP (TSE
+	 * with TUCMD.TCP = 0) is what QEMU's model does, so only there. */
+	p->tx_offload = conf->tx_offload & PORT_TX_CKSUM;
+#ifndef PN_E1000_MODEL
+	d->tx.udp_seg = (conf->tx_offload & PORT_TX_UDP_SEG) && p->tx_offload && e1000_is_qemu(pci);
+#else
+	d->tx.udp_seg = (conf->tx_offload & PORT_TX_UDP_SEG) && p->tx_offload;
+#endif
+	if (d->tx.udp_seg)
+		p->tx_offload |= PORT_TX_UDP_SEG;
 	p->ops = &e1000_ops;
 	p->priv = d;
 	p->nb_queues = 1;

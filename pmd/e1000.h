@@ -19,6 +19,7 @@ struct port_conf;
 #define E1000_MAX_BURST      32
 #define E1000_RX_FREE_THRESH 32   /* RDT is written once per this many refills */
 #define E1000_TX_RS_THRESH   32   /* RS on every this-many-th descriptor */
+#define E1000_TX_MAX_SEGS    48   /* descriptors one frame may take */
 #define E1000_RX_BUF         2048 /* RCTL.BSIZE: one buffer holds a 1518-byte frame */
 
 struct e1000_conf {
@@ -49,6 +50,9 @@ struct e1000_txq {
 	uint16_t clean;                       /* next to reclaim (a chunk start) */
 	uint16_t nb_free;
 	uint64_t bursts, tail_writes, frames, full, reclaims;
+	uint64_t contexts, segmented;         /* context descriptors; frames cut by the device */
+	uint8_t udp_seg;                      /* UDP segmentation allowed (QEMU's e1000) */
+	struct e1000_ctx_desc ctx;            /* the context the device holds */
 };
 
 /* Accumulated clear-on-read hardware counters (§13.7). */

@@ -108,6 +108,46 @@ struct e1000_tx_desc {
 #define E1000_TXD_CMD_RS   0x08   /* report status: write DD back */
 #define E1000_TXD_STAT_DD  0x01
 
+/* §3.3.6: TCP/IP context descriptor.  Offsets of the IP header and of the
+ * TCP/UDP header for checksum insertion and segmentation; the device keeps
+ * the last one it read and applies it to the data descriptors after it. */
+struct e1000_ctx_desc {
+	uint8_t ipcss;            /* IP checksum start */
+	uint8_t ipcso;            /* ... where it goes */
+	uint16_t ipcse;           /* ... last byte covered (0: to the end) */
+	uint8_t tucss;            /* TCP/UDP checksum start */
+	uint8_t tucso;
+	uint16_t tucse;
+	uint32_t cmd_len;         /* PAYLEN 19:0, DTYP 23:20 = 0, TUCMD 31:24 */
+	uint8_t status;
+	uint8_t hdr_len;          /* segmentation: header bytes to replicate */
+	uint16_t mss;             /* segmentation: payload bytes per frame */
+};
+#define E1000_TXC_TCP   (1u << 24)   /* TUCMD.TCP: 1 TCP, 0 UDP */
+#define E1000_TXC_IP    (1u << 25)   /* TUCMD.IP: IPv4 */
+#define E1000_TXC_TSE   (1u << 26)   /* TUCMD.TSE: segmentation context */
+#define E1000_TXC_RS    (1u << 27)
+#define E1000_TXC_DEXT  (1u << 29)   /* extended (context or data) */
+
+/* §3.3.7: TCP/IP data descriptor */
+struct e1000_data_desc {
+	uint64_t addr;
+	uint32_t cmd_len;         /* DTALEN 19:0, DTYP 23:20 = 1, DCMD 31:24 */
+	uint8_t status;
+	uint8_t popts;
+	uint16_t special;
+};
+#define E1000_TXD_DTYP_D (1u << 20)
+#define E1000_TXD_X_EOP  (1u << 24)  /* DCMD bits, as in the legacy cmd byte */
+#define E1000_TXD_X_IFCS (1u << 25)
+#define E1000_TXD_X_TSE  (1u << 26)  /* part of a segmentation */
+#define E1000_TXD_X_RS   (1u << 27)
+#define E1000_TXD_X_DEXT (1u << 29)
+#define E1000_POPTS_IXSM 0x01        /* insert the IP checksum */
+#define E1000_POPTS_TXSM 0x02        /* insert the TCP/UDP checksum */
+
+_Static_assert(sizeof(struct e1000_ctx_desc) == 16, "context descriptor");
+_Static_assert(sizeof(struct e1000_data_desc) == 16, "data descriptor");
 _Static_assert(sizeof(struct e1000_rx_desc) == 16, "legacy RX descriptor");
 _Static_assert(sizeof(struct e1000_tx_desc) == 16, "legacy TX descriptor");
 

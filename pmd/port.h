@@ -23,12 +23,20 @@ struct rte_mbuf;
 struct rte_mempool;
 struct port;
 
+/* Transmit offloads, DPDK's mbuf conventions (l2_len, l3_len, l4_len set;
+ * the UDP checksum field holds the pseudo-header sum, without the length
+ * for a segmented frame). */
+#define PORT_TX_CKSUM   1u   /* RTE_MBUF_F_TX_IP_CKSUM and RTE_MBUF_F_TX_UDP_CKSUM */
+#define PORT_TX_UDP_SEG 2u   /* RTE_MBUF_F_TX_UDP_SEG: a run of same-sized datagrams
+                              * as one chained super-frame, tso_segsz each */
+
 struct port_conf {
 	uint16_t nb_queues;
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	struct rte_mempool *pool;     /* RX buffers */
 	const struct rte_ether_addr *mac;  /* NULL: keep the device's own */
+	uint32_t tx_offload;          /* PORT_TX_* the stack may use */
 };
 
 struct port_link {
@@ -67,6 +75,7 @@ struct port {
 	uint16_t nb_queues;
 	struct rte_ether_addr mac;       /* what the stack answers as */
 	int mac_soft;                     /* mac is not the device's: promiscuous */
+	uint32_t tx_offload;          /* PORT_TX_* in use: asked for and possible */
 	uint16_t id;                  /* driver-private: the ethdev port id */
 	void *priv;
 };

@@ -9,6 +9,19 @@ struct e1000_model model;
 
 #define R(reg) model.regs[(reg) / 4]
 
+/* The transmitter's state between descriptors: the frame being gathered,
+ * the last context descriptor, and a segmentation in progress. */
+static struct {
+	struct e1000_ctx_desc ctx;
+	uint8_t buf[65536];
+	uint32_t len;
+	uint8_t popts;            /* from the packet's first data descriptor */
+	int tse;
+	uint8_t hdr[256];         /* the headers each segment repeats */
+	uint32_t segs;            /* segments sent of this packet */
+} tx;
+
+
 void
 model_reset(const uint8_t mac[6])
 {
@@ -16,8 +29,141 @@ model_reset(const uint8_t mac[6])
 	model.tx_paused = 0;
 	model.tdt_writes = model.rdt_writes = model.reg_writes = 0;
 	model.wire_n = 0;
+	model.contexts = model.frames_emitted = 0;
+	memset(&tx, 0, sizeof(tx));
 	R(E1000_RAL0) = mac[0] | mac[1] << 8 | mac[2] << 16 | (uint32_t)mac[3] << 24;
 	R(E1000_RAH0) = mac[4] | mac[5] << 8;
+}
+
+/* One's complement sum of p[from..to], stored complemented at p[at]
+ * (0 goes out as 0xffff, as QEMU does). */
+static void
+put_sum(uint8_t *p, uint32_t from, uint32_t to, uint32_t at)
+{
+	uint32_t sum = 0;
+
+	for (uint32_t i = from; i <= to; i += 2)
+		sum += (uint32_t)p[i] << 8 | (i + 1 <= to ? p[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0)
+		sum = 0xffff;
+	p[at] = (uint8_t)(sum >> 8);
+	p[at + 1] = (uint8_t)sum;
+}
+
+static void
+wire(const uint8_t *p, uint32_t len)
+{
+	if (model.wire_n < MODEL_WIRE_MAX && len <= sizeof(model.wire[0].data)) {
+		struct model_frame *f = &model.wire[model.wire_n++];
+
+		f->len = (uint16_t)len;
+		memcpy(f->data, p, len);
+	}
+	R(E1000_GPTC)++;
+	R(E1000_GOTCL) += len;
+}
+
+/* A frame (or a segment) is complete: fix what the context says, send. */
+static void
+tx_emit(void)
+{
+	const struct e1000_ctx_desc *c = &tx.ctx;
+	uint8_t *p = tx.buf;
+	uint32_t n = tx.len;
+
+	if (tx.tse) {
+		uint32_t ip = c->ipcss, l4 = c->tucss, l4len = n - l4;
+		uint32_t id = ((uint32_t)p[ip + 4] << 8 | p[ip + 5]) + tx.segs;
+		uint32_t ph;
+
+		p[ip + 2] = (uint8_t)((n - ip) >> 8);           /* total length */
+		p[ip + 3] = (uint8_t)(n - ip);
+		p[ip + 4] = (uint8_t)(id >> 8);                 /* ID, one more each */
+		p[ip + 5] = (uint8_t)id;
+		if (!(c->cmd_len & E1000_TXC_TCP)) {            /* UDP length */
+			p[l4 + 4] = (uint8_t)(l4len >> 8);
+			p[l4 + 5] = (uint8_t)l4len;
+		}
+		/* the driver's pseudo-header sum has no length: add it */
+		ph = ((uint32_t)p[c->tucso] << 8 | p[c->tucso + 1]) + l4len;
+		ph = (ph & 0xffff) + (ph >> 16);
+		p[c->tucso] = (uint8_t)(ph >> 8);
+		p[c->tucso + 1] = (uint8_t)ph;
+		tx.segs++;
+	}
+	if (tx.popts & E1000_POPTS_TXSM)
+		put_sum(p, c->tucss, c->tucse ? c->tucse : n - 1, c->tucso);
+	if (tx.popts & E1000_POPTS_IXSM)
+		put_sum(p, c->ipcss, c->ipcse ? c->ipcse : n - 1, c->ipcso);
+	wire(p, n);
+	model.frames_emitted++;
+}
+
+/* One descriptor, as the 8254x reads it (§3.3). */
+static void
+tx_desc(struct e1000_tx_desc *d)
+{
+	const struct e1000_data_desc *x = (const void *)d;
+	const uint32_t cl = x->cmd_len;
+	const uint8_t *src;
+	uint32_t len, eop;
+
+	if ((cl & E1000_TXC_DEXT) && !(cl & E1000_TXD_DTYP_D)) {   /* context */
+		memcpy(&tx.ctx, d, sizeof(tx.ctx));
+		model.contexts++;
+		return;
+	}
+	if (cl & E1000_TXC_DEXT) {                                  /* data */
+		if (tx.len == 0) {
+			tx.popts = x->popts;
+			tx.tse = (cl & E1000_TXD_X_TSE) != 0;
+			tx.segs = 0;
+		}
+		len = cl & 0xfffff;
+		eop = cl & E1000_TXD_X_EOP;
+	} else {                                                    /* legacy */
+		if (tx.len == 0)
+			tx.popts = 0, tx.tse = 0;
+		len = d->length;
+		eop = d->cmd & E1000_TXD_CMD_EOP;
+	}
+	src = (const uint8_t *)(uintptr_t)d->addr;
+	if (tx.tse) {
+		const uint32_t hl = tx.ctx.hdr_len, full = hl + tx.ctx.mss;
+
+		while (len > 0) {
+			uint32_t k = full - tx.len < len ? full - tx.len : len;
+
+			memcpy(tx.buf + tx.len, src, k);
+			if (tx.len < hl && tx.len + k >= hl)
+				memcpy(tx.hdr, tx.buf, hl);     /* the headers, as given */
+			tx.len += k;
+			src += k;
+			len -= k;
+			if (tx.len == full) {
+				tx_emit();
+				memcpy(tx.buf, tx.hdr, hl);
+				tx.len = hl;
+			}
+		}
+		if (eop) {
+			if (tx.len > hl)
+				tx_emit();              /* a short last segment */
+			tx.len = 0;
+		}
+		return;
+	}
+	if (tx.len + len <= sizeof(tx.buf)) {
+		memcpy(tx.buf + tx.len, src, len);
+		tx.len += len;
+	}
+	if (eop) {
+		tx_emit();
+		tx.len = 0;
+	}
 }
 
 static void
@@ -31,14 +177,7 @@ model_tx_run(void)
 	while (R(E1000_TDH) != R(E1000_TDT)) {
 		struct e1000_tx_desc *d = &ring[R(E1000_TDH)];
 
-		if (model.wire_n < MODEL_WIRE_MAX) {
-			struct model_frame *f = &model.wire[model.wire_n++];
-
-			f->len = d->length;
-			memcpy(f->data, (void *)(uintptr_t)d->addr, d->length);
-		}
-		R(E1000_GPTC)++;
-		R(E1000_GOTCL) += d->length;
+		tx_desc(d);
 		if (d->cmd & E1000_TXD_CMD_RS)          /* DD only where asked */
 			d->status |= E1000_TXD_STAT_DD;
 		R(E1000_TDH) = (R(E1000_TDH) + 1) % n;

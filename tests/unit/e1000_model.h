@@ -2,7 +2,10 @@
 /*
  * A software 82540EM for the driver's unit tests, behaving as QEMU's
  * hw/net/e1000.c does where the driver can tell: a TDT write transmits every
- * descriptor up to the tail and writes DD back only where RS is set; RX
+ * descriptor up to the tail and writes DD back only where RS is set; a frame
+ * spans descriptors up to EOP; context descriptors set IP and UDP checksum
+ * insertion and segmentation (headers repeated, IP length and ID, UDP
+ * length and checksums rewritten per segment, TUCMD.TCP = 0 for UDP); RX
  * fills descriptors from RDH while RDH != RDT, else counts a missed packet;
  * unicast needs RAH.AV and our address, broadcast needs RCTL.BAM;
  * statistics registers clear on read.  Descriptor addresses are followed as
@@ -25,6 +28,7 @@ struct e1000_model {
 	uint32_t regs[0x20000 / 4];
 	int tx_paused;                  /* the "wire" is stuck: TDT writes queue */
 	uint64_t tdt_writes, rdt_writes, reg_writes;
+	uint64_t contexts, frames_emitted;
 	uint32_t wire_n;                /* frames transmitted, in wire[] */
 	struct model_frame wire[MODEL_WIRE_MAX];
 };
