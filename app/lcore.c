@@ -82,7 +82,7 @@ lcore_watched(const struct lcore_ctx *lc)
 /* One frame's summary into the log; its bytes to an open capture. */
 static void
 lcore_log_frame(struct lcore_ctx *lc, struct capture *cap, const void *frame, uint32_t len,
-		uint32_t wire_len, enum pkt_dir dir, uint64_t ts)
+		enum pkt_dir dir, uint64_t ts)
 {
 	struct pkt_summary local, *ps = &local;
 	int rc;
@@ -90,13 +90,12 @@ lcore_log_frame(struct lcore_ctx *lc, struct capture *cap, const void *frame, ui
 	if (lc->log != NULL)
 		ps = pn_log_begin(lc->log, PN_STATS_LOG_SIZE);
 	pkt_summarize(ps, frame, len, dir, ts);
-	ps->frame_len = (uint16_t)wire_len;
 	if (lc->log != NULL) {
 		pn_log_commit(lc->log, PN_STATS_LOG_SIZE);
 		lc->log_written++;
 	}
 	if (cap != NULL) {
-		rc = capture_frame(cap, lc->idx, ps, frame, wire_len);
+		rc = capture_frame(cap, lc->idx, ps, frame, len);
 		if (rc > 0)
 			lc->cap_frames++;
 		else if (rc < 0)
@@ -119,68 +118,25 @@ tx_fill_checksums(uint8_t *f, uint32_t len, const struct rte_mbuf *m)
 }
 
 /*
- * What a frame will be on the wire, into the log and an open capture.  A
- * super-frame is summarised (and captured) datagram by datagram, with the
- * lengths, IDs and checksums the port writes; a frame whose checksums the
- * port fills in is captured with them filled in.  The copies happen only
- * while a capture is open.
+ * A frame into the log and an open capture.  One whose checksums the port
+ * fills in (TX offload) is captured with them filled in, as the wire will
+ * carry it: that copy happens only while a capture is open.
  */
 static void
 lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
 {
 	struct capture *cap = atomic_load_explicit(&lc->cap, memory_order_acquire);
-	const uint64_t off = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG;
+	const uint32_t len = rte_pktmbuf_data_len(m);
 	uint8_t f[RTE_ETHER_MAX_LEN];
 
-	if (dir == PKT_RX || !(m->ol_flags & off)) {
-		lcore_log_frame(lc, cap, rte_pktmbuf_mtod(m, const void *),
-				rte_pktmbuf_data_len(m), rte_pktmbuf_data_len(m), dir, ts);
+	if (cap == NULL || dir == PKT_RX || len > sizeof(f) ||
+	    !(m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM))) {
+		lcore_log_frame(lc, cap, rte_pktmbuf_mtod(m, const void *), len, dir, ts);
 		return;
 	}
-	if (!(m->ol_flags & RTE_MBUF_F_TX_UDP_SEG)) {
-		const uint32_t len = rte_pktmbuf_pkt_len(m);
-
-		if (cap == NULL || len > sizeof(f)) {
-			lcore_log_frame(lc, cap, rte_pktmbuf_mtod(m, const void *),
-					rte_pktmbuf_data_len(m), rte_pktmbuf_data_len(m), dir, ts);
-			return;
-		}
-		{
-			const void *p = rte_pktmbuf_read(m, 0, len, f);
-
-			if (p != f)
-				rte_memcpy(f, p, len);
-		}
-		tx_fill_checksums(f, len, m);
-		lcore_log_frame(lc, cap, f, len, len, dir, ts);
-		return;
-	}
-	{
-		const uint32_t hdr = m->l2_len + m->l3_len + m->l4_len, seg = m->tso_segsz;
-		const uint32_t n = stack_wire_frames(m), len = hdr + seg;
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + m->l2_len);
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(f + m->l2_len + m->l3_len);
-		uint16_t id;
-
-		if (len > sizeof(f) || rte_pktmbuf_data_len(m) < hdr)
-			return;
-		memcpy(f, rte_pktmbuf_mtod(m, const void *), hdr);
-		id = rte_be_to_cpu_16(ip->packet_id);
-		ip->total_length = rte_cpu_to_be_16(m->l3_len + m->l4_len + seg);
-		u->dgram_len = rte_cpu_to_be_16(m->l4_len + seg);
-		for (uint32_t i = 0; i < n; i++) {
-			ip->packet_id = rte_cpu_to_be_16((uint16_t)(id + i));
-			if (cap != NULL) {
-				const void *p = rte_pktmbuf_read(m, hdr + i * seg, seg, f + hdr);
-
-				if (p != f + hdr)
-					memcpy(f + hdr, p, seg);
-				tx_fill_checksums(f, len, m);
-			}
-			/* without a capture only the headers are read */
-			lcore_log_frame(lc, cap, f, cap != NULL ? len : hdr, len, dir, ts);
-		}
-	}
+	rte_memcpy(f, rte_pktmbuf_mtod(m, const void *), len);
+	tx_fill_checksums(f, len, m);
+	lcore_log_frame(lc, cap, f, len, dir, ts);
 }
 
 /* A consistent copy of our counters for readers, every PN_STATS_LCORE_MS:
@@ -272,7 +228,7 @@ lcore_flush(struct lcore_ctx *lc, uint64_t ts)
 	if (st->tx_n == 0)
 		return;
 	for (uint16_t i = 0; i < st->tx_n; i++)
-		bytes += stack_wire_bytes(st->tx[i]);
+		bytes += rte_pktmbuf_pkt_len(st->tx[i]);
 	if (lcore_watched(lc)) {
 		ts = rte_get_tsc_cycles();      /* when they leave, not when the loop began */
 		for (uint16_t i = 0; i < st->tx_n; i++)
@@ -290,7 +246,7 @@ lcore_flush(struct lcore_ctx *lc, uint64_t ts)
 			break;
 	}
 	for (uint16_t i = sent; i < st->tx_n; i++)
-		bytes -= stack_wire_bytes(st->tx[i]);
+		bytes -= rte_pktmbuf_pkt_len(st->tx[i]);
 	st->stats.tx_bytes += bytes;
 	stack_tx_done(st, sent);
 }

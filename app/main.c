@@ -312,8 +312,7 @@ main(int argc, char **argv)
 	       a.port->mac_soft ? " (in software; the device is promiscuous)" : "",
 	       ipbuf, o.cfg.prefix,
 	       a.nb_lcores, a.nb_lcores > 1 ? "s" : "");
-	printf("tx offload %s, ", a.port->tx_offload & PORT_TX_UDP_SEG ? "checksums+udp-segmentation" :
-	       a.port->tx_offload & PORT_TX_CKSUM ? "checksums" : "none");
+	printf("tx checksums %s, ", a.port->tx_offload & PORT_TX_CKSUM ? "by the port" : "in software");
 	if (a.echo != NULL)
 		printf("udp echo on port %u, ", o.cfg.echo_port);
 	else

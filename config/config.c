@@ -23,7 +23,7 @@ config_defaults(struct pn_config *c)
 	memset(c, 0, sizeof(*c));
 	c->rx_desc = 1024;
 	c->tx_desc = 1024;
-	c->tx_offload = 3;              /* auto: PORT_TX_CKSUM | PORT_TX_UDP_SEG */
+	c->tx_offload = 1;              /* auto: PORT_TX_CKSUM where the port has it */
 	c->prefix = 24;
 	c->arp_timeout_s = 300;
 	c->pool_size = 8191;
@@ -162,18 +162,13 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	if (IS("port", "tx_desc"))
 		NUM(tx_desc, 32, 4096);
 	if (IS("port", "tx_offload")) {
-		/* bits as pmd/port.h's PORT_TX_CKSUM (1), PORT_TX_UDP_SEG (2) */
-		if (strcmp(v, "auto") == 0)
-			c->tx_offload = 3;
-		else if (strcmp(v, "checksum") == 0)
-			c->tx_offload = 1;
-		else if (strcmp(v, "off") == 0)
-			c->tx_offload = 0;
-		else {
-			snprintf(err, errlen, "'%s' is not auto, checksum or off", v);
-			return -1;
+		/* the bit is pmd/port.h's PORT_TX_CKSUM */
+		if (strcmp(v, "auto") == 0 || strcmp(v, "off") == 0) {
+			c->tx_offload = strcmp(v, "auto") == 0;
+			return 0;
 		}
-		return 0;
+		snprintf(err, errlen, "'%s' is neither auto nor off", v);
+		return -1;
 	}
 	if (IS("ipv4", "address")) {
 		char a[INET_ADDRSTRLEN + 4];
@@ -457,8 +452,7 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "port.spec = %s\n", c->port);
 	fprintf(f, "port.mac = %s\n", c->mac_set ? mac : "(device's own)");
 	fprintf(f, "port.rx_desc = %u\nport.tx_desc = %u\n", c->rx_desc, c->tx_desc);
-	fprintf(f, "port.tx_offload = %s\n", c->tx_offload == 3 ? "auto" :
-		c->tx_offload == 1 ? "checksum" : "off");
+	fprintf(f, "port.tx_offload = %s\n", c->tx_offload ? "auto" : "off");
 	fprintf(f, "ipv4.address = %s/%u\n", ip, c->prefix);
 	fprintf(f, "ipv4.gateway = %s\n", c->gateway ? gw : "none");
 	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);

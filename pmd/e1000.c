@@ -77,16 +77,6 @@ sysfs_read(const char *pci, const char *file, char *buf, size_t len)
 	return 0;
 }
 
-/* QEMU's devices say so in their subsystem vendor (Red Hat's 0x1af4). */
-static int
-e1000_is_qemu(const char *pci)
-{
-	char buf[64];
-
-	return sysfs_read(pci, "subsystem_vendor", buf, sizeof(buf)) == 0 &&
-	       strtoul(buf, NULL, 16) == 0x1af4;
-}
-
 /* The device, as the user must have prepared it. */
 static int
 e1000_pci_check(const char *pci, char *err, size_t errlen)
@@ -424,39 +414,32 @@ tx_put(struct e1000_txq *q, uint64_t lo, uint64_t hi, uint64_t rs, struct rte_mb
 }
 
 /*
- * The context an offloading frame needs (§3.3.6): IPv4 header checksum,
- * UDP checksum from the pseudo-header sum the stack left in the checksum
- * field, and for a UDP super-frame (RTE_MBUF_F_TX_UDP_SEG) segmentation:
- * the device cuts the payload into tso_segsz-byte datagrams, each with the
- * headers replicated, IP total length, ID (+1 each) and checksum, UDP
- * length and checksum rewritten (§3.5).
+ * The context a checksum-offloading frame needs (§3.3.6): where the IPv4
+ * header and its checksum are, and where the UDP checksum goes; the device
+ * sums from the UDP header to the end of the frame, starting from the
+ * pseudo-header sum the stack left in the checksum field.
  */
 static void
 tx_context(const struct rte_mbuf *m, struct e1000_ctx_desc *c)
 {
-	const uint32_t l2 = m->l2_len, l3 = m->l3_len, hdr = l2 + l3 + m->l4_len;
+	const uint32_t l2 = m->l2_len, l3 = m->l3_len;
 
 	memset(c, 0, sizeof(*c));
 	c->ipcss = (uint8_t)l2;
 	c->ipcso = (uint8_t)(l2 + offsetof(struct rte_ipv4_hdr, hdr_checksum));
 	c->ipcse = (uint16_t)(l2 + l3 - 1);
 	c->cmd_len = E1000_TXC_DEXT | E1000_TXC_IP;
-	if (m->ol_flags & (RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG)) {
+	if (m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) {
 		c->tucss = (uint8_t)(l2 + l3);
 		c->tucso = (uint8_t)(l2 + l3 + offsetof(struct rte_udp_hdr, dgram_cksum));
 		c->tucse = 0;                   /* to the end of the frame */
-	}
-	if (m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) {
-		c->cmd_len |= E1000_TXC_TSE | (rte_pktmbuf_pkt_len(m) - hdr);  /* PAYLEN */
-		c->hdr_len = (uint8_t)hdr;
-		c->mss = m->tso_segsz;
 	}
 }
 
 static inline int
 tx_needs_context(uint64_t ol)
 {
-	return (ol & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG)) != 0;
+	return (ol & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM)) != 0;
 }
 
 uint16_t
@@ -476,8 +459,7 @@ e1000_tx_burst(struct e1000_dev *d, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t dcmd;
 		int new_ctx = 0;
 
-		if (m->nb_segs > E1000_TX_MAX_SEGS ||
-		    ((m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) && (!q->udp_seg || m->tso_segsz == 0)))
+		if (m->nb_segs > E1000_TX_MAX_SEGS)
 			break;          /* not ours to send: the caller counts it */
 		if (offload) {
 			tx_context(m, &c);
@@ -502,13 +484,8 @@ e1000_tx_burst(struct e1000_dev *d, struct rte_mbuf **pkts, uint16_t n)
 		}
 		if (offload) {
 			dcmd = E1000_TXD_X_DEXT | E1000_TXD_DTYP_D | E1000_TXD_X_IFCS;
-			if (m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) {
-				dcmd |= E1000_TXD_X_TSE;
-				q->segmented++;
-			}
 			hi = (uint64_t)((m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM ? E1000_POPTS_IXSM : 0) |
-				(m->ol_flags & (RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG) ?
-				 E1000_POPTS_TXSM : 0)) << 40;
+				(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM ? E1000_POPTS_TXSM : 0)) << 40;
 			rs = E1000_TXD_X_RS;
 		} else {
 			/* legacy: cmd in byte 11 */
@@ -667,16 +644,8 @@ e1000_port_open(const char *pci, const struct port_conf *conf, struct port *p,
 		free(d);
 		return rc;
 	}
-	/* Checksum insertion is the 82540EM's (§3.3.6); segmenting UDP (TSE
-	 * with TUCMD.TCP = 0) is what QEMU's model does, so only there. */
+	/* checksum insertion (§3.3.6) */
 	p->tx_offload = conf->tx_offload & PORT_TX_CKSUM;
-#ifndef PN_E1000_MODEL
-	d->tx.udp_seg = (conf->tx_offload & PORT_TX_UDP_SEG) && p->tx_offload && e1000_is_qemu(pci);
-#else
-	d->tx.udp_seg = (conf->tx_offload & PORT_TX_UDP_SEG) && p->tx_offload;
-#endif
-	if (d->tx.udp_seg)
-		p->tx_offload |= PORT_TX_UDP_SEG;
 	p->ops = &e1000_ops;
 	p->priv = d;
 	p->nb_queues = 1;

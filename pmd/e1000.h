@@ -50,8 +50,7 @@ struct e1000_txq {
 	uint16_t clean;                       /* next to reclaim (a chunk start) */
 	uint16_t nb_free;
 	uint64_t bursts, tail_writes, frames, full, reclaims;
-	uint64_t contexts, segmented;         /* context descriptors; frames cut by the device */
-	uint8_t udp_seg;                      /* UDP segmentation allowed (QEMU's e1000) */
+	uint64_t contexts;                    /* context descriptors written */
 	struct e1000_ctx_desc ctx;            /* the context the device holds */
 };
 

@@ -109,8 +109,9 @@ struct e1000_tx_desc {
 #define E1000_TXD_STAT_DD  0x01
 
 /* §3.3.6: TCP/IP context descriptor.  Offsets of the IP header and of the
- * TCP/UDP header for checksum insertion and segmentation; the device keeps
- * the last one it read and applies it to the data descriptors after it. */
+ * TCP/UDP header for checksum insertion (and segmentation, which pollnet
+ * does not use); the device keeps the last one it read and applies it to
+ * the data descriptors after it. */
 struct e1000_ctx_desc {
 	uint8_t ipcss;            /* IP checksum start */
 	uint8_t ipcso;            /* ... where it goes */

@@ -179,19 +179,13 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 		goto fail;
 	}
 	/* Checksums in hardware where the device has them (net_e1000_em does;
-	 * net_af_packet and net_tap do not).  DPDK's em has no segmentation. */
+	 * net_af_packet and net_tap do not). */
 	{
 		const uint64_t ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-		const uint64_t seg = RTE_ETH_TX_OFFLOAD_UDP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 
 		if ((conf->tx_offload & PORT_TX_CKSUM) && (info.tx_offload_capa & ck) == ck) {
 			ec.txmode.offloads |= ck;
 			p->tx_offload |= PORT_TX_CKSUM;
-		}
-		if ((conf->tx_offload & PORT_TX_UDP_SEG) && (p->tx_offload & PORT_TX_CKSUM) &&
-		    (info.tx_offload_capa & seg) == seg) {
-			ec.txmode.offloads |= seg;
-			p->tx_offload |= PORT_TX_UDP_SEG;
 		}
 	}
 	if (conf->nb_queues > 1 && info.flow_type_rss_offloads != 0) {

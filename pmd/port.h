@@ -24,11 +24,8 @@ struct rte_mempool;
 struct port;
 
 /* Transmit offloads, DPDK's mbuf conventions (l2_len, l3_len, l4_len set;
- * the UDP checksum field holds the pseudo-header sum, without the length
- * for a segmented frame). */
+ * the UDP checksum field holds the pseudo-header sum). */
 #define PORT_TX_CKSUM   1u   /* RTE_MBUF_F_TX_IP_CKSUM and RTE_MBUF_F_TX_UDP_CKSUM */
-#define PORT_TX_UDP_SEG 2u   /* RTE_MBUF_F_TX_UDP_SEG: a run of same-sized datagrams
-                              * as one chained super-frame, tso_segsz each */
 
 struct port_conf {
 	uint16_t nb_queues;

@@ -41,10 +41,9 @@ arp_cache_lookup(struct arp_cache *c, rte_be32_t ip, uint64_t now_ms)
 static void
 arp_entry_drop_queue(struct stack *s, struct arp_entry *e, enum pn_tx_drop why)
 {
-	for (uint8_t i = 0; i < e->nq; i++) {
-		s->stats.tx_drop[why] += stack_wire_frames(e->q[i]);
+	for (uint8_t i = 0; i < e->nq; i++)
 		rte_pktmbuf_free(e->q[i]);
-	}
+	s->stats.tx_drop[why] += e->nq;
 	s->arp.pending -= e->nq;
 	e->nq = 0;
 }
@@ -133,8 +132,8 @@ arp_resolve(struct stack *s, struct rte_mbuf *m, rte_be32_t nh)
 		arp_send_request(s, nh);
 	}
 	if (e->nq == ARP_PENDING_MAX || s->arp.pending >= ARP_PENDING_TOTAL) {
-		s->stats.tx_drop[PN_TX_ARP_QUEUE_FULL] += stack_wire_frames(m);
 		rte_pktmbuf_free(m);
+		s->stats.tx_drop[PN_TX_ARP_QUEUE_FULL]++;
 		return -ENOBUFS;
 	}
 	e->q[e->nq++] = m;

@@ -79,23 +79,20 @@ ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
 	rte_be32_t nh = stack_next_hop(c, dst);
 
 	if (nh == 0) {
-		s->stats.tx_drop[PN_TX_NO_ROUTE] += stack_wire_frames(m);
+		s->stats.tx_drop[PN_TX_NO_ROUTE]++;
 		rte_pktmbuf_free(m);
 		return -EHOSTUNREACH;
 	}
 	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
 	if (ip == NULL || eh == NULL) {
-		s->stats.tx_drop[PN_TX_NO_HEADROOM] += stack_wire_frames(m);
+		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
-	/* a super-frame's: the first datagram's (the port rewrites each) */
-	ip->total_length = rte_cpu_to_be_16(m->ol_flags & RTE_MBUF_F_TX_UDP_SEG ?
-		sizeof(*ip) + m->l4_len + m->tso_segsz :
-		rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN);
+	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
 	/* Atomic datagrams (DF set) need no unique ID (RFC 6864). */
 	ip->packet_id = 0;
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
@@ -104,7 +101,7 @@ ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
 	ip->hdr_checksum = 0;
 	ip->src_addr = c->ip;
 	ip->dst_addr = dst;
-	if (!(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM))
+	if (!(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM))   /* else the port's */
 		ip->hdr_checksum = cksum_buf(ip, sizeof(*ip));
 
 	rte_ether_addr_copy(&c->mac, &eh->src_addr);

@@ -63,74 +63,6 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 	return 0;
 }
 
-/* How many descriptors from position `pos` (of at most `n`) are datagrams
- * of the same length to the same remote place, off this host: one
- * super-frame's worth. */
-static uint32_t
-shm_sock_run(const struct stack *s, const struct pn_sock *sock, uint32_t pos, uint32_t n,
-	     const struct pn_desc *first)
-{
-	const uint32_t size = sock->geo.tx_size;
-	uint32_t k = 1, max;
-
-	if (first->len == 0 || first->len > PN_MAX_DATAGRAM || first->addr == 0 ||
-	    first->port == 0 || stack_is_local(s->conf, first->addr))
-		return 1;
-	max = STACK_SEG_MAX_PAYLOAD / first->len;
-	while (k < n && k < max) {
-		struct pn_desc d;
-
-		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size, pos + k),
-		       sizeof(d));
-		if (d.len != first->len || d.addr != first->addr || d.port != first->port)
-			break;
-		k++;
-	}
-	return k;
-}
-
-/* k datagrams of len bytes from the ring at sock->tx_tail, back to back in
- * a chain of mbufs: the payload of one super-frame.  NULL when the pool ran
- * dry (nothing taken). */
-static struct rte_mbuf *
-shm_sock_gather(struct stack *s, struct pn_sock *sock, uint32_t k, uint32_t len)
-{
-	const uint32_t size = sock->geo.tx_size;
-	struct rte_mbuf *head = rte_pktmbuf_alloc(s->pool), *last = head;
-
-	if (head == NULL)
-		return NULL;
-	for (uint32_t i = 0; i < k; i++) {
-		const uint8_t *slot = pn_shm_slot(sock->region, sock->geo.tx_slot_off, size,
-						  sock->tx_tail + i);
-		uint32_t off = 0;
-
-		while (off < len) {
-			uint32_t room = rte_pktmbuf_tailroom(last), c = len - off;
-
-			if (room == 0) {
-				struct rte_mbuf *m = rte_pktmbuf_alloc(s->pool);
-
-				if (m == NULL) {
-					rte_pktmbuf_free(head);
-					return NULL;
-				}
-				last->next = m;
-				last = m;
-				head->nb_segs++;
-				room = rte_pktmbuf_tailroom(m);
-			}
-			if (c > room)
-				c = room;
-			memcpy(rte_pktmbuf_mtod_offset(last, uint8_t *, last->data_len), slot + off, c);
-			last->data_len += (uint16_t)c;
-			head->pkt_len += c;
-			off += c;
-		}
-	}
-	return head;
-}
-
 unsigned
 shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 {
@@ -156,31 +88,6 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 		/* Read the descriptor once; check and use only our copy. */
 		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size,
 				       sock->tx_tail), sizeof(d));
-		if (s->conf->tx_offload & STACK_TX_UDP_SEG) {
-			/* A run to one place: one super-frame the port cuts up.
-			 * (Each descriptor of the run was read once, by
-			 * shm_sock_run, and has this one's length.) */
-			uint32_t k = shm_sock_run(s, sock, sock->tx_tail, n - done, &d);
-
-			if (k > 1) {
-				m = shm_sock_gather(s, sock, k, d.len);
-				if (m == NULL) {
-					/* left in the ring: sent when mbufs are back */
-					s->stats.tx_drop[PN_TX_NO_MBUF]++;
-					break;
-				}
-				if (udp_output_seg(s, m, sock->key.lport, d.addr, d.port,
-						   (uint16_t)d.len) == 0) {
-					sock->tx_pkts += k;
-					sock->tx_bytes += (uint64_t)k * d.len;
-				} else {
-					sock->tx_drops += k;
-				}
-				sock->tx_tail += k;
-				done += k - 1;          /* and the loop's own ++ */
-				continue;
-			}
-		}
 		if (d.len > PN_MAX_DATAGRAM || d.addr == 0 || d.port == 0) {
 			sock->shm_errors++;
 			sock->tx_drops++;

@@ -76,30 +76,23 @@ void
 stack_tx(struct stack *s, struct rte_mbuf *m)
 {
 	if (unlikely(s->tx_n == STACK_TX_MAX)) {
-		s->stats.tx_drop[PN_TX_BATCH_FULL] += stack_wire_frames(m);
+		s->stats.tx_drop[PN_TX_BATCH_FULL]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	s->tx[s->tx_n++] = m;
-	s->tx_frames_n += stack_wire_frames(m);
 }
 
 void
 stack_tx_done(struct stack *s, uint16_t sent)
 {
 	/* Called right after the burst: frames [0, sent) now belong to the
-	 * port and must not be touched; what is left is still ours.  Counted
-	 * in wire frames: a super-frame is as many datagrams as it carries. */
-	uint32_t unsent = 0;
-
-	for (uint16_t i = sent; i < s->tx_n; i++) {
-		unsent += stack_wire_frames(s->tx[i]);
+	 * port and must not be touched; what is left is still ours. */
+	s->stats.tx_frames += sent;
+	for (uint16_t i = sent; i < s->tx_n; i++)
 		rte_pktmbuf_free(s->tx[i]);
-	}
-	s->stats.tx_frames += s->tx_frames_n - unsent;
-	s->stats.tx_drop[PN_TX_PORT_FULL] += unsent;
+	s->stats.tx_drop[PN_TX_PORT_FULL] += s->tx_n - sent;
 	s->tx_n = 0;
-	s->tx_frames_n = 0;
 }
 
 void

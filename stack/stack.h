@@ -42,11 +42,7 @@ struct stack_conf {
 
 /* The port's transmit offloads the stack uses (the bits of pmd/port.h's
  * PORT_TX_*). */
-#define STACK_TX_CKSUM   1u   /* IPv4 and UDP checksums */
-#define STACK_TX_UDP_SEG 2u   /* super-frames of same-sized datagrams */
-/* A super-frame carries at most this much payload (and as many datagrams as
- * one drain of a socket takes). */
-#define STACK_SEG_MAX_PAYLOAD 49152
+#define STACK_TX_CKSUM   1u   /* IPv4 header and UDP checksums */
 
 enum stack_verdict {
 	STACK_DELIVERED,    /* to a socket ring or the ARP cache */
@@ -84,7 +80,6 @@ struct stack {
 	struct arp_cache arp;
 	struct stack_stats stats;
 	uint16_t tx_n;
-	uint32_t tx_frames_n;           /* wire frames in tx[] (a super-frame is many) */
 	struct rte_mbuf *tx[STACK_TX_MAX];
 	/* SHM sockets whose positions moved this loop, and those whose client
 	 * asked to be woken (the lcore writes their eventfds) */
@@ -150,31 +145,6 @@ int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
 
 /* Queue a complete frame for transmission (counted drop when full). */
 void stack_tx(struct stack *s, struct rte_mbuf *m);
-
-/* Frames on the wire for one mbuf: a UDP super-frame is cut into many. */
-static inline uint32_t
-stack_wire_frames(const struct rte_mbuf *m)
-{
-	uint32_t hdr = m->l2_len + m->l3_len + m->l4_len;
-
-	if (!(m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) || m->tso_segsz == 0)
-		return 1;
-	return (rte_pktmbuf_pkt_len(m) - hdr + m->tso_segsz - 1) / m->tso_segsz;
-}
-
-/* Bytes on the wire for one mbuf (a super-frame's headers repeat). */
-static inline uint32_t
-stack_wire_bytes(const struct rte_mbuf *m)
-{
-	return rte_pktmbuf_pkt_len(m) +
-	       (stack_wire_frames(m) - 1) * (m->l2_len + m->l3_len + m->l4_len);
-}
-
-/* Send n datagrams of seg_len bytes each, to one destination, as one
- * super-frame: m holds their payloads back to back (chained).  Needs
- * STACK_TX_UDP_SEG; on error m is freed and counted. */
-int udp_output_seg(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
-		   rte_be32_t dst, rte_be16_t dport, uint16_t seg_len);
 /* The port accepted the first `sent` frames of s->tx: free and count the
  * rest, and empty the batch. */
 void stack_tx_done(struct stack *s, uint16_t sent);

@@ -221,37 +221,3 @@ udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 	m->l4_len = sizeof(*u);
 	return ipv4_output(s, m, dst, IPPROTO_UDP);
 }
-
-int
-udp_output_seg(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
-	       rte_be32_t dst, rte_be16_t dport, uint16_t seg_len)
-{
-	struct rte_udp_hdr *u;
-	uint32_t ph;
-
-	const uint32_t n = seg_len ? rte_pktmbuf_pkt_len(m) / seg_len : 1;
-
-	if (seg_len == 0 || seg_len > s->conf->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(*u) ||
-	    rte_pktmbuf_pkt_len(m) % seg_len != 0 || !(s->conf->tx_offload & STACK_TX_UDP_SEG)) {
-		s->stats.tx_drop[PN_TX_TOO_BIG] += n;
-		rte_pktmbuf_free(m);
-		return -EMSGSIZE;
-	}
-	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
-	if (u == NULL) {
-		s->stats.tx_drop[PN_TX_NO_HEADROOM] += n;
-		rte_pktmbuf_free(m);
-		return -ENOBUFS;
-	}
-	/* each datagram's header, as the port will write it; the checksum
-	 * field holds the pseudo-header sum without the length, which the
-	 * port adds per datagram (DPDK's convention for segmentation) */
-	udp_hdr_fill(u, sport, dport, seg_len);
-	ph = cksum_pseudo(s->conf->ip, dst, IPPROTO_UDP, 0);
-	ph = (ph & 0xffff) + (ph >> 16);
-	u->dgram_cksum = (uint16_t)((ph & 0xffff) + (ph >> 16));
-	m->l4_len = sizeof(*u);
-	m->tso_segsz = seg_len;
-	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_SEG;
-	return ipv4_output(s, m, dst, IPPROTO_UDP);
-}

@@ -9,16 +9,13 @@ struct e1000_model model;
 
 #define R(reg) model.regs[(reg) / 4]
 
-/* The transmitter's state between descriptors: the frame being gathered,
- * the last context descriptor, and a segmentation in progress. */
+/* The transmitter's state between descriptors: the frame being gathered
+ * and the last context descriptor. */
 static struct {
 	struct e1000_ctx_desc ctx;
-	uint8_t buf[65536];
+	uint8_t buf[16384];
 	uint32_t len;
 	uint8_t popts;            /* from the packet's first data descriptor */
-	int tse;
-	uint8_t hdr[256];         /* the headers each segment repeats */
-	uint32_t segs;            /* segments sent of this packet */
 } tx;
 
 
@@ -66,7 +63,7 @@ wire(const uint8_t *p, uint32_t len)
 	R(E1000_GOTCL) += len;
 }
 
-/* A frame (or a segment) is complete: fix what the context says, send. */
+/* A frame is complete: insert the checksums the context says, send. */
 static void
 tx_emit(void)
 {
@@ -74,26 +71,6 @@ tx_emit(void)
 	uint8_t *p = tx.buf;
 	uint32_t n = tx.len;
 
-	if (tx.tse) {
-		uint32_t ip = c->ipcss, l4 = c->tucss, l4len = n - l4;
-		uint32_t id = ((uint32_t)p[ip + 4] << 8 | p[ip + 5]) + tx.segs;
-		uint32_t ph;
-
-		p[ip + 2] = (uint8_t)((n - ip) >> 8);           /* total length */
-		p[ip + 3] = (uint8_t)(n - ip);
-		p[ip + 4] = (uint8_t)(id >> 8);                 /* ID, one more each */
-		p[ip + 5] = (uint8_t)id;
-		if (!(c->cmd_len & E1000_TXC_TCP)) {            /* UDP length */
-			p[l4 + 4] = (uint8_t)(l4len >> 8);
-			p[l4 + 5] = (uint8_t)l4len;
-		}
-		/* the driver's pseudo-header sum has no length: add it */
-		ph = ((uint32_t)p[c->tucso] << 8 | p[c->tucso + 1]) + l4len;
-		ph = (ph & 0xffff) + (ph >> 16);
-		p[c->tucso] = (uint8_t)(ph >> 8);
-		p[c->tucso + 1] = (uint8_t)ph;
-		tx.segs++;
-	}
 	if (tx.popts & E1000_POPTS_TXSM)
 		put_sum(p, c->tucss, c->tucse ? c->tucse : n - 1, c->tucso);
 	if (tx.popts & E1000_POPTS_IXSM)
@@ -117,45 +94,17 @@ tx_desc(struct e1000_tx_desc *d)
 		return;
 	}
 	if (cl & E1000_TXC_DEXT) {                                  /* data */
-		if (tx.len == 0) {
+		if (tx.len == 0)
 			tx.popts = x->popts;
-			tx.tse = (cl & E1000_TXD_X_TSE) != 0;
-			tx.segs = 0;
-		}
 		len = cl & 0xfffff;
 		eop = cl & E1000_TXD_X_EOP;
 	} else {                                                    /* legacy */
 		if (tx.len == 0)
-			tx.popts = 0, tx.tse = 0;
+			tx.popts = 0;   /* legacy CSO/CSS: QEMU ignores them too */
 		len = d->length;
 		eop = d->cmd & E1000_TXD_CMD_EOP;
 	}
 	src = (const uint8_t *)(uintptr_t)d->addr;
-	if (tx.tse) {
-		const uint32_t hl = tx.ctx.hdr_len, full = hl + tx.ctx.mss;
-
-		while (len > 0) {
-			uint32_t k = full - tx.len < len ? full - tx.len : len;
-
-			memcpy(tx.buf + tx.len, src, k);
-			if (tx.len < hl && tx.len + k >= hl)
-				memcpy(tx.hdr, tx.buf, hl);     /* the headers, as given */
-			tx.len += k;
-			src += k;
-			len -= k;
-			if (tx.len == full) {
-				tx_emit();
-				memcpy(tx.buf, tx.hdr, hl);
-				tx.len = hl;
-			}
-		}
-		if (eop) {
-			if (tx.len > hl)
-				tx_emit();              /* a short last segment */
-			tx.len = 0;
-		}
-		return;
-	}
 	if (tx.len + len <= sizeof(tx.buf)) {
 		memcpy(tx.buf + tx.len, src, len);
 		tx.len += len;

@@ -3,9 +3,8 @@
  * A software 82540EM for the driver's unit tests, behaving as QEMU's
  * hw/net/e1000.c does where the driver can tell: a TDT write transmits every
  * descriptor up to the tail and writes DD back only where RS is set; a frame
- * spans descriptors up to EOP; context descriptors set IP and UDP checksum
- * insertion and segmentation (headers repeated, IP length and ID, UDP
- * length and checksums rewritten per segment, TUCMD.TCP = 0 for UDP); RX
+ * spans descriptors up to EOP; a context descriptor sets where the IP and
+ * UDP checksums go, and a data descriptor's POPTS asks for them; RX
  * fills descriptors from RDH while RDH != RDT, else counts a missed packet;
  * unicast needs RAH.AV and our address, broadcast needs RCTL.BAM;
  * statistics registers clear on read.  Descriptor addresses are followed as

@@ -168,42 +168,6 @@ datagrams_out_byte_by_byte(void **state)
 	assert_int_equal(shm_sock_drain(&st, sk, 32), 0);
 }
 
-/* With UDP segmentation, a run of same-sized datagrams to one place leaves
- * as one super-frame; anything else as before. */
-static void
-datagrams_out_as_super_frames(void **state)
-{
-	uint8_t payload[50];
-	uint32_t head = 0;
-
-	sc.tx_offload = STACK_TX_CKSUM | STACK_TX_UDP_SEG;
-	memset(payload, 'p', sizeof(payload));
-	for (int i = 0; i < 5; i++)
-		client_send(&head, payload, 50, PEER_IP, 9999);
-	client_send(&head, payload, 50, PEER_IP, 9998);        /* another port */
-	client_send(&head, payload, 49, PEER_IP, 9998);        /* another size */
-	client_send(&head, payload, 50, OUR_IP, 9997);         /* local: never */
-	assert_int_equal(shm_sock_drain(&st, sk, 32), 8);
-	assert_int_equal(st.tx_n, 3);
-	assert_true(st.tx[0]->ol_flags & RTE_MBUF_F_TX_UDP_SEG);
-	assert_int_equal(st.tx[0]->tso_segsz, 50);
-	assert_int_equal(stack_wire_frames(st.tx[0]), 5);
-	assert_int_equal(rte_pktmbuf_pkt_len(st.tx[0]), 42 + 5 * 50);
-	assert_false(st.tx[1]->ol_flags & RTE_MBUF_F_TX_UDP_SEG);
-	assert_int_equal(st.tx_frames_n, 7);
-	assert_int_equal(st.stats.local_no_socket, 1);
-	assert_int_equal(sk->tx_pkts, 7);
-	assert_int_equal(sk->tx_bytes, 6 * 50 + 49);
-	/* the port took the super-frame only: five datagrams sent, two not */
-	struct rte_mbuf *taken = st.tx[0];
-
-	stack_tx_done(&st, 1);
-	rte_pktmbuf_free(taken);                /* as the port would */
-	assert_int_equal(st.stats.tx_frames, 5);
-	assert_int_equal(st.stats.tx_drop[PN_TX_PORT_FULL], 2);
-	sc.tx_offload = 0;
-}
-
 static void
 bad_descriptors_cost_only_themselves(void **state)
 {
@@ -245,8 +209,8 @@ random_region_never_hurts_the_app(void **state)
 
 	srand(99);
 	for (int round = 0; round < 20000; round++) {
-		/* half the rounds with segmentation: runs read descriptors too */
-		sc.tx_offload = round & 1 ? STACK_TX_CKSUM | STACK_TX_UDP_SEG : 0;
+		/* half the rounds leave the checksums to the port */
+		sc.tx_offload = round & 1 ? STACK_TX_CKSUM : 0;
 		/* the client scribbles: the whole region, or a few bytes */
 		if (round % 50 == 0) {
 			for (uint32_t i = 0; i < size; i++)
@@ -363,7 +327,6 @@ main(void)
 		T(rx_ring_full_then_room),
 		T(wake_only_when_asked),
 		T(datagrams_out_byte_by_byte),
-		T(datagrams_out_as_super_frames),
 		T(bad_descriptors_cost_only_themselves),
 		T(random_region_never_hurts_the_app),
 		T(local_delivery_between_sockets),
