@@ -169,10 +169,13 @@ would do, are outside. Results: [`bench/results/stack.json`](../bench/results/st
 {row("arp_reply", "ARP request for us: learned, answered in place")}
 {row("drop_ip_csum", "bad IPv4 header checksum: counted, mbuf freed (most of it is the free)")}
 {row("udp_tx", "64-byte payload: UDP, IPv4, Ethernet headers prepended, checksum, ARP hit, queued")}
+{row("udp_tx_offload", "the same, the port computing the IPv4 and UDP checksums (both e1000 drivers)")}
 {row("shm_rx", "64-byte datagram from the wire into a client's region, published (with its fence)")}
 {row("shm_tx", "64-byte datagram from a client's region: checked, copied to an mbuf, sent")}
 {row("shm_local", "64 bytes from one client's region to another's, slot to slot")}
 {row("summarize", "the fixed 64-byte parsed-packet record of a frame")}
+{row("summary_log", "that record written into the stats segment's log (what every frame costs an lcore for `pollnetctl tail`)")}
+{row("publish", "an lcore's copy of its counters into the stats segment, under its sequence count (once a millisecond)")}
 {row("format", "that record as a text line (snprintf; done by the control thread, never on an lcore)")}
 
 `udp_rx` and `udp_tx` cost {ins("udp_rx") - FIRST["udp_rx"]} and {ins("udp_tx") - FIRST["udp_tx"]} instructions more than in the first
@@ -192,7 +195,7 @@ The socket table was two `rte_hash` lookups per datagram (985 instructions per
 there. The checksum is a wash on full-size frames (DPDK's vectorized loop wins
 by about 10 %) and about half DPDK's cost on short ones (94 vs 207
 instructions on 72 bytes, measured once with both compiled out of line);
-offloading it to the NIC is the driver issue's business.
+on the e1000s the port computes it (`udp_tx_offload`).
 
 ## Reproduce
 

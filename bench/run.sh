@@ -26,7 +26,7 @@ stack() {
     [ -d build ] || meson setup build
     ninja -C build bench/stack_bench
     local bin=build/bench/stack_bench out=bench/results/stack.json
-    local cases="empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx summarize format
+    local cases="empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx udp_tx_offload summarize summary_log publish format
                  shm_rx shm_tx shm_local lookup_pollnet lookup_rte_hash cksum_1472_pollnet cksum_1472_dpdk"
     local n1=1000 n2=3000 native=1000000
     mkdir -p bench/results docs/img

@@ -26,6 +26,7 @@
 #include "frames.h"
 #include "sock_table.h"
 #include "stack.h"
+#include "statseg.h"
 #include "summary.h"
 
 static const uint8_t US[6] = { 2, 0, 0, 0, 0, 2 }, PEER[6] = { 2, 0, 0, 0, 0, 1 };
@@ -104,7 +105,8 @@ main(int argc, char **argv)
 
 	if (argc != 3 || (count = atol(argv[2])) <= 0) {
 		fprintf(stderr, "usage: %s CASE COUNT\n"
-			"cases: empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx summarize format\n"
+			"cases: empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx udp_tx_offload\n"
+			"       summarize summary_log publish format\n"
 			"       cksum_1472_pollnet cksum_1472_dpdk lookup_pollnet lookup_rte_hash\n"
 			"       shm_rx shm_tx shm_local\n",
 			argv[0]);
@@ -259,9 +261,48 @@ main(int argc, char **argv)
 		goto done;
 	}
 
+	/* The stats segment's costs on an lcore: a summary into the log (per
+	 * frame), and the copy of the counters (once a millisecond). */
+	if (strcmp(c, "summary_log") == 0 || strcmp(c, "publish") == 0) {
+		struct pn_stats_log *log = calloc(1, sizeof(*log) +
+			PN_STATS_LOG_SIZE * sizeof(struct pkt_summary));
+		struct pn_stats_lcore *pub = calloc(1, sizeof(*pub));
+		uint64_t loops[8] = { 0 };
+
+		for (long i = 0; i < count; i++) {
+			t0 = rte_rdtsc();
+			CALLGRIND_TOGGLE_COLLECT;
+			if (c[0] == 's') {
+				pkt_summarize(pn_log_begin(log, PN_STATS_LOG_SIZE), f, n, PKT_RX, t0);
+				pn_log_commit(log, PN_STATS_LOG_SIZE);
+			} else {
+				pn_seq_begin(&pub->seq);
+				pub->loops = loops[0]++;
+				pub->rx_bursts = loops[1];
+				pub->empty_polls = loops[2];
+				pub->tx_bursts = loops[3];
+				pub->arp_notify_drops = loops[4];
+				pub->log_written = loops[5];
+				pub->cap_frames = loops[6];
+				pub->cap_skipped = loops[7];
+				pub->st = st.stats;
+				pn_seq_end(&pub->seq);
+			}
+			CALLGRIND_TOGGLE_COLLECT;
+			cycles += rte_rdtsc() - t0;
+		}
+		free(log);
+		free(pub);
+		goto done;
+	}
+
 	enum { UDP_TX, SUMMARIZE, FORMAT, INPUT } kind =
-		strcmp(c, "udp_tx") == 0 ? UDP_TX : strcmp(c, "summarize") == 0 ? SUMMARIZE :
+		strcmp(c, "udp_tx") == 0 || strcmp(c, "udp_tx_offload") == 0 ? UDP_TX :
+		strcmp(c, "summarize") == 0 ? SUMMARIZE :
 		strcmp(c, "format") == 0 ? FORMAT : INPUT;
+
+	if (strcmp(c, "udp_tx_offload") == 0)
+		sc.tx_offload = STACK_TX_CKSUM;         /* the port sums */
 
 	if (kind == FORMAT)
 		pkt_summarize(&ps, f, n, PKT_RX, 0);
