@@ -35,9 +35,8 @@ struct app {
 	atomic_bool stop;
 };
 
-/* "name value" lines, one counter each (stable names for scripts). */
-void report_print(FILE *f, struct app *a, const struct port_stats *ps,
-		  int have_port_stats);
+/* "name value" lines, one counter each (the names pollnetctl uses). */
+void report_print(FILE *f, struct app *a);
 
 /* DPDK telemetry commands /pollnet/... over the stats segment. */
 void telemetry_register(struct app *a);

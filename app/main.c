@@ -199,10 +199,9 @@ main(int argc, char **argv)
 {
 	struct pn_options o;
 	struct app a = { .seg.fd = -1 };
-	struct port_stats ps = { 0 };
 	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
-	int rc, have_ps = 0, status = 1;
+	int rc, status = 1;
 	unsigned id, i;
 	uint64_t next_pub, *dump_pos = NULL;
 
@@ -340,8 +339,7 @@ main(int argc, char **argv)
 		}
 		if (got_report) {
 			got_report = 0;
-			have_ps = port_stats(a.port, &ps) == 0;
-			report_print(stdout, &a, &ps, have_ps);
+			report_print(stdout, &a);
 			fflush(stdout);
 		}
 	}
@@ -353,8 +351,7 @@ main(int argc, char **argv)
 	statseg_publish(&a);
 	printf("pollnet: stopping\n");
 
-	have_ps = port_stats(a.port, &ps) == 0;
-	report_print(stdout, &a, &ps, have_ps);
+	report_print(stdout, &a);
 	status = 0;
 
 out_lcores:

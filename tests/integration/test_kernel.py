@@ -126,9 +126,9 @@ def main():
     check(c["stack.tx_dropped"] == 0, "no TX drops")
     check(c["pool.in_use"] == 0, "every mbuf back in the pool (in use: %d)" % c["pool.in_use"])
     if mode == "multiqueue":
-        check(c["lcore0.st.stats.rx_frames"] > 0 and c["lcore1.st.stats.rx_frames"] > 0,
-              "both lcores received (%d, %d)" % (c["lcore0.st.stats.rx_frames"],
-                                                 c["lcore1.st.stats.rx_frames"]))
+        check(c["lcore0.rx_frames"] > 0 and c["lcore1.rx_frames"] > 0,
+              "both lcores received (%d, %d)" % (c["lcore0.rx_frames"],
+                                                 c["lcore1.rx_frames"]))
         check(c["stack.rx_steered"] > 0, "datagrams steered to the owner lcore: %d" %
               c["stack.rx_steered"])
 
