@@ -11,10 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . deploy/packages.sh
 
-# Debian packages, by what needs them.
-PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev"
-PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3"
-PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base"
 HUGEPAGES=${POLLNET_HUGEPAGES:-512}     # 2 MiB each
 
 say() { printf '\n== %s\n' "$*"; }
@@ -53,7 +49,7 @@ cmd=${1:-}
 case "$cmd" in
 demo)
     need_root "$@"
-    pn_install $PKGS_BUILD $PKGS_RUN
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_GUEST
     setup_hugepages
     say "building"
     build build
@@ -62,7 +58,7 @@ demo)
     ;;
 test)
     need_root "$@"
-    pn_install $PKGS_BUILD $PKGS_RUN $PKGS_TEST
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_GUEST
     setup_hugepages
     say "build: gcc, -Wall -Wextra -Werror"
     build build

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 . deploy/packages.sh
 
 stack() {
-    pn_install valgrind gnuplot-nox gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_BENCH
     [ -d build ] || meson setup build
     ninja -C build bench/stack_bench
     local bin=build/bench/stack_bench out=bench/results/stack.json
@@ -91,7 +91,7 @@ GP
 }
 
 shm_sockets() {
-    pn_install gnuplot-nox python3 util-linux gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_BENCH
     [ -d build ] || meson setup build
     ninja -C build
     mkdir -p /dev/hugepages
@@ -144,7 +144,7 @@ GP
 }
 
 guest_pmd() {
-    pn_install gnuplot-nox python3 gcc meson ninja-build pkg-config libdpdk-dev libbsd-dev
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_BENCH
     [ -d build ] || meson setup build
     ninja -C build
     bench/guest_pmd.sh bench/results/guest-pmd.json

@@ -1,4 +1,20 @@
-# Sourced by the scripts that need Debian packages.
+# Sourced by the scripts that need Debian packages: the one place that says
+# which.  tests/integration/test_deps.py checks that every program the tests
+# run comes from one of these lists (or from Debian's base system).
+#
+# build   compile pollnet, libpollnet, pollnetctl and the tests
+# run     run pollnet on the host and talk to it (namespaces, veth, ping)
+# test    the test suite's tools: sanitizers and fuzzers (clang), frame
+#         crafting (scapy), DNS (dnsmasq), reference decoders (tshark,
+#         tcpdump), load generators (iperf, trafgen from netsniff-ng)
+# guest   build and boot the QEMU guest
+# bench   the benchmarks' extra tools
+PN_PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev libpcap-dev"
+PN_PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3 kmod util-linux"
+PN_PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base tshark tcpdump iperf netsniff-ng"
+PN_PKGS_GUEST="qemu-system-x86 busybox-static kmod pciutils python3 cpio file dpdk"
+PN_PKGS_BENCH="valgrind gnuplot-nox"
+
 # pn_install PKG...: install those not installed yet (apt-get update only then).
 pn_install() {
     local missing=()

@@ -22,7 +22,7 @@ t_grep() {    # t_grep PATTERN FILE WHAT
 }
 
 cmd_test() {
-    pn_install tshark dnsmasq-base python3 python3-scapy iproute2 iputils-ping
+    pn_install $PN_PKGS_RUN $PN_PKGS_TEST
     cmd_build
     local tmp log rc=0
     tmp=$(mktemp -d /tmp/pollnet-guest-test.XXXXXX)
