@@ -24,6 +24,8 @@ cd "$(dirname "$0")/.."
 stack() {
     pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_BENCH
     [ -d build ] || meson setup build
+    # a build set up before valgrind was installed has no stack_bench yet
+    ninja -C build -t targets all | grep '^bench/stack_bench:' >/dev/null || meson setup --reconfigure build
     ninja -C build bench/stack_bench
     local bin=build/bench/stack_bench out=bench/results/stack.json
     local cases="empty udp_rx icmp_echo arp_reply drop_ip_csum udp_tx udp_tx_offload summarize summary_log publish format
