@@ -213,6 +213,15 @@ arp_input(struct stack *s, struct rte_mbuf *m)
 		goto drop;
 	}
 	sip = a->arp_data.arp_sip;
+	/* A sender we could neither learn nor answer: a group MAC (the reply
+	 * would go to every host), a martian IP (0.0.0.0 only as an RFC 5227
+	 * probe's), or our own address (a conflict, or a forgery). */
+	if (!rte_is_unicast_ether_addr(&a->arp_data.arp_sha) ||
+	    rte_is_zero_ether_addr(&a->arp_data.arp_sha) ||
+	    (sip != 0 && stack_martian_src(c, sip) != PN_RX_DROP_MAX)) {
+		why = PN_RX_ARP_SENDER;
+		goto drop;
+	}
 	if (a->arp_data.arp_tip != c->ip) {
 		/* RFC 826 merge: refresh a sender we already know (this also
 		 * takes gratuitous ARPs), but learn no new one. */
@@ -222,7 +231,7 @@ arp_input(struct stack *s, struct rte_mbuf *m)
 		goto drop;
 	}
 	/* Addressed to us: learn the sender (not a probe's 0.0.0.0). */
-	if (sip != 0 && sip != c->ip && rte_is_unicast_ether_addr(&a->arp_data.arp_sha))
+	if (sip != 0)
 		arp_cache_insert(s, sip, &a->arp_data.arp_sha, 1);
 
 	if (op == RTE_ARP_OP_REPLY) {

@@ -41,6 +41,9 @@ ipv4_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_IP_NOT_US;
 		goto drop;
 	}
+	why = stack_martian_src(s->conf, ip->src_addr);
+	if (unlikely(why != PN_RX_DROP_MAX))
+		goto drop;
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
 		why = PN_RX_IP_FRAGMENT;

@@ -93,14 +93,16 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 			sock->tx_drops++;
 			s->stats.tx_drop[PN_TX_BAD_DESC]++;
 		} else if (stack_is_local(s->conf, d.addr) &&
-			   (to = sock_table_lookup(s->socks, d.port, s->conf->ip,
+			   (to = sock_table_lookup(s->socks, d.port,
+						   stack_local_src(s->conf, d.addr),
 						   sock->key.lport)) != NULL &&
 			   to->kind == SOCK_SHM && to->owner == s->lcore &&
 			   !atomic_load_explicit(&to->closing, memory_order_acquire)) {
 			/* Local, to a client socket we own: slot to slot, the one
 			 * copy, no mbuf. */
 			s->stats.local_sent++;
-			if (shm_sock_put(s, to, slot, d.len, s->conf->ip, sock->key.lport) == 0) {
+			if (shm_sock_put(s, to, slot, d.len, stack_local_src(s->conf, d.addr),
+					 sock->key.lport) == 0) {
 				s->stats.local_delivered++;
 				to->rx_pkts++;
 				to->rx_bytes += d.len;

@@ -54,6 +54,12 @@ eth_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_ETH_NOT_US;
 		goto drop;
 	}
+	/* A group address is never a sender (IEEE 802.3 3.2.3): answering one
+	 * would reach every host on the LAN. */
+	if (unlikely(rte_is_multicast_ether_addr(&eh->src_addr))) {
+		why = PN_RX_ETH_SRC;
+		goto drop;
+	}
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	switch (eh->ether_type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):

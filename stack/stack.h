@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "arp.h"
@@ -127,6 +128,62 @@ static inline int
 stack_is_local(const struct stack_conf *c, rte_be32_t dst)
 {
 	return dst == c->ip || (rte_be_to_cpu_32(dst) >> 24) == 127;
+}
+
+/* The source of a datagram a local socket sends to local address dst: the
+ * address it used, as the kernel's loopback does (127.0.0.1 for 127.0.0.0/8,
+ * our address for our address), so that a socket connected to either gets
+ * the answers. */
+static inline rte_be32_t
+stack_local_src(const struct stack_conf *c, rte_be32_t dst)
+{
+	return dst == c->ip ? c->ip : RTE_BE32(RTE_IPV4_LOOPBACK);
+}
+
+/* Our subnet's broadcast address, or 0 when the prefix has none (/31, /32:
+ * RFC 3021). */
+static inline rte_be32_t
+stack_subnet_bcast(const struct stack_conf *c)
+{
+	return c->netmask == 0 || rte_be_to_cpu_32(c->netmask) >= 0xfffffffeu ? 0 :
+	       (c->ip | ~c->netmask);
+}
+
+/*
+ * Why a received packet's source address must not be believed (RFC 1122
+ * 3.2.1.3, RFC 1812 5.3.7), or PN_RX_DROP_MAX when it may be: nothing from
+ * the wire claims to be us, loopback, "this network", a broadcast, a group
+ * or class E.  Such a packet is never answered: an answer would go to
+ * ourselves, to every host, or nowhere.
+ */
+static inline enum pn_rx_drop
+stack_martian_src(const struct stack_conf *c, rte_be32_t src)
+{
+	const uint32_t a = rte_be_to_cpu_32(src);
+
+	if ((a >> 24) == 0)
+		return PN_RX_IP_SRC_ZERO;
+	if ((a >> 24) == 127)
+		return PN_RX_IP_SRC_LOOP;
+	if (src == c->ip)
+		return PN_RX_IP_SRC_OURS;
+	if (a == 0xffffffffu || src == stack_subnet_bcast(c))
+		return PN_RX_IP_SRC_BCAST;
+	if ((a >> 28) == 0xe)
+		return PN_RX_IP_SRC_MCAST;
+	if ((a >> 28) == 0xf)
+		return PN_RX_IP_SRC_CLASS_E;
+	return PN_RX_DROP_MAX;
+}
+
+/* May a datagram be sent to dst?  Not to "this network", a broadcast, a
+ * group or class E (ours and loopback are local delivery). */
+static inline int
+stack_dst_ok(const struct stack_conf *c, rte_be32_t dst)
+{
+	const uint32_t a = rte_be_to_cpu_32(dst);
+
+	return (a >> 24) != 0 && (a >> 28) < 0xe && dst != stack_subnet_bcast(c);
 }
 
 /* Deliver what other lcores steered to sockets we own.  Returns how many. */

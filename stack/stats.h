@@ -24,16 +24,25 @@
 	X(ETH_TRUNCATED,  "eth_truncated")   /* shorter than an Ethernet header */ \
 	X(ETH_MULTISEG,   "eth_multiseg")    /* chained mbuf: not supported */ \
 	X(ETH_NOT_US,     "eth_not_for_us")  /* destination MAC neither ours nor broadcast */ \
+	X(ETH_SRC,        "eth_bad_source")  /* source MAC multicast or broadcast */ \
 	X(ETH_TYPE,       "eth_unknown_type")/* neither IPv4 nor ARP */ \
 	X(ARP_MALFORMED,  "arp_malformed")   /* short, or not Ethernet/IPv4 ARP */ \
 	X(ARP_NOT_US,     "arp_not_for_us")  /* target IP is not ours */ \
 	X(ARP_OP,         "arp_bad_op")      /* neither request nor reply */ \
+	X(ARP_SENDER,     "arp_bad_sender")  /* sender MAC not unicast, or sender IP a martian or ours */ \
 	X(IP_TRUNCATED,   "ip_truncated")    /* shorter than the header */ \
 	X(IP_VERSION,     "ip_bad_version") \
 	X(IP_IHL,         "ip_bad_ihl")      /* IHL < 5 or beyond the frame */ \
 	X(IP_LEN,         "ip_bad_length")   /* total length vs IHL and frame */ \
 	X(IP_CSUM,        "ip_bad_checksum") \
 	X(IP_NOT_US,      "ip_not_for_us") \
+	/* martian sources (RFC 1122 3.2.1.3, RFC 1812 5.3.7): never answered */ \
+	X(IP_SRC_ZERO,    "ip_src_this_net") /* 0.0.0.0/8 */ \
+	X(IP_SRC_LOOP,    "ip_src_loopback") /* 127.0.0.0/8 */ \
+	X(IP_SRC_OURS,    "ip_src_ours")     /* our own address, from the wire */ \
+	X(IP_SRC_BCAST,   "ip_src_broadcast")/* 255.255.255.255 or our subnet's broadcast */ \
+	X(IP_SRC_MCAST,   "ip_src_multicast")/* 224.0.0.0/4 */ \
+	X(IP_SRC_CLASS_E, "ip_src_class_e")  /* 240.0.0.0/4 */ \
 	X(IP_FRAGMENT,    "ip_fragment")     /* MF set or offset != 0 */ \
 	X(IP_TTL,         "ip_ttl_zero") \
 	X(IP_PROTO,       "ip_unknown_proto")/* not ICMP or UDP (TCP included) */ \
@@ -56,7 +65,8 @@
 	X(TOO_BIG,        "too_big")         /* payload over the MTU */ \
 	X(BATCH_FULL,     "tx_batch_full")   /* too many frames produced in one loop */ \
 	X(PORT_FULL,      "port_tx_full")    /* the port refused the frame */ \
-	X(BAD_DESC,       "bad_descriptor")  /* a client's TX descriptor made no sense */
+	X(BAD_DESC,       "bad_descriptor")  /* a client's TX descriptor made no sense */ \
+	X(BAD_DEST,       "bad_destination") /* port 0, or an address no datagram may go to */
 
 #define PN_ENUM(e, s) PN_RX_##e,
 enum pn_rx_drop { PN_RX_DROPS(PN_ENUM) PN_RX_DROP_MAX };

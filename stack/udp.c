@@ -137,16 +137,18 @@ udp_hdr_fill(struct rte_udp_hdr *u, rte_be16_t sport, rte_be16_t dport, uint16_t
  * the destination socket, never to the port.  m holds the payload.
  */
 static int
-udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be16_t dport)
+udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
+	  rte_be16_t dport)
 {
 	const struct stack_conf *c = s->conf;
+	const rte_be32_t src = stack_local_src(c, dst);
 	struct pn_sock *to;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *u;
 	uint16_t plen = rte_pktmbuf_data_len(m);
 
 	s->stats.local_sent++;
-	to = s->socks == NULL ? NULL : sock_table_lookup(s->socks, dport, c->ip, sport);
+	to = s->socks == NULL ? NULL : sock_table_lookup(s->socks, dport, src, sport);
 	if (to == NULL) {
 		s->stats.local_no_socket++;
 		rte_pktmbuf_free(m);
@@ -167,8 +169,8 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be16_t dpor
 	ip->total_length = rte_cpu_to_be_16(plen + sizeof(*u) + sizeof(*ip));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = c->ip;
-	ip->dst_addr = c->ip;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
 	m->l4_len = sizeof(*u);
@@ -197,8 +199,13 @@ udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
+	if (unlikely(dport == 0 || !stack_dst_ok(s->conf, dst))) {
+		s->stats.tx_drop[PN_TX_BAD_DEST]++;
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
 	if (stack_is_local(s->conf, dst))
-		return udp_local(s, m, sport, dport);
+		return udp_local(s, m, sport, dst, dport);
 	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
 	if (u == NULL) {
 		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;

@@ -1,10 +1,18 @@
 """The far end of QEMU's -netdev socket: Ethernet frames as UDP datagrams on
 loopback.  Plays a host on the guest's LAN (10.0.2.2): ARP-pings pollnet,
-then exchanges UDP datagrams with its echo service, checking every frame.
+sends it the hostile frames of tests/integration/hostile.py (none may be
+answered), then exchanges UDP datagrams with its echo service, checking
+every frame.  Prints "HOSTILE-EXPECT counter=n ..." for the host to compare
+with the guest's counters.
 usage: sockpeer.py QEMU_PORT OUR_PORT COUNT"""
+import os
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "tests", "integration"))
+import hostile  # noqa: E402
 
 from scapy.all import ARP, IP, UDP, Ether, Raw
 
@@ -38,6 +46,27 @@ arp = exchange(Ether(src=MY_MAC, dst="ff:ff:ff:ff:ff:ff") /
                "ARP who-has %s" % GUEST_IP)
 bad = arp is None
 guest_mac = arp[ARP].hwsrc if arp else "ff:ff:ff:ff:ff:ff"
+
+# hostile frames: every one dropped, none answered
+cases = hostile.cases(guest_mac, GUEST_IP, MY_MAC, MY_IP, "10.0.2.255")
+for _, frame, _, _ in cases:
+    s.sendto(frame, ("127.0.0.1", qemu_port))
+    time.sleep(0.05)
+answers = []
+end = time.time() + 2
+while time.time() < end:
+    try:
+        data, _ = s.recvfrom(4096)
+    except socket.timeout:
+        continue
+    f = Ether(data)
+    if not (ARP in f and f[ARP].op == 2 and f[ARP].pdst == MY_IP and f[ARP].hwdst == MY_MAC):
+        answers.append(f.summary())
+print("  %d hostile frames sent, answered: %s" % (len(cases), "; ".join(answers) or "none"),
+      flush=True)
+print("HOSTILE-EXPECT " + " ".join("%s=%d" % kv for kv in sorted(hostile.expected(cases).items())),
+      flush=True)
+bad |= answers != []
 for i in range(count):
     payload = b"over-the-socket-%d" % i
     f = exchange(Ether(src=MY_MAC, dst=guest_mac) / IP(src=MY_IP, dst=GUEST_IP) /

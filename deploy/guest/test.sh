@@ -123,9 +123,19 @@ test_socket() {
             > "$tmp/sock.log" 2>&1
         echo $? > "$tmp/sock.rc"
     }
-    NET=socket ON_READY=sock_peer QUIET=1 boot run "$(guest_wait_echoes 3)" "$tmp/sock-console.log" || rc=$?
+    NET=socket ON_READY=sock_peer QUIET=1 boot run "$(guest_wait_echoes 3; guest_drop_counters)" \
+        "$tmp/sock-console.log" || rc=$?
     t_check "$rc" "socket: the guest's side (status $rc)"
     t_check "$(cat "$tmp/sock.rc" 2>/dev/null || echo 1)" "socket: $(tail -1 "$tmp/sock.log")"
+    # the hostile frames: each counted in the guest exactly as expected
+    local want got c
+    want=$(sed -n 's/^HOSTILE-EXPECT //p' "$tmp/sock.log")
+    got=$(tr -d '\r' < "$tmp/sock-console.log" | sed -n 's/^DROPS //p')
+    for c in $want; do
+        if [[ " $got " == *" $c "* ]]; then t_check 0 "socket: hostile frames counted in the guest: $c"
+        else t_check 1 "socket: hostile frames counted in the guest: $c (guest: ${got:-nothing})"; fi
+    done
+    [ -n "$want" ] || t_check 1 "socket: the peer sent its hostile frames"
 }
 
 guest_script_test() {
@@ -139,6 +149,13 @@ wait \$CAP
 sed 's/^/CTL-CAPTURE /' /tmp/capture.err
 $(guest_wait_echoes "$N_HOST")
 $(guest_ctl_checks)
+GUEST
+}
+
+# Shell for the guest: every non-zero drop counter, one line.
+guest_drop_counters() {
+    cat <<'GUEST'
+pollnetctl stats --json | python3 -c 'import json, sys; c = json.load(sys.stdin)["counters"]; print("DROPS " + " ".join("%s=%d" % (k, v) for k, v in sorted(c.items()) if "_drop." in k and v))'
 GUEST
 }
 

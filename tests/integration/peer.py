@@ -55,6 +55,31 @@ def crafted(iface, dst_ip, dst_mac, src_ip, count):
     return {name: count for name in kinds}
 
 
+def hostile(iface, our_mac, our_ip, peer_ip, bcast_ip):
+    """Send every hostile case (hostile.py) once, 50 ms apart, and report
+    any frame pollnet sent meanwhile but ARP replies to this kernel's own
+    requests (which are legitimate)."""
+    from scapy.all import ARP, AsyncSniffer, Ether, Raw, get_if_hwaddr, sendp
+    import time
+    import hostile as h
+    peer_mac = get_if_hwaddr(iface)
+    # inbound: on a tap, pollnet and this kernel share one MAC
+    sniffer = AsyncSniffer(iface=iface, filter="inbound and ether src %s" % our_mac, store=True)
+    sniffer.start()
+    time.sleep(0.5)
+    sent = []
+    for name, frame, _, _ in h.cases(our_mac, our_ip, peer_mac, peer_ip, bcast_ip):
+        sendp(Raw(frame), iface=iface, verbose=False)
+        sent.append(name)
+        time.sleep(0.05)
+    time.sleep(1.5)
+    got = sniffer.stop() or []
+    answers = [f.summary() for f in got
+               if not (ARP in f and f[ARP].op == 2 and f[ARP].pdst == peer_ip and
+                       f[ARP].hwdst == peer_mac)]
+    return {"sent": sent, "answers": answers, "peer_mac": peer_mac}
+
+
 def frames(iface, dst_ip, dst_mac, src_ip):
     """One frame of each kind pollnetctl tells apart, from the peer's MAC:
     ARP request, UDP (DF) to the echo port, TCP SYN, ICMP echo request."""

@@ -125,6 +125,41 @@ arp_request_for_other_ip_dropped(void **state)
 	assert_null(arp_cache_find(&st.arp, rte_cpu_to_be_32(PEER_IP)));
 }
 
+/* Senders that can be neither learned nor answered: a group MAC, a martian
+ * IP, our own IP.  A probe's 0.0.0.0 (RFC 5227) is still answered. */
+static void
+arp_bad_senders_dropped(void **state)
+{
+	static const uint8_t zero[6], group[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	static const uint32_t martian[] = { 0x7f000001u, OUR_IP, 0xffffffffu, 0xc61200ffu,
+					    0xe0000001u, 0xf0000001u, 0x00000001u };
+	uint8_t f[64];
+	size_t n;
+
+	n = frame_arp(f, BCAST_MAC, 1, BCAST_MAC, PEER_IP, zero, OUR_IP);
+	memcpy(f + 6, PEER_MAC, 6);             /* a unicast Ethernet source */
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	n = frame_arp(f, BCAST_MAC, 1, group, PEER_IP, zero, OUR_IP);
+	memcpy(f + 6, PEER_MAC, 6);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	n = frame_arp(f, BCAST_MAC, 1, zero, PEER_IP, zero, OUR_IP);
+	memcpy(f + 6, PEER_MAC, 6);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	for (size_t i = 0; i < RTE_DIM(martian); i++) {
+		n = frame_arp(f, BCAST_MAC, 1, PEER_MAC, martian[i], zero, OUR_IP);
+		assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+		assert_null(arp_cache_find(&st.arp, rte_cpu_to_be_32(martian[i])));
+	}
+	assert_int_equal(st.stats.rx_drop[PN_RX_ARP_SENDER], 3 + RTE_DIM(martian));
+	assert_int_equal(st.tx_n, 0);
+
+	/* a probe: sender 0.0.0.0, answered, nothing learned */
+	n = frame_arp(f, BCAST_MAC, 1, PEER_MAC, 0, zero, OUR_IP);
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+	assert_null(arp_cache_find(&st.arp, 0));
+	assert_reconciled(&st);
+}
+
 static void
 arp_reply_learned(void **state)
 {
@@ -342,6 +377,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(arp_resolve_retries_then_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_queue_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_full_set_evicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(arp_bad_senders_dropped, setup, teardown),
 	};
 
 	harness_init();

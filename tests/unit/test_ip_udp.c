@@ -452,6 +452,138 @@ udp_output_routes(void **state)
 	assert_int_equal(st.stats.tx_drop[PN_TX_TOO_BIG], 1);
 }
 
+/* Martian sources (RFC 1122 3.2.1.3, RFC 1812 5.3.7): each dropped under
+ * its own name, never answered, whatever the protocol. */
+static void
+ip_martian_sources_never_answered(void **state)
+{
+	static const struct { uint32_t src; enum pn_rx_drop why; } cases[] = {
+		{ 0x00000000u, PN_RX_IP_SRC_ZERO },     /* 0.0.0.0 */
+		{ 0x00010203u, PN_RX_IP_SRC_ZERO },     /* 0.1.2.3 */
+		{ 0x7f000001u, PN_RX_IP_SRC_LOOP },     /* 127.0.0.1 */
+		{ 0x7fff0102u, PN_RX_IP_SRC_LOOP },
+		{ OUR_IP,      PN_RX_IP_SRC_OURS },
+		{ 0xffffffffu, PN_RX_IP_SRC_BCAST },    /* limited broadcast */
+		{ 0xc61200ffu, PN_RX_IP_SRC_BCAST },    /* 198.18.0.255: our subnet's */
+		{ 0xe0000001u, PN_RX_IP_SRC_MCAST },    /* 224.0.0.1 */
+		{ 0xefffffffu, PN_RX_IP_SRC_MCAST },
+		{ 0xf0000001u, PN_RX_IP_SRC_CLASS_E },  /* 240.0.0.1 */
+		{ 0xfffffffeu, PN_RX_IP_SRC_CLASS_E },
+	};
+	uint8_t f[1600];
+	size_t n;
+
+	for (size_t i = 0; i < RTE_DIM(cases); i++) {
+		uint64_t before = st.stats.rx_drop[cases[i].why];
+
+		/* to the echo port, from port 7 (the loop the issue found) */
+		n = frame_udp(f, OUR_MAC, cases[i].src, OUR_IP, 7, 7, "loop", 4);
+		assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+		/* a ping */
+		n = frame_ping(f, cases[i].src, 1, 2, 8);
+		assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+		assert_int_equal(st.stats.rx_drop[cases[i].why], before + 2);
+	}
+	assert_int_equal(st.tx_n, 0);
+	assert_int_equal(bound.rx_pkts, 0);
+	assert_int_equal(st.stats.rx_answered, 0);
+	assert_reconciled(&st);
+
+	/* the network address and ordinary neighbours are fine */
+	n = frame_ping(f, 0xc6120000u, 1, 2, 8);
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+	n = frame_ping(f, FAR_IP, 1, 2, 8);
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+}
+
+/* A /31 or /32 has no subnet broadcast (RFC 3021): its last address is a
+ * host. */
+static void
+ip_point_to_point_has_no_broadcast(void **state)
+{
+	uint8_t f[1600];
+	size_t n;
+
+	sc.netmask = rte_cpu_to_be_32(0xfffffffeu);     /* 198.18.0.2/31 */
+	n = frame_ping(f, 0xc6120003u, 1, 2, 8);
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+	sc.netmask = rte_cpu_to_be_32(0xffffff00u);
+	n = frame_ping(f, 0xc6120003u, 1, 2, 8);
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+	n = frame_ping(f, 0xc61200ffu, 1, 2, 8);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_IP_SRC_BCAST], 1);
+}
+
+/* A frame whose Ethernet source is a group address: dropped before any
+ * protocol sees it (a reply would go to every host). */
+static void
+eth_group_source_dropped(void **state)
+{
+	static const uint8_t group[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	uint8_t f[1600];
+	size_t n;
+
+	n = frame_ping(f, PEER_IP, 1, 2, 8);
+	memcpy(f + 6, BCAST_MAC, 6);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	memcpy(f + 6, group, 6);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	n = udp_to_us(f, 4000, 4);
+	memcpy(f + 6, BCAST_MAC, 6);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_ETH_SRC], 3);
+	assert_int_equal(st.tx_n, 0);
+	assert_int_equal(bound.rx_pkts, 0);
+	assert_reconciled(&st);
+}
+
+/* Nothing is sent to port 0, "this network", a broadcast, a group or class
+ * E; local addresses are local delivery. */
+static void
+udp_output_bad_destinations(void **state)
+{
+	static const uint32_t bad[] = { 0x00000000u, 0x00000005u, 0xffffffffu, 0xc61200ffu,
+					0xe0000001u, 0xf0000001u };
+	uint8_t p[8] = { 0 };
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++)
+		assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(7),
+					    rte_cpu_to_be_32(bad[i]), rte_cpu_to_be_16(9)),
+				 -EINVAL);
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(7),
+				    rte_cpu_to_be_32(PEER_IP), 0), -EINVAL);
+	assert_int_equal(st.stats.tx_drop[PN_TX_BAD_DEST], RTE_DIM(bad) + 1);
+	assert_int_equal(st.tx_n, 0);
+	assert_int_equal(harness_in_use(), 0);
+}
+
+/* Local delivery answers from the address the sender used: 127.0.0.1 for
+ * the loopback net, our address for ours (a socket connected to either
+ * gets its answers, as on the kernel's loopback). */
+static void
+udp_local_source_is_the_address_used(void **state)
+{
+	uint8_t p[4] = "ping";
+	struct rte_mbuf *m = NULL;
+	const struct rte_ipv4_hdr *ip;
+
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 4), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(0x7f000001u), rte_cpu_to_be_16(7)), 0);
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 4), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(0x7f000009u), rte_cpu_to_be_16(7)), 0);
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 4), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(OUR_IP), rte_cpu_to_be_16(7)), 0);
+	assert_int_equal(st.stats.local_delivered, 3);
+	assert_int_equal(st.tx_n, 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(rte_ring_dequeue(bound.rx, (void **)&m), 0);
+		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+		assert_int_equal(rte_be_to_cpu_32(ip->src_addr), i < 2 ? 0x7f000001u : OUR_IP);
+		rte_pktmbuf_free(m);
+	}
+}
+
 static void
 tx_batch_and_port_full(void **state)
 {
@@ -492,6 +624,11 @@ main(void)
 		T(udp_output_byte_by_byte),
 		T(udp_output_routes),
 		T(tx_batch_and_port_full),
+		T(ip_martian_sources_never_answered),
+		T(ip_point_to_point_has_no_broadcast),
+		T(eth_group_source_dropped),
+		T(udp_output_bad_destinations),
+		T(udp_local_source_is_the_address_used),
 	};
 
 	harness_init();
