@@ -58,6 +58,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 		E(st->rx_drop[r], PN_CNT_DROP, "stack.rx_drop.%s", pn_rx_drop_names[r]);
 	E(st->rx_steered, 0, "stack.rx_steered");
 	E(st->udp_delivered, 0, "stack.udp_delivered");
+	E(st->udp_oversize, 0, "stack.udp_oversize");
 	E(st->arp_requests_in, 0, "stack.arp_requests_in");
 	E(st->arp_replies_in, 0, "stack.arp_replies_in");
 	E(st->arp_requests_out, 0, "stack.arp_requests_out");

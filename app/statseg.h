@@ -39,7 +39,7 @@
 #include "summary.h"
 
 #define PN_STATS_MAGIC "PNSTATS"
-#define PN_STATS_VERSION 1
+#define PN_STATS_VERSION 2
 #define PN_STATS_DEFAULT_PATH "/run/pollnet/pollnet.stats"
 #define PN_STATS_LOG_SIZE 4096      /* summaries per lcore, power of 2 */
 #define PN_STATS_LCORE_MS 1         /* lcore counters at most this old */

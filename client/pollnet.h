@@ -43,7 +43,12 @@ struct pollnet;
 struct pollnet_socket;
 
 #define POLLNET_TRUNC 0x1      /* recv flags: the datagram was longer than the buffer */
+/* The longest datagram pollnet sends (one 1500-byte MTU frame).  Longer
+ * ones can arrive (net_af_packet's kernel reassembles fragments, up to
+ * about 2000 bytes): receive into POLLNET_MAX_RECV bytes to never see
+ * POLLNET_TRUNC. */
 #define POLLNET_MAX_DATAGRAM 1472
+#define POLLNET_MAX_RECV 2048
 
 /* Connect to pollnet's control socket (NULL: $POLLNET_CTL, else
  * /run/pollnet/pollnet.sock). */

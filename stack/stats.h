@@ -92,6 +92,8 @@ struct stack_stats {
 	uint64_t arp_requests_out;
 	uint64_t icmp_echo_replies;
 	uint64_t udp_delivered;
+	uint64_t udp_oversize;    /* delivered, longer than a 1500-byte MTU carries
+	                           * (the port's kernel reassembled them) */
 	/* between local sockets (never on the port):
 	 * local_sent == local_delivered + local_no_socket + local_ring_full */
 	uint64_t local_sent;

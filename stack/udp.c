@@ -119,6 +119,8 @@ udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local
 	}
 	sock->rx_pkts++;
 	sock->rx_bytes += payload;
+	if (unlikely(payload > PN_MAX_DATAGRAM) && !local)
+		s->stats.udp_oversize++;
 	return deliver_verdict(s, local, 0, 1);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pollnet-echo: a UDP echo server on pollnet (the lab's server, on
- * shared-memory sockets). */
+ * shared-memory sockets).  It never echoes a datagram cut short: one longer
+ * than pollnet can send (1472 bytes) is counted and not answered. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -26,7 +27,9 @@ usage(FILE *f, const char *prog)
 "Usage: %s [--ctl PATH] [--count N] PORT\n"
 "\n"
 "Echo every UDP datagram received on PORT back to its sender, through\n"
-"pollnet's shared-memory sockets.\n"
+"pollnet's shared-memory sockets.  A datagram longer than 1472 bytes (one\n"
+"the kernel reassembled from fragments) cannot be sent back whole: it is\n"
+"counted, not answered.  The counts are printed at exit.\n"
 "\n"
 "  -c, --ctl PATH   pollnet's control socket (default: $POLLNET_CTL, else\n"
 "                   /run/pollnet/pollnet.sock)\n"
@@ -44,7 +47,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl = NULL;
-	long count = -1, port, done = 0;
+	long count = -1, port, done = 0, too_long = 0, truncated = 0;
 	struct pollnet *pn;
 	struct pollnet_socket *s;
 	char *end;
@@ -93,15 +96,24 @@ main(int argc, char **argv)
 	printf("pollnet-echo: echoing UDP port %ld\n", port);
 	fflush(stdout);
 	while (!stop && (count < 0 || done < count)) {
-		char buf[POLLNET_MAX_DATAGRAM];
+		char buf[POLLNET_MAX_RECV];
 		struct sockaddr_in from;
-		ssize_t n = pollnet_recvfrom(s, buf, sizeof(buf), &from, NULL);
+		int flags;
+		ssize_t n = pollnet_recvfrom(s, buf, sizeof(buf), &from, &flags);
 
 		if (n == -ETIMEDOUT || n == -EINTR)
 			continue;
 		if (n < 0) {
 			fprintf(stderr, "%s: recv: %s\n", argv[0], pollnet_strerror((int)n));
 			break;
+		}
+		if (flags & POLLNET_TRUNC) {
+			truncated++;
+			continue;
+		}
+		if (n > POLLNET_MAX_DATAGRAM) {
+			too_long++;
+			continue;
 		}
 		n = pollnet_sendto(s, buf, (size_t)n, &from);
 		if (n < 0) {
@@ -110,7 +122,8 @@ main(int argc, char **argv)
 		}
 		done++;
 	}
-	printf("pollnet-echo: %ld datagrams echoed\n", done);
+	printf("pollnet-echo: %ld datagrams echoed, %ld too long to send back, %ld truncated\n",
+	       done, too_long, truncated);
 	pollnet_session_close(pn);
 	return 0;
 }

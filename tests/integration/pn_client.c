@@ -7,6 +7,9 @@
  *   pn_client scribble CTL IP PORT SECONDS
  *                                    keep writing random bytes over its own
  *                                    socket's region while sending through it
+ *   pn_client small CTL IP PORT      send 500 bytes to an echo server, read
+ *                                    the answer into 100: prints what recv
+ *                                    said ("got 100 trunc=1")
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -75,6 +78,18 @@ main(int argc, char **argv)
 				streaming = 1;
 			}
 		}
+	}
+	if (strcmp(argv[1], "small") == 0) {
+		int flags = -1;
+		ssize_t n;
+
+		memset(buf, 'w', 500);
+		pollnet_set_timeout(s, 5000);
+		pollnet_send(s, buf, 500);
+		n = pollnet_recv(s, buf, 100, &flags);
+		printf("got %zd trunc=%d\n", n, (flags & POLLNET_TRUNC) != 0);
+		pollnet_session_close(pn);
+		return n == 100 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "scribble") == 0 && argc == 6) {
 		size_t size = 0;
