@@ -5,10 +5,17 @@
  * rte_eth_rx_burst/rte_eth_tx_burst.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_packet.h>
 
 #include <bsd/string.h>
 #include <rte_bus.h>
@@ -17,7 +24,50 @@
 
 #include "port.h"
 
-#define PRIV_HOTPLUGGED ((void *)1)   /* p->priv: we probed it, we remove it */
+/*
+ * What the adapter keeps besides DPDK's port id.  net_af_packet in DPDK
+ * 22.11 does not read its sockets' PACKET_STATISTICS, so frames the kernel
+ * dropped because a receive ring was full appear in no counter of DPDK's:
+ * the adapter finds those sockets (the process's AF_PACKET sockets bound to
+ * the device's interface) and adds their drops to rx_missed.  So do frames
+ * the interface itself dropped before any socket saw them (its rx_dropped
+ * in /proc/net/dev, e.g. a full backlog), counted from the port's opening.
+ */
+#define ETHDEV_MAX_PKT_SOCKS 16
+
+struct ethdev_priv {
+	bool hotplugged;                 /* we probed it, we remove it */
+	int nb_pkt_socks;
+	int pkt_socks[ETHDEV_MAX_PKT_SOCKS];
+	uint64_t kernel_drops;           /* PACKET_STATISTICS tp_drops, summed */
+	uint64_t kernel_packets;         /* and tp_packets (drops included) */
+	char ifname[IF_NAMESIZE];        /* af_packet's interface, or "" */
+	uint64_t if_rx_dropped0;         /* its rx_dropped when we opened it */
+};
+
+/* The interface's rx_dropped in this network namespace, or 0. */
+static uint64_t
+if_rx_dropped(const char *ifname)
+{
+	FILE *f = fopen("/proc/self/net/dev", "r");
+	char line[512];
+	uint64_t v = 0;
+	size_t n = strlen(ifname);
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line + strspn(line, " ");
+		unsigned long long bytes, packets, errs, drop;
+
+		if (strncmp(p, ifname, n) == 0 && p[n] == ':' &&
+		    sscanf(p + n + 1, "%llu %llu %llu %llu", &bytes, &packets, &errs, &drop) == 4) {
+			v = drop;
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
 
 static uint16_t
 ethdev_rx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
@@ -45,19 +95,39 @@ ethdev_link(struct port *p, struct port_link *l)
 	return 0;
 }
 
+/* The kernel's counts for our packet sockets since we last asked (reading
+ * them resets them): accumulate. */
+static void
+ethdev_kernel_drops(struct ethdev_priv *pv)
+{
+	for (int i = 0; i < pv->nb_pkt_socks; i++) {
+		struct tpacket_stats st;
+		socklen_t len = sizeof(st);
+
+		if (getsockopt(pv->pkt_socks[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+			pv->kernel_drops += st.tp_drops;
+			pv->kernel_packets += st.tp_packets;
+		}
+	}
+}
+
 static int
 ethdev_stats(struct port *p, struct port_stats *s)
 {
+	struct ethdev_priv *pv = p->priv;
 	struct rte_eth_stats es;
 	int rc = rte_eth_stats_get(p->id, &es);
 
 	if (rc < 0)
 		return rc;
+	ethdev_kernel_drops(pv);
 	s->rx_packets = es.ipackets;
 	s->rx_bytes = es.ibytes;
 	s->tx_packets = es.opackets;
 	s->tx_bytes = es.obytes;
-	s->rx_missed = es.imissed;
+	s->rx_missed = es.imissed + pv->kernel_drops;
+	if (pv->ifname[0] != '\0')
+		s->rx_missed += if_rx_dropped(pv->ifname) - pv->if_rx_dropped0;
 	s->rx_errors = es.ierrors;
 	s->tx_errors = es.oerrors;
 	s->rx_nombuf = es.rx_nombuf;
@@ -67,6 +137,7 @@ ethdev_stats(struct port *p, struct port_stats *s)
 static void
 ethdev_close(struct port *p)
 {
+	struct ethdev_priv *pv = p->priv;
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 
@@ -74,8 +145,10 @@ ethdev_close(struct port *p)
 		dev = info.device;
 	rte_eth_dev_stop(p->id);
 	rte_eth_dev_close(p->id);
-	if (p->priv == PRIV_HOTPLUGGED && dev != NULL)
+	if (pv->hotplugged && dev != NULL)
 		rte_dev_remove(dev);
+	free(pv);
+	p->priv = NULL;
 }
 
 static const struct port_ops ethdev_ops = {
@@ -144,10 +217,57 @@ ethdev_find(const char *devargs, uint16_t *id, bool *probed, char *err, size_t e
 	return -ENODEV;
 }
 
+/* The interface named by af_packet devargs' iface=NAME into name (""
+ * when there is none). */
+static void
+devargs_iface(const char *devargs, char name[IF_NAMESIZE])
+{
+	const char *v = strstr(devargs, ",iface=");
+	size_t n;
+
+	name[0] = '\0';
+	if (v == NULL)
+		return;
+	v += strlen(",iface=");
+	n = strcspn(v, ",");
+	if (n == 0 || n >= IF_NAMESIZE)
+		return;
+	memcpy(name, v, n);
+	name[n] = '\0';
+}
+
+/* Our AF_PACKET sockets bound to interface ifindex: net_af_packet's. */
+static void
+ethdev_find_pkt_socks(struct ethdev_priv *pv, unsigned ifindex)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && pv->nb_pkt_socks < ETHDEV_MAX_PKT_SOCKS) {
+		struct sockaddr_ll sll;
+		socklen_t len = sizeof(sll);
+		int fd = atoi(e->d_name), domain;
+		socklen_t dlen = sizeof(domain);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) < 0 ||
+		    domain != AF_PACKET)
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) == 0 &&
+		    sll.sll_family == AF_PACKET && (unsigned)sll.sll_ifindex == ifindex)
+			pv->pkt_socks[pv->nb_pkt_socks++] = fd;
+	}
+	closedir(d);
+}
+
 int
 ethdev_port_open(const char *devargs, const struct port_conf *conf,
 		 struct port *p, char *err, size_t errlen)
 {
+	struct ethdev_priv *pv;
 	struct rte_eth_conf ec = { 0 };
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
@@ -155,11 +275,19 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 	bool probed;
 	int rc;
 
+	pv = calloc(1, sizeof(*pv));
+	if (pv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	rc = ethdev_find(devargs, &id, &probed, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		free(pv);
 		return rc;
+	}
 	p->id = id;
-	p->priv = probed ? PRIV_HOTPLUGGED : NULL;
+	pv->hotplugged = probed;
+	p->priv = pv;
 	p->ops = &ethdev_ops;
 
 	rc = rte_eth_dev_info_get(id, &info);
@@ -241,11 +369,22 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 	if (p->mac_soft)
 		rte_eth_promiscuous_enable(id);   /* best effort: some have no filter */
 	p->nb_queues = conf->nb_queues;
+	if (strcmp(info.driver_name, "net_af_packet") == 0) {
+		/* counted from the sockets' creation: what the kernel
+		 * dropped before the lcores polled was lost too */
+		devargs_iface(devargs, pv->ifname);
+		if (pv->ifname[0] != '\0') {
+			ethdev_find_pkt_socks(pv, if_nametoindex(pv->ifname));
+			pv->if_rx_dropped0 = if_rx_dropped(pv->ifname);
+		}
+	}
 	return 0;
 fail:
 	rte_eth_dev_stop(id);
 	rte_eth_dev_close(id);
 	if (probed && dev != NULL)
 		rte_dev_remove(dev);
+	free(pv);
+	p->priv = NULL;
 	return rc;
 }
