@@ -127,26 +127,58 @@ ctl_allowed(const struct pn_config *cfg, const struct ctl_client *cl)
 	return ok;
 }
 
+/* Sessions (or, sock: sockets) the user uid holds. */
+static uint32_t
+ctl_user_count(const struct ctl *c, uid_t uid, int sock)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0 && c->clients[i].uid == uid)
+			n += sock ? c->clients[i].nsocks : 1;
+	return n;
+}
+
+/* Turn a connection away with a reason the client reads as its first
+ * reply (its HELLO is request 1; libpollnet reads a queued reply even when
+ * its send finds the connection closed). */
+static void
+ctl_turn_away(struct ctl *c, int fd, enum ctl_refusal why, int err)
+{
+	struct pn_ctl_rep rep = { .seq = 1, .status = err, .version = PN_CTL_VERSION };
+
+	c->refused[why]++;
+	(void)!send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
 static void
 ctl_accept(struct ctl *c)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd, slot = -1;
+	int fd, slot;
 
 	while ((fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		slot = -1;
 		for (int i = 0; i < CTL_MAX_CLIENTS && slot < 0; i++)
 			if (c->clients[i].fd < 0)
 				slot = i;
-		if (slot < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			c->refused++;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			close(fd);
+			continue;
+		}
+		if (slot < 0) {
+			ctl_turn_away(c, fd, CTL_REFUSED_CLIENTS_FULL, -EUSERS);
+			continue;
+		}
+		if (ctl_user_count(c, cred.uid, 0) >= c->a->cfg->max_clients_per_user) {
+			ctl_turn_away(c, fd, CTL_REFUSED_USER_CLIENTS, -EDQUOT);
 			continue;
 		}
 		c->clients[slot] = (struct ctl_client){
 			.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
 		c->nclients++;
-		slot = -1;
 	}
 }
 
@@ -168,6 +200,7 @@ ctl_sock_close(struct ctl *c, uint32_t id)
 	if (cs->in_table)
 		sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
 	sock_free(cs->s);
+	c->clients[cs->client].nsocks--;
 	memset(cs, 0, sizeof(*cs));
 	c->open--;
 }
@@ -182,6 +215,7 @@ ctl_drop_client(struct ctl *c, int ci)
 			ctl_sock_close(c, id);
 	close(c->clients[ci].fd);
 	c->clients[ci].fd = -1;
+	c->clients[ci].nsocks = 0;
 	c->nclients--;
 }
 
@@ -196,10 +230,21 @@ ctl_sock_new(struct ctl *c, int ci, uint32_t *id_out, int *memfd)
 	uint32_t id;
 	char name[32];
 
+	/* the limits, tightest first: this session's, its user's, pollnet's */
+	if (c->clients[ci].nsocks >= cfg->max_per_client) {
+		c->refused[CTL_REFUSED_CLIENT_SOCKETS]++;
+		return -EMFILE;
+	}
+	if (ctl_user_count(c, c->clients[ci].uid, 1) >= cfg->max_per_user) {
+		c->refused[CTL_REFUSED_USER_SOCKETS]++;
+		return -EDQUOT;
+	}
 	for (id = 0; id < c->max && c->socks[id].s != NULL; id++)
 		;
-	if (id == c->max)
-		return -EMFILE;
+	if (id == c->max) {
+		c->refused[CTL_REFUSED_SOCKETS_FULL]++;
+		return -ENFILE;
+	}
 	pn_shm_layout(&h, cfg->sock_ring, cfg->sock_tx_ring, id);
 	s = rte_zmalloc("pn_sock", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
@@ -226,6 +271,7 @@ ctl_sock_new(struct ctl *c, int ci, uint32_t *id_out, int *memfd)
 	s->pid = c->clients[ci].pid;
 	s->uid = c->clients[ci].uid;
 	c->socks[id] = (struct ctl_sock){ .s = s, .client = ci };
+	c->clients[ci].nsocks++;
 	c->open++;
 	*id_out = id;
 	return 0;
@@ -396,7 +442,7 @@ ctl_request(struct ctl *c, int ci)
 			if (req.version != PN_CTL_VERSION) {
 				rep.status = -EPROTONOSUPPORT;
 			} else if (!ctl_allowed(c->a->cfg, cl)) {
-				c->refused++;
+				c->refused[CTL_REFUSED_CREDENTIALS]++;
 				rep.status = -EACCES;
 			} else {
 				cl->hello = 1;

@@ -22,7 +22,21 @@ struct ctl_client {
 	uid_t uid;
 	gid_t gid;
 	int hello;              /* versions agreed */
+	uint32_t nsocks;        /* sockets it holds */
 };
+
+/* Why a connection or a socket was refused (control.refused.*). */
+#define CTL_REFUSALS(X) \
+	X(CREDENTIALS,    "credentials")     /* neither root nor allowed */ \
+	X(CLIENTS_FULL,   "clients_full")    /* every session slot taken (EUSERS) */ \
+	X(USER_CLIENTS,   "user_clients")    /* control.max_clients_per_user (EDQUOT) */ \
+	X(SOCKETS_FULL,   "sockets_full")    /* sockets.max (ENFILE) */ \
+	X(CLIENT_SOCKETS, "client_sockets")  /* sockets.max_per_client (EMFILE) */ \
+	X(USER_SOCKETS,   "user_sockets")    /* sockets.max_per_user (EDQUOT) */
+
+#define CTL_ENUM(e, s) CTL_REFUSED_##e,
+enum ctl_refusal { CTL_REFUSALS(CTL_ENUM) CTL_REFUSED_MAX };
+#undef CTL_ENUM
 
 struct ctl_sock {
 	struct pn_sock *s;      /* NULL: free id */
@@ -41,7 +55,7 @@ struct ctl {
 	uint32_t nclients;
 	uint16_t next_lcore;
 	uint16_t next_port;     /* where the ephemeral search resumes */
-	uint64_t refused;       /* connections turned away */
+	uint64_t refused[CTL_REFUSED_MAX];
 };
 
 /* Listen on the configured path.  -1 with a message on error. */

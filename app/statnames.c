@@ -4,6 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl.h"
+
+_Static_assert(CTL_REFUSED_MAX <= PN_STATS_REFUSALS, "the segment has room for every reason");
+
+#define CTL_NAME(e, n) [CTL_REFUSED_##e] = n,
+static const char *const refusal_names[CTL_REFUSED_MAX] = { CTL_REFUSALS(CTL_NAME) };
+#undef CTL_NAME
+
 int
 pn_stats_snapshot(const struct pn_stats_hdr *h, struct pn_stats_hdr *hc,
 		  struct pn_stats_lcore *lc, struct stack_stats *sum)
@@ -90,6 +98,8 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(h->ctl.clients, PN_CNT_LEVEL, "control.clients");
 	E(h->ctl.sockets, PN_CNT_LEVEL, "control.sockets");
 	E(h->ctl.refused, 0, "control.refused");
+	for (int r = 0; r < CTL_REFUSED_MAX; r++)
+		E(h->ctl.refused_by[r], PN_CNT_DROP, "control.refused.%s", refusal_names[r]);
 	E(h->ctl.captures, 0, "control.captures");
 	E(h->ctl.pool_in_use, PN_CNT_LEVEL, "pool.in_use_now");
 	E(h->ctl.pool_size, PN_CNT_LEVEL, "pool.size");

@@ -195,7 +195,11 @@ statseg_publish(struct app *a)
 	};
 	h->ctl.clients = a->ctl != NULL ? a->ctl->nclients : 0;
 	h->ctl.sockets = a->ctl != NULL ? a->ctl->open : 0;
-	h->ctl.refused = a->ctl != NULL ? a->ctl->refused : 0;
+	h->ctl.refused = 0;
+	for (int r = 0; r < CTL_REFUSED_MAX; r++) {
+		h->ctl.refused_by[r] = a->ctl != NULL ? a->ctl->refused[r] : 0;
+		h->ctl.refused += h->ctl.refused_by[r];
+	}
 	h->ctl.pool_size = a->pool->size;
 	h->ctl.pool_in_use = rte_mempool_in_use_count(a->pool);
 	h->ctl.captures = a->captures;

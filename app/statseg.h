@@ -55,8 +55,11 @@ struct pn_stats_port {
 	uint32_t speed_mbps;
 };
 
+#define PN_STATS_REFUSALS 8          /* >= CTL_REFUSED_MAX (app/ctl.h) */
+
 struct pn_stats_ctl {
 	uint64_t clients, sockets, refused;
+	uint64_t refused_by[PN_STATS_REFUSALS];   /* by enum ctl_refusal */
 	uint64_t pool_size, pool_in_use;
 	uint64_t captures;          /* started since pollnet started */
 	uint64_t capture_active;

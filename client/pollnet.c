@@ -60,6 +60,16 @@ pollnet_strerror(int err)
 		return "pollnet went away";
 	case EDESTADDRREQ:
 		return "no destination: connect() first, or use sendto()";
+	case EMFILE:
+		return "this session holds as many sockets as pollnet allows one "
+		       "(sockets.max_per_client)";
+	case ENFILE:
+		return "pollnet's socket table is full (sockets.max)";
+	case EDQUOT:
+		return "this user's share of pollnet is used up "
+		       "(sockets.max_per_user or control.max_clients_per_user)";
+	case EUSERS:
+		return "pollnet serves as many sessions as it can";
 	default:
 		return strerror(err < 0 ? -err : err);
 	}
@@ -79,7 +89,11 @@ rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds
 	pthread_mutex_lock(&pn->lock);
 	req->seq = ++pn->seq;
 	if (send(pn->fd, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req)) {
-		rc = -ECONNRESET;
+		/* pollnet may have turned us away with a reason, then closed:
+		 * the reason is still there to read */
+		n = recv(pn->fd, rep, sizeof(*rep), MSG_DONTWAIT);
+		rc = n == sizeof(*rep) && rep->seq == req->seq && rep->status < 0 ?
+		     rep->status : -ECONNRESET;
 		goto out;
 	}
 	do

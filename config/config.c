@@ -28,6 +28,9 @@ config_defaults(struct pn_config *c)
 	c->arp_timeout_s = 300;
 	c->pool_size = 8191;
 	c->max_sockets = 1024;
+	c->max_per_client = 256;
+	c->max_per_user = 512;
+	c->max_clients_per_user = 64;
 	c->sock_ring = 256;
 	c->sock_tx_ring = 256;
 	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
@@ -217,6 +220,12 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	}
 	if (IS("sockets", "max"))
 		NUM(max_sockets, 1, 65536);
+	if (IS("sockets", "max_per_client"))
+		NUM(max_per_client, 1, 65536);
+	if (IS("sockets", "max_per_user"))
+		NUM(max_per_user, 1, 65536);
+	if (IS("control", "max_clients_per_user"))
+		NUM(max_clients_per_user, 1, 256);
 	if (IS("sockets", "rx_ring"))
 		return parse_ring(v, &c->sock_ring, err, errlen);
 	if (IS("sockets", "tx_ring"))
@@ -459,9 +468,11 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
 	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");
-	fprintf(f, "sockets.max = %u\nsockets.rx_ring = %u\nsockets.tx_ring = %u\n"
-		"sockets.echo_port = %u\n", c->max_sockets, c->sock_ring, c->sock_tx_ring,
-		c->echo_port);
-	fprintf(f, "control.path = %s\ncontrol.mode = %04o\ncontrol.stats = %s\n",
-		c->ctl_path, c->ctl_mode, c->stats_path);
+	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u\n"
+		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.echo_port = %u\n",
+		c->max_sockets, c->max_per_client, c->max_per_user, c->sock_ring,
+		c->sock_tx_ring, c->echo_port);
+	fprintf(f, "control.path = %s\ncontrol.mode = %04o\ncontrol.stats = %s\n"
+		"control.max_clients_per_user = %u\n",
+		c->ctl_path, c->ctl_mode, c->stats_path, c->max_clients_per_user);
 }

@@ -36,12 +36,15 @@ struct pn_config {
 	bool summaries;                 /* packet summaries into the stats log */
 	/* [sockets] */
 	uint32_t max_sockets;
+	uint32_t max_per_client;        /* sockets one client session may hold */
+	uint32_t max_per_user;          /* ... all sessions of one uid together */
 	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
 	uint32_t sock_tx_ring;          /* client sockets' TX ring entries */
 	uint16_t echo_port;             /* 0 = no echo service */
 	/* [control] */
 	char ctl_path[108];             /* Unix socket clients connect to */
 	uint32_t ctl_mode;              /* its permissions */
+	uint32_t max_clients_per_user;  /* sessions one uid may have open */
 	char stats_path[108];           /* the stats segment pollnetctl reads */
 	uint32_t allow_uid[CONFIG_MAX_IDS], n_allow_uid;   /* besides root */
 	uint32_t allow_gid[CONFIG_MAX_IDS], n_allow_gid;

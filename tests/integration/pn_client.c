@@ -10,6 +10,11 @@
  *   pn_client small CTL IP PORT      send 500 bytes to an echo server, read
  *                                    the answer into 100: prints what recv
  *                                    said ("got 100 trunc=1")
+ *   pn_client hog CTL N              open sockets until N or an error; print
+ *                                    "opened K: <error>"; hold them until
+ *                                    stdin closes
+ *   pn_client flood CTL SECONDS      open and close sockets as fast as it
+ *                                    can; print how many
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -66,6 +71,31 @@ main(int argc, char **argv)
 	char buf[2048];
 	int streaming = 0;
 
+	if (argc == 4 && strcmp(argv[1], "hog") == 0) {
+		int n = atoi(argv[3]), k = 0, rc = pollnet_open(&pn, argv[2]);
+
+		while (rc == 0 && k < n && (rc = pollnet_socket(pn, &s)) == 0)
+			k++;
+		printf("opened %d: %s\n", k, rc < 0 ? pollnet_strerror(rc) : "ok");
+		fflush(stdout);
+		while (read(0, buf, sizeof(buf)) > 0)
+			;
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "flood") == 0) {
+		time_t end = time(NULL) + atoi(argv[3]);
+		unsigned long ops = 0;
+		int rc = pollnet_open(&pn, argv[2]);
+
+		printf("flooding\n");
+		fflush(stdout);
+		while (rc == 0 && time(NULL) < end && (rc = pollnet_socket(pn, &s)) == 0) {
+			pollnet_close(s);
+			ops++;
+		}
+		printf("flooded %lu: %s\n", ops, rc < 0 ? pollnet_strerror(rc) : "ok");
+		return 0;
+	}
 	if (argc < 5 || open_connected(argv[2], argv[3], argv[4], &pn, &s) < 0)
 		return 2;
 	if (strcmp(argv[1], "stream") == 0) {

@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Clients cannot hurt each other through pollnet's control channel.
+
+pollnet with small limits (sockets.max 30, max_per_client 8, max_per_user
+20, control.max_clients_per_user 4): a client of user `nobody` that opens
+sockets until refused gets EMFILE at 8; more sessions of the same user get
+EDQUOT at 20 sockets in all, and a fifth session is refused with EDQUOT;
+root meanwhile still gets sockets until the table is full (ENFILE).  Each
+refusal is counted under its reason (control.refused.*), and freed sockets
+are usable again.  A second pollnet with 256-session room: the 257th
+connection is refused with EUSERS.  Then four sessions of `nobody` flood
+the control channel (socket, close, as fast as they go) while root runs the
+lab's tests: they pass (no request of root's waits behind the flood).
+
+usage: test_limits.py POLLNET BUILD_DIR
+"""
+import errno
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+
+DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def hello(path):
+    """One raw control connection and its HELLO (pollnet_shm.h): the
+    reply's status (0, or a negative errno)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    try:
+        s.send(struct.pack("=IIIIHHI", 1, 1, 0, 0, 0, 1, 0))   # HELLO, seq 1, version 1
+    except OSError:
+        pass                      # turned away already: the reason is queued
+    s.settimeout(5)
+    rep = s.recv(64)
+    status = struct.unpack("=Ii", rep[:8])[1] if len(rep) >= 8 else None
+    return s, status
+
+
+def main():
+    need_root()
+    binary, build = sys.argv[1], sys.argv[2]
+    pn_client = os.path.join(build, "tests", "pn_client")
+    nettests = os.path.join(build, "client", "pollnet-nettests")
+    tmp = tempfile.mkdtemp(prefix="pn-limits-")
+    os.chmod(tmp, 0o755)
+    ctl = os.path.join(tmp, "pollnet.sock")
+    net = Namespaces(peer_ip=PEER_IP + "/24")
+    procs = []
+
+    def hog(n, as_nobody=True):
+        p = subprocess.Popen((NOBODY if as_nobody else []) + [pn_client, "hog", ctl, str(n)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(p)
+        return p, p.stdout.readline().strip()
+
+    try:
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=[
+                         "--ctl", ctl, "--set", "control.mode=0666",
+                         "--set", "control.allow_users=nobody", "--set", "sockets.max=30",
+                         "--set", "sockets.max_per_client=8", "--set", "sockets.max_per_user=20",
+                         "--set", "control.max_clients_per_user=4"])
+        _, out = hog(100)
+        check(out.startswith("opened 8: ") and "sockets.max_per_client" in out,
+              "nobody's first session: 8 sockets, then EMFILE (%s)" % out)
+        _, out = hog(100)
+        check(out.startswith("opened 8: "), "its second session: 8 more (%s)" % out)
+        _, out = hog(100)
+        check(out.startswith("opened 4: ") and "sockets.max_per_user" in out,
+              "its third: 4, then the user's 20 are used up: EDQUOT (%s)" % out)
+        _, out = hog(0)
+        check(out.startswith("opened 0: ok"), "its fourth session opens (no sockets left to it)")
+        r = sh(*(NOBODY + [pn_client, "hog", ctl, "1"]), check=False, input="")
+        check("max_clients_per_user" in r.stdout,
+              "a fifth session of nobody's is refused: EDQUOT (%s)" % r.stdout.strip())
+        root1, out = hog(100, as_nobody=False)
+        check(out.startswith("opened 8: "), "root is not held back by nobody: 8 (%s)" % out)
+        _, out = hog(100, as_nobody=False)
+        check(out.startswith("opened 2: ") and "sockets.max)" in out,
+              "then the table's 30 are full: ENFILE (%s)" % out)
+        c = pn.report()
+        for reason, n in (("client_sockets", 3), ("user_sockets", 1), ("user_clients", 1),
+                          ("sockets_full", 1), ("credentials", 0), ("clients_full", 0)):
+            check(c["control.refused." + reason] == n,
+                  "control.refused.%s == %d (%d)" % (reason, n, c["control.refused." + reason]))
+        check(c["control.refused"] == 6, "control.refused == 6, the sum (%d)" % c["control.refused"])
+        check(c["control.sockets"] == 30, "30 sockets open (%d)" % c["control.sockets"])
+        # freed sockets are usable again
+        root1.stdin.close()
+        root1.wait(timeout=10)
+        deadline = time.time() + 5
+        while pn.report()["control.sockets"] != 22 and time.time() < deadline:
+            time.sleep(0.1)
+        _, out = hog(8, as_nobody=False)
+        check(out == "opened 8: ok", "root's sockets back after its session closed (%s)" % out)
+        for p in procs:
+            p.stdin.close()
+            p.wait(timeout=10)
+        procs.clear()
+        counters, _ = pn.stop()
+        check(counters["pool.in_use"] == 0, "at exit every mbuf is back")
+
+        # every session slot taken: the next is told EUSERS
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--set", "control.max_clients_per_user=256"])
+        conns = [hello(ctl) for _ in range(256)]
+        check(all(st == 0 for _, st in conns), "256 sessions accepted")
+        extra, st = hello(ctl)
+        check(st == -errno.EUSERS, "the 257th is told EUSERS (%s)" % st)
+        for sk, _ in conns + [(extra, 0)]:
+            sk.close()
+        c = pn.report()
+        check(c["control.refused.clients_full"] == 1, "control.refused.clients_full == 1")
+        pn.stop()
+
+        # a flood of control requests from one user does not starve another's
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--set", "control.mode=0666",
+                                            "--set", "control.allow_users=nobody"])
+        srv = subprocess.Popen(["ip", "netns", "exec", net.peer, "/usr/bin/python3",
+                                os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "servers.py"), "26099", "26100"],
+                               stdout=subprocess.PIPE, text=True)
+        procs.append(srv)
+        check(srv.stdout.readline().strip() == "serving", "the lab's server is up")
+        t0 = time.time()
+        r = sh(nettests, "--ctl", ctl, "--skip-dns", PEER_IP, "26099", check=False, timeout=120)
+        alone = time.time() - t0
+        check(r.returncode == 0, "root's lab tests, alone: %.1f s" % alone)
+        floods = [subprocess.Popen(NOBODY + [pn_client, "flood", ctl, "8"],
+                                   stdout=subprocess.PIPE, text=True) for _ in range(4)]
+        procs.extend(floods)
+        check(all(f.stdout.readline().strip() == "flooding" for f in floods),
+              "four sessions of nobody's flood the control channel")
+        t0 = time.time()
+        r = sh(nettests, "--ctl", ctl, "--skip-dns", PEER_IP, "26099", check=False, timeout=120)
+        took = time.time() - t0
+        ops = [f.communicate(timeout=30)[0].strip() for f in floods]
+        check(r.returncode == 0, "root's lab tests pass during the flood (%.1f s; %s)" %
+              (took, "; ".join(ops)))
+        check(all(o.startswith("flooded ") and o.endswith(": ok") for o in ops),
+              "the flooders themselves were served too")
+        counters, _ = pn.stop()
+        check(counters["control.sockets"] == 0 and counters["pool.in_use"] == 0,
+              "afterwards no socket is left and every mbuf is back")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
