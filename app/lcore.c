@@ -159,34 +159,6 @@ lcore_publish(struct lcore_ctx *lc)
 	pn_seq_end(&p->seq);
 }
 
-/* The built-in echo service: every datagram goes back where it came from,
- * in the same mbuf. */
-static void
-echo_service(struct lcore_ctx *lc, struct pn_sock *sock)
-{
-	struct rte_mbuf *m[BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(sock->rx, (void **)m, BURST, NULL);
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m[i],
-			const struct rte_ipv4_hdr *, m[i]->l2_len);
-		const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m[i],
-			const struct rte_udp_hdr *, m[i]->l2_len + m[i]->l3_len);
-		rte_be32_t src = ip->src_addr;
-		rte_be16_t sport = u->src_port;
-		uint32_t len;
-
-		rte_pktmbuf_adj(m[i], m[i]->l2_len + m[i]->l3_len + m[i]->l4_len);
-		len = rte_pktmbuf_data_len(m[i]);
-		if (udp_output(&lc->st, m[i], sock->key.lport, src, sport) == 0) {
-			sock->tx_pkts++;
-			sock->tx_bytes += len;
-		} else {
-			sock->tx_drops++;
-		}
-	}
-}
-
 static void
 lcore_sockets(struct lcore_ctx *lc)
 {
@@ -201,7 +173,7 @@ lcore_sockets(struct lcore_ctx *lc)
 		if (s->kind == SOCK_SHM)
 			shm_sock_drain(&lc->st, s, BURST);
 		else if (s->kind == SOCK_ECHO)
-			echo_service(lc, s);
+			echo_service(&lc->st, s, BURST);
 	}
 }
 

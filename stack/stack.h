@@ -110,6 +110,10 @@ enum stack_verdict udp_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict udp_deliver(struct stack *s, struct pn_sock *sock,
 			       struct rte_mbuf *m, int local);
 
+/* The built-in echo service (echo.c): answer up to `budget` datagrams
+ * waiting on sock's ring.  Returns how many it took. */
+unsigned echo_service(struct stack *s, struct pn_sock *sock, unsigned budget);
+
 /* ---- SHM sockets (shm_sock.c), run by the owner lcore ---- */
 
 /* Copy a datagram into sock's RX ring.  0, or -ENOBUFS when the ring is full
