@@ -45,6 +45,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 		E(p->rx_packets, 0, "port.rx_packets");
 		E(p->rx_bytes, 0, "port.rx_bytes");
 		E(p->rx_missed, 0, "port.rx_missed");
+		E(p->rx_held, 0, "port.rx_frags_held");
 		E(p->rx_errors, 0, "port.rx_errors");
 		E(p->rx_nombuf, 0, "port.rx_nombuf");
 		E(p->tx_packets, 0, "port.tx_packets");

@@ -184,7 +184,7 @@ statseg_publish(struct app *a)
 	pn_seq_begin(&h->seq);
 	h->port = (struct pn_stats_port){
 		.rx_packets = ps.rx_packets, .rx_bytes = ps.rx_bytes,
-		.rx_missed = ps.rx_missed, .rx_errors = ps.rx_errors,
+		.rx_missed = ps.rx_missed, .rx_held = ps.rx_held, .rx_errors = ps.rx_errors,
 		.rx_nombuf = ps.rx_nombuf, .tx_packets = ps.tx_packets,
 		.tx_bytes = ps.tx_bytes, .tx_errors = ps.tx_errors,
 		.drv_bursts = ps.drv_bursts, .drv_empty_polls = ps.drv_empty_polls,

@@ -46,7 +46,7 @@
 #define PN_STATS_CTL_MS 100         /* port, control, sockets */
 
 struct pn_stats_port {
-	uint64_t rx_packets, rx_bytes, rx_missed, rx_errors, rx_nombuf;
+	uint64_t rx_packets, rx_bytes, rx_missed, rx_held, rx_errors, rx_nombuf;
 	uint64_t tx_packets, tx_bytes, tx_errors;
 	uint64_t drv_bursts, drv_empty_polls, drv_rx_tail_writes, drv_tx_tail_writes;
 	uint32_t has_stats;         /* the port gave counters */

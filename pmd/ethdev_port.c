@@ -25,29 +25,41 @@
 #include "port.h"
 
 /*
- * What the adapter keeps besides DPDK's port id.  net_af_packet in DPDK
- * 22.11 does not read its sockets' PACKET_STATISTICS, so frames the kernel
- * dropped because a receive ring was full appear in no counter of DPDK's:
- * the adapter finds those sockets (the process's AF_PACKET sockets bound to
- * the device's interface) and adds their drops to rx_missed.  So do frames
- * the interface itself dropped before any socket saw them (its rx_dropped
- * in /proc/net/dev, e.g. a full backlog), counted from the port's opening.
+ * What the adapter keeps besides DPDK's port id: for the ports whose driver
+ * is the Linux kernel (net_af_packet, net_tap), what the kernel dropped on
+ * the way to pollnet, which DPDK 22.11's drivers do not report.  All of it
+ * is read by the control thread (port_stats), never by an lcore.
+ *
+ * net_af_packet: frames its sockets' rings had no room for (each socket's
+ * PACKET_STATISTICS, reset by every read: accumulated), frames the
+ * interface dropped before any socket saw them (its rx_dropped in
+ * /proc/net/dev: a full backlog), both in rx_missed; and IP fragments the
+ * kernel took for reassembly, because the driver joins its fanout group
+ * with PACKET_FANOUT_FLAG_DEFRAG (ReasmReqds - ReasmOKs in /proc/net/snmp,
+ * for pollnet's whole network namespace), in rx_held.
+ * net_tap: frames the kernel could not queue to pollnet's tap (its
+ * tx_dropped), in rx_missed.
+ * Counted from the port's opening.
  */
 #define ETHDEV_MAX_PKT_SOCKS 16
 
+enum ethdev_kernel { KERNEL_NONE, KERNEL_AF_PACKET, KERNEL_TAP };
+
 struct ethdev_priv {
 	bool hotplugged;                 /* we probed it, we remove it */
+	enum ethdev_kernel kernel;
+	char ifname[IF_NAMESIZE];        /* the kernel's interface */
 	int nb_pkt_socks;
 	int pkt_socks[ETHDEV_MAX_PKT_SOCKS];
-	uint64_t kernel_drops;           /* PACKET_STATISTICS tp_drops, summed */
-	uint64_t kernel_packets;         /* and tp_packets (drops included) */
-	char ifname[IF_NAMESIZE];        /* af_packet's interface, or "" */
-	uint64_t if_rx_dropped0;         /* its rx_dropped when we opened it */
+	uint64_t ring_drops;             /* PACKET_STATISTICS tp_drops, summed */
+	uint64_t if_drops0;              /* the interface's drops at opening */
+	uint64_t reasm0;                 /* ReasmReqds - ReasmOKs at opening */
 };
 
-/* The interface's rx_dropped in this network namespace, or 0. */
+/* Column col (0: rx bytes, 3: rx drop, 11: tx drop) of ifname's line in
+ * this network namespace's /proc/net/dev, or 0. */
 static uint64_t
-if_rx_dropped(const char *ifname)
+proc_net_dev(const char *ifname, int col)
 {
 	FILE *f = fopen("/proc/self/net/dev", "r");
 	char line[512];
@@ -56,17 +68,52 @@ if_rx_dropped(const char *ifname)
 
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
 		const char *p = line + strspn(line, " ");
-		unsigned long long bytes, packets, errs, drop;
+		char *q;
 
-		if (strncmp(p, ifname, n) == 0 && p[n] == ':' &&
-		    sscanf(p + n + 1, "%llu %llu %llu %llu", &bytes, &packets, &errs, &drop) == 4) {
-			v = drop;
-			break;
+		if (strncmp(p, ifname, n) != 0 || p[n] != ':')
+			continue;
+		q = (char *)p + n + 1;
+		for (int i = 0; i <= col; i++) {
+			unsigned long long x = strtoull(q, &q, 10);
+
+			if (i == col)
+				v = x;
 		}
+		break;
 	}
 	if (f != NULL)
 		fclose(f);
 	return v;
+}
+
+/* ReasmReqds - ReasmOKs from this network namespace's /proc/net/snmp. */
+static uint64_t
+proc_net_reasm_held(void)
+{
+	FILE *f = fopen("/proc/self/net/snmp", "r");
+	char names[2048], values[2048];
+	uint64_t reqds = 0, oks = 0;
+
+	while (f != NULL && fgets(names, sizeof(names), f) != NULL &&
+	       fgets(values, sizeof(values), f) != NULL) {
+		char *ns = NULL, *vs = NULL, *n, *v;
+
+		if (strncmp(names, "Ip: ", 4) != 0)
+			continue;
+		n = strtok_r(names, " \n", &ns);
+		v = strtok_r(values, " \n", &vs);
+		while ((n = strtok_r(NULL, " \n", &ns)) != NULL &&
+		       (v = strtok_r(NULL, " \n", &vs)) != NULL) {
+			if (strcmp(n, "ReasmReqds") == 0)
+				reqds = strtoull(v, NULL, 10);
+			else if (strcmp(n, "ReasmOKs") == 0)
+				oks = strtoull(v, NULL, 10);
+		}
+		break;
+	}
+	if (f != NULL)
+		fclose(f);
+	return reqds - oks;
 }
 
 static uint16_t
@@ -95,19 +142,16 @@ ethdev_link(struct port *p, struct port_link *l)
 	return 0;
 }
 
-/* The kernel's counts for our packet sockets since we last asked (reading
- * them resets them): accumulate. */
+/* Our packet sockets' drops since we last asked (reading resets them). */
 static void
-ethdev_kernel_drops(struct ethdev_priv *pv)
+ethdev_ring_drops(struct ethdev_priv *pv)
 {
 	for (int i = 0; i < pv->nb_pkt_socks; i++) {
 		struct tpacket_stats st;
 		socklen_t len = sizeof(st);
 
-		if (getsockopt(pv->pkt_socks[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
-			pv->kernel_drops += st.tp_drops;
-			pv->kernel_packets += st.tp_packets;
-		}
+		if (getsockopt(pv->pkt_socks[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+			pv->ring_drops += st.tp_drops;
 	}
 }
 
@@ -120,17 +164,21 @@ ethdev_stats(struct port *p, struct port_stats *s)
 
 	if (rc < 0)
 		return rc;
-	ethdev_kernel_drops(pv);
 	s->rx_packets = es.ipackets;
 	s->rx_bytes = es.ibytes;
 	s->tx_packets = es.opackets;
 	s->tx_bytes = es.obytes;
-	s->rx_missed = es.imissed + pv->kernel_drops;
-	if (pv->ifname[0] != '\0')
-		s->rx_missed += if_rx_dropped(pv->ifname) - pv->if_rx_dropped0;
+	s->rx_missed = es.imissed;
 	s->rx_errors = es.ierrors;
 	s->tx_errors = es.oerrors;
 	s->rx_nombuf = es.rx_nombuf;
+	if (pv->kernel == KERNEL_AF_PACKET) {
+		ethdev_ring_drops(pv);
+		s->rx_missed += pv->ring_drops + proc_net_dev(pv->ifname, 3) - pv->if_drops0;
+		s->rx_held = proc_net_reasm_held() - pv->reasm0;
+	} else if (pv->kernel == KERNEL_TAP) {
+		s->rx_missed += proc_net_dev(pv->ifname, 11) - pv->if_drops0;
+	}
 	return 0;
 }
 
@@ -369,14 +417,17 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 	if (p->mac_soft)
 		rte_eth_promiscuous_enable(id);   /* best effort: some have no filter */
 	p->nb_queues = conf->nb_queues;
-	if (strcmp(info.driver_name, "net_af_packet") == 0) {
-		/* counted from the sockets' creation: what the kernel
-		 * dropped before the lcores polled was lost too */
-		devargs_iface(devargs, pv->ifname);
-		if (pv->ifname[0] != '\0') {
-			ethdev_find_pkt_socks(pv, if_nametoindex(pv->ifname));
-			pv->if_rx_dropped0 = if_rx_dropped(pv->ifname);
-		}
+	devargs_iface(devargs, pv->ifname);
+	if (pv->ifname[0] != '\0' && strcmp(info.driver_name, "net_af_packet") == 0) {
+		/* the sockets' drops count from their creation: what the
+		 * kernel dropped before the lcores polled was lost too */
+		pv->kernel = KERNEL_AF_PACKET;
+		ethdev_find_pkt_socks(pv, if_nametoindex(pv->ifname));
+		pv->if_drops0 = proc_net_dev(pv->ifname, 3);
+		pv->reasm0 = proc_net_reasm_held();
+	} else if (pv->ifname[0] != '\0' && strcmp(info.driver_name, "net_tap") == 0) {
+		pv->kernel = KERNEL_TAP;
+		pv->if_drops0 = proc_net_dev(pv->ifname, 11);
 	}
 	return 0;
 fail:

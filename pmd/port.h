@@ -46,7 +46,10 @@ struct port_link {
 struct port_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t tx_packets, tx_bytes;
-	uint64_t rx_missed;           /* dropped by the device: no free descriptor */
+	uint64_t rx_missed;           /* dropped by the device: no free descriptor (a
+	                               * kernel-backed port: no room in its ring) */
+	uint64_t rx_held;             /* IP fragments the port's kernel kept for
+	                               * reassembly (net_af_packet) */
 	uint64_t rx_errors, tx_errors;
 	uint64_t rx_nombuf;           /* RX refill failed: pool empty */
 	/* a driver's own counters, when it keeps them (has_drv) */

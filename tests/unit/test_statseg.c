@@ -368,12 +368,12 @@ names_cover_everything(void **state)
 	/* no port counters: 20 stack ones + every drop reason + 10 per lcore +
 	 * 6 control + a refusal count per reason */
 	assert_int_equal(n, 20 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 10 + 6 + CTL_REFUSED_MAX);
-	/* a port with counters, and a driver with its own: 8 + 4 more */
+	/* a port with counters, and a driver with its own: 9 + 4 more */
 	h.port.has_stats = 1;
 	h.port.has_drv = 1;
 	n = 0;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
-	assert_int_equal(n, 12 + 20 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 10 + 6 + CTL_REFUSED_MAX);
+	assert_int_equal(n, 13 + 20 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 10 + 6 + CTL_REFUSED_MAX);
 }
 
 int
