@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Arbitrary bytes as a sequence of events into one lcore's stack, with a
+ * fake clock, the echo service, a bound and a connected client socket
+ * (shared-memory regions) open:
+ *
+ *   op 0  a received frame: u16 length, then the bytes
+ *   op 1  time passes: u8 x 10 ms, then the ARP timers run
+ *   op 2  the bound client sends: u16 length, u32 address, u16 port, bytes
+ *         (its TX descriptor as a client may write it), then the lcore
+ *         drains its ring
+ *   op 3  the lcore's loop tail: the echo service, the clients' commit,
+ *         the transmit batch checked and handed to a "port"
+ *
+ * After every input, and at each op 3:
+ *   rx_frames == rx_delivered + rx_answered + every rx drop;
+ *   local_sent == local_delivered + local_no_socket + local_ring_full;
+ *   the pool's mbufs in use == what the stack still holds (the transmit
+ *   batch, the ARP queues, the echo ring);
+ *   every frame transmitted is well formed: our MAC and address as the
+ *   source, a unicast destination (broadcast only for an ARP request),
+ *   lengths and checksums right, no datagram to port 0, no answer to a
+ *   martian, nothing addressed to ourselves;
+ * and once the stack is released, the pool is back to zero.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "cksum.h"
+#include "fuzz_env.h"
+#include "sock_table.h"
+#include "stack.h"
+
+#define OUR_IP    IP4(198, 18, 0, 2)
+#define GW_IP     IP4(198, 18, 0, 254)
+#define PEER_IP   IP4(198, 18, 0, 1)
+
+static struct stack_conf conf;
+static struct stack st;
+static struct sock_table *tbl;
+static struct pn_sock echo, client, conn;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+shm_sock_setup(struct pn_sock *s, uint32_t id, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	struct pn_shm_hdr h;
+
+	memset(s, 0, sizeof(*s));
+	pn_shm_layout(&h, 16, 16, id);
+	s->region = aligned_alloc(4096, h.region_size);
+	FUZZ_CHECK(s->region != NULL, "out of memory");
+	memset(s->region, 0, h.region_size);
+	memcpy(s->region, &h, sizeof(h));
+	s->geo = h;
+	s->rx_limit = h.rx_size;
+	s->id = id;
+	s->kind = SOCK_SHM;
+	s->efd = -1;
+	s->key.lport = rte_cpu_to_be_16(lport);
+	s->key.rip = rte_cpu_to_be_32(rip);
+	s->key.rport = rte_cpu_to_be_16(rport);
+	FUZZ_CHECK(sock_table_add(tbl, s) == 0, "socket %u", id);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_env_init();
+	conf.ip = rte_cpu_to_be_32(OUR_IP);
+	conf.netmask = rte_cpu_to_be_32(0xffffff00u);
+	conf.gateway = rte_cpu_to_be_32(GW_IP);
+	conf.mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0, 0x02 } };
+	conf.mtu = 1500;
+	conf.arp_timeout_ms = 30000;
+	conf.arp_retry_ms = 1000;
+	conf.arp_retries = 3;
+	tbl = sock_table_create("fuzz_socks", 16, 1);
+	FUZZ_CHECK(tbl != NULL, "socket table");
+	FUZZ_CHECK(sock_table_lcore_online(tbl, 0) == 0, "lcore online");
+	echo.kind = SOCK_ECHO;
+	echo.key.lport = rte_cpu_to_be_16(7);
+	echo.rx = rte_ring_create("fuzz_echo", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	FUZZ_CHECK(echo.rx != NULL && sock_table_add(tbl, &echo) == 0, "echo socket");
+	shm_sock_setup(&client, 1, 5000, 0, 0);
+	shm_sock_setup(&conn, 2, 5001, PEER_IP, 53);
+	return 0;
+}
+
+/* A fresh start for each input: positions, the clients' rings. */
+static void
+reset(void)
+{
+	struct pn_sock *c[] = { &client, &conn };
+
+	stack_init(&st, &conf, fuzz_pool, tbl, 0);
+	st.now_ms = 1000;
+	for (int i = 0; i < 2; i++) {
+		struct pn_shm_ctl *ctl = pn_shm_ctl(c[i]->region);
+
+		c[i]->rx_head = c[i]->tx_tail = 0;
+		c[i]->rx_limit = c[i]->geo.rx_size;
+		c[i]->moved = c[i]->touched = 0;
+		atomic_store(&ctl->rx_head.v, 0);
+		atomic_store(&ctl->rx_tail.v, 0);
+		atomic_store(&ctl->tx_head.v, 0);
+		atomic_store(&ctl->tx_tail.v, 0);
+		atomic_store(&ctl->wake.v, 0);
+	}
+}
+
+static int
+martian(rte_be32_t a)
+{
+	return stack_martian_src(&conf, a) != PN_RX_DROP_MAX;
+}
+
+/* One transmitted frame, as the wire would see it. */
+static void
+check_frame(const struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint32_t len = rte_pktmbuf_data_len(m);
+	const struct rte_ether_hdr *eh = (const void *)f;
+
+	FUZZ_CHECK(m->nb_segs == 1 && len == rte_pktmbuf_pkt_len(m), "one segment");
+	FUZZ_CHECK(len >= RTE_ETHER_HDR_LEN && len <= RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN,
+		   "length %u", len);
+	FUZZ_CHECK(rte_is_same_ether_addr(&eh->src_addr, &conf.mac), "our MAC as the source");
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		const struct rte_arp_hdr *a = (const void *)(eh + 1);
+
+		FUZZ_CHECK(len == RTE_ETHER_HDR_LEN + sizeof(*a), "ARP length %u", len);
+		FUZZ_CHECK(a->arp_data.arp_sip == conf.ip, "ARP from our address");
+		FUZZ_CHECK(rte_is_same_ether_addr(&a->arp_data.arp_sha, &conf.mac), "ARP sender MAC");
+		if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST)) {
+			FUZZ_CHECK(rte_is_broadcast_ether_addr(&eh->dst_addr), "requests broadcast");
+		} else {
+			FUZZ_CHECK(a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY), "ARP op");
+			FUZZ_CHECK(rte_is_unicast_ether_addr(&eh->dst_addr) &&
+				   !rte_is_zero_ether_addr(&eh->dst_addr), "replies unicast");
+			FUZZ_CHECK(a->arp_data.arp_tip == 0 || !martian(a->arp_data.arp_tip),
+				   "no reply to a martian");
+		}
+		return;
+	}
+	FUZZ_CHECK(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4), "IPv4 or ARP");
+	FUZZ_CHECK(rte_is_unicast_ether_addr(&eh->dst_addr) && !rte_is_zero_ether_addr(&eh->dst_addr),
+		   "IP goes to a unicast MAC");
+
+	const struct rte_ipv4_hdr *ip = (const void *)(eh + 1);
+	const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+	const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+
+	FUZZ_CHECK(len >= RTE_ETHER_HDR_LEN + 20 && (ip->version_ihl >> 4) == 4 && ihl >= 20 &&
+		   RTE_ETHER_HDR_LEN + ihl <= len, "IPv4 header");
+	FUZZ_CHECK(tot == len - RTE_ETHER_HDR_LEN, "total length %u in a %u-byte frame", tot, len);
+	FUZZ_CHECK(cksum_buf(ip, ihl) == 0, "IP checksum");
+	FUZZ_CHECK(ip->src_addr == conf.ip, "from our address");
+	FUZZ_CHECK(!martian(ip->dst_addr), "never to a martian, never to ourselves");
+	FUZZ_CHECK(ip->time_to_live > 0, "TTL");
+
+	const uint8_t *l4 = (const uint8_t *)ip + ihl;
+	const uint32_t l4len = tot - ihl;
+
+	if (ip->next_proto_id == IPPROTO_UDP) {
+		const struct rte_udp_hdr *u = (const void *)l4;
+
+		FUZZ_CHECK(l4len >= sizeof(*u) && rte_be_to_cpu_16(u->dgram_len) == l4len,
+			   "UDP length");
+		FUZZ_CHECK(u->dst_port != 0 && u->src_port != 0, "no port 0");
+		FUZZ_CHECK(u->dgram_cksum != 0 &&
+			   cksum_finish(cksum_add(u, l4len, cksum_pseudo(ip->src_addr, ip->dst_addr,
+						  IPPROTO_UDP, (uint16_t)l4len))) == 0, "UDP checksum");
+	} else {
+		FUZZ_CHECK(ip->next_proto_id == IPPROTO_ICMP, "UDP or ICMP");
+		FUZZ_CHECK(l4len >= sizeof(struct rte_icmp_hdr) && cksum_buf(l4, l4len) == 0,
+			   "ICMP checksum");
+		FUZZ_CHECK(((const struct rte_icmp_hdr *)l4)->icmp_type == RTE_IP_ICMP_ECHO_REPLY,
+			   "we only answer echo requests");
+	}
+}
+
+static void
+check_books(void)
+{
+	const struct stack_stats *s = &st.stats;
+
+	FUZZ_CHECK(s->rx_frames == s->rx_delivered + s->rx_answered + stats_rx_dropped(s),
+		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu",
+		   s->rx_frames, s->rx_delivered, s->rx_answered, stats_rx_dropped(s));
+	FUZZ_CHECK(s->local_sent == s->local_delivered + s->local_no_socket + s->local_ring_full,
+		   "local_sent %lu", s->local_sent);
+	FUZZ_CHECK(fuzz_in_use() == st.tx_n + st.arp.pending + rte_ring_count(echo.rx),
+		   "%u mbufs in use, the stack holds %u + %u + %u", fuzz_in_use(), st.tx_n,
+		   st.arp.pending, rte_ring_count(echo.rx));
+}
+
+/* The end of an lcore loop: services, commit, the burst to a port that
+ * takes all but (by the input's choice) the last few. */
+static void
+loop_tail(uint8_t refuse)
+{
+	uint16_t sent;
+
+	echo_service(&st, &echo, 32);
+	shm_sock_commit(&st);
+	st.wake_n = 0;
+	stack_tick(&st);
+	for (uint16_t i = 0; i < st.tx_n; i++)
+		check_frame(st.tx[i]);
+	sent = st.tx_n > (refuse & 3) ? st.tx_n - (refuse & 3) : 0;
+	for (uint16_t i = 0; i < sent; i++)
+		rte_pktmbuf_free(st.tx[i]);        /* "on the wire" */
+	stack_tx_done(&st, sent);
+	check_books();
+}
+
+static void
+client_send(struct fuzz_in *in)
+{
+	struct pn_shm_ctl *ctl = pn_shm_ctl(client.region);
+	uint32_t head = atomic_load(&ctl->tx_head.v);
+	struct pn_desc *d = pn_shm_desc(client.region, client.geo.tx_desc_off,
+					client.geo.tx_size, head);
+	uint16_t len = fuzz_u16(in);
+	size_t got;
+	const uint8_t *p;
+
+	d->len = len;                      /* as written: the app checks it */
+	d->addr = fuzz_u32(in);
+	d->port = fuzz_u16(in);
+	d->flags = 0;
+	p = fuzz_bytes(in, RTE_MIN((size_t)len, (size_t)PN_SHM_SLOT_SIZE), &got);
+	memcpy(pn_shm_slot(client.region, client.geo.tx_slot_off, client.geo.tx_size, head),
+	       p, got);
+	if (head - client.tx_tail < client.geo.tx_size)
+		atomic_store(&ctl->tx_head.v, head + 1);
+	shm_sock_drain(&st, &client, 32);
+	/* and it reads what it received, now and then */
+	atomic_store(&pn_shm_ctl(client.region)->rx_tail.v, client.rx_head);
+	atomic_store(&pn_shm_ctl(conn.region)->rx_tail.v, conn.rx_head);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+
+	reset();
+	while (in.n > 0) {
+		uint8_t op = fuzz_u8(&in);
+
+		switch (op & 3) {
+		case 0: {
+			size_t want = fuzz_u16(&in) % 2048, got;
+			const uint8_t *f = fuzz_bytes(&in, want, &got);
+			struct rte_mbuf *m = rte_pktmbuf_alloc(fuzz_pool);
+
+			if (m == NULL)
+				break;
+			memcpy(rte_pktmbuf_append(m, (uint16_t)got), f, got);
+			stack_input(&st, m);
+			if (st.tx_n > STACK_TX_MAX - 8)
+				loop_tail(0);
+			break;
+		}
+		case 1:
+			st.now_ms += (uint64_t)fuzz_u8(&in) * 10;
+			stack_tick(&st);
+			break;
+		case 2:
+			client_send(&in);
+			break;
+		case 3:
+			loop_tail(op >> 2);
+			break;
+		}
+	}
+	loop_tail(0);
+	stack_release(&st);
+	{
+		struct rte_mbuf *m;
+
+		while (rte_ring_dequeue(echo.rx, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
+	FUZZ_CHECK(fuzz_in_use() == 0, "%u mbufs leaked", fuzz_in_use());
+	return 0;
+}

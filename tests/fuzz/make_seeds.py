@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Write the fuzz harnesses' seed corpora (tests/fuzz/corpus/NAME/), in each
+harness's input format (see the comment at the top of tests/fuzz/*.c).
+The seeds are checked in; run this again after changing a format.
+usage: make_seeds.py"""
+import os
+import struct
+import sys
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import hostile  # noqa: E402
+
+OUR_MAC, PEER_MAC = "02:00:00:00:00:02", "02:00:00:00:00:01"
+OUR_IP, PEER_IP, GW_IP = "198.18.0.2", "198.18.0.1", "198.18.0.254"
+
+
+def write(name, seeds):
+    d = os.path.join(HERE, "corpus", name)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    for i, data in enumerate(seeds):
+        with open(os.path.join(d, "seed-%02d" % i), "wb") as f:
+            f.write(data)
+    print("%s: %d seeds" % (name, len(seeds)))
+
+
+def rx(frame):
+    frame = bytes(frame)
+    return b"\x00" + struct.pack("<H", len(frame)) + frame
+
+
+def client_send(addr, port, payload):
+    a = bytes(map(int, addr.split(".")))
+    return b"\x02" + struct.pack("<H", len(payload)) + a + struct.pack(">H", port) + payload
+
+
+TAIL, TICK = b"\x03", b"\x01\x64"
+eth = Ether(src=PEER_MAC, dst=OUR_MAC)
+frames = [
+    Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=PEER_MAC, psrc=PEER_IP, pdst=OUR_IP),
+    eth / ARP(op=2, hwsrc=PEER_MAC, psrc=PEER_IP, hwdst=OUR_MAC, pdst=OUR_IP),
+    eth / IP(src=PEER_IP, dst=OUR_IP) / UDP(sport=4000, dport=7) / Raw(b"echo me"),
+    eth / IP(src=PEER_IP, dst=OUR_IP) / UDP(sport=4000, dport=5000) / Raw(b"to the client"),
+    eth / IP(src=PEER_IP, dst=OUR_IP) / UDP(sport=53, dport=5001) / Raw(b"to the connected one"),
+    eth / IP(src=PEER_IP, dst=OUR_IP) / ICMP(type=8, id=1, seq=1) / Raw(b"ping"),
+    eth / IP(src="198.19.0.5", dst=OUR_IP, options=b"\x01\x01\x01\x00") / ICMP(type=8) / Raw(b"far"),
+    eth / IP(src=PEER_IP, dst=OUR_IP, flags="MF") / UDP(sport=1, dport=7) / Raw(b"frag"),
+    eth / IP(src=PEER_IP, dst=OUR_IP) / TCP(sport=1, dport=80, flags="S"),
+]
+stack = [rx(f) + TAIL for f in frames]
+stack.append(b"".join(rx(f) for f in frames) + TAIL + TICK + TAIL)
+stack.append(b"".join(rx(f) + TAIL for _, f, _, _ in
+                      hostile.cases(OUR_MAC, OUR_IP, PEER_MAC, PEER_IP, "198.18.0.255")))
+stack.append(client_send(PEER_IP, 9, b"out") + TAIL + rx(frames[1]) + TAIL)
+stack.append(client_send("127.0.0.1", 7, b"local echo") + TAIL + client_send(OUR_IP, 5000, b"self") + TAIL)
+stack.append(client_send("198.19.0.5", 9, b"off-link") + TICK * 5 + TAIL)
+write("fuzz_stack", stack)
+
+summary = []
+for f in frames + [Ether() / IP() / UDP(), Ether(type=0x86dd) / Raw(b"\x60" + b"\x00" * 39)]:
+    b = bytes(f)
+    b += b"\x00" * (-len(b) % 8)
+    for filt in (b"udp port 7", b"host 198.18.0.1 and icmp", b"arp", b"tcp and port 80"):
+        summary.append(bytes([len(b) // 8, 255]) + b + filt)
+summary.append(bytes([8, 3]) + bytes(frames[2])[:64] + b"port")
+write("fuzz_summary", summary)
+
+e1000 = []
+mac6 = bytes.fromhex("525400123456")
+for f in frames[:6]:
+    b = bytes(f)[6:]                 # the harness puts our MAC first
+    e1000.append(b"\x00" + struct.pack("<H", len(b)) + b + b"\x02\x20")
+e1000.append(b"".join(b"\x00" + struct.pack("<H", 60) + b"\x00" * 60 for _ in range(70)) + b"\x02\x3f" * 3)
+e1000.append(b"\x01\x05\x00\x03\x00\xff\x0f" + b"\x02\x10")         # a descriptor a device lies about
+e1000.append(b"\x00" + struct.pack("<H", 100) + b"\x11" * 100 + b"\x03" + b"\x02\x10")
+write("fuzz_e1000", e1000)
+
+shm = []
+shm.append(b"\x02" + struct.pack("<H", 100) + b"\x41" + b"\x03")
+shm.append(b"\x02" + struct.pack("<H", 2099) + b"\x42" + b"\x03")
+shm.append((b"\x02" + struct.pack("<H", 10) + b"\x43") * 12 + b"\x03")
+shm.append(b"\x00" + struct.pack("<I", 192) + b"\x04" + struct.pack("<I", 5) + b"\x01\x20\x03")
+shm.append(b"\x00" + struct.pack("<I", 128) + b"\x04" + struct.pack("<I", 0xfffffff0) + b"\x03")
+write("fuzz_shm", shm)
+
+conf = open(os.path.join(HERE, "..", "..", "config", "pollnet.conf"), "rb").read()
+write("fuzz_config", [
+    conf,
+    b"[port]\nspec = dpdk:net_ring0\n[ipv4]\naddress = 10.0.0.1/24\n",
+    b"[sockets]\nrx_ring = 1000\n",
+    b"[control]\nallow_users = root, 0\nmode = 0666\n",
+    b"ipv4.gateway=10.0.0.1\n",
+    b"sockets.max_per_client=8\n",
+])
