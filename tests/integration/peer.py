@@ -80,6 +80,80 @@ def hostile(iface, our_mac, our_ip, peer_ip, bcast_ip):
     return {"sent": sent, "answers": answers, "peer_mac": peer_mac}
 
 
+def wirefuzz(iface, our_mac, our_ip, peer_ip, count, seed):
+    """`count` random and mutated frames at pollnet: scapy's fuzz() of every
+    protocol pollnet parses (and some it does not), then byte-level
+    mutations of those (bit flips, truncations, extensions, overwritten
+    fields); mostly to pollnet's MAC, some broadcast.  Sent from a raw
+    socket, in bounded time.  Returns how many were sent."""
+    import random
+    import socket as so
+    import time
+    from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, Raw, fuzz, get_if_hwaddr
+    rnd = random.Random(seed)
+    peer_mac = get_if_hwaddr(iface)
+    eth = Ether(src=peer_mac, dst=our_mac)
+    templates = [
+        eth / IP(src=peer_ip, dst=our_ip) / UDP(sport=4000, dport=7) / Raw(b"x" * 32),
+        eth / IP(src=peer_ip, dst=our_ip) / ICMP(type=8) / Raw(b"p" * 16),
+        Ether(src=peer_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=peer_mac, psrc=peer_ip, pdst=our_ip),
+        eth / IP(src=peer_ip, dst=our_ip) / TCP(sport=1, dport=80),
+        eth / IP(src=peer_ip, dst=our_ip, ihl=8, options=b"\x94\x04\x00\x00" * 3) / UDP(dport=7) / Raw(b"o"),
+        eth / Dot1Q(vlan=5) / IP(src=peer_ip, dst=our_ip) / UDP(dport=7),
+    ]
+    base = []
+    for _ in range(300):
+        t = rnd.choice([
+            lambda: eth / fuzz(IP(dst=our_ip)) / fuzz(UDP(dport=7)),
+            lambda: eth / IP(src=peer_ip, dst=our_ip) / fuzz(UDP()) / Raw(bytes(rnd.randrange(256) for _ in range(rnd.randrange(64)))),
+            lambda: eth / fuzz(IP(src=peer_ip, dst=our_ip, proto=1)) / fuzz(ICMP()),
+            lambda: Ether(src=peer_mac, dst=rnd.choice([our_mac, "ff:ff:ff:ff:ff:ff"])) / fuzz(ARP()),
+            lambda: eth / fuzz(IP(dst=our_ip)) / fuzz(TCP()),
+            lambda: fuzz(Ether(dst=our_mac)) / Raw(bytes(rnd.randrange(256) for _ in range(40))),
+        ])()
+        try:
+            base.append(bytes(t))
+        except Exception:            # scapy cannot build some fuzzed fields
+            pass
+    base += [bytes(t) for t in templates]
+    s = so.socket(so.AF_PACKET, so.SOCK_RAW)
+    s.bind((iface, 0))
+    mac = bytes.fromhex(our_mac.replace(":", ""))
+    sent, deadline = 0, time.time() + 120
+    vlan = 0
+    while sent < count and time.time() < deadline:
+        f = bytearray(rnd.choice(base))
+        for _ in range(rnd.randrange(4)):
+            r = rnd.random()
+            if r < 0.4 and len(f) > 14:
+                i = rnd.randrange(14, len(f))
+                f[i] ^= 1 << rnd.randrange(8)
+            elif r < 0.55:
+                del f[rnd.randrange(14, max(15, len(f))):]
+            elif r < 0.7:
+                f += bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 64)))
+            elif r < 0.85 and len(f) > 16:
+                i = rnd.randrange(14, len(f) - 1)
+                f[i:i + 2] = bytes((rnd.randrange(256), rnd.randrange(256)))
+            else:
+                f[rnd.randrange(12, min(len(f), 40))] = rnd.choice((0, 0xff, 0x7f, 0x80))
+        if rnd.random() < 0.9:
+            f[0:6] = mac                 # most of it reaches the stack
+        f = bytes(f[:1514])
+        if len(f) < 14:
+            f = f + bytes(14 - len(f))
+        if f[12:14] in (b"\x81\x00", b"\x88\xa8"):
+            vlan += 1
+        try:
+            s.send(f)
+        except OSError:
+            time.sleep(0.001)             # the peer's queue is full: once more
+            s.send(f)
+        sent += 1
+    s.close()
+    return {"sent": sent, "seed": seed, "templates": len(base), "vlan": vlan}
+
+
 def frames(iface, dst_ip, dst_mac, src_ip):
     """One frame of each kind pollnetctl tells apart, from the peer's MAC:
     ARP request, UDP (DF) to the echo port, TCP SYN, ICMP echo request."""
