@@ -15,6 +15,9 @@
  *                                    stdin closes
  *   pn_client flood CTL SECONDS      open and close sockets as fast as it
  *                                    can; print how many
+ *   pn_client chaos CTL IP PORT SEED do everything a client does, in random
+ *                                    order, until killed: sessions, sockets,
+ *                                    binds, connects, sends, receives, closes
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -95,6 +98,54 @@ main(int argc, char **argv)
 		}
 		printf("flooded %lu: %s\n", ops, rc < 0 ? pollnet_strerror(rc) : "ok");
 		return 0;
+	}
+	if (argc == 6 && strcmp(argv[1], "chaos") == 0) {
+		struct sockaddr_in to = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)atoi(argv[4])) };
+		struct pollnet_socket *socks[4] = { NULL };
+
+		inet_pton(AF_INET, argv[3], &to.sin_addr);
+		srand((unsigned)atoi(argv[5]));
+		if (pollnet_open(&pn, argv[2]) < 0)
+			return 2;
+		printf("chaos\n");
+		fflush(stdout);
+		for (;;) {
+			int k = rand() % 4, op = rand() % 8;
+			struct pollnet_socket *x = socks[k];
+
+			if (x == NULL) {
+				if (pollnet_socket(pn, &socks[k]) < 0)
+					socks[k] = NULL;
+				continue;
+			}
+			pollnet_set_nonblocking(x, rand() % 2);
+			pollnet_set_timeout(x, rand() % 20);
+			switch (op) {
+			case 0: pollnet_bind(x, 0); break;
+			case 1: pollnet_connect(x, &to); break;
+			case 2: case 3:
+				for (int i = rand() % 64; i >= 0; i--)
+					pollnet_sendto(x, buf, 1 + (size_t)(rand() % 1400), &to);
+				break;
+			case 4: case 5:
+				for (int i = rand() % 64; i >= 0; i--)
+					pollnet_recv(x, buf, sizeof(buf), NULL);
+				break;
+			case 6:
+				pollnet_close(x);
+				socks[k] = NULL;
+				break;
+			case 7:
+				if (rand() % 16 == 0) {     /* a new session, now and then */
+					pollnet_session_close(pn);
+					memset(socks, 0, sizeof(socks));
+					if (pollnet_open(&pn, argv[2]) < 0)
+						return 2;
+				}
+				break;
+			}
+		}
 	}
 	if (argc < 5 || open_connected(argv[2], argv[3], argv[4], &pn, &s) < 0)
 		return 2;
