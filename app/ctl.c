@@ -147,7 +147,13 @@ ctl_turn_away(struct ctl *c, int fd, enum ctl_refusal why, int err)
 {
 	struct pn_ctl_rep rep = { .seq = 1, .status = err, .version = PN_CTL_VERSION };
 
+	struct pn_ctl_req req;
+
 	c->refused[why]++;
+	/* what it sent already, read: closing with it unread would reset the
+	 * connection before the client reads our reply */
+	while (recv(fd, &req, sizeof(req), MSG_DONTWAIT) > 0)
+		;
 	(void)!send(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }

@@ -76,6 +76,7 @@ main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "hog") == 0) {
 		int n = atoi(argv[3]), k = 0, rc = pollnet_open(&pn, argv[2]);
+		const int opened = rc == 0;
 
 		while (rc == 0 && k < n && (rc = pollnet_socket(pn, &s)) == 0)
 			k++;
@@ -83,12 +84,15 @@ main(int argc, char **argv)
 		fflush(stdout);
 		while (read(0, buf, sizeof(buf)) > 0)
 			;
+		if (opened)
+			pollnet_session_close(pn);
 		return 0;
 	}
 	if (argc == 4 && strcmp(argv[1], "flood") == 0) {
 		time_t end = time(NULL) + atoi(argv[3]);
 		unsigned long ops = 0;
 		int rc = pollnet_open(&pn, argv[2]);
+		const int opened = rc == 0;
 
 		printf("flooding\n");
 		fflush(stdout);
@@ -97,6 +101,8 @@ main(int argc, char **argv)
 			ops++;
 		}
 		printf("flooded %lu: %s\n", ops, rc < 0 ? pollnet_strerror(rc) : "ok");
+		if (opened)
+			pollnet_session_close(pn);
 		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "chaos") == 0) {
