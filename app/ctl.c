@@ -146,7 +146,6 @@ static void
 ctl_turn_away(struct ctl *c, int fd, enum ctl_refusal why, int err)
 {
 	struct pn_ctl_rep rep = { .seq = 1, .status = err, .version = PN_CTL_VERSION };
-
 	struct pn_ctl_req req;
 
 	c->refused[why]++;

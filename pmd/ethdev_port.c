@@ -265,8 +265,8 @@ ethdev_find(const char *devargs, uint16_t *id, bool *probed, char *err, size_t e
 	return -ENODEV;
 }
 
-/* The interface named by af_packet devargs' iface=NAME into name (""
- * when there is none). */
+/* The interface named by the devargs' iface=NAME (net_af_packet, net_tap)
+ * into name ("" when there is none). */
 static void
 devargs_iface(const char *devargs, char name[IF_NAMESIZE])
 {
@@ -417,7 +417,10 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 	if (p->mac_soft)
 		rte_eth_promiscuous_enable(id);   /* best effort: some have no filter */
 	p->nb_queues = conf->nb_queues;
-	devargs_iface(devargs, pv->ifname);
+	/* the kernel's interface: the driver says (dev_info.if_index), else
+	 * the devargs do */
+	if (info.if_index == 0 || if_indextoname(info.if_index, pv->ifname) == NULL)
+		devargs_iface(devargs, pv->ifname);
 	if (pv->ifname[0] != '\0' && strcmp(info.driver_name, "net_af_packet") == 0) {
 		/* the sockets' drops count from their creation: what the
 		 * kernel dropped before the lcores polled was lost too */

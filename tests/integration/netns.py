@@ -6,11 +6,14 @@ benchmarking range) that exist only inside them.  Namespaces are deleted on
 exit, whatever happens.
 """
 import atexit
+import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 PREFIX = "pn%d" % (os.getpid() % 100000)
@@ -137,6 +140,23 @@ def parse_counters(text):
     for m in re.finditer(r"^\s+([a-z0-9_.]+)\s+(\d+)$", text, re.M):
         c[m.group(1)] = int(m.group(2))
     return c
+
+
+def for_other_users(build, *programs):
+    """Copies of programs, and of the libpollnet they load, in a directory
+    any user can read, for tests that run them as nobody or daemon: the
+    build tree may be under a home only its owner enters (root's /root is
+    0700).  Returns the copies' paths and an environment to run them with
+    (LD_LIBRARY_PATH comes before their RUNPATH)."""
+    d = tempfile.mkdtemp(prefix="pn-any-user.")
+    os.chmod(d, 0o755)
+    atexit.register(shutil.rmtree, d, True)
+    for lib in glob.glob(os.path.join(build, "client", "libpollnet.so*")):
+        shutil.copy(lib, d, follow_symlinks=True)
+    copies = []
+    for p in programs:
+        copies.append(shutil.copy(p, d))
+    return copies, dict(os.environ, LD_LIBRARY_PATH=d)
 
 
 failures = []

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh, PREFIX  # noqa: E402
+from netns import check, finish, for_other_users, Namespaces, Pollnet, need_root, sh, PREFIX  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -28,12 +28,18 @@ TMP = tempfile.mkdtemp(prefix="pollnetctl-test.")
 os.chmod(TMP, 0o755)        # nobody reads the segment too
 STATS = os.path.join(TMP, "pollnet.stats")
 CTL = os.path.join(TMP, "pollnet.sock")
+ANY_USER = {}
 
 
 def ctl(*args, timeout=30, user=None, stats=STATS):
     cmd = [POLLNETCTL, "--stats", stats] + list(args)
     if user:
-        cmd = ["setpriv", "--reuid", user, "--regid", "nogroup", "--clear-groups"] + cmd
+        # a copy it can run: the build tree may be under a 0700 home
+        if user not in ANY_USER:
+            ANY_USER[user] = for_other_users(os.path.dirname(os.path.dirname(POLLNETCTL)),
+                                             POLLNETCTL)[0][0]
+        cmd = ["setpriv", "--reuid", user, "--regid", "nogroup", "--clear-groups",
+               ANY_USER[user]] + cmd[1:]
     p = subprocess.run(cmd, text=True, timeout=timeout,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout, p.stderr

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import check, finish, for_other_users, Namespaces, Pollnet, need_root, sh  # noqa: E402
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
@@ -48,8 +48,9 @@ def hello(path):
 def main():
     need_root()
     binary, build = sys.argv[1], sys.argv[2]
-    pn_client = os.path.join(build, "tests", "pn_client")
-    nettests = os.path.join(build, "client", "pollnet-nettests")
+    # nobody runs them too: copies it can read
+    (pn_client, nettests), env = for_other_users(build, os.path.join(build, "tests", "pn_client"),
+                                                 os.path.join(build, "client", "pollnet-nettests"))
     tmp = tempfile.mkdtemp(prefix="pn-limits-")
     os.chmod(tmp, 0o755)
     ctl = os.path.join(tmp, "pollnet.sock")
@@ -58,7 +59,7 @@ def main():
 
     def hog(n, as_nobody=True):
         p = subprocess.Popen((NOBODY if as_nobody else []) + [pn_client, "hog", ctl, str(n)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         procs.append(p)
         return p, p.stdout.readline().strip()
 
@@ -79,7 +80,7 @@ def main():
               "its third: 4, then the user's 20 are used up: EDQUOT (%s)" % out)
         _, out = hog(0)
         check(out.startswith("opened 0: ok"), "its fourth session opens (no sockets left to it)")
-        r = sh(*(NOBODY + [pn_client, "hog", ctl, "1"]), check=False, input="")
+        r = sh(*(NOBODY + [pn_client, "hog", ctl, "1"]), check=False, input="", env=env)
         check("max_clients_per_user" in r.stdout,
               "a fifth session of nobody's is refused: EDQUOT (%s)" % r.stdout.strip())
         root1, out = hog(100, as_nobody=False)
@@ -137,7 +138,7 @@ def main():
         alone = time.time() - t0
         check(r.returncode == 0, "root's lab tests, alone: %.1f s" % alone)
         floods = [subprocess.Popen(NOBODY + [pn_client, "flood", ctl, "8"],
-                                   stdout=subprocess.PIPE, text=True) for _ in range(4)]
+                                   stdout=subprocess.PIPE, text=True, env=env) for _ in range(4)]
         procs.extend(floods)
         check(all(f.stdout.readline().strip() == "flooding" for f in floods),
               "four sessions of nobody's flood the control channel")

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import check, finish, for_other_users, Namespaces, Pollnet, need_root, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
@@ -198,15 +198,18 @@ def main():
 
         # who may connect: root and `nobody` (allow_users), not `daemon`;
         # and only root binds below 1024
+        (any_nettests, any_echo), env = for_other_users(build, nettests, echo_tool)
         r = sh("setpriv", "--reuid=daemon", "--regid=daemon", "--clear-groups",
-               nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False)
+               any_nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False,
+               env=env)
         check(r.returncode != 0 and "Permission denied" in r.stdout,
-              "user daemon is refused: " + r.stdout.strip().splitlines()[1][:60])
+              "user daemon is refused: " + " ".join(r.stdout.split())[:90])
         r = sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-               nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False)
+               any_nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False,
+               env=env)
         check(r.returncode == 0, "user nobody (allowed) passes the lab tests")
         r = sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-               echo_tool, "--ctl", ctl, "--count", "1", "80", check=False)
+               any_echo, "--ctl", ctl, "--count", "1", "80", check=False, env=env)
         check(r.returncode != 0 and "Permission denied" in r.stdout,
               "nobody cannot bind port 80")
         c = settled("credentials")
