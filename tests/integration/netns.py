@@ -152,7 +152,8 @@ def for_other_users(build, *programs):
     os.chmod(d, 0o755)
     atexit.register(shutil.rmtree, d, True)
     for lib in glob.glob(os.path.join(build, "client", "libpollnet.so*")):
-        shutil.copy(lib, d, follow_symlinks=True)
+        if os.path.isfile(lib):
+            shutil.copy(lib, d, follow_symlinks=True)
     copies = []
     for p in programs:
         copies.append(shutil.copy(p, d))
