@@ -76,6 +76,7 @@ echo_open(struct app *a, uint16_t port)
 		return NULL;
 	s->key.lport = htons(port);
 	s->kind = SOCK_ECHO;
+	s->id = a->cfg->max_sockets;    /* its entry in the stats segment, after the clients' */
 	s->owner = 0;
 	s->rx = rte_ring_create("pn_echo_rx", a->cfg->sock_ring, SOCKET_ID_ANY,
 				RING_F_SP_ENQ | RING_F_SC_DEQ);

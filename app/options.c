@@ -173,7 +173,12 @@ options_parse(int argc, char **argv, struct pn_options *o)
 	}
 	for (int i = 0; i < nov; i++) {
 		if (config_set(&o->cfg, ov[i].key, ov[i].val, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: %s %s: %s\n\n", prog, ov[i].opt, ov[i].val, err);
+			/* --set names its key: "--set sockets.rx_ring=1000: ..." */
+			if (strcmp(ov[i].opt, "--set") == 0)
+				fprintf(stderr, "%s: --set %s=%s: %s\n\n", prog, ov[i].key,
+					ov[i].val, err);
+			else
+				fprintf(stderr, "%s: %s %s: %s\n\n", prog, ov[i].opt, ov[i].val, err);
 			options_usage(prog, stderr);
 			return OPTIONS_ERROR;
 		}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "statnames.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,4 +105,34 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(h->ctl.captures, 0, "control.captures");
 	E(h->ctl.pool_in_use, PN_CNT_LEVEL, "pool.in_use_now");
 	E(h->ctl.pool_size, PN_CNT_LEVEL, "pool.size");
+}
+
+void
+pn_sock_fields(const struct pn_stats_sock *e, pn_field_str_fn *str, pn_field_num_fn *num,
+	       void *arg)
+{
+	struct in_addr la = { .s_addr = e->laddr }, ra = { .s_addr = e->connected ? e->raddr : 0 };
+	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &la, l, sizeof(l));
+	inet_ntop(AF_INET, &ra, r, sizeof(r));
+	num(arg, "id", e->id);
+	str(arg, "kind", pn_sock_kind(e));
+	str(arg, "local_addr", l);
+	num(arg, "local_port", e->lport);
+	num(arg, "connected", e->connected != 0);
+	str(arg, "remote_addr", r);
+	num(arg, "remote_port", e->connected ? e->rport : 0);
+	num(arg, "pid", (uint64_t)(uint32_t)e->pid);
+	num(arg, "lcore", e->lcore);
+	num(arg, "rx_datagrams", e->rx_pkts);
+	num(arg, "rx_bytes", e->rx_bytes);
+	num(arg, "rx_drops", e->rx_drops);
+	num(arg, "tx_datagrams", e->tx_pkts);
+	num(arg, "tx_bytes", e->tx_bytes);
+	num(arg, "tx_drops", e->tx_drops);
+	num(arg, "rx_queued", e->rx_queued);
+	num(arg, "rx_ring", e->rx_size);
+	num(arg, "tx_queued", e->tx_queued);
+	num(arg, "tx_ring", e->tx_size);
 }

@@ -23,4 +23,31 @@ int pn_stats_snapshot(const struct pn_stats_hdr *h, struct pn_stats_hdr *hc,
 void pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 		   const struct stack_stats *sum, pn_emit_fn *emit, void *arg);
 
+/*
+ * One socket, as pollnetctl sockets --json and DPDK telemetry's
+ * /pollnet/socket both give it (the one schema; docs/ARCHITECTURE.md):
+ *   id            the socket's id (the echo service's is sockets.max)
+ *   kind          "udp" (a client's) or "echo" (the built-in service)
+ *   local_addr, local_port     pollnet's address; port 0: not bound yet
+ *   connected     1 if it takes datagrams from one peer only, else 0
+ *   remote_addr, remote_port   that peer ("0.0.0.0", 0 when not connected)
+ *   pid           the client process (pollnet's own for the echo service)
+ *   lcore         the data-plane lcore that owns it
+ *   rx_datagrams, rx_bytes, rx_drops, tx_datagrams, tx_bytes, tx_drops
+ *   rx_queued, rx_ring, tx_queued, tx_ring   datagrams waiting / ring sizes
+ *                 (tx_* 0 for the echo service, which sends as it reads)
+ * Strings through str(), numbers through num(), in this order.
+ */
+typedef void pn_field_str_fn(void *arg, const char *key, const char *v);
+typedef void pn_field_num_fn(void *arg, const char *key, uint64_t v);
+
+void pn_sock_fields(const struct pn_stats_sock *e, pn_field_str_fn *str,
+		    pn_field_num_fn *num, void *arg);
+
+static inline const char *
+pn_sock_kind(const struct pn_stats_sock *e)
+{
+	return e->kind == PN_SOCK_ECHO ? "echo" : "udp";
+}
+
 #endif

@@ -84,12 +84,24 @@ tel_sockets(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static void
+tel_str(void *arg, const char *key, const char *v)
+{
+	rte_tel_data_add_dict_string(arg, key, v);
+}
+
+static void
+tel_num(void *arg, const char *key, uint64_t v)
+{
+	rte_tel_data_add_dict_u64(arg, key, v);
+}
+
 static int
 tel_socket(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct pn_stats_sock *tab = pn_stats_socks(seg);
 	struct pn_stats_sock e;
-	char *end, la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
+	char *end;
 	unsigned long id;
 
 	(void)cmd;
@@ -100,24 +112,8 @@ tel_socket(const char *cmd, const char *params, struct rte_tel_data *d)
 	    pn_seq_read(&tab[id].seq, &e, &tab[id], sizeof(e), 100000) < 0 ||
 	    e.kind == PN_SOCK_FREE)
 		return -1;
-	inet_ntop(AF_INET, &e.laddr, la, sizeof(la));
-	inet_ntop(AF_INET, &e.raddr, ra, sizeof(ra));
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "kind", e.kind == PN_SOCK_ECHO ? "echo" : "client");
-	rte_tel_data_add_dict_string(d, "local_addr", la);
-	rte_tel_data_add_dict_int(d, "local_port", e.lport);
-	rte_tel_data_add_dict_string(d, "remote_addr", e.connected ? ra : "*");
-	rte_tel_data_add_dict_int(d, "remote_port", e.rport);
-	rte_tel_data_add_dict_int(d, "pid", e.pid);
-	rte_tel_data_add_dict_int(d, "lcore", e.lcore);
-	rte_tel_data_add_dict_u64(d, "rx_datagrams", e.rx_pkts);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", e.rx_bytes);
-	rte_tel_data_add_dict_u64(d, "rx_drops", e.rx_drops);
-	rte_tel_data_add_dict_u64(d, "tx_datagrams", e.tx_pkts);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", e.tx_bytes);
-	rte_tel_data_add_dict_u64(d, "tx_drops", e.tx_drops);
-	rte_tel_data_add_dict_u64(d, "rx_queued", e.rx_queued);
-	rte_tel_data_add_dict_u64(d, "tx_queued", e.tx_queued);
+	pn_sock_fields(&e, tel_str, tel_num, d);
 	return 0;
 }
 
@@ -132,5 +128,6 @@ telemetry_register(struct app *a)
 	rte_telemetry_register_cmd("/pollnet/sockets", tel_sockets,
 		"Ids of the open sockets. Takes no parameters");
 	rte_telemetry_register_cmd("/pollnet/socket", tel_socket,
-		"One socket's addresses and counters. Parameters: int socket_id");
+		"One socket's addresses and counters, as pollnetctl sockets --json. "
+		"Parameters: int socket_id");
 }

@@ -17,6 +17,15 @@
 #                          DPDK's net_e1000_em, and for Linux's e1000 driver;
 #                          writes bench/results/guest-pmd.json and
 #                          docs/img/guest-pmd.png
+#   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
+#                          from the committed results
+#   bench/run.sh --help    this text
+#
+# Each installs the Debian packages it needs (deploy/packages.sh) and builds
+# what it runs; the guest benchmark boots QEMU (deploy/pollnet-guest).
+# Results are JSON under bench/results/, one file per benchmark, with the
+# commit, the machine and the method; docs/PERFORMANCE.md is generated from
+# them (bench/perf_doc.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/packages.sh
@@ -191,5 +200,6 @@ plot)  # redraw every plot and the page from the committed results
     plot_guest_pmd bench/results/guest-pmd.json; python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|plot" >&2; exit 2 ;;
+-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|plot (--help says more)" >&2; exit 2 ;;
 esac

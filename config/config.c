@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <grp.h>
 #include <pwd.h>
@@ -315,18 +316,41 @@ index_file(const char *path, struct key_line *kl, int max, int *n,
 {
 	char buf[CFG_NAME_LEN + CFG_VALUE_LEN + 4], sec[CFG_NAME_LEN] = "";
 	FILE *f = fopen(path, "r");
+	struct stat st;
 	int line = 0;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+	    !S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a file (%s)", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		fclose(f);
+		return -1;
+	}
 	*n = 0;
-	while (fgets(buf, sizeof(buf), f) != NULL) {
+	for (;;) {
 		char *s, *eq, *hash;
+		size_t got = 0;
+		int ch = 0;
 
+		/* a line, byte by byte: fgets would hide a NUL in it */
+		while (got < sizeof(buf) - 1 && (ch = getc(f)) != EOF) {
+			buf[got++] = (char)ch;
+			if (ch == '\n')
+				break;
+		}
+		if (got == 0 && ch == EOF)
+			break;
+		buf[got] = '\0';
 		line++;
-		if (strchr(buf, '\n') == NULL && !feof(f)) {
+		if (memchr(buf, '\0', got) != NULL) {
+			snprintf(err, errlen, "%s:%d: a NUL byte (the file is not text)", path, line);
+			goto fail;
+		}
+		if (buf[got - 1] != '\n' && got == sizeof(buf) - 1 && (ch = getc(f)) != EOF) {
 			snprintf(err, errlen, "%s:%d: line too long (max %zu characters)",
 				 path, line, sizeof(buf) - 2);
 			goto fail;
@@ -445,6 +469,21 @@ config_validate(const struct pn_config *c, char *err, size_t errlen)
 	if (c->gateway != 0 && ((c->gateway ^ c->ip) & mask) != 0) {
 		snprintf(err, errlen, "the gateway is not on the /%u network of the address",
 			 c->prefix);
+		return -1;
+	}
+	if (c->gateway != 0 && c->gateway == c->ip) {
+		snprintf(err, errlen, "the gateway is our own address");
+		return -1;
+	}
+	if (c->gateway != 0 && c->prefix < 31 &&
+	    (c->gateway == (c->ip | ~mask) || c->gateway == (c->ip & mask))) {
+		snprintf(err, errlen, "the gateway is the /%u network's %s address, not a host",
+			 c->prefix, c->gateway == (c->ip & mask) ? "network" : "broadcast");
+		return -1;
+	}
+	if (c->prefix < 31 && (c->ip == (c->ip | ~mask) || c->ip == (c->ip & mask))) {
+		snprintf(err, errlen, "the address is the /%u network's %s address, not a host",
+			 c->prefix, c->ip == (c->ip & mask) ? "network" : "broadcast");
 		return -1;
 	}
 	return 0;

@@ -49,6 +49,24 @@ expect(["--", "--config", f.name], 2, "%s:5: [sockets] rx_ring: 1000 is not a po
 os.unlink(f.name)
 expect(["--", "--config", os.path.join(source, "config", "pollnet.conf"), "--help"], 0,
        "Usage:", "stdout")
+# the key that was wrong is named, whatever set it
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--set", "sockets.rx_ring=1000"], 2,
+       "--set sockets.rx_ring=1000: 1000 is not a power of 2")
+with tempfile.NamedTemporaryFile("wb", suffix=".conf", delete=False) as f:
+    f.write(b"[port]\nspec = dpdk:net_null0\n[ipv4]\naddress = 10.0.0.1/24\x00x\n")
+expect(["--", "--config", f.name], 2, "%s:4: a NUL byte (the file is not text)" % f.name)
+os.unlink(f.name)
+d = tempfile.mkdtemp()
+expect(["--", "--config", d], 2, "%s: not a file (a directory)" % d)
+os.rmdir(d)
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "198.18.0.2"], 2,
+       "the gateway is our own address")
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "198.18.0.255"], 2,
+       "the gateway is the /24 network's broadcast address, not a host")
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.255/24"], 2,
+       "the address is the /24 network's broadcast address, not a host")
+expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.0/24"], 2,
+       "the address is the /24 network's network address, not a host")
 
 # the client tools
 tools = os.path.join(os.path.dirname(os.path.dirname(binary)), "client")

@@ -295,8 +295,9 @@ def main():
     rc, out, err = ctl("sockets", "--json")
     socks = json.loads(out) if rc == 0 else []
     s7000 = next((s for s in socks if s["local_port"] == 7000), None)
-    check(s7000 is not None and s7000["kind"] == "client" and s7000["local_addr"] == DUT_IP
-          and s7000["remote_addr"] is None and s7000["rx_datagrams"] == 5
+    check(s7000 is not None and s7000["kind"] == "udp" and s7000["local_addr"] == DUT_IP
+          and s7000["connected"] == 0 and s7000["remote_addr"] == "0.0.0.0"
+          and s7000["rx_datagrams"] == 5
           and s7000["tx_datagrams"] == 5 and s7000["rx_bytes"] == 150 and s7000["rx_queued"] == 0,
           "sockets: 198.18.0.2:7000, 5 datagrams and 150 bytes each way, nothing queued (%s)" % s7000)
     child = sh("pgrep", "-f", "pollnet-echo --ctl %s" % CTL, check=False).stdout.split()
@@ -326,6 +327,17 @@ def main():
             for i in ids]
     check(any(s.get("local_port") == 7000 and s.get("rx_datagrams") == 5 for s in info),
           "telemetry /pollnet/socket,ID: port 7000 with 5 datagrams (%s)" % info)
+    # one schema, one id per socket: telemetry's entries are sockets --json's
+    rc, out, err = ctl("sockets", "--json")
+    again = {s["id"]: s for s in json.loads(out)} if rc == 0 else {}
+    mine = {s.get("id"): s for s in info}
+    check(sorted(ids) == sorted(again) == sorted(mine) and len(set(ids)) == len(ids),
+          "telemetry's socket ids are sockets --json's, each once (%s, %s)" %
+          (sorted(ids), sorted(again)))
+    same = [i for i in mine if again.get(i) == mine[i]]
+    check(len(same) == len(mine) and len(mine) == 2,
+          "telemetry's socket entries equal sockets --json's, field for field (%d of %d; "
+          "json %s, telemetry %s)" % (len(same), len(mine), again, mine))
 
     # -- who may do what --
     rc, out, err = ctl("stats", user="nobody")

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What pollnetctl's commands share: messages, arguments, the segment. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pollnetctl.h"
+
+const char *prog = "pollnetctl";
+const char *cmd_name;
+volatile sig_atomic_t got_stop;
+
+void
+on_stop(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+static void __attribute__((format(printf, 3, 0), noreturn))
+vquit(int status, const char *tail, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputs(tail, stderr);
+	exit(status);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vquit(1, "\n", fmt, ap);
+}
+
+void
+bad_args(const char *fmt, ...)
+{
+	char tail[96];
+	va_list ap;
+
+	snprintf(tail, sizeof(tail), "\nTry 'pollnetctl %s%s--help'.\n",
+		 cmd_name != NULL ? cmd_name : "", cmd_name != NULL ? " " : "");
+	va_start(ap, fmt);
+	vquit(2, tail, fmt, ap);
+}
+
+long
+parse_long(const char *opt, const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi)
+		bad_args("%s %s: expected a whole number from %ld to %ld", opt, v, lo, hi);
+	return n;
+}
+
+double
+parse_secs(const char *opt, const char *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(d > 0) || d > 86400)
+		bad_args("%s %s: expected seconds, more than 0 and at most 86400", opt, v);
+	return d;
+}
+
+void
+sleep_secs(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- the segment ---- */
+
+/* A reader gets the shared lock only if pollnet no longer holds its
+ * exclusive one. */
+int
+seg_alive(const struct seg *s)
+{
+	if (flock(s->fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(s->fd, LOCK_UN);
+		return 0;
+	}
+	return errno == EWOULDBLOCK;
+}
+
+void
+seg_open(struct seg *s)
+{
+	const char *path = s->path;
+	struct stat st;
+	void *p;
+
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		if (errno == ENOENT)
+			die("pollnet is not running (no stats segment at %s)", path);
+		die("%s: %s", path, strerror(errno));
+	}
+	if (!seg_alive(s))
+		die("pollnet is not running (%s is left from one that exited)", path);
+	if (fstat(s->fd, &st) < 0)
+		die("%s: %s", path, strerror(errno));
+	if (st.st_size < (off_t)sizeof(struct pn_stats_hdr))
+		die("%s: not a pollnet stats segment (%lld bytes)", path, (long long)st.st_size);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, s->fd, 0);
+	if (p == MAP_FAILED)
+		die("%s: %s", path, strerror(errno));
+	s->h = p;
+	s->size = (uint64_t)st.st_size;
+	if (!pn_stats_valid(s->h, s->size))
+		die("%s: not a stats segment this pollnetctl understands "
+		    "(a different version, or pollnet still starting)", path);
+}
+
+void
+snap_take(const struct seg *s, struct snap *sn)
+{
+	if (sn->lc == NULL)
+		sn->lc = calloc(s->h->nb_lcores, sizeof(*sn->lc));
+	if (sn->lc == NULL)
+		die("out of memory");
+	if (pn_stats_snapshot(s->h, &sn->h, sn->lc, &sn->sum) < 0)
+		die("pollnet keeps its counters busy: no consistent copy");
+	sn->t = sn->h.ctl.uptime_ns / 1e9;
+}
+
+/* ---- output ---- */
+
+const char *
+human(double v, char *buf, size_t len)
+{
+	static const char *units[] = { "", "k", "M", "G", "T", "P" };
+	int u = 0;
+
+	while (fabs(v) >= 999.5 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.*f%s", fabs(v) < 9.995 ? 2 : fabs(v) < 99.95 ? 1 : 0, v,
+			 units[u]);
+	return buf;
+}
+
+void
+ip_str(uint32_t be, char *buf)
+{
+	struct in_addr a = { .s_addr = be };
+
+	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}

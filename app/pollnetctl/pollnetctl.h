@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pollnetctl: what pollnet is doing.  Reads the stats segment
+ * (app/statseg.h) read-only; `capture` also asks pollnet, over its control
+ * socket, for a capture region.  No DPDK at run time.  One file per command
+ * (stats.c, sockets.c, tail.c, capture.c), what they share in common.c,
+ * the command line in main.c.
+ */
+#ifndef PN_POLLNETCTL_H
+#define PN_POLLNETCTL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "statnames.h"
+#include "statseg.h"
+
+#define SEQ_TRIES 100000
+
+extern const char *prog;
+extern const char *cmd_name;            /* the command running, for messages */
+extern volatile sig_atomic_t got_stop;  /* SIGINT/SIGTERM (on_stop) */
+
+void on_stop(int sig);
+/* "pollnetctl: MESSAGE", exit status 1 */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* a bad argument: the message, a pointer to --help, exit status 2 */
+void bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+long parse_long(const char *opt, const char *v, long lo, long hi);
+double parse_secs(const char *opt, const char *v);
+void sleep_secs(double s);
+
+/* the stats segment, mapped read-only */
+struct seg {
+	const char *path;
+	int fd;
+	const struct pn_stats_hdr *h;
+	uint64_t size;
+};
+
+/* Is pollnet still holding it? */
+int seg_alive(const struct seg *s);
+/* Map s->path, or exit with why not. */
+void seg_open(struct seg *s);
+
+/* a consistent copy of every counter */
+struct snap {
+	struct pn_stats_hdr h;
+	struct pn_stats_lcore *lc;     /* [nb_lcores] */
+	struct stack_stats sum;
+	double t;                      /* seconds since pollnet started */
+};
+
+void snap_take(const struct seg *s, struct snap *sn);
+
+/* 1234567 -> "1.23M" */
+const char *human(double v, char *buf, size_t len);
+/* a network-order IPv4 address, dotted */
+void ip_str(uint32_t be, char *buf);
+
+/* the commands: argv[0] is the command's name */
+int cmd_stats(struct seg *s, int argc, char **argv);
+int cmd_sockets(struct seg *s, int argc, char **argv);
+int cmd_tail(struct seg *s, int argc, char **argv);
+int cmd_capture(struct seg *s, int argc, char **argv);
+
+#endif
