@@ -74,6 +74,9 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(st->arp_requests_out, 0, "stack.arp_requests_out");
 	E(st->arp_learned, 0, "stack.arp_learned");
 	E(st->icmp_echo_replies, 0, "stack.icmp_echo_replies");
+	E(st->icmp_unreach_sent, 0, "stack.icmp_unreach_sent");
+	E(st->icmp_unreach_limited, 0, "stack.icmp_unreach_limited");
+	E(st->icmp_errors_in, 0, "stack.icmp_errors_in");
 	E(st->tx_frames, 0, "stack.tx_frames");
 	E(st->tx_bytes, 0, "stack.tx_bytes");
 	E(stats_tx_dropped(st), 0, "stack.tx_dropped");

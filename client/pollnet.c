@@ -43,6 +43,7 @@ struct pollnet_socket {
 	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
 	uint32_t tx_head;
 	uint32_t tx_limit;              /* tx_head may reach this without looking */
+	uint32_t errors_seen;           /* pollnet's error count we last reported */
 	int nonblock;
 	int timeout_ms;
 	uint16_t lport;                 /* host order, 0 = unbound */
@@ -217,6 +218,7 @@ pollnet_socket(struct pollnet *pn, struct pollnet_socket **out)
 	s->ctl = pn_shm_ctl(map);
 	s->rx_tail = atomic_load(&s->ctl->rx_tail.v);
 	s->tx_head = atomic_load(&s->ctl->tx_head.v);
+	s->errors_seen = atomic_load(&s->ctl->errors.count);
 	s->tx_limit = s->tx_head;
 	pthread_mutex_lock(&pn->lock);
 	s->next = pn->socks;
@@ -362,6 +364,27 @@ cpu_relax(void)
 #endif
 }
 
+/* An error pollnet posted since we last looked (an ICMP port unreachable
+ * for a connected socket): once, as a negative errno; else 0. */
+static int
+take_error(struct pollnet_socket *s)
+{
+	uint32_t n = atomic_load_explicit(&s->ctl->errors.count, memory_order_acquire);
+	int err;
+
+	if (n == s->errors_seen)
+		return 0;
+	s->errors_seen = n;
+	err = atomic_load_explicit(&s->ctl->errors.err, memory_order_relaxed);
+	return err > 0 && err < 4096 ? -err : -EIO;
+}
+
+static int
+error_pending(const struct pollnet_socket *s)
+{
+	return atomic_load_explicit(&s->ctl->errors.count, memory_order_acquire) != s->errors_seen;
+}
+
 /* Look at pollnet's head (a cache line it writes) only when what we knew
  * of is used up. */
 static int
@@ -372,7 +395,7 @@ rx_ready(struct pollnet_socket *s)
 
 		s->rx_avail = n <= s->geo.rx_size ? n : 0;  /* nonsense reads as empty */
 	}
-	return s->rx_avail != 0;
+	return s->rx_avail != 0 || error_pending(s);
 }
 
 static int
@@ -479,6 +502,9 @@ pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
 		if (rc < 0)
 			return rc;
 	}
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
 	if (s->tx_head == s->tx_limit && !tx_room(s)) {
 		rc = wait_for(s, PN_WAKE_TX, tx_room);
 		if (rc < 0)
@@ -513,6 +539,9 @@ pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 		if (rc < 0)
 			return rc;
 	}
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
 	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
 	dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
 	if (len > dlen)

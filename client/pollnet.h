@@ -64,7 +64,9 @@ int pollnet_socket(struct pollnet *pn, struct pollnet_socket **out);
  * 1024 need root. */
 int pollnet_bind(struct pollnet_socket *s, uint16_t port);
 /* Only datagrams from `to` are received, and send() goes there.  Binds an
- * ephemeral port first if the socket is not bound. */
+ * ephemeral port first if the socket is not bound.  When `to` answers with
+ * an ICMP port unreachable, the socket's next send or receive returns
+ * -ECONNREFUSED (once), as a connected UDP socket's does. */
 int pollnet_connect(struct pollnet_socket *s, const struct sockaddr_in *to);
 /* The local port (host order), 0 if unbound. */
 uint16_t pollnet_local_port(const struct pollnet_socket *s);

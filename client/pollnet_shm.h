@@ -19,7 +19,9 @@
  *   256    | tx_tail   next TX position to send       |      app
  *   320    | wake      PN_WAKE_* the client waits on  |      client sets, app clears
  *   384    | wakes     eventfd writes so far          |      app
- *   448    +------------------------------------------+
+ *   448    | errors    ICMP errors posted (a count),  |      app
+ *          |           and the last one's errno       |
+ *   512    +------------------------------------------+
  *          | rx_desc[rx_size]    struct pn_desc       |      app
  *          +------------------------------------------+
  *          | tx_desc[tx_size]    struct pn_desc       |      client
@@ -43,6 +45,11 @@
  * those back.  A client that scribbles over its region can only lose its
  * own datagrams.
  *
+ * Errors.  An ICMP error for a connected socket (a port unreachable) is
+ * posted: the app writes its errno, then increments the count (release).
+ * The client keeps the count it last saw; when the region's differs, its
+ * next call returns that errno once (as a UDP socket's pending error).
+ *
  * Waking.  A client that finds nothing to do spins briefly, then sets a
  * PN_WAKE_* bit in `wake`, checks the ring again, and sleeps on the socket's
  * eventfd.  The app, after producing RX or consuming TX, clears the bit it
@@ -55,7 +62,7 @@
 #include <stdint.h>
 
 #define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
-#define PN_SHM_VERSION    1
+#define PN_SHM_VERSION    2
 #define PN_SHM_SLOT_SIZE  2048u
 #define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
 #define PN_SHM_MAX_RING   4096u
@@ -85,6 +92,12 @@ struct pn_shm_idx {
 	uint8_t pad[60];
 };
 
+struct pn_shm_err {
+	_Atomic uint32_t count;         /* errors posted so far */
+	_Atomic int32_t err;            /* the last one's errno (positive) */
+	uint8_t pad[56];
+};
+
 struct pn_shm_ctl {
 	struct pn_shm_idx rx_head;      /* app */
 	struct pn_shm_idx rx_tail;      /* client */
@@ -92,6 +105,7 @@ struct pn_shm_ctl {
 	struct pn_shm_idx tx_tail;      /* app */
 	struct pn_shm_idx wake;         /* client sets bits, app clears them */
 	struct pn_shm_idx wakes;        /* app */
+	struct pn_shm_err errors;       /* app */
 };
 
 #define PN_SHM_CTL_OFF 64u
@@ -108,7 +122,7 @@ struct pn_desc {
 #define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
 
 _Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
-_Static_assert(sizeof(struct pn_shm_ctl) == 384, "six cache lines");
+_Static_assert(sizeof(struct pn_shm_ctl) == 448, "seven cache lines");
 _Static_assert(sizeof(struct pn_desc) == 16, "descriptor size");
 
 /* The geometry for ring sizes rx and tx (powers of 2). */

@@ -1,19 +1,121 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ICMP (RFC 792): echo requests are answered in place; a port unreachable
+ * answers a datagram for a closed port (rate limited, never to what RFC
+ * 1812 4.3.2.7 forbids); a port unreachable that comes back for one of our
+ * connected sockets is handed to it (its client's next call fails with
+ * ECONNREFUSED, as a UDP socket's would).  Nothing else is taken.
+ */
+#include <errno.h>
+#include <string.h>
+
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
 
 #include "cksum.h"
+#include "sock_table.h"
 #include "stack.h"
 
-/* ICMP (RFC 792): we answer echo requests, in place, and nothing else. */
+#define ICMP_DEST_UNREACH 3
+#define ICMP_PORT_UNREACH 3
+#define ICMP_ERR_MAX_IP   576     /* RFC 1812 4.3.2.3: what an error may carry */
+
+/* Turn the IPv4 header before m's data (l3_len bytes, maybe with options)
+ * into the answer's: options dropped (an echo must not carry them back
+ * unchanged: record route and timestamp would lie), addresses swapped.
+ * The Ethernet header moves with it.  Returns the header. */
+static struct rte_ipv4_hdr *
+icmp_answer_ip(struct stack *s, struct rte_mbuf *m)
+{
+	const uint16_t opt = m->l3_len - sizeof(struct rte_ipv4_hdr);
+	uint8_t *base = rte_pktmbuf_mtod_offset(m, uint8_t *, -(int)(m->l2_len + m->l3_len));
+	struct rte_ipv4_hdr *ip;
+
+	if (opt > 0) {
+		/* Ethernet and the fixed IP header up against the payload */
+		memmove(base + opt, base, m->l2_len + sizeof(*ip));
+		m->l3_len = sizeof(*ip);
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, m->l3_len);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m));
+	ip->dst_addr = ip->src_addr;
+	ip->src_addr = s->conf->ip;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = cksum_buf(ip, sizeof(*ip));
+	return ip;
+}
+
+/* The Ethernet header before ip: back to where the frame came from. */
+static void
+icmp_answer_eth(struct stack *s, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, m->l2_len);
+
+	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&s->conf->mac, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+}
+
+/*
+ * An ICMP error about a datagram we sent (the quoted IP header and 8 bytes
+ * follow the ICMP header): a port unreachable for a connected socket of ours
+ * is its error.  Consumes m.
+ */
+static enum stack_verdict
+icmp_error_in(struct stack *s, struct rte_mbuf *m, const struct rte_icmp_hdr *icmp,
+	      uint16_t len)
+{
+	const struct rte_ipv4_hdr *q = (const struct rte_ipv4_hdr *)(icmp + 1);
+	const struct rte_udp_hdr *qu;
+	struct pn_sock *sock;
+	uint16_t qihl;
+
+	if (icmp->icmp_code != ICMP_PORT_UNREACH ||
+	    len < sizeof(*icmp) + sizeof(*q) + sizeof(*qu) || (q->version_ihl >> 4) != 4)
+		goto unmatched;
+	qihl = (q->version_ihl & 0x0f) * 4;
+	if (qihl < sizeof(*q) || len < sizeof(*icmp) + qihl + sizeof(*qu) ||
+	    q->next_proto_id != IPPROTO_UDP || q->src_addr != s->conf->ip)
+		goto unmatched;
+	qu = (const struct rte_udp_hdr *)((const uint8_t *)q + qihl);
+	/* only a connected socket hears of it (as Linux's UDP without
+	 * IP_RECVERR): the 4-tuple must be its own */
+	sock = s->socks == NULL ? NULL :
+		sock_table_lookup_connected(s->socks, qu->src_port, q->dst_addr, qu->dst_port);
+	if (sock == NULL || sock->kind != SOCK_SHM)
+		goto unmatched;
+	if (sock->owner == s->lcore) {
+		shm_sock_error(s, sock, ECONNREFUSED);
+	} else {
+		struct steer_item it = { .m = NULL, .sock = sock, .err = ECONNREFUSED };
+
+		if (s->steer == NULL ||
+		    rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
+			s->stats.rx_drop[PN_RX_STEER_FULL]++;
+			rte_pktmbuf_free(m);
+			return STACK_DROPPED;
+		}
+	}
+	s->stats.rx_delivered++;
+	rte_pktmbuf_free(m);
+	return STACK_DELIVERED;
+unmatched:
+	s->stats.rx_drop[PN_RX_ICMP_UNMATCHED]++;
+	rte_pktmbuf_free(m);
+	return STACK_DROPPED;
+}
+
 enum stack_verdict
 icmp_input(struct stack *s, struct rte_mbuf *m)
 {
 	uint16_t len = rte_pktmbuf_data_len(m);
 	struct rte_icmp_hdr *icmp;
-	struct rte_ipv4_hdr *ip;
-	struct rte_ether_hdr *eh;
 	enum pn_rx_drop why;
 
 	if (len < sizeof(*icmp)) {
@@ -25,6 +127,8 @@ icmp_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_ICMP_CSUM;
 		goto drop;
 	}
+	if (icmp->icmp_type == ICMP_DEST_UNREACH)
+		return icmp_error_in(s, m, icmp, len);
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
 		why = PN_RX_ICMP_TYPE;
 		goto drop;
@@ -34,17 +138,8 @@ icmp_input(struct stack *s, struct rte_mbuf *m)
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	icmp->icmp_cksum = 0;
 	icmp->icmp_cksum = cksum_buf(icmp, len);
-
-	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, m->l3_len);
-	ip->dst_addr = ip->src_addr;
-	ip->src_addr = s->conf->ip;
-	ip->time_to_live = 64;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = cksum_buf(ip, m->l3_len);
-
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, m->l2_len);
-	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
-	rte_ether_addr_copy(&s->conf->mac, &eh->src_addr);
+	icmp_answer_ip(s, m);
+	icmp_answer_eth(s, m);
 
 	s->stats.icmp_echo_replies++;
 	s->stats.rx_answered++;
@@ -54,4 +149,91 @@ drop:
 	s->stats.rx_drop[why]++;
 	rte_pktmbuf_free(m);
 	return STACK_DROPPED;
+}
+
+/* May we send an ICMP error now?  A token bucket, refilled with time. */
+static int
+icmp_rate_ok(struct stack *s)
+{
+	if (s->now_ms > s->icmp_refill_ms) {
+		uint64_t add = (s->now_ms - s->icmp_refill_ms) * STACK_ICMP_RATE / 1000;
+
+		if (add > 0) {
+			s->icmp_tokens = (uint32_t)RTE_MIN((uint64_t)STACK_ICMP_BURST,
+							   s->icmp_tokens + add);
+			s->icmp_refill_ms = s->now_ms;
+		}
+	}
+	if (s->icmp_tokens == 0)
+		return 0;
+	s->icmp_tokens--;
+	return 1;
+}
+
+enum stack_verdict
+icmp_port_unreachable(struct stack *s, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod_offset(m, const struct rte_ether_hdr *,
+		-(int)(m->l2_len + m->l3_len));
+	const struct rte_ether_addr peer = eh->src_addr;   /* the headers below overwrite it */
+	struct rte_ipv4_hdr *q;
+	struct rte_icmp_hdr *icmp;
+	uint16_t qlen;
+
+	/* RFC 1812 4.3.2.7: not for a link-layer broadcast (the IP destination
+	 * is ours, the source a unique host: ipv4_input saw to both; a
+	 * fragment never gets here) */
+	if (!rte_is_unicast_ether_addr(&eh->dst_addr)) {
+		s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
+		rte_pktmbuf_free(m);
+		return STACK_DROPPED;
+	}
+	if (!icmp_rate_ok(s)) {
+		s->stats.icmp_unreach_limited++;
+		s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
+		rte_pktmbuf_free(m);
+		return STACK_DROPPED;
+	}
+	/* In place: the offending datagram from its IP header on, cut to what
+	 * an error may carry, behind a new ICMP header, IP header and
+	 * Ethernet header (all in the headroom). */
+	q = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, m->l3_len);
+	qlen = rte_pktmbuf_data_len(m);
+	if (qlen > ICMP_ERR_MAX_IP - sizeof(*q) - sizeof(*icmp))
+		rte_pktmbuf_trim(m, qlen - (ICMP_ERR_MAX_IP - sizeof(*q) - sizeof(*icmp)));
+	icmp = (struct rte_icmp_hdr *)rte_pktmbuf_prepend(m, sizeof(*icmp));
+	if (icmp == NULL || rte_pktmbuf_headroom(m) < sizeof(*q) + RTE_ETHER_HDR_LEN) {
+		s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
+		rte_pktmbuf_free(m);
+		return STACK_DROPPED;
+	}
+	memset(icmp, 0, sizeof(*icmp));
+	icmp->icmp_type = ICMP_DEST_UNREACH;
+	icmp->icmp_code = ICMP_PORT_UNREACH;
+	icmp->icmp_cksum = cksum_buf(icmp, rte_pktmbuf_data_len(m));
+	{
+		/* a new IP header before it: to the offender, from us */
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+		struct rte_ether_hdr *neh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m,
+			RTE_ETHER_HDR_LEN);
+
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_ICMP;
+		ip->src_addr = s->conf->ip;
+		ip->dst_addr = q->src_addr;
+		ip->hdr_checksum = cksum_buf(ip, sizeof(*ip));
+		rte_ether_addr_copy(&peer, &neh->dst_addr);
+		rte_ether_addr_copy(&s->conf->mac, &neh->src_addr);
+		neh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	}
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(struct rte_ipv4_hdr);
+	m->ol_flags = 0;
+	s->stats.icmp_unreach_sent++;
+	s->stats.rx_answered++;
+	stack_tx(s, m);
+	return STACK_ANSWERED;
 }

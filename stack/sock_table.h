@@ -70,6 +70,7 @@ struct pn_sock {
 	uint8_t touched;            /* on the owner's commit list */
 	int efd;                    /* eventfd the client sleeps on */
 	uint64_t shm_errors;        /* nonsense read from the region */
+	uint32_t errors_posted;     /* ICMP errors posted to the client */
 	uint64_t wakeups;           /* eventfd writes */
 	int32_t pid;                /* the client process */
 	uint32_t uid;

@@ -17,6 +17,7 @@ stack_init(struct stack *s, const struct stack_conf *conf,
 	s->pool = pool;
 	s->socks = socks;
 	s->lcore = lcore;
+	s->icmp_tokens = STACK_ICMP_BURST;
 }
 
 void
@@ -117,7 +118,11 @@ stack_steer_drain(struct stack *s)
 		return 0;
 	n = rte_ring_sc_dequeue_burst_elem(s->steer[s->lcore], it, sizeof(it[0]),
 					   RTE_DIM(it), NULL);
-	for (unsigned i = 0; i < n; i++)
-		udp_deliver(s, it[i].sock, it[i].m, it[i].local);
+	for (unsigned i = 0; i < n; i++) {
+		if (it[i].m == NULL)
+			shm_sock_error(s, it[i].sock, (int)it[i].err);
+		else
+			udp_deliver(s, it[i].sock, it[i].m, it[i].local);
+	}
 	return n;
 }

@@ -29,6 +29,11 @@ struct sock_table;
 struct pn_sock;
 struct rte_ring;
 
+/* ICMP errors we send: a token bucket per lcore, as Linux's global
+ * icmp_msgs_per_sec / icmp_msgs_burst (RFC 1812 4.3.2.8). */
+#define STACK_ICMP_RATE   1000          /* per second */
+#define STACK_ICMP_BURST  50
+
 struct stack_conf {
 	rte_be32_t ip;
 	rte_be32_t netmask;
@@ -56,10 +61,10 @@ enum stack_verdict {
 
 /* An entry of a steer ring: a datagram for a socket owned by another lcore. */
 struct steer_item {
-	struct rte_mbuf *m;
+	struct rte_mbuf *m;             /* NULL for an ICMP error */
 	struct pn_sock *sock;
 	uint32_t local;                 /* sent by a local socket, not received */
-	uint32_t pad;
+	uint32_t err;                   /* an ICMP error for sock: its errno */
 };
 
 #define STACK_SHM_MAX 256               /* SHM sockets touched in one loop */
@@ -79,6 +84,8 @@ struct stack {
 	stack_arp_hook arp_hook;
 	void *arp_hook_arg;
 	struct arp_cache arp;
+	uint32_t icmp_tokens;           /* ICMP errors we may still send */
+	uint64_t icmp_refill_ms;        /* when the bucket last gained */
 	struct stack_stats stats;
 	uint16_t tx_n;
 	struct rte_mbuf *tx[STACK_TX_MAX];
@@ -104,6 +111,11 @@ enum stack_verdict ipv4_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict icmp_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict udp_input(struct stack *s, struct rte_mbuf *m);
 
+/* A UDP datagram for a closed port (m at its UDP header, l2/l3 lengths set):
+ * answer it with an ICMP port unreachable, in place, if RFC 1812 allows and
+ * the rate limit has room; else drop it.  Consumes m. */
+enum stack_verdict icmp_port_unreachable(struct stack *s, struct rte_mbuf *m);
+
 /* Deliver a datagram (l2/l3/l4 lengths set, data at Ethernet) to sock: run
  * by the socket's owner.  `local`: it came from a local socket, not the
  * port (counted as such).  Consumes m. */
@@ -120,6 +132,9 @@ unsigned echo_service(struct stack *s, struct pn_sock *sock, unsigned budget);
  * (or its tail is nonsense). */
 int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 		 uint32_t len, rte_be32_t src, rte_be16_t sport);
+/* An ICMP error for sock (connected): the client's next call returns -err
+ * (ECONNREFUSED for a port unreachable).  On the owner lcore. */
+void shm_sock_error(struct stack *s, struct pn_sock *sock, int err);
 /* Send up to `budget` datagrams from sock's TX ring.  Returns how many. */
 unsigned shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget);
 /* Publish what moved this loop and collect the sockets to wake

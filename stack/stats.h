@@ -48,11 +48,12 @@
 	X(IP_PROTO,       "ip_unknown_proto")/* not ICMP or UDP (TCP included) */ \
 	X(ICMP_TRUNCATED, "icmp_truncated") \
 	X(ICMP_CSUM,      "icmp_bad_checksum") \
-	X(ICMP_TYPE,      "icmp_unsupported")/* anything but echo request */ \
+	X(ICMP_TYPE,      "icmp_unsupported")/* neither an echo request nor an error we use */ \
+	X(ICMP_UNMATCHED, "icmp_error_unmatched") /* an error for no connected socket of ours */ \
 	X(UDP_TRUNCATED,  "udp_truncated") \
 	X(UDP_LEN,        "udp_bad_length") \
 	X(UDP_CSUM,       "udp_bad_checksum") \
-	X(UDP_NO_SOCKET,  "udp_no_socket") \
+	X(UDP_NO_SOCKET,  "udp_no_socket")   /* closed port, no ICMP error sent (see below) */ \
 	X(UDP_RING_FULL,  "udp_ring_full")   /* socket RX ring full */ \
 	X(STEER_FULL,     "steer_ring_full") /* hand-off ring to the owner lcore full */
 
@@ -91,6 +92,9 @@ struct stack_stats {
 	uint64_t arp_replies_in;
 	uint64_t arp_requests_out;
 	uint64_t icmp_echo_replies;
+	uint64_t icmp_unreach_sent;   /* port unreachable for a closed port (answered) */
+	uint64_t icmp_unreach_limited;/* ... not sent: over the rate (udp_no_socket) */
+	uint64_t icmp_errors_in;      /* errors delivered to connected sockets */
 	uint64_t udp_delivered;
 	uint64_t udp_oversize;    /* delivered, longer than a 1500-byte MTU carries
 	                           * (the port's kernel reassembled them) */

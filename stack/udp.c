@@ -40,10 +40,8 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 	}
 	sock = s->socks == NULL ? NULL :
 		sock_table_lookup(s->socks, u->dst_port, ip->src_addr, u->src_port);
-	if (sock == NULL) {
-		why = PN_RX_UDP_NO_SOCKET;
-		goto drop;
-	}
+	if (sock == NULL)
+		return icmp_port_unreachable(s, m);
 	/* Sockets see whole frames; l2_len/l3_len locate the headers. */
 	m->l4_len = sizeof(*u);
 	rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);

@@ -15,11 +15,14 @@
  *                                    stdin closes
  *   pn_client flood CTL SECONDS      open and close sockets as fast as it
  *                                    can; print how many
+ *   pn_client refused CTL IP PORT    connect, send one datagram, receive:
+ *                                    prints "refused: <error>" or "answered"
  *   pn_client chaos CTL IP PORT SEED do everything a client does, in random
  *                                    order, until killed: sessions, sockets,
  *                                    binds, connects, sends, receives, closes
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +168,19 @@ main(int argc, char **argv)
 				streaming = 1;
 			}
 		}
+	}
+	if (strcmp(argv[1], "refused") == 0) {
+		ssize_t n;
+
+		pollnet_set_timeout(s, 3000);
+		pollnet_send(s, "anyone?", 7);
+		n = pollnet_recv(s, buf, sizeof(buf), NULL);
+		if (n < 0)
+			printf("refused: %s\n", pollnet_strerror((int)n));
+		else
+			printf("answered\n");
+		pollnet_session_close(pn);
+		return n == -ECONNREFUSED ? 0 : 1;
 	}
 	if (strcmp(argv[1], "small") == 0) {
 		int flags = -1;

@@ -16,6 +16,7 @@ usage: test_limits.py POLLNET BUILD_DIR
 """
 import errno
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -30,13 +31,19 @@ DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
 
+# the protocol's version, as the header has it
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "client",
+                       "pollnet_shm.h")) as f:
+    CTL_VERSION = int(re.search(r"#define PN_CTL_VERSION (\d+)", f.read()).group(1))
+
+
 def hello(path):
     """One raw control connection and its HELLO (pollnet_shm.h): the
     reply's status (0, or a negative errno)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
     try:
-        s.send(struct.pack("=IIIIHHI", 1, 1, 0, 0, 0, 1, 0))   # HELLO, seq 1, version 1
+        s.send(struct.pack("=IIIIHHI", 1, 1, 0, 0, 0, CTL_VERSION, 0))   # HELLO, seq 1
     except OSError:
         pass                      # turned away already: the reason is queued
     s.settimeout(5)

@@ -3,7 +3,8 @@
 
 From the peer's namespace over a veth (pollnet on net_af_packet): trafgen
 (netsniff-ng) sends 64-byte UDP frames to the echo service, unpaced, then
-iperf (2) sends 1470-byte datagrams to a closed port at 1 Gbit/s.  Both
+iperf (2) sends 1470-byte datagrams to a closed port at 1 Gbit/s (answered
+with port unreachables as far as their rate limit goes).  Both
 are faster than pollnet, whose receive ring is made small (128 frames), so
 the kernel drops frames in it.  Afterwards every frame the peer's interface sent
 must be in exactly one place of pollnet's:
@@ -98,16 +99,25 @@ def main():
 
     # 2. iperf: 1470-byte datagrams to a closed port, 1 Gbit/s for 1 s
     before, tx0 = pn.report(), net.peer_counter("tx_packets")
+    t0 = time.time()
     r = sh("iperf", "-u", "-c", DUT_IP, "-p", "9", "-l", "1470", "-b", "1000M", "-t", "1",
            ns=net.peer, check=False, timeout=60)
     m = re.search(r"Sent (\d+) datagrams", r.stdout)
     check(m is not None, "iperf sent its datagrams (%s)" % (m.group(0) if m else r.stdout[-200:]))
     time.sleep(1)
     after, tx1 = pn.report(), net.peer_counter("tx_packets")
+    t1 = time.time()
     d = reconcile("iperf 1470 B", before, after, tx1 - tx0)
-    check(d["stack.rx_drop.udp_no_socket"] >= int(m.group(1)) - d["port.rx_missed"] if m else False,
-          "iperf's datagrams that got in are all udp_no_socket (%d)" %
-          d["stack.rx_drop.udp_no_socket"])
+    # a closed port: a port unreachable for each, as far as the rate limit
+    # (1000 a second, bursts of 50) goes; the rest are counted as limited
+    sent_unreach, limited = d["stack.icmp_unreach_sent"], d["stack.icmp_unreach_limited"]
+    check(m is not None and sent_unreach + limited >= int(m.group(1)) - d["port.rx_missed"] and
+          limited == d["stack.rx_drop.udp_no_socket"],
+          "iperf's datagrams that got in: %d answered with a port unreachable, %d over the "
+          "rate limit (udp_no_socket %d)" % (sent_unreach, limited,
+                                             d["stack.rx_drop.udp_no_socket"]))
+    check(0 < sent_unreach <= 50 + 1000 * (t1 - t0) + 1,
+          "port unreachables within the rate limit: %d in %.1f s" % (sent_unreach, t1 - t0))
 
     sink.kill()
     sink.wait()

@@ -47,11 +47,11 @@ def main():
         "ip_fragment": eth / IP(src=PEER_IP, dst=US_IP, flags="MF") / UDP(dport=7) / Raw(b"b" * 16),
         "eth_not_for_us": Ether(src=PEER_MAC, dst="02:00:00:00:00:99") / ip / UDP(dport=7),
         "ip_truncated": Raw(bytes(eth / ip / UDP(dport=7))[:20]),
-        "udp_no_socket": eth / ip / UDP(sport=1, dport=9) / Raw(b"c"),
         "ip_unknown_proto": eth / ip / TCP(dport=80, flags="S"),
         "udp_bad_checksum": eth / ip / UDP(dport=7, chksum=0xbad) / Raw(b"d"),
     }
-    wrpcap(inp, frames + list(bad.values()))
+    closed = eth / ip / UDP(sport=1234, dport=9) / Raw(b"closed port")
+    wrpcap(inp, frames + [closed] + list(bad.values()))
 
     cmd = [binary, "-l", "0-1", "--in-memory", "--no-pci", "--log-level=warning", "--",
            "--port", "dpdk:net_pcap0,rx_pcap=%s,tx_pcap=%s" % (inp, outp),
@@ -74,7 +74,7 @@ def main():
           r[ARP].psrc == US_IP and r[ARP].hwdst == PEER_MAC and r[ARP].pdst == PEER_IP and
           len(r) == 42, "ARP reply: " + r.summary())
 
-    pongs = [p for p in got if ICMP in p]
+    pongs = [p for p in got if ICMP in p and p[ICMP].type == 0]
     check(len(pongs) == 2, "two echo replies")
     for s, p in zip((1, 2), pongs):
         ok = (p.src == US_MAC and p.dst == PEER_MAC and p[IP].src == US_IP and
@@ -92,11 +92,21 @@ def main():
               bytes(p[UDP].payload) == bytes(req[UDP].payload) and
               p[UDP].len == req[UDP].len and bytes(rechecksummed(p)) == bytes(p))
         check(ok, "UDP echo of %d bytes, checksums valid" % len(req[UDP].payload))
-    check(len(got) == 2 + 2 + len(sizes), "nothing else sent (%d frames)" % len(got))
+    # the closed port: an ICMP port unreachable quoting the datagram whole
+    unreach = [p for p in got if ICMP in p and p[ICMP].type == 3]
+    want = bytes(Ether(bytes(closed))[IP])
+    check(len(unreach) == 1 and unreach[0].dst == PEER_MAC and unreach[0][IP].src == US_IP and
+          unreach[0][IP].dst == PEER_IP and unreach[0][ICMP].code == 3 and
+          bytes(unreach[0][ICMP].payload) == want and
+          bytes(rechecksummed(unreach[0])) == bytes(unreach[0]),
+          "closed port: a port unreachable quoting the datagram, checksums valid (%s)" %
+          [p.summary() for p in unreach])
+    check(len(got) == 2 + 2 + 1 + len(sizes), "nothing else sent (%d frames)" % len(got))
 
-    n_in = len(frames) + len(bad)
+    n_in = len(frames) + 1 + len(bad)
     check(c["stack.rx_frames"] == n_in, "rx_frames == %d frames in the file" % n_in)
-    check(c["stack.rx_answered"] == 3, "answered: 1 ARP + 2 ICMP")
+    check(c["stack.rx_answered"] == 4, "answered: 1 ARP + 2 ICMP + 1 port unreachable")
+    check(c["stack.icmp_unreach_sent"] == 1, "icmp_unreach_sent == 1")
     check(c["stack.rx_delivered"] == len(sizes), "delivered: %d datagrams" % len(sizes))
     for reason in bad:
         check(c["stack.rx_drop." + reason] == 1, "%s counted once" % reason)

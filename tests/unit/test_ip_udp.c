@@ -355,9 +355,123 @@ udp_connected_wins_over_bound(void **state)
 	assert_int_equal(connected.rx_pkts, 1);
 	assert_int_equal(bound.rx_pkts, 2);
 
+	/* a closed port: answered with a port unreachable (see below) */
 	n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 5555, 8, "abcd", 4);
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+	assert_int_equal(st.stats.icmp_unreach_sent, 1);
+	assert_reconciled(&st);
+}
+
+/* A datagram for a closed port gets an ICMP port unreachable, built in
+ * place: from us to the sender, quoting its IP header and datagram. */
+static void
+udp_closed_port_unreachable_byte_by_byte(void **state)
+{
+	uint8_t f[1600], exp[1600];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 5555, 9, "closed?", 7), en;
+
+	assert_int_equal(harness_input(&st, f, n), STACK_ANSWERED);
+	assert_int_equal(st.tx_n, 1);
+	en = put_eth(exp, PEER_MAC, OUR_MAC, 0x0800);
+	en += put_ipv4(exp + en, OUR_IP, PEER_IP, 1, (uint16_t)(8 + n - 14), 64, 0);
+	wr16(exp + 18, 0);                      /* id 0 */
+	fix_ip_cksum(exp + 14, 20);
+	exp[en] = 3;                            /* destination unreachable */
+	exp[en + 1] = 3;                        /* port */
+	memset(exp + en + 2, 0, 6);
+	memcpy(exp + en + 8, f + 14, n - 14);   /* the offending datagram, from IP on */
+	wr16(exp + en + 2, ref_cksum(exp + en, 8 + n - 14, 0));
+	en += 8 + n - 14;
+	assert_frame(st.tx[0], exp, en);
+	assert_reconciled(&st);
+}
+
+/* Never to a link-layer broadcast, and no more than the rate: the rest are
+ * dropped as udp_no_socket (the limited ones counted too). */
+static void
+udp_closed_port_rules_and_rate(void **state)
+{
+	uint8_t f[1600];
+	size_t n = frame_udp(f, BCAST_MAC, PEER_IP, OUR_IP, 5555, 9, "x", 1);
+	uint32_t sent = 0;
+
 	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
 	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_NO_SOCKET], 1);
+	n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 5555, 9, "x", 1);
+	for (int i = 0; i < 2 * STACK_ICMP_BURST; i++) {
+		sent += harness_input(&st, f, n) == STACK_ANSWERED;
+		if (st.tx_n > STACK_TX_MAX / 2)
+			harness_drain_tx(&st);
+	}
+	assert_int_equal(sent, STACK_ICMP_BURST);
+	assert_int_equal(st.stats.icmp_unreach_limited, STACK_ICMP_BURST);
+	/* time refills the bucket: STACK_ICMP_RATE a second */
+	st.now_ms += 10;
+	sent = 0;
+	for (int i = 0; i < 20; i++)
+		sent += harness_input(&st, f, n) == STACK_ANSWERED;
+	assert_int_equal(sent, STACK_ICMP_RATE / 100);
+	assert_reconciled(&st);
+}
+
+/* An echo request with IP options (record route): the reply carries none
+ * (RFC 1122 3.2.2.6 lets us drop them; echoing them unchanged would be a
+ * false record). */
+static void
+icmp_echo_options_dropped(void **state)
+{
+	uint8_t f[256], g[256];
+	size_t n = frame_ping(f, PEER_IP, 9, 1, 16);
+	const uint8_t *r;
+
+	memcpy(g, f, 34);
+	memcpy(g + 46, f + 34, n - 34);
+	g[34] = 7; g[35] = 11; g[36] = 4; memset(g + 37, 0, 8); g[45] = 1;   /* RR, NOP */
+	g[14] = 0x48;
+	wr16(g + 16, (uint16_t)(n - 14 + 12));
+	fix_ip_cksum(g + 14, 32);
+	assert_int_equal(harness_input(&st, g, n + 12), STACK_ANSWERED);
+	assert_int_equal(st.tx_n, 1);
+	r = rte_pktmbuf_mtod(st.tx[0], const uint8_t *);
+	assert_int_equal(rte_pktmbuf_data_len(st.tx[0]), n);       /* 12 bytes fewer */
+	assert_int_equal(r[14], 0x45);
+	assert_int_equal(rdu16(r + 16), n - 14);
+	assert_int_equal(ref_cksum(r + 14, 20, 0), 0);
+	assert_memory_equal(r, PEER_MAC, 6);
+	assert_memory_equal(r + 6, OUR_MAC, 6);
+	assert_int_equal(r[34], 0);                                 /* echo reply */
+	assert_memory_equal(r + 38, f + 38, n - 38);                /* id, seq, data */
+	assert_int_equal(ref_cksum(r + 34, n - 34, 0), 0);
+}
+
+/* A port unreachable for a socket of ours: only a connected one (4-tuple
+ * matched from the quoted headers) takes it; anything else is counted. */
+static void
+icmp_error_for_a_connected_socket(void **state)
+{
+	uint8_t f[256], quoted[64];
+	size_t n, q;
+
+	/* the datagram we "sent": 198.18.0.2:7 -> PEER:5555, the connected socket */
+	q = put_ipv4(quoted, OUR_IP, PEER_IP, 17, 8 + 4, 64, 0x4000);
+	q += put_udp(quoted + q, OUR_IP, PEER_IP, 7, 5555, "abcd", 4);
+	n = put_eth(f, OUR_MAC, PEER_MAC, 0x0800);
+	n += put_ipv4(f + n, PEER_IP, OUR_IP, 1, (uint16_t)(8 + q), 64, 0);
+	f[n] = 3;
+	f[n + 1] = 3;
+	memset(f + n + 2, 0, 6);
+	memcpy(f + n + 8, quoted, q);
+	wr16(f + n + 2, ref_cksum(f + n, 8 + q, 0));
+	/* connected is SOCK_ECHO here: not a client, so unmatched */
+	assert_int_equal(harness_input(&st, f, n + 8 + q), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_ICMP_UNMATCHED], 1);
+	/* another 4-tuple: unmatched */
+	wr16(f + n + 8 + 20 + 2, 5556);
+	wr16(f + n + 2, 0);
+	wr16(f + n + 2, ref_cksum(f + n, 8 + q, 0));
+	assert_int_equal(harness_input(&st, f, n + 8 + q), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_ICMP_UNMATCHED], 2);
+	assert_int_equal(st.tx_n, 0);
 	assert_reconciled(&st);
 }
 
@@ -629,6 +743,10 @@ main(void)
 		T(eth_group_source_dropped),
 		T(udp_output_bad_destinations),
 		T(udp_local_source_is_the_address_used),
+		T(udp_closed_port_unreachable_byte_by_byte),
+		T(udp_closed_port_rules_and_rate),
+		T(icmp_echo_options_dropped),
+		T(icmp_error_for_a_connected_socket),
 	};
 
 	harness_init();
