@@ -9,7 +9,10 @@
 
 #include <stdlib.h>
 
+#include <errno.h>
+
 #include <rte_malloc.h>
+#include <rte_ring.h>
 
 #include "sock_table.h"
 
@@ -318,6 +321,98 @@ more_sockets_touched_than_the_list_holds(void **state)
 	}
 }
 
+/*
+ * A port unreachable for a connected client socket: posted in its region
+ * (errno, then the count) by the socket's owner lcore, also when the ICMP
+ * error arrives on another lcore (handed over through the steer ring),
+ * with a wake for a client asleep in a receive; never for a closing socket.
+ */
+static void
+icmp_error_reaches_a_connected_client(void **state)
+{
+	struct sock_table *t2 = sock_table_create("t_shm_icmp", 64, 2);
+	struct rte_ring *rings[2];
+	struct stack s0, s1;
+	struct stack_conf c0, c1;
+	struct pn_sock *c = rte_zmalloc("t_shm_icmp", sizeof(*c), 64);
+	struct pn_shm_hdr h;
+	struct pn_shm_ctl *ctl;
+	uint8_t *reg, f[256], quoted[64];
+	size_t n, q;
+
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "t_steer%d", i);
+		rings[i] = rte_ring_create_elem(name, sizeof(struct steer_item), 64, SOCKET_ID_ANY,
+						RING_F_SC_DEQ);
+		assert_non_null(rings[i]);
+	}
+	harness_stack(&s0, &c0, 0);
+	harness_stack(&s1, &c1, 0);
+	s0.socks = s1.socks = t2;
+	s0.steer = s1.steer = rings;
+	s0.lcore = 0;
+	s1.lcore = 1;
+	/* the client's socket, 198.18.0.2:7000 connected to PEER:5555, lcore 1's */
+	pn_shm_layout(&h, 8, 8, 1);
+	reg = aligned_alloc(4096, h.region_size);
+	memset(reg, 0, h.region_size);
+	memcpy(reg, &h, sizeof(h));
+	c->region = reg;
+	c->geo = h;
+	c->rx_limit = h.rx_size;
+	c->kind = SOCK_SHM;
+	c->key = (struct sock_key){ .lport = rte_cpu_to_be_16(7000),
+				    .rip = rte_cpu_to_be_32(PEER_IP), .rport = rte_cpu_to_be_16(5555) };
+	c->owner = 1;
+	assert_int_equal(sock_table_add(t2, c), 0);
+	ctl = pn_shm_ctl(reg);
+	atomic_store(&ctl->wake.v, PN_WAKE_RX);         /* asleep in a receive */
+
+	/* the peer's answer to a datagram the socket sent */
+	q = put_ipv4(quoted, OUR_IP, PEER_IP, 17, 8 + 2, 64, 0x4000);
+	q += put_udp(quoted + q, OUR_IP, PEER_IP, 7000, 5555, "hi", 2);
+	n = put_eth(f, OUR_MAC, PEER_MAC, 0x0800);
+	n += put_ipv4(f + n, PEER_IP, OUR_IP, 1, (uint16_t)(8 + q), 64, 0);
+	memset(f + n, 0, 8);
+	f[n] = 3, f[n + 1] = 3;
+	memcpy(f + n + 8, quoted, q);
+	wr16(f + n + 2, ref_cksum(f + n, 8 + q, 0));
+	n += 8 + q;
+
+	/* on lcore 0: handed to lcore 1, nothing posted yet */
+	assert_int_equal(harness_input(&s0, f, n), STACK_DELIVERED);
+	assert_int_equal(s0.stats.rx_delivered, 1);
+	assert_int_equal(atomic_load(&ctl->errors.count), 0);
+	assert_int_equal(stack_steer_drain(&s1), 1);
+	assert_int_equal(atomic_load(&ctl->errors.count), 1);
+	assert_int_equal(atomic_load(&ctl->errors.err), ECONNREFUSED);
+	assert_int_equal(s1.stats.icmp_errors_in, 1);
+	shm_sock_commit(&s1);
+	assert_int_equal(s1.wake_n, 1);                 /* the receive wakes to it */
+	s1.wake_n = 0;
+	/* on its own lcore: posted at once */
+	assert_int_equal(harness_input(&s1, f, n), STACK_DELIVERED);
+	assert_int_equal(atomic_load(&ctl->errors.count), 2);
+	/* a closing socket hears nothing more */
+	atomic_store(&c->closing, true);
+	assert_int_equal(harness_input(&s1, f, n), STACK_DELIVERED);
+	assert_int_equal(atomic_load(&ctl->errors.count), 2);
+	assert_int_equal(s0.tx_n + s1.tx_n, 0);
+	assert_reconciled(&s0);
+	assert_reconciled(&s1);
+
+	sock_table_remove(t2, c);
+	rte_free(c);
+	free(reg);
+	sock_table_free(t2);
+	for (int i = 0; i < 2; i++)
+		rte_ring_free(rings[i]);
+	stack_release(&s0);
+	stack_release(&s1);
+}
+
 int
 main(void)
 {
@@ -331,6 +426,7 @@ main(void)
 		T(random_region_never_hurts_the_app),
 		T(local_delivery_between_sockets),
 		T(more_sockets_touched_than_the_list_holds),
+		T(icmp_error_reaches_a_connected_client),
 	};
 
 	harness_init();
