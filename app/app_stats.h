@@ -15,6 +15,8 @@ struct statseg {
 	uint64_t size;
 	int fd;
 	char path[108];
+	uint64_t tsc_start;         /* the clock's baseline: TSC ... */
+	int64_t mono_start_ns;      /* ... and CLOCK_MONOTONIC together */
 };
 
 /* Create, lock and map the segment at the configured path; -1 with a

@@ -398,23 +398,18 @@ ctl_reply(int fd, const struct pn_ctl_rep *rep, const int *fds, int nfds)
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(*rep) ? 0 : -1;
 }
 
-/* Frames carry every client's data: root only. */
+/* Frames carry every client's data: root only.  The filter (classic BPF)
+ * follows the request: n instructions in len bytes. */
 static int
-ctl_capture(struct ctl *c, int ci, const struct pn_ctl_req *req, int *fd)
+ctl_capture(struct ctl *c, int ci, const struct pn_ctl_req *req, size_t len, int *fd)
 {
-	const uint32_t kinds = 1u << PKT_ETH | 1u << PKT_ARP | 1u << PKT_IPV4 |
-		1u << PKT_UDP | 1u << PKT_TCP | 1u << PKT_ICMP;
-	struct pkt_filter f = {
-		.kinds = req->sock_id,
-		.host = ntohl(req->addr), .has_host = req->addr != 0,
-		.port = ntohs(req->port), .has_port = req->port != 0,
-	};
+	const uint32_t n = req->sock_id;
 
 	if (c->clients[ci].uid != 0)
 		return -EPERM;
-	if (req->sock_id & ~kinds)
+	if (n > CAPTURE_MAX_INSNS || len != sizeof(*req) + n * sizeof(struct capture_insn))
 		return -EINVAL;
-	return capture_start(c->a, ci, &f, req->arg, fd);
+	return capture_start(c->a, ci, (const struct capture_insn *)(req + 1), n, req->arg, fd);
 }
 
 /* One request: 1 handled, 0 nothing to read, -1 drop the client. */
@@ -425,15 +420,17 @@ ctl_request(struct ctl *c, int ci)
 	struct pn_ctl_req req;
 	struct pn_ctl_rep rep = { 0 };
 	int fds[2] = { -1, -1 }, nfds = 0, rc;
-	ssize_t n = recv(cl->fd, &req, sizeof(req), MSG_DONTWAIT);
+	ssize_t n = recv(cl->fd, c->msg.raw, sizeof(c->msg.raw), MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n == 0)
 		return -1;              /* the client went away (or died) */
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	memcpy(&req, c->msg.raw, n < (ssize_t)sizeof(req) ? (size_t)n : sizeof(req));
 	rep.seq = req.seq;
 	rep.version = PN_CTL_VERSION;
-	if (n != sizeof(req)) {
+	if (n < (ssize_t)sizeof(req) || n > (ssize_t)sizeof(c->msg.raw) ||
+	    (n != sizeof(req) && req.op != PN_CTL_CAPTURE)) {
 		rep.status = -EBADMSG;
 	} else if (!cl->hello && req.op != PN_CTL_HELLO) {
 		rep.status = -EPROTO;
@@ -477,7 +474,7 @@ ctl_request(struct ctl *c, int ci)
 			ctl_sock_close(c, req.sock_id);
 			break;
 		case PN_CTL_CAPTURE:
-			rep.status = ctl_capture(c, ci, &req, &fds[0]);
+			rep.status = ctl_capture(c, ci, &c->msg.req, (size_t)n, &fds[0]);
 			if (rep.status == 0) {
 				rep.region_size = (uint32_t)c->a->cap->geo.size;
 				nfds = 1;

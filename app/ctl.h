@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pollnet_shm.h"
+
 struct app;
 struct pn_sock;
 
@@ -44,8 +46,15 @@ struct ctl_sock {
 	int in_table;
 };
 
+/* One request as it arrives: a capture's filter follows its header. */
+union ctl_msg {
+	struct pn_ctl_req req;
+	uint8_t raw[sizeof(struct pn_ctl_req) + 4096 * 8];
+};
+
 struct ctl {
 	struct app *a;
+	union ctl_msg msg;      /* the request being handled */
 	int lfd;
 	char path[108];
 	struct ctl_client clients[CTL_MAX_CLIENTS];

@@ -72,35 +72,11 @@ lcore_arp_notes(struct lcore_ctx *lc)
 	lc->st.arp_hook = lcore_arp_learned;
 }
 
-/* Is anyone looking?  (The summary log, or an open capture.) */
+/* Is anyone looking?  (The packet log, or an open capture.) */
 static inline int
 lcore_watched(const struct lcore_ctx *lc)
 {
 	return lc->log != NULL || atomic_load_explicit(&lc->cap, memory_order_relaxed) != NULL;
-}
-
-/* One frame's summary into the log; its bytes to an open capture. */
-static void
-lcore_log_frame(struct lcore_ctx *lc, struct capture *cap, const void *frame, uint32_t len,
-		enum pkt_dir dir, uint64_t ts)
-{
-	struct pkt_summary local, *ps = &local;
-	int rc;
-
-	if (lc->log != NULL)
-		ps = pn_log_begin(lc->log, PN_STATS_LOG_SIZE);
-	pkt_summarize(ps, frame, len, dir, ts);
-	if (lc->log != NULL) {
-		pn_log_commit(lc->log, PN_STATS_LOG_SIZE);
-		lc->log_written++;
-	}
-	if (cap != NULL) {
-		rc = capture_frame(cap, lc->idx, ps, frame, len);
-		if (rc > 0)
-			lc->cap_frames++;
-		else if (rc < 0)
-			lc->cap_skipped++;
-	}
 }
 
 /* The checksums a port that offloads them will write (f: a whole frame). */
@@ -118,25 +94,38 @@ tx_fill_checksums(uint8_t *f, uint32_t len, const struct rte_mbuf *m)
 }
 
 /*
- * A frame into the log and an open capture.  One whose checksums the port
- * fills in (TX offload) is captured with them filled in, as the wire will
- * carry it: that copy happens only while a capture is open.
+ * A frame into the log and, if it matches the capture's filter, into an
+ * open capture.  One whose checksums the port fills in (TX offload) is
+ * captured with them filled in, as the wire will carry it: that copy
+ * happens only for frames a capture takes.
  */
 static void
 lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
 {
 	struct capture *cap = atomic_load_explicit(&lc->cap, memory_order_acquire);
 	const uint32_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint8_t f[RTE_ETHER_MAX_LEN];
+	int rc;
 
-	if (cap == NULL || dir == PKT_RX || len > sizeof(f) ||
-	    !(m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM))) {
-		lcore_log_frame(lc, cap, rte_pktmbuf_mtod(m, const void *), len, dir, ts);
-		return;
+	if (lc->log != NULL) {
+		/* its first bytes; readers decode them (stack/summary.h) */
+		pn_log_put(lc->log, PN_STATS_LOG_SIZE, frame, len, (uint8_t)dir, ts);
+		lc->log_written++;
 	}
-	rte_memcpy(f, rte_pktmbuf_mtod(m, const void *), len);
-	tx_fill_checksums(f, len, m);
-	lcore_log_frame(lc, cap, f, len, dir, ts);
+	if (cap == NULL || !capture_match(cap, m))
+		return;
+	if (dir == PKT_TX && len <= sizeof(f) &&
+	    (m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM))) {
+		rte_memcpy(f, frame, len);
+		tx_fill_checksums(f, len, m);
+		frame = f;
+	}
+	rc = capture_frame(cap, lc->idx, frame, len, dir, ts);
+	if (rc > 0)
+		lc->cap_frames++;
+	else
+		lc->cap_skipped++;
 }
 
 /* A consistent copy of our counters for readers, every PN_STATS_LCORE_MS:

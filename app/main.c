@@ -106,30 +106,35 @@ sock_close(struct app *a, struct pn_sock *s)
 	rte_free(s);
 }
 
-/* --dump: the summaries the lcores logged since the last call, read from
- * the stats segment the way pollnetctl tail reads them. */
+/* --dump: the frames the lcores logged since the last call, decoded from
+ * the stats segment the way pollnetctl tail decodes them. */
 static void
 print_logs(struct app *a, uint64_t *pos)
 {
 	const struct pn_stats_hdr *h = a->seg.h;
-	const double hz = (double)h->tsc_hz;
+	struct pn_stats_clock clk;
+	struct pn_log_rec r;
 	struct pkt_summary ps;
-	char line[256];
+	char line[320];
 
+	if (pn_stats_clock_read(h, &clk) < 0)
+		return;
 	for (uint16_t i = 0; i < a->nb_lcores; i++) {
 		const struct pn_stats_log *l = pn_stats_log(h, i);
 		uint64_t head = atomic_load_explicit(&l->head, memory_order_acquire);
 
 		if (head - pos[i] > h->log_size) {
-			printf("(lcore %u: %" PRIu64 " summaries overwritten before they were printed)\n",
+			printf("(lcore %u: %" PRIu64 " frames overwritten before they were printed)\n",
 			       i, head - pos[i] - h->log_size);
 			pos[i] = head - h->log_size;
 		}
 		for (; pos[i] < head; pos[i]++) {
-			if (pn_log_read(l, h->log_size, pos[i], &ps) < 0)
+			if (pn_log_read(l, h->log_size, pos[i], &r) < 0)
 				continue;
+			pkt_summarize(&ps, r.hdr, r.caplen, r.len, r.dir, r.ts);
 			pkt_summary_format(&ps, line, sizeof(line));
-			printf("%12.6f %s\n", (double)(ps.ts - h->tsc0) / hz, line);
+			printf("%12.6f %s\n", (double)(pn_clock_ns(&clk, r.ts) - h->realtime0_ns) / 1e9,
+			       line);
 		}
 	}
 	fflush(stdout);

@@ -25,12 +25,53 @@
 #include "sock_table.h"
 
 static int64_t
-realtime_ns(void)
+clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A TSC value and a clock read at the same moment: the TSC read on each
+ * side of the clock's, their midpoint; of a few tries, the one with the
+ * narrowest sides (a try the thread was preempted in is off by the
+ * preemption). */
+static uint64_t
+tsc_with(clockid_t id, int64_t *ns)
+{
+	uint64_t best = 0, width = UINT64_MAX;
+
+	for (int i = 0; i < 8; i++) {
+		uint64_t t1 = rte_get_tsc_cycles(), t2;
+		int64_t v = clock_ns(id);
+
+		t2 = rte_get_tsc_cycles();
+		if (t2 - t1 < width) {
+			width = t2 - t1;
+			best = t1 + (t2 - t1) / 2;
+			*ns = v;
+		}
+	}
+	return best;
+}
+
+/* A new anchor for the readers' clock (statseg.h, struct pn_stats_clock):
+ * the rate from CLOCK_MONOTONIC since the start (NTP's slewing included,
+ * its steps not), the offset from CLOCK_REALTIME now. */
+static void
+clock_anchor(struct statseg *s, struct pn_stats_clock *c)
+{
+	int64_t mono, real;
+	uint64_t tm = tsc_with(CLOCK_MONOTONIC, &mono);
+	uint64_t tr = tsc_with(CLOCK_REALTIME, &real);
+
+	if (mono - s->mono_start_ns > 100000000)       /* 0.1 s: a measurable rate */
+		c->hz = (double)(tm - s->tsc_start) * 1e9 / (double)(mono - s->mono_start_ns);
+	else
+		c->hz = (double)rte_get_tsc_hz();
+	c->tsc = tr;
+	c->realtime_ns = real;
 }
 
 int
@@ -83,8 +124,9 @@ statseg_create(struct statseg *s, struct app *a, char *err, size_t errlen)
 	h->prefix = cfg->prefix;
 	h->summaries = cfg->summaries;
 	h->tsc_hz = rte_get_tsc_hz();
-	h->tsc0 = rte_get_tsc_cycles();
-	h->realtime0_ns = realtime_ns();
+	h->tsc0 = tsc_with(CLOCK_REALTIME, &h->realtime0_ns);
+	s->tsc_start = tsc_with(CLOCK_MONOTONIC, &s->mono_start_ns);
+	clock_anchor(s, &h->clock);
 	strlcpy(h->port_spec, a->port->spec, sizeof(h->port_spec));
 	strlcpy(h->driver, a->port->driver, sizeof(h->driver));
 	strlcpy(h->ctl_path, cfg->ctl_path, sizeof(h->ctl_path));
@@ -204,7 +246,8 @@ statseg_publish(struct app *a)
 	h->ctl.pool_in_use = rte_mempool_in_use_count(a->pool);
 	h->ctl.captures = a->captures;
 	h->ctl.capture_active = a->cap != NULL;
-	h->ctl.uptime_ns = (rte_get_tsc_cycles() - h->tsc0) * 1000000000.0 / h->tsc_hz;
+	clock_anchor(s, &h->clock);
+	h->ctl.uptime_ns = (uint64_t)((double)(rte_get_tsc_cycles() - h->tsc0) * 1e9 / h->clock.hz);
 	pn_seq_end(&h->seq);
 
 	socks = pn_stats_socks(h);

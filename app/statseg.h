@@ -16,12 +16,14 @@
  *             the fast path keeps writing its own cache lines)
  *   sockets   one struct pn_stats_sock per socket id (then the echo
  *             service), published by the control thread
- *   logs      per lcore, a ring of the last log_size packet summaries (RX
- *             and TX), written by that lcore as packets pass
+ *   logs      per lcore, a ring of the last log_size frames' headers (at
+ *             most PN_LOG_SNAP bytes) with length, direction and time (RX and TX),
+ *             written by that lcore as frames pass; readers decode them
+ *             (summary.h)
  *
  * Consistency without locks: every block has a sequence count, odd while
  * its writer is inside.  A reader copies the block and keeps the copy only
- * if the count was even and unchanged (pn_seq_read).  A summary record
+ * if the count was even and unchanged (pn_seq_read).  A log record
  * carries its own tag: the ring position it was written for, 0 while being
  * written, so a reader knows whether the record it copied is the one it
  * asked for.
@@ -39,9 +41,9 @@
 #include "summary.h"
 
 #define PN_STATS_MAGIC "PNSTATS"
-#define PN_STATS_VERSION 2
+#define PN_STATS_VERSION 3
 #define PN_STATS_DEFAULT_PATH "/run/pollnet/pollnet.stats"
-#define PN_STATS_LOG_SIZE 4096      /* summaries per lcore, power of 2 */
+#define PN_STATS_LOG_SIZE 4096      /* log records per lcore, power of 2 */
 #define PN_STATS_LCORE_MS 1         /* lcore counters at most this old */
 #define PN_STATS_CTL_MS 100         /* port, control, sockets */
 
@@ -56,6 +58,27 @@ struct pn_stats_port {
 };
 
 #define PN_STATS_REFUSALS 8          /* >= CTL_REFUSED_MAX (app/ctl.h) */
+
+/*
+ * The clock readers turn TSC timestamps into wall-clock time with.  The TSC
+ * rate DPDK reports is nominal (and under a hypervisor can be off by
+ * parts per thousand), so the control thread anchors again at every
+ * publication: a TSC value and the CLOCK_REALTIME read at that instant, and
+ * the rate measured against CLOCK_MONOTONIC since pollnet started.  A
+ * timestamp a second old is then off by its age times the rate's error.
+ */
+struct pn_stats_clock {
+	uint64_t tsc;               /* the anchor: TSC ... */
+	int64_t realtime_ns;        /* ... and CLOCK_REALTIME at that moment */
+	double hz;                  /* TSC ticks per second, measured */
+};
+
+/* Wall-clock nanoseconds of TSC value tsc. */
+static inline int64_t
+pn_clock_ns(const struct pn_stats_clock *c, uint64_t tsc)
+{
+	return c->realtime_ns + (int64_t)(((double)tsc - (double)c->tsc) * 1e9 / c->hz);
+}
 
 struct pn_stats_ctl {
 	uint64_t clients, sockets, refused;
@@ -82,7 +105,7 @@ struct pn_stats_hdr {
 	uint8_t prefix;
 	uint8_t summaries;          /* the logs are being written */
 	uint32_t pad0;
-	uint64_t tsc_hz;
+	uint64_t tsc_hz;            /* nominal (DPDK's); clock.hz is measured */
 	uint64_t tsc0;              /* TSC when ... */
 	int64_t realtime0_ns;       /* ... CLOCK_REALTIME read this */
 	char port_spec[96];
@@ -95,13 +118,14 @@ struct pn_stats_hdr {
 	uint32_t pad2;
 	struct pn_stats_port port;
 	struct pn_stats_ctl ctl;
+	struct pn_stats_clock clock;
 };
 
 struct pn_stats_lcore {
 	_Atomic uint32_t seq;
 	uint32_t lcore_id;          /* EAL's */
 	uint64_t loops, rx_bursts, empty_polls, tx_bursts, arp_notify_drops;
-	uint64_t log_written;       /* summaries written to the log */
+	uint64_t log_written;       /* frames written to the log */
 	uint64_t cap_frames, cap_skipped;
 	struct stack_stats st;
 } __attribute__((aligned(64)));
@@ -123,10 +147,29 @@ struct pn_stats_sock {
 	uint32_t tx_queued, tx_size;  /* datagrams the client queued to send */
 } __attribute__((aligned(64)));
 
+/*
+ * One frame in an lcore's log: its headers (pkt_headers_len(), at most
+ * PN_LOG_SNAP bytes; never the payload), not a parse of them (the lcore
+ * copies, readers decode: stack/summary.h; and readers can run a tcpdump
+ * filter over them).  128 bytes, two cache lines.
+ */
+#define PN_LOG_SNAP 112
+
+struct pn_log_rec {
+	uint64_t ts;                /* TSC when the frame arrived or left */
+	uint16_t len;               /* frame length */
+	uint8_t caplen;             /* bytes in hdr[]: the headers, at most PN_LOG_SNAP */
+	uint8_t dir;                /* enum pkt_dir */
+	uint32_t tag;               /* ring position tag, 0 while written */
+	uint8_t hdr[PN_LOG_SNAP];
+};
+
+_Static_assert(sizeof(struct pn_log_rec) == 128, "two cache lines per record");
+
 struct pn_stats_log {
 	_Atomic uint64_t head;      /* records ever written */
 	uint64_t pad[7];
-	struct pkt_summary rec[];   /* [log_size] */
+	struct pn_log_rec rec[];    /* [log_size] */
 };
 
 /* ---- sequence counts ---- */
@@ -167,7 +210,19 @@ pn_seq_read(const _Atomic uint32_t *seq, void *dst, const void *src, size_t len,
 	return -1;
 }
 
-/* ---- the summary logs ---- */
+/* Reader: a consistent copy of the clock (-1 if the writer kept it busy). */
+static inline int
+pn_stats_clock_read(const struct pn_stats_hdr *h, struct pn_stats_clock *c)
+{
+	struct pn_stats_hdr hc;
+
+	if (pn_seq_read(&h->seq, &hc, h, sizeof(hc), 100000) < 0)
+		return -1;
+	*c = hc.clock;
+	return 0;
+}
+
+/* ---- the packet logs ---- */
 
 /* The tag of ring position pos: never 0 (0 marks a record being written). */
 static inline uint32_t
@@ -195,11 +250,11 @@ pn_stats_socks(const struct pn_stats_hdr *h)
 }
 
 /* Writer (the lcore): the record for the next position, marked busy. */
-static inline struct pkt_summary *
+static inline struct pn_log_rec *
 pn_log_begin(struct pn_stats_log *l, uint32_t log_size)
 {
 	uint64_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
-	struct pkt_summary *r = &l->rec[h & (log_size - 1)];
+	struct pn_log_rec *r = &l->rec[h & (log_size - 1)];
 
 	__atomic_store_n(&r->tag, 0, __ATOMIC_RELAXED);
 	atomic_thread_fence(memory_order_release);
@@ -216,12 +271,47 @@ pn_log_commit(struct pn_stats_log *l, uint32_t log_size)
 	atomic_store_explicit(&l->head, h + 1, memory_order_release);
 }
 
+/* n bytes, n <= PN_LOG_SNAP, in 16-byte moves (the last one overlapping
+ * the one before), not one byte at a time: a variable-sized memcpy here
+ * is a call or a `rep movsb`, either costlier than the header it copies. */
+static inline void
+pn_log_copy(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	if (n >= 16) {
+		for (uint32_t i = 0; i + 16 < n; i += 16)
+			memcpy(dst + i, src + i, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			dst[i] = src[i];
+	}
+}
+
+/* Writer: a frame's headers as the next record (the lcore's whole part in
+ * the log: a copy, and only as much parsing as it takes to leave the
+ * payload out; readers decode). */
+static inline void
+pn_log_put(struct pn_stats_log *l, uint32_t log_size, const void *frame, uint32_t len,
+	   uint8_t dir, uint64_t ts)
+{
+	struct pn_log_rec *r = pn_log_begin(l, log_size);
+	const uint32_t h = pkt_headers_len(frame, len);
+	const uint32_t cap = h < PN_LOG_SNAP ? h : PN_LOG_SNAP;
+
+	r->ts = ts;
+	r->len = (uint16_t)(len < UINT16_MAX ? len : UINT16_MAX);
+	r->caplen = (uint8_t)cap;
+	r->dir = dir;
+	pn_log_copy(r->hdr, frame, cap);
+	pn_log_commit(l, log_size);
+}
+
 /* Reader: copy the record for position pos; 0 if it is still that one. */
 static inline int
 pn_log_read(const struct pn_stats_log *l, uint32_t log_size, uint64_t pos,
-	    struct pkt_summary *out)
+	    struct pn_log_rec *out)
 {
-	const struct pkt_summary *r = &l->rec[pos & (log_size - 1)];
+	const struct pn_log_rec *r = &l->rec[pos & (log_size - 1)];
 	uint32_t t = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
 
 	if (t != pn_log_tag(pos))
@@ -250,7 +340,7 @@ pn_stats_layout(struct pn_stats_hdr *h, uint32_t nb_lcores, uint32_t nb_socks)
 	off += ((uint64_t)nb_socks * sizeof(struct pn_stats_sock) + 4095) & ~4095ull;
 	h->log_off = off;
 	h->log_stride = (sizeof(struct pn_stats_log) +
-			 (uint64_t)PN_STATS_LOG_SIZE * sizeof(struct pkt_summary) + 4095) & ~4095ull;
+			 (uint64_t)PN_STATS_LOG_SIZE * sizeof(struct pn_log_rec) + 4095) & ~4095ull;
 	off += nb_lcores * h->log_stride;
 	h->size = off;
 	return off;

@@ -261,11 +261,11 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	/* The stats segment's costs on an lcore: a summary into the log (per
-	 * frame), and the copy of the counters (once a millisecond). */
+	/* The stats segment's costs on an lcore: a frame's first bytes into the
+	 * log (per frame), and the copy of the counters (once a millisecond). */
 	if (strcmp(c, "summary_log") == 0 || strcmp(c, "publish") == 0) {
 		struct pn_stats_log *log = calloc(1, sizeof(*log) +
-			PN_STATS_LOG_SIZE * sizeof(struct pkt_summary));
+			PN_STATS_LOG_SIZE * sizeof(struct pn_log_rec));
 		struct pn_stats_lcore *pub = calloc(1, sizeof(*pub));
 		uint64_t loops[8] = { 0 };
 
@@ -273,8 +273,7 @@ main(int argc, char **argv)
 			t0 = rte_rdtsc();
 			CALLGRIND_TOGGLE_COLLECT;
 			if (c[0] == 's') {
-				pkt_summarize(pn_log_begin(log, PN_STATS_LOG_SIZE), f, n, PKT_RX, t0);
-				pn_log_commit(log, PN_STATS_LOG_SIZE);
+				pn_log_put(log, PN_STATS_LOG_SIZE, f, n, PKT_RX, t0);
 			} else {
 				pn_seq_begin(&pub->seq);
 				pub->loops = loops[0]++;
@@ -305,7 +304,7 @@ main(int argc, char **argv)
 		sc.tx_offload = STACK_TX_CKSUM;         /* the port sums */
 
 	if (kind == FORMAT)
-		pkt_summarize(&ps, f, n, PKT_RX, 0);
+		pkt_summarize(&ps, f, n, n, PKT_RX, 0);
 	for (long i = 0; i < count; i++) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *out = NULL;
 
@@ -322,7 +321,7 @@ main(int argc, char **argv)
 			break;
 		case SUMMARIZE:
 			CALLGRIND_TOGGLE_COLLECT;
-			pkt_summarize(&ps, rte_pktmbuf_mtod(m, void *), n, PKT_RX, 0);
+			pkt_summarize(&ps, rte_pktmbuf_mtod(m, void *), n, n, PKT_RX, 0);
 			CALLGRIND_TOGGLE_COLLECT;
 			break;
 		case FORMAT:

@@ -216,7 +216,7 @@ pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
 
 /* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
 
-#define PN_CTL_VERSION 1
+#define PN_CTL_VERSION 2
 #define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
 
 enum pn_ctl_op {
@@ -226,11 +226,13 @@ enum pn_ctl_op {
 	PN_CTL_BIND,          /* port (0: ephemeral) */
 	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if unbound) */
 	PN_CTL_CLOSE,
-	PN_CTL_CAPTURE,       /* start copying frames: filter in sock_id (kinds),
-	                       * addr (host, network order; 0 any), port (network
-	                       * order; 0 any), arg (snap length); the reply
-	                       * carries the capture region's memfd.  It runs
-	                       * until the connection closes. */
+	PN_CTL_CAPTURE,       /* start copying frames: arg is the snap length,
+	                       * sock_id the number of classic BPF instructions
+	                       * (libpcap's struct bpf_insn, 8 bytes each, for
+	                       * DLT_EN10MB; at most 4096; 0: every frame) that
+	                       * follow the request in the same message; the
+	                       * reply carries the capture region's memfd.  It
+	                       * runs until the connection closes. */
 };
 
 struct pn_ctl_req {

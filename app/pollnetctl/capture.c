@@ -18,17 +18,23 @@
 #include "pollnet_shm.h"
 #include "pollnetctl.h"
 
+/* One request (and what follows it in the same message: extra, len
+ * bytes), one reply with maybe a file descriptor. */
 static int
-ctl_call(int fd, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *rfd)
+ctl_call(int fd, struct pn_ctl_req *req, const void *extra, size_t len,
+	 struct pn_ctl_rep *rep, int *rfd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+	struct iovec out[2] = { { .iov_base = req, .iov_len = sizeof(*req) },
+				{ .iov_base = (void *)(uintptr_t)extra, .iov_len = len } };
+	struct msghdr om = { .msg_iov = out, .msg_iovlen = len ? 2 : 1 };
 	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	if (send(fd, req, sizeof(*req), MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+	if (sendmsg(fd, &om, MSG_NOSIGNAL) != (ssize_t)(sizeof(*req) + len))
 		return -errno;
 	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n != (ssize_t)sizeof(*rep))
@@ -41,10 +47,9 @@ ctl_call(int fd, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *rfd)
 }
 
 static void
-pcap_time(const struct pn_stats_hdr *h, uint64_t tsc, struct timeval *tv)
+pcap_time(const struct pn_stats_clock *clk, uint64_t tsc, struct timeval *tv)
 {
-	double rel = ((double)tsc - (double)h->tsc0) / (double)h->tsc_hz;
-	int64_t ns = h->realtime0_ns + (int64_t)(rel * 1e9);
+	int64_t ns = pn_clock_ns(clk, tsc);
 
 	tv->tv_sec = (time_t)(ns / 1000000000);
 	tv->tv_usec = (suseconds_t)(ns % 1000000000 / 1000);
@@ -76,7 +81,10 @@ usage_capture(FILE *f)
 "  -s SNAPLEN  bytes kept of each frame (default and most: 2048)\n"
 "  -h, --help  this text\n"
 "\n"
-"FILTER: as for tail (see pollnetctl tail --help).\n", f);
+"FILTER: a tcpdump expression (pcap-filter(7)), compiled by libpcap; pollnet\n"
+"runs it on every whole frame with DPDK's BPF library (JIT-compiled), as\n"
+"dpdk-dumpcap does; one that indexes into the packet (e.g. 'tcp port 80',\n"
+"whose TCP header follows a variable IP header) with libpcap's interpreter.\n", f);
 }
 
 int
@@ -87,14 +95,14 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct pn_ctl_req req = { 0 };
 	struct pn_ctl_rep rep = { 0 };
-	struct pkt_filter f;
+	struct bpf_program filt;
+	struct pn_stats_clock clk;
 	struct pn_cap_hdr geo;
 	const char *file = NULL;
 	long count = -1, snaplen = PN_CAP_DATA;
 	double secs = 0;
 	uint64_t got = 0, skipped = 0;
 	struct timespec t0, now;
-	char err[256];
 	int c, fd, mfd = -1, rc;
 	uint8_t *region;
 	pcap_t *pd;
@@ -113,8 +121,7 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	}
 	if (file == NULL)
 		bad_args("-w FILE is required");
-	if (pkt_filter_parse(&f, argc - optind, argv + optind, err, sizeof(err)) < 0)
-		bad_args("%s", err);
+	filter_compile(&filt, argc - optind, argv + optind);
 	seg_open(s);
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -124,22 +131,20 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("%s: %s", s->h->ctl_path, strerror(errno));
 	req = (struct pn_ctl_req){ .op = PN_CTL_HELLO, .seq = 1, .version = PN_CTL_VERSION };
-	rc = ctl_call(fd, &req, &rep, NULL);
+	rc = ctl_call(fd, &req, NULL, 0, &rep, NULL);
 	if (rc < 0)
 		die("pollnet refused this connection: %s", strerror(-rc));
-	req = (struct pn_ctl_req){ .op = PN_CTL_CAPTURE, .seq = 2, .sock_id = f.kinds,
-				   .addr = f.has_host ? htonl(f.host) : 0,
-				   .port = f.has_port ? htons(f.port) : 0,
+	/* the filter's classic BPF follows the request */
+	req = (struct pn_ctl_req){ .op = PN_CTL_CAPTURE, .seq = 2, .sock_id = filt.bf_len,
 				   .arg = (uint32_t)snaplen };
-	if (f.has_host && f.host == 0)
-		bad_args("host 0.0.0.0 cannot be a filter");
-	if (f.has_port && f.port == 0)
-		bad_args("port 0 cannot be a filter");
-	rc = ctl_call(fd, &req, &rep, &mfd);
+	rc = ctl_call(fd, &req, filt.bf_insns, filt.bf_len * sizeof(struct bpf_insn), &rep, &mfd);
+	pcap_freecode(&filt);
 	if (rc == -EPERM)
 		die("capture: only root may capture (frames carry every client's data)");
 	if (rc == -EBUSY)
 		die("capture: another capture is running (one at a time)");
+	if (rc == -EINVAL)
+		die("capture: pollnet could not load the filter into DPDK's BPF library");
 	if (rc < 0 || mfd < 0)
 		die("capture: pollnet said %s", strerror(rc < 0 ? -rc : EPROTO));
 	region = mmap(NULL, rep.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
@@ -184,10 +189,12 @@ cmd_capture(struct seg *s, int argc, char **argv)
 				batch[k++] = pn_cap_rec(region, &geo, i, p);
 		}
 		qsort(batch, k, sizeof(batch[0]), cap_cmp);
+		if (k > 0 && pn_stats_clock_read(s->h, &clk) < 0)
+			die("pollnet keeps its clock busy: no consistent copy");
 		for (size_t j = 0; j < k && (count < 0 || got < (uint64_t)count); j++) {
 			struct pcap_pkthdr ph;
 
-			pcap_time(s->h, batch[j]->ts, &ph.ts);
+			pcap_time(&clk, batch[j]->ts, &ph.ts);
 			ph.caplen = batch[j]->caplen < snaplen ? batch[j]->caplen : (uint32_t)snaplen;
 			ph.len = batch[j]->len;
 			pcap_dump((u_char *)out, &ph, batch[j]->data);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <pcap/pcap.h>
+
 #include "pollnetctl.h"
 
 const char *prog = "pollnetctl";
@@ -173,4 +175,29 @@ ip_str(uint32_t be, char *buf)
 	struct in_addr a = { .s_addr = be };
 
 	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+void
+filter_compile(struct bpf_program *bpf, int argc, char *const argv[])
+{
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	size_t len = 1;
+	char *expr;
+
+	if (pd == NULL)
+		die("pcap_open_dead failed");
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	expr = calloc(1, len);
+	if (expr == NULL)
+		die("out of memory");
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(expr, " ");
+		strcat(expr, argv[i]);
+	}
+	if (pcap_compile(pd, bpf, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+		bad_args("filter '%s': %s", expr, pcap_geterr(pd));
+	free(expr);
+	pcap_close(pd);
 }

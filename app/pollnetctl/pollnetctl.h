@@ -57,6 +57,12 @@ struct snap {
 
 void snap_take(const struct seg *s, struct snap *sn);
 
+/* The tcpdump expression in these words (joined by spaces), compiled by
+ * libpcap for Ethernet frames into bpf; a bad one exits (status 2) with
+ * libpcap's own message.  No words: every frame. */
+struct bpf_program;
+void filter_compile(struct bpf_program *bpf, int argc, char *const argv[]);
+
 /* 1234567 -> "1.23M" */
 const char *human(double v, char *buf, size_t len);
 /* a network-order IPv4 address, dotted */

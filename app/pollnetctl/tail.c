@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pollnetctl tail: the packets pollnet received and sent, one line each. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include <pcap/pcap.h>
 
 #include "pollnetctl.h"
 
+/* a frame from an lcore's log */
 struct rec {
-	struct pkt_summary ps;
+	struct pn_log_rec r;
 	uint32_t lcore;
 };
 
@@ -21,77 +24,38 @@ rec_cmp(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
 
-	return x->ps.ts < y->ps.ts ? -1 : x->ps.ts > y->ps.ts;
+	return x->r.ts < y->r.ts ? -1 : x->r.ts > y->r.ts;
 }
 
 static void
-ts_str(const struct pn_stats_hdr *h, uint64_t tsc, char *buf, size_t len, double *unix_s)
+print_rec(const struct pn_stats_clock *clk, const struct rec *r, bool json)
 {
-	double rel = ((double)tsc - (double)h->tsc0) / (double)h->tsc_hz;
-	int64_t ns = h->realtime0_ns + (int64_t)(rel * 1e9);
-	time_t sec = (time_t)(ns / 1000000000);
+	const int64_t ns = pn_clock_ns(clk, r->r.ts);
+	const time_t sec = (time_t)(ns / 1000000000);
+	struct pkt_summary ps;
+	char line[1024];
 	struct tm tm;
 
-	localtime_r(&sec, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (long)(ns % 1000000000) / 1000);
-	*unix_s = (double)ns / 1e9;
-}
-
-static const char *
-kind_name(uint8_t k)
-{
-	static const char *const names[] = { "eth", "arp", "ipv4", "udp", "tcp", "icmp" };
-
-	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
-}
-
-static void
-print_rec(const struct pn_stats_hdr *h, const struct rec *r, bool json)
-{
-	const struct pkt_summary *p = &r->ps;
-	char t[32], line[320];
-	double us;
-
-	ts_str(h, p->ts, t, sizeof(t), &us);
+	pkt_summarize(&ps, r->r.hdr, r->r.caplen, r->r.len, r->r.dir, r->r.ts);
 	if (!json) {
-		pkt_summary_format(p, line, sizeof(line));
-		printf("%s %s\n", t, line);
+		localtime_r(&sec, &tm);
+		pkt_summary_format(&ps, line, sizeof(line));
+		printf("%02d:%02d:%02d.%06ld %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		       (long)(ns % 1000000000) / 1000, line);
 		return;
 	}
-	printf("{\"time\": %.6f, \"lcore\": %u, \"dir\": \"%s\", \"kind\": \"%s\", "
-	       "\"src_mac\": \"%02x:%02x:%02x:%02x:%02x:%02x\", "
-	       "\"dst_mac\": \"%02x:%02x:%02x:%02x:%02x:%02x\", \"ethertype\": %u, "
-	       "\"length\": %u, \"truncated\": %s",
-	       us, r->lcore, p->dir == PKT_TX ? "tx" : "rx", kind_name(p->kind),
-	       p->src_mac[0], p->src_mac[1], p->src_mac[2], p->src_mac[3], p->src_mac[4],
-	       p->src_mac[5], p->dst_mac[0], p->dst_mac[1], p->dst_mac[2], p->dst_mac[3],
-	       p->dst_mac[4], p->dst_mac[5], p->ethertype, p->frame_len,
-	       p->flags & PKT_F_TRUNC ? "true" : "false");
-	if (p->kind != PKT_ETH) {
-		char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	pkt_summary_json(&ps, line, sizeof(line));
+	printf("{\"time\": %" PRId64 ".%06" PRId64 ", \"lcore\": %u, %s}\n",
+	       ns / 1000000000, ns % 1000000000 / 1000, r->lcore, line);
+}
 
-		ip_str(htonl(p->src_ip), s);
-		ip_str(htonl(p->dst_ip), d);
-		printf(", \"src_ip\": \"%s\", \"dst_ip\": \"%s\"", s, d);
-	}
-	if (p->kind >= PKT_IPV4)
-		printf(", \"ip_proto\": %u, \"ttl\": %u, \"ip_len\": %u, \"df\": %s, \"mf\": %s, "
-		       "\"frag_offset\": %u", p->ip_proto, p->ttl, p->ip_len,
-		       p->ip_frag & 0x4000 ? "true" : "false", p->ip_frag & 0x2000 ? "true" : "false",
-		       (p->ip_frag & 0x1fff) * 8u);
-	if (p->kind == PKT_UDP)
-		printf(", \"src_port\": %u, \"dst_port\": %u, \"udp_len\": %u",
-		       p->l4.udp.sport, p->l4.udp.dport, p->l4.udp.len);
-	else if (p->kind == PKT_TCP)
-		printf(", \"src_port\": %u, \"dst_port\": %u, \"tcp_flags\": %u, \"seq\": %u",
-		       p->l4.tcp.sport, p->l4.tcp.dport, p->l4.tcp.flags, p->l4.tcp.seq);
-	else if (p->kind == PKT_ICMP)
-		printf(", \"icmp_type\": %u, \"icmp_code\": %u, \"icmp_id\": %u, \"icmp_seq\": %u",
-		       p->l4.icmp.type, p->l4.icmp.code, p->l4.icmp.id, p->l4.icmp.seq);
-	else if (p->kind == PKT_ARP)
-		printf(", \"arp_op\": %u", p->l4.arp.op);
-	printf("}\n");
+/* Does the user's filter take this frame?  (What pollnet kept of it.) */
+static int
+rec_match(const struct bpf_program *filt, const struct pn_log_rec *r)
+{
+	struct pcap_pkthdr ph = { .caplen = r->caplen, .len = r->len };
+
+	return pcap_offline_filter(filt, &ph, r->hdr) != 0;
 }
 
 static void
@@ -109,10 +73,10 @@ usage_tail(FILE *f)
 "  --json      one JSON object per packet\n"
 "  -h, --help  this text\n"
 "\n"
-"FILTER: words joined by 'and' (which may be left out):\n"
-"  udp | tcp | icmp | arp | ip     any of these kinds\n"
-"  port N                          UDP or TCP port, either end\n"
-"  host A.B.C.D                    IPv4 address (ARP sender/target), either end\n", f);
+"FILTER: a tcpdump expression (pcap-filter(7)), compiled by libpcap and run\n"
+"over what pollnet keeps of each frame, its headers (no payload: one that\n"
+"reads payload bytes matches nothing): e.g. 'udp port 7', 'not arp',\n"
+"'vlan 5 and ip', 'tcp[tcpflags] & tcp-syn != 0'.\n", f);
 }
 
 int
@@ -121,13 +85,13 @@ cmd_tail(struct seg *s, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	struct pkt_filter f;
+	struct bpf_program filt;
+	struct pn_stats_clock clk;
 	bool follow = false, json = false;
 	long n = 10, count = -1, printed = 0;
 	uint64_t *pos, lost = 0;
 	struct rec *batch;
 	size_t cap;
-	char err[256];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+fn:c:h", lo, NULL)) != -1) {
@@ -140,11 +104,10 @@ cmd_tail(struct seg *s, int argc, char **argv)
 		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
 		}
 	}
-	if (pkt_filter_parse(&f, argc - optind, argv + optind, err, sizeof(err)) < 0)
-		bad_args("%s", err);
+	filter_compile(&filt, argc - optind, argv + optind);
 	seg_open(s);
 	if (!s->h->summaries)
-		die("pollnet runs with dataplane.summaries = off: there are no summaries to show");
+		die("pollnet runs with dataplane.summaries = off: it keeps no packets to show");
 	cap = (size_t)s->h->nb_lcores * s->h->log_size;
 	pos = calloc(s->h->nb_lcores, sizeof(*pos));
 	batch = calloc(cap, sizeof(*batch));
@@ -161,19 +124,21 @@ cmd_tail(struct seg *s, int argc, char **argv)
 
 			/* the whole log: the last n that match may be anywhere in it */
 			for (uint64_t p = from; p < head; p++) {
-				if (pn_log_read(l, s->h->log_size, p, &batch[k].ps) < 0)
+				if (pn_log_read(l, s->h->log_size, p, &batch[k].r) < 0)
 					continue;
-				if (!pkt_filter_match(&f, &batch[k].ps))
+				if (!rec_match(&filt, &batch[k].r))
 					continue;
 				batch[k++].lcore = i;
 			}
 			pos[i] = head;
 		}
 		qsort(batch, k, sizeof(batch[0]), rec_cmp);
+		if (pn_stats_clock_read(s->h, &clk) < 0)
+			die("pollnet keeps its clock busy: no consistent copy");
 		for (size_t j = k > (size_t)n ? k - (size_t)n : 0; j < k; j++) {
 			if (count >= 0 && printed >= count)
 				break;
-			print_rec(s->h, &batch[j], json);
+			print_rec(&clk, &batch[j], json);
 			printed++;
 		}
 		fflush(stdout);
@@ -194,17 +159,19 @@ cmd_tail(struct seg *s, int argc, char **argv)
 				pos[i] = head - s->h->log_size;
 			}
 			for (; pos[i] < head; pos[i]++) {
-				if (pn_log_read(l, s->h->log_size, pos[i], &batch[k].ps) < 0) {
+				if (pn_log_read(l, s->h->log_size, pos[i], &batch[k].r) < 0) {
 					lost++;
 					continue;
 				}
-				if (pkt_filter_match(&f, &batch[k].ps))
+				if (rec_match(&filt, &batch[k].r))
 					batch[k++].lcore = i;
 			}
 		}
 		qsort(batch, k, sizeof(batch[0]), rec_cmp);
+		if (k > 0 && pn_stats_clock_read(s->h, &clk) < 0)
+			die("pollnet keeps its clock busy: no consistent copy");
 		for (size_t j = 0; j < k && (count < 0 || printed < count); j++, printed++)
-			print_rec(s->h, &batch[j], json);
+			print_rec(&clk, &batch[j], json);
 		fflush(stdout);
 		if (k == 0) {
 			if (tick % 50 == 0 && !seg_alive(s)) {
@@ -215,9 +182,10 @@ cmd_tail(struct seg *s, int argc, char **argv)
 		}
 	}
 	if (lost)
-		fprintf(stderr, "%s: %" PRIu64 " summaries were overwritten before they could be "
+		fprintf(stderr, "%s: %" PRIu64 " packets were overwritten before they could be "
 			"read\n", prog, lost);
 out:
+	pcap_freecode(&filt);
 	free(pos);
 	free(batch);
 	return 0;

@@ -7,7 +7,8 @@ import os
 import struct
 import sys
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw
+from scapy.all import (ARP, ICMP, IP, LLC, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest, IPOption_RR,
+                       IPOption_Timestamp, IPv6, Raw)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -61,12 +62,22 @@ stack.append(client_send("198.19.0.5", 9, b"off-link") + TICK * 5 + TAIL)
 write("fuzz_stack", stack)
 
 summary = []
-for f in frames + [Ether() / IP() / UDP(), Ether(type=0x86dd) / Raw(b"\x60" + b"\x00" * 39)]:
+frames6 = frames + [
+    Ether() / IP() / UDP(),
+    Ether(src=PEER_MAC, dst=OUR_MAC) / Dot1Q(vlan=5) / IP(src=PEER_IP, dst=OUR_IP) / UDP(dport=7),
+    Ether(src=PEER_MAC, dst=OUR_MAC, type=0x88a8) / Dot1Q(vlan=100) / Dot1Q(vlan=5) / IP() / TCP(flags=0x1ff),
+    Ether(src=PEER_MAC, dst=OUR_MAC) / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(dport=53),
+    Ether(src=PEER_MAC, dst=OUR_MAC) / IPv6() / ICMPv6EchoRequest(),
+    Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") / LLC(dsap=0x42, ssap=0x42, ctrl=3) / Raw(b"x" * 40),
+    Ether(src=PEER_MAC, dst=OUR_MAC) / IP(options=[IPOption_RR(), IPOption_Timestamp()]) / ICMP(),
+]
+for f in frames6:
     b = bytes(f)
-    b += b"\x00" * (-len(b) % 8)
-    for filt in (b"udp port 7", b"host 198.18.0.1 and icmp", b"arp", b"tcp and port 80"):
-        summary.append(bytes([len(b) // 8, 255]) + b + filt)
-summary.append(bytes([8, 3]) + bytes(frames[2])[:64] + b"port")
+    b += b"\x00" * (len(b) % 2)
+    for cut in (len(b), min(len(b), 112), 30, 20):
+        c = b[:cut] + b"\x00" * (cut % 2)
+        summary.append(bytes([len(c) // 2]) + struct.pack("<H", len(b)) + bytes([255]) + c)
+summary.append(bytes([40, 0, 0, 3]) + bytes(frames[2])[:80])
 write("fuzz_summary", summary)
 
 e1000 = []

@@ -7,6 +7,7 @@ and of a clean SIGTERM shutdown.
 usage: test_pcap.py POLLNET_BINARY
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def main():
 
     cmd = [binary, "-l", "0-1", "--in-memory", "--no-pci", "--log-level=warning", "--",
            "--port", "dpdk:net_pcap0,rx_pcap=%s,tx_pcap=%s" % (inp, outp),
-           "--ip", US_IP + "/24", "--mac", US_MAC, "--echo-port", "7"]
+           "--ip", US_IP + "/24", "--mac", US_MAC, "--echo-port", "7", "--dump"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(2)                   # the file is read in microseconds
     proc.send_signal(signal.SIGTERM)
@@ -113,6 +114,15 @@ def main():
     check(c["stack.rx_dropped"] == len(bad), "dropped: %d, nothing else" % len(bad))
     check(c["stack.tx_frames"] == len(got), "tx_frames == frames in the output file")
     check(c["pool.in_use"] == 0, "every mbuf returned")
+    # --dump: a line per frame in and out, decoded as pollnetctl tail does
+    dump = [ln for ln in out.splitlines() if re.match(r"^ *\d+\.\d{6} [RT]X ", ln)]
+    for needle in ("ARP, Request who-has %s tell %s" % (US_IP, PEER_IP),
+                   "ARP, Reply %s is-at %s" % (US_IP, US_MAC),
+                   "ICMP echo reply, id 99, seq 2", "%s.1234 > %s.9: UDP, length 11" % (PEER_IP, US_IP),
+                   "ICMP %s udp port 9 unreachable" % US_IP, "IP, ip id 4242, length 28 [|ipv4]"):
+        check(any(needle in ln for ln in dump), "--dump shows ...%s..." % needle)
+    check(len(dump) == n_in + len(got), "--dump: a line for each of the %d frames in and %d out "
+          "(%d)" % (n_in, len(got), len(dump)))
     if failures:
         print(out)
     finish()
