@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# libpollnet as a user gets it: installed, found by pkg-config, linked.
+# libpollnet as a user gets it: installed (with the manual pages), found by
+# pkg-config, linked.
 set -euo pipefail
 build=$1
 cc=${2:-cc}
@@ -9,6 +10,10 @@ flags=()
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 meson install -C "$build" --destdir "$dest" --quiet >/dev/null
+for page in man8/pollnet.8 man8/pollnetctl.8 man3/libpollnet.3; do
+    [ -n "$(find "$dest" -path "*/share/man/$page")" ] || { echo "FAIL: $page not installed"; exit 1; }
+done
+echo "manual pages installed: pollnet(8) pollnetctl(8) libpollnet(3)"
 pc=$(find "$dest" -name libpollnet.pc | head -1)
 [ -n "$pc" ] || { echo "FAIL: no libpollnet.pc installed"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest
