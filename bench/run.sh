@@ -89,6 +89,7 @@ set title "pollnet stack: instructions per frame (callgrind; lower is better)"
 set style fill solid 0.7 border -1
 set boxwidth 0.7
 set xtics rotate by -35 left
+set rmargin 10
 set ylabel "instructions (log scale)"
 set logscale y
 set grid ytics
