@@ -187,8 +187,26 @@ check_frame(const struct rte_mbuf *m)
 		FUZZ_CHECK(ip->next_proto_id == IPPROTO_ICMP, "UDP or ICMP");
 		FUZZ_CHECK(l4len >= sizeof(struct rte_icmp_hdr) && cksum_buf(l4, l4len) == 0,
 			   "ICMP checksum");
-		FUZZ_CHECK(((const struct rte_icmp_hdr *)l4)->icmp_type == RTE_IP_ICMP_ECHO_REPLY,
-			   "we only answer echo requests");
+		const struct rte_icmp_hdr *ic = (const void *)l4;
+
+		if (ic->icmp_type == RTE_IP_ICMP_ECHO_REPLY) {
+			FUZZ_CHECK(ic->icmp_code == 0 && ihl == 20, "an echo reply, no IP options");
+			return;
+		}
+		/* else a port unreachable, about a UDP datagram to us from the
+		 * host we send it to, not a fragment, within RFC 1812's 576 */
+		const struct rte_ipv4_hdr *q = (const void *)(l4 + sizeof(*ic));
+		const uint32_t qihl = (q->version_ihl & 0xf) * 4u;
+
+		FUZZ_CHECK(ic->icmp_type == 3 && ic->icmp_code == 3 && ihl == 20,
+			   "we only answer echo requests and closed ports (type %u code %u)",
+			   ic->icmp_type, ic->icmp_code);
+		FUZZ_CHECK(tot <= 576 && l4len >= sizeof(*ic) + 20 + 8 && qihl >= 20 &&
+			   l4len >= sizeof(*ic) + qihl + 8, "the error quotes a header and 8 bytes");
+		FUZZ_CHECK(q->next_proto_id == IPPROTO_UDP && q->dst_addr == conf.ip &&
+			   q->src_addr == ip->dst_addr && !martian(q->src_addr) &&
+			   (q->fragment_offset & RTE_BE16(0x3fff)) == 0,
+			   "about a whole UDP datagram to us, from where it goes");
 	}
 }
 
@@ -202,6 +220,10 @@ check_books(void)
 		   s->rx_frames, s->rx_delivered, s->rx_answered, stats_rx_dropped(s));
 	FUZZ_CHECK(s->local_sent == s->local_delivered + s->local_no_socket + s->local_ring_full,
 		   "local_sent %lu", s->local_sent);
+	FUZZ_CHECK(s->icmp_unreach_sent <= STACK_ICMP_BURST +
+		   (st.now_ms - 1000) * STACK_ICMP_RATE / 1000 + 1,
+		   "port unreachables within the rate: %lu in %lu ms", s->icmp_unreach_sent,
+		   st.now_ms - 1000);
 	FUZZ_CHECK(fuzz_in_use() == st.tx_n + st.arp.pending + rte_ring_count(echo.rx),
 		   "%u mbufs in use, the stack holds %u + %u + %u", fuzz_in_use(), st.tx_n,
 		   st.arp.pending, rte_ring_count(echo.rx));

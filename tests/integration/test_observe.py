@@ -14,7 +14,9 @@ and fragments included) in a namespace where the kernel is the peer:
    tail` (on pollnet's log) and `pollnetctl capture` (pollnet's lcores, DPDK
    BPF) the same frames;
 3. timestamps: after pollnet has run a while, a capture of pings lines up
-   with a tcpdump of the same tap (the kernel's clock);
+   with a tcpdump of the same tap (the kernel's clock), and the clock a
+   reader computes from the TSC is within 5 us of CLOCK_REALTIME
+   (tests/integration/pn_clock.c);
 4. ICMP: a datagram to a closed port is answered with a port unreachable
    (Python's connected socket and ncat say "Connection refused", OpenBSD nc
    gives up at once instead of waiting), a libpollnet socket connected to a closed port of
@@ -345,6 +347,13 @@ def main():
                                                    1e6 * offs[0] if offs else -1,
                                                    1e6 * offs[-1] if offs else -1,
                                                    1e6 * med if med is not None else -1))
+
+    # and the clock itself, sampled against the kernel's: what a reader
+    # computes for the TSC now, and CLOCK_REALTIME read around it
+    r = sh(os.path.join(build, "tests", "pn_clock"), STATS, "200", check=False)
+    m = re.search(r"uptime (\d+) s, (\d+) samples, error median (\d+) ns, max (\d+) ns", r.stdout)
+    check(m is not None and int(m.group(2)) >= 100 and int(m.group(4)) < 5000,
+          "pollnet's clock against CLOCK_REALTIME: %s" % r.stdout.strip())
 
     # 4. ICMP: closed ports, errors for connected sockets, options
     r = sh("/usr/bin/python3", "-c",
