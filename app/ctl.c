@@ -54,7 +54,9 @@ ctl_open(struct ctl *c, struct app *a, char *err, size_t errlen)
 		c->clients[i].fd = -1;
 	c->max = cfg->max_sockets;
 	c->socks = calloc(c->max, sizeof(c->socks[0]));
-	if (c->socks == NULL) {
+	c->pfd = calloc(c->max + CTL_MAX_CLIENTS + 1, sizeof(c->pfd[0]));
+	c->pfd_idx = calloc(c->max + CTL_MAX_CLIENTS + 1, sizeof(c->pfd_idx[0]));
+	if (c->socks == NULL || c->pfd == NULL || c->pfd_idx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -140,12 +142,12 @@ ctl_user_count(const struct ctl *c, uid_t uid, int sock)
 }
 
 /* Turn a connection away with a reason the client reads as its first
- * reply (its HELLO is request 1; libpollnet reads a queued reply even when
- * its send finds the connection closed). */
+ * reply (sequence number 0: the answer to whatever it asks; libpollnet
+ * reads a queued reply even when its send finds the connection closed). */
 static void
 ctl_turn_away(struct ctl *c, int fd, enum ctl_refusal why, int err)
 {
-	struct pn_ctl_rep rep = { .seq = 1, .status = err, .version = PN_CTL_VERSION };
+	struct pn_ctl_rep rep = { .seq = 0, .status = err, .version = PN_CTL_VERSION };
 	struct pn_ctl_req req;
 
 	c->refused[why]++;
@@ -225,9 +227,11 @@ ctl_drop_client(struct ctl *c, int ci)
 }
 
 /* A new socket: its region (sealed: the client can neither grow nor shrink
- * it under us) and its eventfd. */
+ * it under us) and what the client sleeps on: an eventfd, or with
+ * PN_SOCK_WAKE_SOCKET a socket pair (we keep one end, non-blocking; the
+ * client gets the other, which is its own: it may block on it). */
 static int
-ctl_sock_new(struct ctl *c, int ci, uint32_t *id_out, int *memfd)
+ctl_sock_new(struct ctl *c, int ci, uint32_t flags, uint32_t *id_out, int *memfd, int *wake)
 {
 	const struct pn_config *cfg = c->a->cfg;
 	struct pn_sock *s;
@@ -268,9 +272,23 @@ ctl_sock_new(struct ctl *c, int ci, uint32_t *id_out, int *memfd)
 	memcpy(s->region, &h, sizeof(h));
 	s->geo = h;
 	s->rx_limit = h.rx_size;
-	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->efd < 0)
-		goto fail;
+	if (flags & PN_SOCK_WAKE_SOCKET) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			goto fail;
+		s->efd = sv[0];
+		s->wake_sock = 1;
+		*wake = sv[1];
+		if (fcntl(s->efd, F_SETFL, O_NONBLOCK) < 0 ||
+		    shutdown(s->efd, SHUT_RD) < 0)
+			goto fail;
+	} else {
+		s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->efd < 0)
+			goto fail;
+		*wake = s->efd;
+	}
 	s->id = id;
 	s->kind = SOCK_SHM;
 	s->pid = c->clients[ci].pid;
@@ -287,6 +305,9 @@ fail:
 		if (*memfd >= 0)
 			close(*memfd);
 		*memfd = -1;
+		if (*wake >= 0 && *wake != s->efd)
+			close(*wake);
+		*wake = -1;
 		sock_free(s);
 		return e;
 	}
@@ -363,6 +384,17 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 	struct ctl_sock *cs = &c->socks[id];
 	int p;
 
+	if (addr == 0 && port == 0) {   /* disconnect: the port stays bound */
+		if (!cs->in_table || cs->s->key.rport == 0)
+			return cs->in_table ? 0 : -EINVAL;
+		p = ntohs(cs->s->key.lport);
+		rep->port = cs->s->key.lport;
+		sock_table_remove(c->a->socks, cs->s);
+		cs->in_table = 0;
+		if (!port_free(c, (uint16_t)p))
+			return -EADDRINUSE;     /* another socket took the port meanwhile */
+		return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
+	}
 	if (addr == 0 || port == 0)
 		return -EINVAL;
 	if (cs->in_table) {
@@ -452,10 +484,13 @@ ctl_request(struct ctl *c, int ci)
 			}
 			break;
 		case PN_CTL_SOCKET:
-			rc = ctl_sock_new(c, ci, &rep.sock_id, &fds[0]);
+			if (req.arg & ~PN_SOCK_FLAGS) {
+				rep.status = -EINVAL;
+				break;
+			}
+			rc = ctl_sock_new(c, ci, req.arg, &rep.sock_id, &fds[0], &fds[1]);
 			rep.status = rc;
 			if (rc == 0) {
-				fds[1] = c->socks[rep.sock_id].s->efd;
 				rep.region_size = c->socks[rep.sock_id].s->geo.region_size;
 				nfds = 2;
 			}
@@ -487,6 +522,8 @@ ctl_request(struct ctl *c, int ci)
 	rc = ctl_reply(cl->fd, &rep, fds, nfds);
 	if (fds[0] >= 0)
 		close(fds[0]);          /* the client has its own copy now */
+	if (req.op == PN_CTL_SOCKET && rep.status == 0 && fds[1] != c->socks[rep.sock_id].s->efd)
+		close(fds[1]);          /* the client's end of the wake pair */
 	if (rc < 0 && nfds > 0 && req.op == PN_CTL_CAPTURE)
 		capture_stop(c->a);
 	else if (rc < 0 && nfds > 0)
@@ -499,8 +536,8 @@ ctl_request(struct ctl *c, int ci)
 void
 ctl_poll(struct ctl *c, int timeout_ms)
 {
-	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
-	int idx[CTL_MAX_CLIENTS + 1], n = 0;
+	struct pollfd *pfd = c->pfd;
+	int *idx = c->pfd_idx, n = 0, nc;
 
 	pfd[n] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
 	idx[n++] = -1;
@@ -510,9 +547,25 @@ ctl_poll(struct ctl *c, int timeout_ms)
 		pfd[n] = (struct pollfd){ .fd = c->clients[i].fd, .events = POLLIN };
 		idx[n++] = i;
 	}
-	if (poll(pfd, n, timeout_ms) <= 0)
+	nc = n;
+	/* a socket with a wake pair lives as long as the client's end: when
+	 * the last descriptor for it closes (in every process that inherited
+	 * it), ours hangs up and the socket goes */
+	for (uint32_t id = 0; id < c->max; id++) {
+		if (c->socks[id].s == NULL || !c->socks[id].s->wake_sock)
+			continue;
+		pfd[n] = (struct pollfd){ .fd = c->socks[id].s->efd, .events = 0 };
+		idx[n++] = (int)id;
+	}
+	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
 		return;
-	for (int k = 1; k < n; k++) {
+	for (int k = nc; k < n; k++)
+		if ((pfd[k].revents & (POLLHUP | POLLERR)) && c->socks[idx[k]].s != NULL &&
+		    c->socks[idx[k]].s->efd == pfd[k].fd) {
+			c->hangups++;
+			ctl_sock_close(c, (uint32_t)idx[k]);
+		}
+	for (int k = 1; k < nc; k++) {
 		if (pfd[k].revents == 0)
 			continue;
 		/* a few requests each, so no client starves the others; a
@@ -541,5 +594,9 @@ ctl_close(struct ctl *c)
 		unlink(c->path);
 	}
 	free(c->socks);
+	free(c->pfd);
+	free(c->pfd_idx);
 	c->socks = NULL;
+	c->pfd = NULL;
+	c->pfd_idx = NULL;
 }

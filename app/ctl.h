@@ -8,6 +8,7 @@
 #ifndef PN_CTL_H
 #define PN_CTL_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,6 +66,9 @@ struct ctl {
 	uint16_t next_lcore;
 	uint16_t next_port;     /* where the ephemeral search resumes */
 	uint64_t refused[CTL_REFUSED_MAX];
+	uint64_t hangups;       /* sockets closed by their wake pair hanging up */
+	struct pollfd *pfd;     /* ctl_poll's: listener, clients, wake pairs */
+	int *pfd_idx;
 };
 
 /* Listen on the configured path.  -1 with a message on error. */

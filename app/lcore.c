@@ -17,6 +17,7 @@
  */
 #include "lcore.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -173,9 +174,16 @@ lcore_wake(struct stack *st)
 {
 	const uint64_t one = 1;
 
-	for (uint16_t i = 0; i < st->wake_n; i++)
-		if (write(st->wake[i]->efd, &one, sizeof(one)) < 0)
-			st->wake[i]->shm_errors++;   /* counter full: it is awake anyway */
+	for (uint16_t i = 0; i < st->wake_n; i++) {
+		struct pn_sock *s = st->wake[i];
+		/* a wake socket's peer may be gone: no SIGPIPE for that */
+		ssize_t n = s->wake_sock ?
+			    send(s->efd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) :
+			    write(s->efd, &one, sizeof(one));
+
+		if (n < 0)
+			s->shm_errors++;        /* full: it is awake anyway */
+	}
 	st->wake_n = 0;
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pollnet_int.h"
 #include "pollnet_shm.h"
 
 #define SPIN_NS 50000                   /* spin this long before sleeping */
@@ -76,6 +77,15 @@ pollnet_strerror(int err)
 	}
 }
 
+static void
+close_passed_fds(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+				close(((int *)CMSG_DATA(cm))[i]);
+}
+
 /* One request, one reply (with up to two file descriptors). */
 static int
 rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds)
@@ -88,19 +98,29 @@ rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds
 	int rc = 0;
 
 	pthread_mutex_lock(&pn->lock);
-	req->seq = ++pn->seq;
+	/* the pid in the number: after fork() two processes may share the
+	 * session, each with its own count */
+	req->seq = ++pn->seq + ((uint32_t)getpid() << 16);
 	if (send(pn->fd, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req)) {
 		/* pollnet may have turned us away with a reason, then closed:
 		 * the reason is still there to read */
 		n = recv(pn->fd, rep, sizeof(*rep), MSG_DONTWAIT);
-		rc = n == sizeof(*rep) && rep->seq == req->seq && rep->status < 0 ?
+		rc = n == sizeof(*rep) && (rep->seq == req->seq || rep->seq == 0) && rep->status < 0 ?
 		     rep->status : -ECONNRESET;
 		goto out;
 	}
-	do
+	for (;;) {
+		mh.msg_controllen = sizeof(cbuf);
 		n = recvmsg(pn->fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(*rep) || rep->seq != req->seq) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(*rep) || rep->seq == req->seq || rep->seq == 0)
+			break;          /* 0: the connection turned away */
+		/* the answer to someone else's request (a process that shared
+		 * this session after fork() and died waiting for it) */
+		close_passed_fds(&mh);
+	}
+	if (n != sizeof(*rep) || (rep->seq != req->seq && rep->seq != 0)) {
 		rc = n == 0 || n < 0 ? -ECONNRESET : -EPROTO;
 		goto out;
 	}
@@ -179,7 +199,13 @@ sock_unmap(struct pollnet_socket *s)
 int
 pollnet_socket(struct pollnet *pn, struct pollnet_socket **out)
 {
-	struct pn_ctl_req req = { .op = PN_CTL_SOCKET };
+	return pn_int_socket(pn, out, 0);
+}
+
+int
+pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_SOCKET, .arg = flags };
 	struct pn_ctl_rep rep;
 	struct pollnet_socket *s;
 	int fds[2] = { -1, -1 }, rc;
@@ -564,4 +590,222 @@ ssize_t
 pollnet_recv(struct pollnet_socket *s, void *buf, size_t len, int *flags)
 {
 	return pollnet_recvfrom(s, buf, len, NULL, flags);
+}
+
+/* ---- for the preload shim (pollnet_int.h): never blocks ---- */
+
+int
+pn_int_take_wake_fd(struct pollnet_socket *s)
+{
+	int fd = s->efd;
+
+	s->efd = -1;
+	return fd;
+}
+
+int
+pn_int_session_fd(const struct pollnet *pn)
+{
+	return pn->fd;
+}
+
+void
+pn_int_move_session_fd(struct pollnet *pn, int fd)
+{
+	pthread_mutex_lock(&pn->lock);
+	close(pn->fd);
+	pn->fd = fd;
+	pthread_mutex_unlock(&pn->lock);
+}
+
+int
+pn_int_tx_pending(struct pollnet_socket *s)
+{
+	return !tx_drained(s);
+}
+
+unsigned
+pn_int_ready(struct pollnet_socket *s)
+{
+	unsigned r = 0;
+
+	if (rx_ready(s))
+		r |= PN_READY_RX;
+	if (s->tx_head != s->tx_limit || tx_room(s))
+		r |= PN_READY_TX;
+	if (error_pending(s))
+		r |= PN_READY_ERR;
+	return r;
+}
+
+unsigned
+pn_int_arm(struct pollnet_socket *s, unsigned wake_bits)
+{
+	atomic_fetch_or_explicit(&s->ctl->wake.v, wake_bits, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	s->rx_avail = 0;                /* look at pollnet's head again */
+	return pn_int_ready(s);
+}
+
+void
+pn_int_resync(struct pollnet_socket *s)
+{
+	s->rx_tail = atomic_load_explicit(&s->ctl->rx_tail.v, memory_order_acquire);
+	s->rx_avail = 0;
+	s->tx_head = atomic_load_explicit(&s->ctl->tx_head.v, memory_order_acquire);
+	s->tx_limit = s->tx_head;
+}
+
+int
+pn_int_take_error(struct pollnet_socket *s)
+{
+	return take_error(s);
+}
+
+size_t
+pn_int_next_len(struct pollnet_socket *s)
+{
+	const struct pn_desc *d;
+
+	if (!rx_ready(s) || s->rx_avail == 0)
+		return 0;
+	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
+	return d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+}
+
+ssize_t
+pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	    struct sockaddr_in *from, int peek, size_t *full)
+{
+	const struct pn_desc *d;
+	const uint8_t *slot;
+	uint32_t dlen, flags;
+	size_t done = 0;
+	int rc;
+
+	if (!rx_ready(s))
+		return -EAGAIN;
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
+	if (s->rx_avail == 0)
+		return -EAGAIN;
+	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
+	slot = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
+	dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	flags = d->flags;
+	for (int i = 0; i < iovcnt && done < dlen; i++) {
+		size_t k = iov[i].iov_len < dlen - done ? iov[i].iov_len : dlen - done;
+
+		memcpy(iov[i].iov_base, slot + done, k);
+		done += k;
+	}
+	if (from != NULL) {
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_addr.s_addr = d->addr;
+		from->sin_port = d->port;
+	}
+	/* pollnet cut it (it did not fit a slot): the length is unknown,
+	 * but more than the slot; say so with one byte more */
+	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
+	if (!peek) {
+		s->rx_avail--;
+		pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail);
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	    const struct sockaddr_in *to)
+{
+	struct pn_desc *d;
+	uint8_t *slot;
+	size_t len = 0;
+	int rc;
+
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > PN_MAX_DATAGRAM)
+			return -EMSGSIZE;
+		len += iov[i].iov_len;
+	}
+	if (len > PN_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (to == NULL) {
+		if (!s->connected)
+			return -EDESTADDRREQ;
+		to = &s->peer;
+	}
+	if (s->lport == 0) {
+		rc = pollnet_bind(s, 0);
+		if (rc < 0)
+			return rc;
+	}
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
+	if (s->tx_head == s->tx_limit && !tx_room(s))
+		return -EAGAIN;
+	slot = pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head);
+	len = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(slot + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	d = pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, s->tx_head);
+	d->len = (uint32_t)len;
+	d->addr = to->sin_addr.s_addr;
+	d->port = to->sin_port;
+	d->flags = 0;
+	pn_ring_publish(&s->ctl->tx_head.v, ++s->tx_head);
+	return (ssize_t)len;
+}
+
+int
+pn_int_disconnect(struct pollnet_socket *s)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_CONNECT, .sock_id = s->id };
+	struct pn_ctl_rep rep;
+	int rc;
+
+	if (!s->connected)
+		return 0;
+	rc = rpc(s->pn, &req, &rep, NULL);
+	if (rc == 0) {
+		s->connected = 0;
+		memset(&s->peer, 0, sizeof(s->peer));
+	}
+	return rc;
+}
+
+int
+pn_int_peer(const struct pollnet_socket *s, struct sockaddr_in *peer)
+{
+	if (!s->connected)
+		return -ENOTCONN;
+	*peer = s->peer;
+	return 0;
+}
+
+void
+pn_int_rings(const struct pollnet_socket *s, uint32_t *rx, uint32_t *tx)
+{
+	*rx = s->geo.rx_size;
+	*tx = s->geo.tx_size;
+}
+
+void
+pn_int_forget(struct pollnet_socket *s)
+{
+	struct pollnet *pn = s->pn;
+
+	pthread_mutex_lock(&pn->lock);
+	for (struct pollnet_socket **p = &pn->socks; *p != NULL; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	pthread_mutex_unlock(&pn->lock);
+	sock_unmap(s);
 }

@@ -216,15 +216,17 @@ pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
 
 /* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
 
-#define PN_CTL_VERSION 2
+#define PN_CTL_VERSION 3
 #define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
 
 enum pn_ctl_op {
 	PN_CTL_HELLO = 1,     /* version check; reply carries our IPv4 address */
-	PN_CTL_SOCKET,        /* new socket: reply carries its id, and the
-	                       * region memfd and eventfd as SCM_RIGHTS */
+	PN_CTL_SOCKET,        /* new socket (arg: PN_SOCK_* flags): reply
+	                       * carries its id, and the region memfd and
+	                       * what to sleep on as SCM_RIGHTS */
 	PN_CTL_BIND,          /* port (0: ephemeral) */
-	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if unbound) */
+	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if
+	                       * unbound); both 0: disconnect (the port stays) */
 	PN_CTL_CLOSE,
 	PN_CTL_CAPTURE,       /* start copying frames: arg is the snap length,
 	                       * sock_id the number of classic BPF instructions
@@ -234,6 +236,16 @@ enum pn_ctl_op {
 	                       * reply carries the capture region's memfd.  It
 	                       * runs until the connection closes. */
 };
+
+/* PN_CTL_SOCKET flags.  WAKE_SOCKET: wake the client through one end of a
+ * SOCK_SEQPACKET pair (an 8-byte message per wake-up) instead of an eventfd:
+ * the end is the client's own file, so it can block on it, and it reads
+ * end of file when pollnet closes the socket or goes away.  PRELOAD: the
+ * socket belongs to a program running under pollnet-run (shown by
+ * pollnetctl sockets). */
+#define PN_SOCK_WAKE_SOCKET 1u
+#define PN_SOCK_PRELOAD     2u
+#define PN_SOCK_FLAGS       (PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD)
 
 struct pn_ctl_req {
 	uint32_t op;
@@ -246,7 +258,8 @@ struct pn_ctl_req {
 };
 
 struct pn_ctl_rep {
-	uint32_t seq;
+	uint32_t seq;         /* the request's; 0: the connection is turned
+	                       * away (status says why), whatever it asked */
 	int32_t status;       /* 0 or a negative errno */
 	uint32_t sock_id;
 	uint32_t addr;        /* HELLO: our IPv4; BIND/CONNECT: local address */

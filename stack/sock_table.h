@@ -68,7 +68,9 @@ struct pn_sock {
 	uint32_t tx_tail;           /* next TX position we send */
 	uint8_t moved;              /* PN_WAKE_* this loop (owner only) */
 	uint8_t touched;            /* on the owner's commit list */
-	int efd;                    /* eventfd the client sleeps on */
+	int efd;                    /* eventfd the client sleeps on, or our
+	                             * end of its wake socket pair */
+	uint8_t wake_sock;          /* efd is a socket */
 	uint64_t shm_errors;        /* nonsense read from the region */
 	uint32_t errors_posted;     /* ICMP errors posted to the client */
 	uint64_t wakeups;           /* eventfd writes */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpollnet's inside, for the preload shim (libpollnet-preload.so, which
+ * links the library's code in).  Not installed, not a stable API.
+ *
+ * The shim does its own waiting (so that a blocking call behaves as the
+ * kernel's: restarted or EINTR by SA_RESTART, SO_RCVTIMEO, end of file when
+ * pollnet goes away), so these calls never block: -EAGAIN instead.
+ */
+#ifndef POLLNET_INT_H
+#define POLLNET_INT_H
+
+#include <sys/uio.h>
+
+#include "pollnet.h"
+
+#define PN_READY_RX  1u         /* a datagram (or an error) to receive */
+#define PN_READY_TX  2u         /* room in the send ring */
+#define PN_READY_ERR 4u         /* an error is pending */
+
+/* PN_CTL_SOCKET with flags (PN_SOCK_*). */
+int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags);
+/* The descriptor to wake on, which the caller now owns (the socket forgets
+ * it: closing the socket no longer closes it). */
+int pn_int_take_wake_fd(struct pollnet_socket *s);
+/* The session's control connection; move it to descriptor fd (the old
+ * one is closed). */
+int pn_int_session_fd(const struct pollnet *pn);
+void pn_int_move_session_fd(struct pollnet *pn, int fd);
+/* Datagrams sent and not yet taken by pollnet? */
+int pn_int_tx_pending(struct pollnet_socket *s);
+
+/* What the socket can do now (PN_READY_*). */
+unsigned pn_int_ready(struct pollnet_socket *s);
+/* Ask pollnet to wake us (PN_WAKE_* bits), then look again: PN_READY_*. */
+unsigned pn_int_arm(struct pollnet_socket *s, unsigned wake_bits);
+/* Another process may have moved our positions (after fork()): read them
+ * back from the region. */
+void pn_int_resync(struct pollnet_socket *s);
+
+/* One datagram into iov (at most iovcnt pieces); *full gets its length.
+ * peek: leave it in the ring.  -EAGAIN when there is none. */
+ssize_t pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+		    struct sockaddr_in *from, int peek, size_t *full);
+/* The length of the next datagram, 0 if none. */
+size_t pn_int_next_len(struct pollnet_socket *s);
+/* One datagram gathered from iov; to NULL: the connected peer.  -EAGAIN
+ * when the ring is full. */
+ssize_t pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+		    const struct sockaddr_in *to);
+/* The pending error (a negative errno) taken, or 0. */
+int pn_int_take_error(struct pollnet_socket *s);
+/* Dissolve the association (connect(AF_UNSPEC)); the port stays. */
+int pn_int_disconnect(struct pollnet_socket *s);
+/* The connected peer: 0, or -ENOTCONN. */
+int pn_int_peer(const struct pollnet_socket *s, struct sockaddr_in *peer);
+/* The ring sizes (datagrams). */
+void pn_int_rings(const struct pollnet_socket *s, uint32_t *rx, uint32_t *tx);
+/* Unmap and free without telling pollnet (another process still uses the
+ * socket, and pollnet frees it when the last one lets go). */
+void pn_int_forget(struct pollnet_socket *s);
+
+#endif
