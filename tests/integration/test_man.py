@@ -46,7 +46,7 @@ def main():
     src, pollnet, pollnetctl, cc = sys.argv[1:5]
     man = os.path.join(src, "man")
     pages = {}
-    for name in ("pollnet.8", "pollnetctl.8", "libpollnet.3"):
+    for name in ("pollnet.8", "pollnetctl.8", "libpollnet.3", "pollnet-run.1"):
         out, err = rendered(os.path.join(man, name))
         check(out and not err, "%s renders with no groff warning%s" % (name, ": " + err if err else ""))
         pages[name] = words(out)
@@ -110,10 +110,24 @@ def main():
         with open(os.path.join(src, *path)) as f:
             errs |= set(re.findall(r"-(E[A-Z]+)\b", f.read()))
     errs -= {"EBADMSG", "EOPNOTSUPP", "EPERM", "EBUSY", "EIO"}   # not from a libpollnet call
+    errs -= {"ENOTCONN"}    # pn_int_peer(): the preload library's, not libpollnet's API
     errors = page.split("\nERRORS")[1].split("\nENVIRONMENT")[0]
     missing = sorted(e for e in errs if not re.search(r"\n {7}%s(\n| )" % e, errors))
     check(len(errs) >= 15 and not missing, "libpollnet(3)'s ERRORS has each of the %d errnos "
           "a call can return%s" % (len(errs), " (missing %s)" % missing if missing else ""))
+
+    # pollnet-run(1): the options of its usage, the calls it stands in for
+    with open(os.path.join(src, "client", "tools", "pollnet-run.in")) as f:
+        usage = f.read().split("<<USAGE")[1].split("USAGE\n")[0]
+    opts = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", usage)))
+    missing = [o for o in opts if o not in pages["pollnet-run.1"]]
+    check(len(opts) >= 4 and not missing, "pollnet-run(1) names the %d options of its usage%s" %
+          (len(opts), " (missing %s)" % missing if missing else ""))
+    with open(os.path.join(src, "client", "preload.c")) as f:
+        calls = sorted(set(re.findall(r"^EXPORT [^\n]*\n(\w+)\(", f.read(), re.M)))
+    missing = [c for c in calls if not re.search(r"\b%s\b" % re.escape(c), pages["pollnet-run.1"])]
+    check(len(calls) >= 30 and not missing, "pollnet-run(1) names each of the %d calls the "
+          "library stands in for%s" % (len(calls), " (missing %s)" % missing if missing else ""))
 
     # the example compiles, as printed
     with open(os.path.join(man, "libpollnet.3")) as f:
