@@ -511,39 +511,22 @@ ssize_t
 pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
 	       const struct sockaddr_in *to)
 {
-	struct pn_desc *d;
-	int rc;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	if (len > PN_MAX_DATAGRAM)
 		return -EMSGSIZE;
-	if (to == NULL) {
-		if (!s->connected)
-			return -EDESTADDRREQ;
-		to = &s->peer;
-	}
-	if (to->sin_family != AF_INET || to->sin_addr.s_addr == 0 || to->sin_port == 0)
+	if (to != NULL &&
+	    (to->sin_family != AF_INET || to->sin_addr.s_addr == 0 || to->sin_port == 0))
 		return -EINVAL;
-	if (s->lport == 0) {            /* like a UDP socket: bind on first send */
-		rc = pollnet_bind(s, 0);
-		if (rc < 0)
+	for (;;) {
+		ssize_t rc = pn_int_send(s, &iov, 1, to);
+
+		if (rc != -EAGAIN)
 			return rc;
-	}
-	rc = take_error(s);
-	if (rc < 0)
-		return rc;
-	if (s->tx_head == s->tx_limit && !tx_room(s)) {
 		rc = wait_for(s, PN_WAKE_TX, tx_room);
 		if (rc < 0)
 			return rc;
 	}
-	memcpy(pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head), buf, len);
-	d = pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, s->tx_head);
-	d->len = (uint32_t)len;
-	d->addr = to->sin_addr.s_addr;
-	d->port = to->sin_port;
-	d->flags = 0;
-	pn_ring_publish(&s->ctl->tx_head.v, ++s->tx_head);
-	return (ssize_t)len;
 }
 
 ssize_t
@@ -556,34 +539,20 @@ ssize_t
 pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 		 struct sockaddr_in *from, int *flags)
 {
-	const struct pn_desc *d;
-	uint32_t dlen;
-	int rc;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
-	if (!rx_ready(s)) {
+	for (;;) {
+		size_t full;
+		ssize_t rc = pn_int_recv(s, &iov, 1, from, 0, &full);
+
+		if (rc >= 0 && flags != NULL)
+			*flags = full > (size_t)rc ? POLLNET_TRUNC : 0;
+		if (rc != -EAGAIN)
+			return rc;
 		rc = wait_for(s, PN_WAKE_RX, rx_ready);
 		if (rc < 0)
 			return rc;
 	}
-	rc = take_error(s);
-	if (rc < 0)
-		return rc;
-	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
-	dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
-	if (len > dlen)
-		len = dlen;
-	memcpy(buf, pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail), len);
-	if (from != NULL) {
-		memset(from, 0, sizeof(*from));
-		from->sin_family = AF_INET;
-		from->sin_addr.s_addr = d->addr;
-		from->sin_port = d->port;
-	}
-	if (flags != NULL)
-		*flags = (dlen > len || (d->flags & PN_DESC_TRUNC)) ? POLLNET_TRUNC : 0;
-	s->rx_avail--;
-	pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail);
-	return (ssize_t)len;
 }
 
 ssize_t
