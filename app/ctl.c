@@ -230,9 +230,28 @@ ctl_drop_client(struct ctl *c, int ci)
  * it under us) and what the client sleeps on: an eventfd, or with
  * PN_SOCK_WAKE_SOCKET a socket pair (we keep one end, non-blocking; the
  * client gets the other, which is its own: it may block on it). */
-static int
-ctl_sock_new(struct ctl *c, int ci, uint32_t flags, uint32_t *id_out, int *memfd, int *wake)
+/* A ring size a client asked for: 0 is the default; else rounded up to a
+ * power of 2, at least 16, at most sockets.ring_max (but never below the
+ * default). */
+static uint32_t
+ring_entries(uint32_t want, uint32_t dflt, uint32_t max)
 {
+	uint32_t n = 16;
+
+	if (want == 0)
+		return dflt;
+	if (max < dflt)
+		max = dflt;
+	while (n < want && n < max)
+		n <<= 1;
+	return n;
+}
+
+static int
+ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_out, int *memfd,
+	     int *wake)
+{
+	uint32_t flags = req->arg;
 	const struct pn_config *cfg = c->a->cfg;
 	struct pn_sock *s;
 	struct pn_shm_hdr h;
@@ -254,7 +273,8 @@ ctl_sock_new(struct ctl *c, int ci, uint32_t flags, uint32_t *id_out, int *memfd
 		c->refused[CTL_REFUSED_SOCKETS_FULL]++;
 		return -ENFILE;
 	}
-	pn_shm_layout(&h, cfg->sock_ring, cfg->sock_tx_ring, id);
+	pn_shm_layout(&h, ring_entries(req->rx_ring, cfg->sock_ring, cfg->sock_ring_max),
+		      ring_entries(req->tx_ring, cfg->sock_tx_ring, cfg->sock_ring_max), id);
 	s = rte_zmalloc("pn_sock", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
 		return -ENOMEM;
@@ -293,7 +313,8 @@ ctl_sock_new(struct ctl *c, int ci, uint32_t flags, uint32_t *id_out, int *memfd
 	s->kind = SOCK_SHM;
 	s->pid = c->clients[ci].pid;
 	s->uid = c->clients[ci].uid;
-	c->socks[id] = (struct ctl_sock){ .s = s, .client = ci };
+	c->socks[id] = (struct ctl_sock){ .s = s, .client = ci,
+					  .preload = (flags & PN_SOCK_PRELOAD) != 0 };
 	c->clients[ci].nsocks++;
 	c->open++;
 	*id_out = id;
@@ -488,7 +509,7 @@ ctl_request(struct ctl *c, int ci)
 				rep.status = -EINVAL;
 				break;
 			}
-			rc = ctl_sock_new(c, ci, req.arg, &rep.sock_id, &fds[0], &fds[1]);
+			rc = ctl_sock_new(c, ci, &req, &rep.sock_id, &fds[0], &fds[1]);
 			rep.status = rc;
 			if (rc == 0) {
 				rep.region_size = c->socks[rep.sock_id].s->geo.region_size;

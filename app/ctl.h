@@ -45,6 +45,7 @@ struct ctl_sock {
 	struct pn_sock *s;      /* NULL: free id */
 	int client;             /* index in clients[] */
 	int in_table;
+	int preload;            /* a program's under pollnet-run (PN_SOCK_PRELOAD) */
 };
 
 /* One request as it arrives: a capture's filter follows its header. */

@@ -105,6 +105,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(h->ctl.refused, 0, "control.refused");
 	for (int r = 0; r < CTL_REFUSED_MAX; r++)
 		E(h->ctl.refused_by[r], PN_CNT_DROP, "control.refused.%s", refusal_names[r]);
+	E(h->ctl.hangups, 0, "control.hangups");
 	E(h->ctl.captures, 0, "control.captures");
 	E(h->ctl.pool_in_use, PN_CNT_LEVEL, "pool.in_use_now");
 	E(h->ctl.pool_size, PN_CNT_LEVEL, "pool.size");
@@ -138,4 +139,7 @@ pn_sock_fields(const struct pn_stats_sock *e, pn_field_str_fn *str, pn_field_num
 	num(arg, "rx_ring", e->rx_size);
 	num(arg, "tx_queued", e->tx_queued);
 	num(arg, "tx_ring", e->tx_size);
+	num(arg, "preload", e->preload != 0);
+	num(arg, "refused", e->refused);
+	str(arg, "last_refused", e->last_refused);
 }

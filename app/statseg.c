@@ -160,10 +160,11 @@ statseg_destroy(struct statseg *s)
 
 static void
 publish_sock(struct pn_stats_sock *e, const struct pn_sock *sk, uint8_t kind, int32_t pid,
-	     uint32_t ip)
+	     uint32_t ip, int preload)
 {
 	pn_seq_begin(&e->seq);
 	e->kind = kind;
+	e->preload = (uint8_t)(preload != 0);
 	e->id = sk->id;
 	e->lcore = sk->owner;
 	e->pid = pid;
@@ -191,7 +192,23 @@ publish_sock(struct pn_stats_sock *e, const struct pn_sock *sk, uint8_t kind, in
 		e->tx_size = sk->geo.tx_size;
 		e->rx_queued = rxq <= e->rx_size ? rxq : e->rx_size;
 		e->tx_queued = txq <= e->tx_size ? txq : e->tx_size;
+		/* the client's own words: shown, never trusted */
+		e->refused = atomic_load_explicit(&c->client.refused, memory_order_relaxed);
+		for (size_t i = 0; i < sizeof(e->last_refused); i++) {
+			char ch = i + 1 < sizeof(e->last_refused) ?
+				  __atomic_load_n(&c->client.last_refused[i], __ATOMIC_RELAXED) : 0;
+
+			if (ch != 0 && (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\'))
+				ch = '?';
+			e->last_refused[i] = ch;
+			if (ch == 0) {
+				memset(e->last_refused + i, 0, sizeof(e->last_refused) - i);
+				break;
+			}
+		}
 	} else {
+		e->refused = 0;
+		e->last_refused[0] = 0;
 		e->rx_size = rte_ring_get_capacity(sk->rx);
 		e->rx_queued = rte_ring_count(sk->rx);
 		e->tx_size = e->tx_queued = 0;
@@ -244,6 +261,7 @@ statseg_publish(struct app *a)
 	}
 	h->ctl.pool_size = a->pool->size;
 	h->ctl.pool_in_use = rte_mempool_in_use_count(a->pool);
+	h->ctl.hangups = a->ctl != NULL ? a->ctl->hangups : 0;
 	h->ctl.captures = a->captures;
 	h->ctl.capture_active = a->cap != NULL;
 	clock_anchor(s, &h->clock);
@@ -258,8 +276,8 @@ statseg_publish(struct app *a)
 			publish_free(&socks[id]);
 		else
 			publish_sock(&socks[id], cs->s, PN_SOCK_CLIENT, cs->s->pid,
-				     cs->in_table ? a->sconf.ip : 0);
+				     cs->in_table ? a->sconf.ip : 0, cs->preload);
 	}
 	if (a->echo != NULL)
-		publish_sock(&socks[h->nb_socks - 1], a->echo, PN_SOCK_ECHO, h->pid, a->sconf.ip);
+		publish_sock(&socks[h->nb_socks - 1], a->echo, PN_SOCK_ECHO, h->pid, a->sconf.ip, 0);
 }

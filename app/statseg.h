@@ -41,7 +41,7 @@
 #include "summary.h"
 
 #define PN_STATS_MAGIC "PNSTATS"
-#define PN_STATS_VERSION 3
+#define PN_STATS_VERSION 4
 #define PN_STATS_DEFAULT_PATH "/run/pollnet/pollnet.stats"
 #define PN_STATS_LOG_SIZE 4096      /* log records per lcore, power of 2 */
 #define PN_STATS_LCORE_MS 1         /* lcore counters at most this old */
@@ -84,6 +84,8 @@ struct pn_stats_ctl {
 	uint64_t clients, sockets, refused;
 	uint64_t refused_by[PN_STATS_REFUSALS];   /* by enum ctl_refusal */
 	uint64_t pool_size, pool_in_use;
+	uint64_t hangups;           /* sockets closed when their program's last
+	                             * descriptor for them closed */
 	uint64_t captures;          /* started since pollnet started */
 	uint64_t capture_active;
 	uint64_t uptime_ns;         /* at publication */
@@ -137,6 +139,8 @@ struct pn_stats_sock {
 	uint8_t kind;               /* enum pn_stats_sock_kind */
 	uint8_t connected;
 	uint16_t lcore;             /* owner (data-plane index) */
+	uint8_t preload;            /* a program's under pollnet-run */
+	uint8_t pad[3];
 	int32_t pid;                /* the client; pollnet for the echo service */
 	uint32_t id;
 	uint32_t laddr, raddr;      /* network order; 0 = any */
@@ -145,6 +149,10 @@ struct pn_stats_sock {
 	uint64_t tx_pkts, tx_bytes, tx_drops;
 	uint32_t rx_queued, rx_size;  /* datagrams waiting for the client */
 	uint32_t tx_queued, tx_size;  /* datagrams the client queued to send */
+	uint64_t refused;           /* calls, options and flags refused to the
+	                             * program (the client's count) */
+	char last_refused[24];      /* the last one's name: printable ASCII
+	                             * without quotes or backslashes */
 } __attribute__((aligned(64)));
 
 /*

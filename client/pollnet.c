@@ -199,13 +199,15 @@ sock_unmap(struct pollnet_socket *s)
 int
 pollnet_socket(struct pollnet *pn, struct pollnet_socket **out)
 {
-	return pn_int_socket(pn, out, 0);
+	return pn_int_socket(pn, out, 0, 0, 0);
 }
 
 int
-pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags)
+pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
+	      uint32_t rx_ring, uint32_t tx_ring)
 {
-	struct pn_ctl_req req = { .op = PN_CTL_SOCKET, .arg = flags };
+	struct pn_ctl_req req = { .op = PN_CTL_SOCKET, .arg = flags, .rx_ring = rx_ring,
+				  .tx_ring = tx_ring };
 	struct pn_ctl_rep rep;
 	struct pollnet_socket *s;
 	int fds[2] = { -1, -1 }, rc;
@@ -762,6 +764,19 @@ pn_int_rings(const struct pollnet_socket *s, uint32_t *rx, uint32_t *tx)
 {
 	*rx = s->geo.rx_size;
 	*tx = s->geo.tx_size;
+}
+
+void
+pn_int_refused(struct pollnet_socket *s, const char *what)
+{
+	struct pn_shm_client *c = &s->ctl->client;
+	size_t n = strnlen(what, sizeof(c->last_refused) - 1);
+
+	/* the name first: a reader that sees the new count sees it (or a
+	 * later one) */
+	memcpy(c->last_refused, what, n);
+	c->last_refused[n] = 0;
+	atomic_fetch_add_explicit(&c->refused, 1, memory_order_release);
 }
 
 void

@@ -19,7 +19,8 @@
 #define PN_READY_ERR 4u         /* an error is pending */
 
 /* PN_CTL_SOCKET with flags (PN_SOCK_*). */
-int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags);
+int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
+		  uint32_t rx_ring, uint32_t tx_ring);
 /* The descriptor to wake on, which the caller now owns (the socket forgets
  * it: closing the socket no longer closes it). */
 int pn_int_take_wake_fd(struct pollnet_socket *s);
@@ -56,6 +57,8 @@ int pn_int_disconnect(struct pollnet_socket *s);
 int pn_int_peer(const struct pollnet_socket *s, struct sockaddr_in *peer);
 /* The ring sizes (datagrams). */
 void pn_int_rings(const struct pollnet_socket *s, uint32_t *rx, uint32_t *tx);
+/* Count a refusal in the region, for pollnetctl sockets (what: its name). */
+void pn_int_refused(struct pollnet_socket *s, const char *what);
 /* Unmap and free without telling pollnet (another process still uses the
  * socket, and pollnet frees it when the last one lets go). */
 void pn_int_forget(struct pollnet_socket *s);

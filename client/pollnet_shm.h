@@ -21,7 +21,10 @@
  *   384    | wakes     eventfd writes so far          |      app
  *   448    | errors    ICMP errors posted (a count),  |      app
  *          |           and the last one's errno       |
- *   512    +------------------------------------------+
+ *   512    | client    what the client refused its    |      client
+ *          |           program (pollnet-run), for     |
+ *          |           pollnetctl sockets             |
+ *   576    +------------------------------------------+
  *          | rx_desc[rx_size]    struct pn_desc       |      app
  *          +------------------------------------------+
  *          | tx_desc[tx_size]    struct pn_desc       |      client
@@ -39,7 +42,8 @@
  * A ring is full when head - tail == size.
  *
  * Trust.  The app reads from the region only what the client writes (rx_tail,
- * tx_head, wake, tx descriptors and slots) and checks every value: positions
+ * tx_head, wake, tx descriptors and slots, and the client line, which it
+ * only shows) and checks every value: positions
  * must stay within size of its own, lengths within slot_size.  It keeps its
  * own copies of the geometry and of the positions it writes, and never reads
  * those back.  A client that scribbles over its region can only lose its
@@ -62,7 +66,7 @@
 #include <stdint.h>
 
 #define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
-#define PN_SHM_VERSION    2
+#define PN_SHM_VERSION    3
 #define PN_SHM_SLOT_SIZE  2048u
 #define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
 #define PN_SHM_MAX_RING   4096u
@@ -98,6 +102,15 @@ struct pn_shm_err {
 	uint8_t pad[56];
 };
 
+/* Written by the client, only shown by pollnet (pollnetctl sockets): the
+ * calls, options and flags a preloaded program asked for and was refused
+ * (ENOPROTOOPT, EOPNOTSUPP), and the last one's name. */
+struct pn_shm_client {
+	_Atomic uint64_t refused;
+	char last_refused[24];          /* NUL-terminated if shorter */
+	uint8_t pad[32];
+};
+
 struct pn_shm_ctl {
 	struct pn_shm_idx rx_head;      /* app */
 	struct pn_shm_idx rx_tail;      /* client */
@@ -106,6 +119,7 @@ struct pn_shm_ctl {
 	struct pn_shm_idx wake;         /* client sets bits, app clears them */
 	struct pn_shm_idx wakes;        /* app */
 	struct pn_shm_err errors;       /* app */
+	struct pn_shm_client client;    /* client */
 };
 
 #define PN_SHM_CTL_OFF 64u
@@ -122,7 +136,7 @@ struct pn_desc {
 #define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
 
 _Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
-_Static_assert(sizeof(struct pn_shm_ctl) == 448, "seven cache lines");
+_Static_assert(sizeof(struct pn_shm_ctl) == 512, "eight cache lines");
 _Static_assert(sizeof(struct pn_desc) == 16, "descriptor size");
 
 /* The geometry for ring sizes rx and tx (powers of 2). */
@@ -216,12 +230,15 @@ pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
 
 /* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
 
-#define PN_CTL_VERSION 3
+#define PN_CTL_VERSION 4
 #define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
 
 enum pn_ctl_op {
 	PN_CTL_HELLO = 1,     /* version check; reply carries our IPv4 address */
-	PN_CTL_SOCKET,        /* new socket (arg: PN_SOCK_* flags): reply
+	PN_CTL_SOCKET,        /* new socket (arg: PN_SOCK_* flags; rx_ring,
+	                       * tx_ring: entries wanted, 0 for pollnet's
+	                       * default, rounded up to a power of 2 and held
+	                       * to sockets.ring_max): reply
 	                       * carries its id, and the region memfd and
 	                       * what to sleep on as SCM_RIGHTS */
 	PN_CTL_BIND,          /* port (0: ephemeral) */
@@ -254,7 +271,9 @@ struct pn_ctl_req {
 	uint32_t addr;        /* network order */
 	uint16_t port;        /* network order */
 	uint16_t version;     /* HELLO */
-	uint32_t arg;         /* CAPTURE: snap length */
+	uint32_t arg;         /* SOCKET: flags; CAPTURE: snap length */
+	uint32_t rx_ring;     /* SOCKET: ring entries wanted (0: default) */
+	uint32_t tx_ring;
 };
 
 struct pn_ctl_rep {

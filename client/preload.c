@@ -152,7 +152,6 @@ struct pshared {
 	uint32_t bind_addr;             /* network order: 0, ours, or a loopback */
 	int rcvbuf, sndbuf;             /* what the program asked for */
 	int sndtimeo_ms;                /* -1: none */
-	_Atomic uint64_t refused;       /* options and flags we said no to */
 	_Atomic uint64_t dropped_not_loopback; /* bound to 127.x: a datagram from the wire */
 };
 
@@ -297,7 +296,7 @@ static void
 refused(struct psock *ps, int fd, const char *what)
 {
 	if (ps != NULL)
-		atomic_fetch_add(&ps->sh->refused, 1);
+		pn_int_refused(ps->s, what);    /* for pollnetctl sockets */
 	DEBUG("fd %d: %s: not supported on a pollnet socket", fd, what);
 }
 
@@ -436,7 +435,7 @@ open_socket(int type)
 	mutex_init_shared(&ps->sh->lock);
 	ps->sh->sndtimeo_ms = -1;
 	sess_lock();
-	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD);
+	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD, 0, 0);
 	sess_unlock();
 	if (rc < 0) {
 		DEBUG("socket: pollnet said %s", pollnet_strerror(rc));
@@ -876,13 +875,117 @@ put_int(void *v, socklen_t *len, int x)
 	return 0;
 }
 
+/* An option's name, short enough for pollnetctl sockets' last_refused. */
 static const char *
 opt_name(int level, int name)
 {
-	static __thread char buf[48];
+	static const struct { int level, name; const char *s; } names[] = {
+#define N(l, n) { l, n, #n }
+		N(SOL_SOCKET, SO_TIMESTAMP), N(SOL_SOCKET, SO_TIMESTAMPNS),
+		N(SOL_SOCKET, SO_TIMESTAMPING), N(SOL_SOCKET, SO_PRIORITY),
+		N(SOL_SOCKET, SO_BINDTODEVICE), N(SOL_SOCKET, SO_MARK), N(SOL_SOCKET, SO_LINGER),
+		N(SOL_SOCKET, SO_KEEPALIVE), N(SOL_SOCKET, SO_RCVLOWAT), N(SOL_SOCKET, SO_SNDLOWAT),
+		N(SOL_SOCKET, SO_BUSY_POLL), N(SOL_SOCKET, SO_ZEROCOPY), N(SOL_SOCKET, SO_DEBUG),
+		N(SOL_SOCKET, SO_DONTROUTE), N(SOL_SOCKET, SO_OOBINLINE), N(SOL_SOCKET, SO_PASSCRED),
+		N(SOL_SOCKET, SO_ATTACH_FILTER), N(SOL_SOCKET, SO_RXQ_OVFL),
+		N(IPPROTO_IP, IP_TOS), N(IPPROTO_IP, IP_TTL), N(IPPROTO_IP, IP_OPTIONS),
+		N(IPPROTO_IP, IP_PKTINFO), N(IPPROTO_IP, IP_RECVTOS), N(IPPROTO_IP, IP_RECVTTL),
+		N(IPPROTO_IP, IP_RECVERR), N(IPPROTO_IP, IP_MTU_DISCOVER), N(IPPROTO_IP, IP_MTU),
+		N(IPPROTO_IP, IP_MULTICAST_IF), N(IPPROTO_IP, IP_MULTICAST_TTL),
+		N(IPPROTO_IP, IP_MULTICAST_LOOP), N(IPPROTO_IP, IP_ADD_MEMBERSHIP),
+		N(IPPROTO_IP, IP_DROP_MEMBERSHIP), N(IPPROTO_IP, IP_FREEBIND),
+		N(IPPROTO_IP, IP_TRANSPARENT), N(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT),
+		N(IPPROTO_IP, IP_RECVORIGDSTADDR), N(IPPROTO_UDP, UDP_CORK),
+		N(IPPROTO_UDP, UDP_SEGMENT), N(IPPROTO_UDP, UDP_GRO),
+#undef N
+	};
+	static __thread char buf[24];
 
-	snprintf(buf, sizeof(buf), "setsockopt(level %d, option %d)", level, name);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].level == level && names[i].name == name)
+			return names[i].s;
+	snprintf(buf, sizeof(buf), "sockopt %d/%d", level, name);
 	return buf;
+}
+
+static int ep_has(struct psock *ps);
+
+/* Ring entries for a SO_RCVBUF/SO_SNDBUF value: the kernel doubles it (for
+ * its bookkeeping), and so do we, at one 2048-byte slot per entry; pollnet
+ * rounds up to a power of 2 and holds it to sockets.ring_max.  The
+ * default, 256 entries, is what the kernel's default (212992) gives. */
+static uint32_t
+pow2_up(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static uint32_t
+ring_for(int bytes)
+{
+	uint64_t b = bytes > 0 ? (uint64_t)bytes * 2 : 0;
+	uint64_t n = (b + PN_SHM_SLOT_SIZE - 1) / PN_SHM_SLOT_SIZE;
+
+	return n < 16 ? 16 : n > PN_SHM_MAX_RING ? PN_SHM_MAX_RING : (uint32_t)n;
+}
+
+/* SO_RCVBUF/SO_SNDBUF: a new pollnet socket with rings of that size takes
+ * the old one's place under the same descriptor.  Only while nothing can
+ * tell: not bound, no datagram queued, one descriptor in one process, in no
+ * epoll set.  Otherwise the rings stay as they are, and getsockopt says
+ * their size (as the kernel's says what it clamped a request to). */
+static void
+resize(struct psock *ps, int fd)
+{
+	struct pollnet_socket *s, *old = ps->s;
+	uint32_t rx, tx, want_rx, want_tx;
+	struct timeval tmo[2];
+	socklen_t tl = sizeof(tmo[0]);
+	int flags, nfd, rc;
+
+	pn_int_rings(old, &rx, &tx);
+	want_rx = ps->sh->rcvbuf > 0 ? ring_for(ps->sh->rcvbuf) : 0;
+	want_tx = ps->sh->sndbuf > 0 ? ring_for(ps->sh->sndbuf) : 0;
+	if ((want_rx == 0 || pow2_up(want_rx) == rx) && (want_tx == 0 || pow2_up(want_tx) == tx))
+		return;                 /* the rings are that size already */
+	if (pollnet_local_port(old) != 0 || (pn_int_ready(old) & ~PN_READY_TX) || pn_int_tx_pending(old) ||
+	    atomic_load(&ps->refs) != 1 || atomic_load(&ps->sh->shared) || ep_has(ps)) {
+		DEBUG("fd %d: SO_RCVBUF/SO_SNDBUF on a socket in use: its rings stay %u/%u",
+		      fd, rx, tx);
+		return;
+	}
+	sess_lock();
+	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD, want_rx, want_tx);
+	sess_unlock();
+	if (rc < 0) {
+		DEBUG("fd %d: rings of %u/%u: pollnet said %s; they stay %u/%u", fd, want_rx,
+		      want_tx, pollnet_strerror(rc), rx, tx);
+		return;
+	}
+	nfd = pn_int_take_wake_fd(s);
+	flags = REAL(fcntl)(fd, F_GETFD);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo[0], &tl) < 0 ||
+	    REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo[1], &tl) < 0 ||
+	    REAL(setsockopt)(nfd, SOL_SOCKET, SO_RCVTIMEO, &tmo[0], sizeof(tmo[0])) < 0 ||
+	    REAL(setsockopt)(nfd, SOL_SOCKET, SO_SNDTIMEO, &tmo[1], sizeof(tmo[1])) < 0 ||
+	    REAL(dup3)(nfd, fd, flags > 0 && (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		REAL(close)(nfd);
+		sess_lock();
+		pollnet_close(s);
+		sess_unlock();
+		return;
+	}
+	REAL(close)(nfd);
+	ps->s = s;              /* the old wake end is closed: pollnet lets it go */
+	sess_lock();
+	pollnet_close(old);
+	sess_unlock();
+	pn_int_rings(s, &rx, &tx);
+	DEBUG("fd %d: rings of %u/%u entries", fd, rx, tx);
 }
 
 EXPORT int
@@ -917,6 +1020,8 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 		case SO_BROADCAST:
 		case SO_RCVBUF:
 		case SO_SNDBUF:
+		case SO_RCVBUFFORCE:
+		case SO_SNDBUFFORCE:
 			rc = int_opt(v, len, &x);
 			if (rc < 0)
 				return fail(-rc);
@@ -926,10 +1031,12 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 				ps->sh->reuseport = x != 0;
 			else if (name == SO_BROADCAST)
 				ps->sh->broadcast = x != 0;
-			else if (name == SO_RCVBUF)
-				ps->sh->rcvbuf = x;     /* the ring is what it is: */
-			else                            /* getsockopt says its size */
+			else if (name == SO_RCVBUF || name == SO_RCVBUFFORCE)
+				ps->sh->rcvbuf = x;
+			else
 				ps->sh->sndbuf = x;
+			if (name != SO_REUSEADDR && name != SO_REUSEPORT && name != SO_BROADCAST)
+				resize(ps, fd);
 			return 0;
 		}
 	}
@@ -976,7 +1083,7 @@ getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 			return put_int(v, len, -err);
 		}
 	}
-	refused(ps, fd, opt_name(level, name) + 3);
+	refused(ps, fd, opt_name(level, name));
 	return fail(ENOPROTOOPT);
 }
 
@@ -1842,6 +1949,25 @@ ep_of(int epfd)
 	uintptr_t v = tab(epfd);
 
 	return (v & T_MASK) == T_EP ? (struct ep *)(v & ~(uintptr_t)T_MASK) : NULL;
+}
+
+/* Is ps in an epoll list? */
+static int
+ep_has(struct psock *ps)
+{
+	int found = 0;
+
+	for (int fd = 0, hi = atomic_load(&g_hi); fd < hi && !found; fd++) {
+		struct ep *ep = ep_of(fd);
+
+		if (ep == NULL)
+			continue;
+		pthread_mutex_lock(&ep->lock);
+		for (int i = 0; i < ep->n && !found; i++)
+			found = ep->e[i].ps == ps;
+		pthread_mutex_unlock(&ep->lock);
+	}
+	return found;
 }
 
 /* Drop ps from every epoll list (its last descriptor closed: the kernel

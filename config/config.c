@@ -34,6 +34,7 @@ config_defaults(struct pn_config *c)
 	c->max_clients_per_user = 64;
 	c->sock_ring = 256;
 	c->sock_tx_ring = 256;
+	c->sock_ring_max = PN_SHM_MAX_RING;
 	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
 	strlcpy(c->stats_path, "/run/pollnet/pollnet.stats", sizeof(c->stats_path));
 	c->summaries = true;
@@ -231,6 +232,8 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		return parse_ring(v, &c->sock_ring, err, errlen);
 	if (IS("sockets", "tx_ring"))
 		return parse_ring(v, &c->sock_tx_ring, err, errlen);
+	if (IS("sockets", "ring_max"))
+		return parse_ring(v, &c->sock_ring_max, err, errlen);
 	if (IS("sockets", "echo_port"))
 		NUM(echo_port, 0, 65535);
 	if (IS("control", "path")) {
@@ -508,9 +511,10 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
 	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");
 	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u\n"
-		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.echo_port = %u\n",
+		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.ring_max = %u\n"
+		"sockets.echo_port = %u\n",
 		c->max_sockets, c->max_per_client, c->max_per_user, c->sock_ring,
-		c->sock_tx_ring, c->echo_port);
+		c->sock_tx_ring, c->sock_ring_max, c->echo_port);
 	fprintf(f, "control.path = %s\ncontrol.mode = %04o\ncontrol.stats = %s\n"
 		"control.max_clients_per_user = %u\n",
 		c->ctl_path, c->ctl_mode, c->stats_path, c->max_clients_per_user);

@@ -40,6 +40,7 @@ struct pn_config {
 	uint32_t max_per_user;          /* ... all sessions of one uid together */
 	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
 	uint32_t sock_tx_ring;          /* client sockets' TX ring entries */
+	uint32_t sock_ring_max;         /* the most a client may ask for (SO_RCVBUF) */
 	uint16_t echo_port;             /* 0 = no echo service */
 	/* [control] */
 	char ctl_path[108];             /* Unix socket clients connect to */

@@ -14,9 +14,11 @@ usage_sockets(FILE *f)
 	fputs(
 "Usage: pollnetctl [--stats PATH] sockets [--json]\n"
 "\n"
-"Every socket of a running pollnet: id, kind (udp: a client's, echo: the\n"
-"built-in service), local and remote address, owning process, lcore,\n"
-"datagrams and drops each way, queue depths (queued/ring size).\n"
+"Every socket of a running pollnet: id, kind (udp: a libpollnet client's,\n"
+"udp-run: a program's under pollnet-run, echo: the built-in service), local\n"
+"and remote address, owning process, lcore, datagrams and drops each way,\n"
+"queue depths (queued/ring size), and what pollnet-run refused the program\n"
+"(options, flags and calls it does not support: how many, the last one).\n"
 "\n"
 "  --json      a JSON array, one object per socket\n"
 "  -h, --help  this text\n", f);
@@ -68,13 +70,13 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-5s %-6s %-21s %-21s %7s %5s %10s %10s %8s %8s %9s %9s\n",
+		printf("%-5s %-7s %-21s %-21s %7s %5s %10s %10s %8s %8s %9s %9s %s\n",
 		       "ID", "KIND", "LOCAL", "REMOTE", "PID", "LCORE", "RX", "TX",
-		       "RX_DROP", "TX_DROP", "RXQ", "TXQ");
+		       "RX_DROP", "TX_DROP", "RXQ", "TXQ", "REFUSED");
 	for (uint32_t i = 0; i < s->h->nb_socks; i++) {
 		struct pn_stats_sock e;
 		char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], local[32], remote[32];
-		char rx[16], tx[16], rq[24], tq[24];
+		char rx[16], tx[16], rq[24], tq[24], ref[48];
 
 		if (pn_seq_read(&tab[i].seq, &e, &tab[i], sizeof(e), SEQ_TRIES) < 0 ||
 		    e.kind == PN_SOCK_FREE)
@@ -98,12 +100,19 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 		} else {
 			snprintf(rq, sizeof(rq), "%u/%u", e.rx_queued, e.rx_size);
 			snprintf(tq, sizeof(tq), "%u/%u", e.tx_queued, e.tx_size);
-			printf("%-5u %-6s %-21s %-21s %7d %5u %10s %10s %8" PRIu64 " %8" PRIu64
-			       " %9s %9s\n", e.id, pn_sock_kind(&e),
+			e.last_refused[sizeof(e.last_refused) - 1] = 0;
+			if (e.refused)
+				snprintf(ref, sizeof(ref), "%" PRIu64 " (%s)", e.refused,
+					 e.last_refused);
+			else
+				snprintf(ref, sizeof(ref), "-");
+			printf("%-5u %-7s %-21s %-21s %7d %5u %10s %10s %8" PRIu64 " %8" PRIu64
+			       " %9s %9s %s\n", e.id,
+			       e.kind == PN_SOCK_ECHO ? "echo" : e.preload ? "udp-run" : "udp",
 			       local, remote, e.pid, e.lcore,
 			       human((double)e.rx_pkts, rx, sizeof(rx)),
 			       human((double)e.tx_pkts, tx, sizeof(tx)), e.rx_drops, e.tx_drops,
-			       rq, e.kind == PN_SOCK_ECHO ? "-" : tq);
+			       rq, e.kind == PN_SOCK_ECHO ? "-" : tq, ref);
 		}
 		n++;
 	}

@@ -184,7 +184,7 @@ def python_programs(text):
         elif isinstance(n, ast.Call):
             name = getattr(n.func, "id", None) or getattr(n.func, "attr", None)
             if name in ("sh", "spawn", "run", "Popen", "check_output", "check_call",
-                        "call") and n.args and isinstance(n.args[0], ast.Constant):
+                        "call", "under") and n.args and isinstance(n.args[0], ast.Constant):
                 from_list(n.args, n.lineno)
         elif isinstance(n, ast.Import):
             mods.update(a.name.split(".")[0] for a in n.names)

@@ -43,7 +43,7 @@ def hello(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
     try:
-        s.send(struct.pack("=IIIIHHI", 1, 1, 0, 0, 0, CTL_VERSION, 0))   # HELLO, seq 1
+        s.send(struct.pack("=IIIIHHIII", 1, 1, 0, 0, 0, CTL_VERSION, 0, 0, 0))  # HELLO, seq 1
     except OSError:
         pass                      # turned away already: the reason is queued
     s.settimeout(5)

@@ -10,7 +10,10 @@ pollnet's counters show that the datagrams went through it.
 
 usage: test_preload.py POLLNET_BINARY BUILD_DIR
 """
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,12 +29,103 @@ ECHO = 9100          # the kernel's echo server, in the peer namespace
 LAB = 9101
 
 
+def delivered(pn):
+    r = pn.report()
+    return r.get("stack.udp_delivered", 0), r.get("stack.tx_frames", 0)
+
+
+def iperf_checks(net, pn, under, spawn, env, run):
+    """iperf 2, UDP: a server and a client under pollnet-run, the kernel's
+    iperf on the other end; the datagram counts of its reports against
+    pollnet's."""
+    rx0, tx0 = delivered(pn)
+    # the client on pollnet, the kernel's server
+    srv = spawn(["iperf", "-s", "-u", "-p", "5301", "-l", "1000"], net.peer)
+    time.sleep(0.5)
+    r = under("iperf", "-c", PEER_IP, "-u", "-p", "5301", "-l", "1000", "-b", "20M", "-t", "2",
+              timeout=60)
+    srv.kill()
+    sent = re.search(r"Sent (\d+) datagrams", r.stdout)
+    rep = re.search(r"Server Report:.*?(\d+)/\s*(\d+) \(", r.stdout, re.S)
+    rx1, tx1 = delivered(pn)
+    # iperf's count of datagrams sent has the closing one in, its server's
+    # (any server's) total has not
+    check(r.returncode == 0 and sent and rep and int(rep.group(1)) == 0 and
+          int(rep.group(2)) == int(sent.group(1)) - 1,
+          "iperf -c -u on pollnet: %s datagrams sent, the kernel's server got %s, lost %s" %
+          (sent and sent.group(1), rep and rep.group(2), rep and rep.group(1)))
+    # the final datagrams (a negative sequence number) repeat until the
+    # server reports: pollnet sent those too, and delivered the report
+    check(sent and tx1 - tx0 >= int(sent.group(1)) - 1 and rx1 - rx0 >= 1,
+          "pollnet sent them all: %d datagrams (the test's and the end marks: %s), "
+          "delivered %d (the server's report)" % (tx1 - tx0, sent and sent.group(1), rx1 - rx0))
+
+    # the server on pollnet, the kernel's client
+    srv = spawn(["sh", run, "iperf", "-s", "-u", "-p", "5302", "-l", "1000"], net.dut)
+    time.sleep(1)
+    rx0, tx0 = delivered(pn)
+    r = sh("iperf", "-c", DUT_IP, "-u", "-p", "5302", "-l", "1000", "-b", "20M", "-t", "2",
+           ns=net.peer, check=False)
+    srv.kill()
+    out = srv.communicate()[0]
+    rx1, tx1 = delivered(pn)
+    sent = re.search(r"Sent (\d+) datagrams", r.stdout)
+    rep = re.search(r"Server Report:.*?(\d+)/\s*(\d+) \(", r.stdout, re.S)
+    own = re.findall(r"(\d+)/\s*(\d+) \(", out)
+    check(r.returncode == 0 and sent and rep and int(rep.group(1)) == 0 and
+          int(rep.group(2)) == int(sent.group(1)) - 1 and own and
+          own[-1] == (rep.group(1), rep.group(2)),
+          "iperf -s -u on pollnet: the kernel's client sent %s, the server got %s, lost %s "
+          "(its own report: %s)" % (sent and sent.group(1), rep and rep.group(2),
+                                    rep and rep.group(1), own[-1:] if own else out[-300:]))
+    check(sent and rx1 - rx0 >= int(sent.group(1)) - 1 and tx1 - tx0 >= 1,
+          "pollnet delivered them all: %d (the test's and the end marks: %s), sent %d "
+          "(the report)" % (rx1 - rx0, sent and sent.group(1), tx1 - tx0))
+
+
+def sockperf_checks(net, pn, under, spawn, run):
+    """sockperf: ping-pong and throughput, each side under pollnet-run."""
+    srv = spawn(["sockperf", "server", "-i", PEER_IP, "-p", "11111"], net.peer)
+    time.sleep(0.5)
+    r = under("sockperf", "ping-pong", "-i", PEER_IP, "-p", "11111", "-t", "2", "-m", "64",
+              timeout=60)
+    srv.kill()
+    m = re.search(r"\[Valid Duration\].*SentMessages=(\d+); ReceivedMessages=(\d+)", r.stdout)
+    p50 = re.search(r"percentile 50.000 =\s*([\d.]+)", r.stdout)
+    check(r.returncode == 0 and m and int(m.group(1)) > 100 and
+          int(m.group(1)) == int(m.group(2)) and p50,
+          "sockperf ping-pong on pollnet, the kernel's server: %s sent, %s received, "
+          "p50 %s usec" % (m and m.group(1), m and m.group(2), p50 and p50.group(1)))
+
+    srv = spawn(["sh", run, "sockperf", "server", "-i", DUT_IP, "-p", "11112"], net.dut)
+    time.sleep(1)
+    r = sh("sockperf", "ping-pong", "-i", DUT_IP, "-p", "11112", "-t", "2", "-m", "64",
+           ns=net.peer, check=False)
+    m = re.search(r"\[Valid Duration\].*SentMessages=(\d+); ReceivedMessages=(\d+)", r.stdout)
+    check(r.returncode == 0 and m and int(m.group(1)) > 100 and
+          int(m.group(1)) == int(m.group(2)),
+          "sockperf server on pollnet, the kernel's ping-pong: %s sent, %s received" %
+          (m and m.group(1), m and m.group(2)))
+    rx0, _ = delivered(pn)
+    r = sh("sockperf", "throughput", "-i", DUT_IP, "-p", "11112", "-t", "2", "-m", "64",
+           "--mps", "20000", ns=net.peer, check=False)
+    time.sleep(0.5)
+    rx1, _ = delivered(pn)
+    srv.kill()
+    m = re.search(r"Total of (\d+) messages sent", r.stdout)
+    check(r.returncode == 0 and m and rx1 - rx0 >= int(m.group(1)),
+          "sockperf throughput to a server on pollnet: %s sent at 20000/s, pollnet "
+          "delivered %d" % (m and m.group(1), rx1 - rx0))
+
+
 def main():
     need_root()
     binary, build = sys.argv[1], sys.argv[2]
     run = os.path.join(build, "client", "pollnet-run")
     tmp = tempfile.mkdtemp(prefix="pn-preload-")
     ctl = os.path.join(tmp, "pollnet.sock")
+    stats = os.path.join(tmp, "pollnet.stats")
+    ctlbin = os.path.join(build, "app", "pollnetctl")
     env = dict(os.environ, POLLNET_CTL=ctl)
     lib = os.path.join(build, "client", "libpollnet-preload.so")
     if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
@@ -62,7 +156,7 @@ def main():
                     net.peer)
         check(srv.stdout.readline().strip() == "serving", "the kernel's echo server is up")
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
-                     DUT_IP + "/24", extra=["--ctl", ctl])
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])
         deadline = time.time() + 10
         while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
             if time.time() > deadline:
@@ -143,6 +237,36 @@ def main():
                     check(True, "python3: " + line[3:])
             check(r.returncode == 0, "python3 %s: exit status 0%s" %
                   (case, "" if r.returncode == 0 else "\n" + r.stdout[-1500:]))
+
+        # SO_RCVBUF sizes the rings; pollnetctl sockets shows the socket
+        # as a pollnet-run one, with what it was refused
+        py = spawn(["sh", run, "python3", os.path.join(HERE, "preload_py.py"), "buffers",
+                    PEER_IP, str(ECHO)], net.dut, stdin=subprocess.PIPE)
+        line = py.stdout.readline()
+        while line.startswith("ok "):
+            check(True, "python3: " + line[3:].strip())
+            line = py.stdout.readline()
+        check(line.startswith("ready "), "python3 buffers: %r" % line)
+        port = int(line.split()[1]) if line.startswith("ready ") else -1
+        time.sleep(0.3)     # pollnet publishes the socket table every 100 ms
+        js = json.loads(sh(ctlbin, "--stats", stats, "sockets", "--json").stdout)
+        mine = [e for e in js if e["local_port"] == port]
+        check(len(mine) == 1 and mine[0]["preload"] == 1 and mine[0]["rx_ring"] == 1024 and
+              mine[0]["tx_ring"] == 64 and mine[0]["refused"] == 1 and
+              mine[0]["last_refused"] == "IP_TOS",
+              "pollnetctl sockets --json: preload 1, rings 1024/64, refused 1 (IP_TOS): %s" %
+              {k: mine[0][k] for k in ("preload", "rx_ring", "tx_ring", "refused",
+                                       "last_refused")} if mine else js)
+        table = sh(ctlbin, "--stats", stats, "sockets").stdout
+        row = [ln for ln in table.splitlines() if ":%d " % port in ln]
+        check(len(row) == 1 and " udp-run " in row[0] and row[0].endswith("1 (IP_TOS)"),
+              "pollnetctl sockets: udp-run, REFUSED 1 (IP_TOS): %r" % row)
+        py.stdin.write("\n")
+        py.stdin.flush()
+        check(py.wait(timeout=10) == 0, "python3 buffers: exit status 0")
+
+        iperf_checks(net, pn, under, spawn, env, run)
+        sockperf_checks(net, pn, under, spawn, run)
 
         for p in procs:
             if p.poll() is None:
