@@ -118,6 +118,77 @@ def sockperf_checks(net, pn, under, spawn, run):
           "delivered %d" % (m and m.group(1), rx1 - rx0))
 
 
+def dns_checks(net, pn, under, spawn, tmp):
+    """Name lookups: glibc's (getent, python's getaddrinfo) and dig's own,
+    against dnsmasq in the peer namespace; pollnet's namespace has the
+    resolv.conf (ip netns exec puts /etc/netns/NS/ over /etc)."""
+    etc = "/etc/netns/%s" % net.dut
+    os.makedirs(etc, exist_ok=True)
+    dns = None
+    try:
+        with open(os.path.join(etc, "resolv.conf"), "w") as f:
+            f.write("nameserver %s\nsearch pollnet.test\noptions timeout:2 attempts:2\n" %
+                    PEER_IP)
+        # (not spawn(): the kernel's own programs run without a sanitizer
+        # runtime preloaded)
+        dns = subprocess.Popen(["ip", "netns", "exec", net.peer, "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
+                     "--bind-interfaces", "--listen-address=" + PEER_IP, "--port=53",
+                     "--local=/pollnet.test/", "--user=root",
+                     "--host-record=web.pollnet.test,198.18.0.77,2001:db8::77",
+                     "--cname=alias.pollnet.test,web.pollnet.test",
+                     "--log-queries", "--log-facility=-"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        time.sleep(1)
+        rx0, tx0 = delivered(pn)
+        r = under("getent", "hosts", "web.pollnet.test")
+        check(r.returncode == 0 and r.stdout.split()[:2] == ["2001:db8::77", "web.pollnet.test"],
+              "getent hosts web.pollnet.test (AAAA first, as getent asks): %r" % r.stdout)
+        r = under("getent", "ahostsv4", "web")
+        check(r.returncode == 0 and r.stdout.split()[:1] == ["198.18.0.77"] and
+              "web.pollnet.test" in r.stdout,
+              "getent ahostsv4 web (the search list): %r" % r.stdout.splitlines()[:1])
+        # getent ahosts asks with AI_ADDRCONFIG: IPv4 is configured (pollnet's
+        # address), IPv6 is not (this namespace's kernel has none)
+        r = under("getent", "ahosts", "alias.pollnet.test")
+        check(r.returncode == 0 and "198.18.0.77" in r.stdout and "2001:db8::77" not in r.stdout
+              and "web.pollnet.test" in r.stdout,
+              "getent ahosts through a CNAME (AI_ADDRCONFIG: IPv4 only), the canonical name: %r"
+              % r.stdout.splitlines()[:1])
+        r = under("getent", "hosts", "198.18.0.77")
+        check(r.returncode == 0 and r.stdout.split() == ["198.18.0.77", "web.pollnet.test"],
+              "getent hosts 198.18.0.77 (PTR): %r" % r.stdout)
+        r = under("getent", "hosts", "nosuch.pollnet.test")
+        check(r.returncode == 2 and r.stdout == "",
+              "getent hosts nosuch.pollnet.test: not found, status 2 (%d)" % r.returncode)
+        r = under("python3", "-c", "import socket; print(socket.getaddrinfo('web.pollnet.test', "
+                  "53, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0])")
+        check(r.stdout.strip() == "198.18.0.77",
+              "python3 socket.getaddrinfo: %r" % r.stdout.strip()[-200:])
+        rx1, tx1 = delivered(pn)
+        check(rx1 - rx0 >= 8 and tx1 - tx0 >= 8,
+              "the questions and answers went through pollnet (%d out, %d in)" %
+              (tx1 - tx0, rx1 - rx0))
+        # dig has its own resolver, on libuv, which makes some of its calls
+        # through syscall()
+        r = under("dig", "+short", "+tries=1", "+time=2", "web.pollnet.test", "A")
+        check(r.returncode == 0 and r.stdout.strip() == "198.18.0.77",
+              "dig +short web.pollnet.test (libuv's sockets, dig's resolv.conf): %r" %
+              r.stdout.strip()[-200:])
+        # without pollnet-run, pollnet's namespace has no route anywhere
+        r = sh("getent", "hosts", "web.pollnet.test", ns=net.dut, check=False)
+        check(r.returncode != 0, "the same lookup without pollnet-run fails (%d): the "
+              "kernel has no way there" % r.returncode)
+        dns.kill()
+        log = dns.communicate()[0]
+        check(log.count("query[A] web.pollnet.test") >= 2,
+              "dnsmasq's log has the questions (%d for web.pollnet.test's A)" %
+              log.count("query[A] web.pollnet.test"))
+    finally:
+        if dns is not None and dns.poll() is None:
+            dns.kill()
+        shutil.rmtree(etc, ignore_errors=True)
+
+
 def main():
     need_root()
     binary, build = sys.argv[1], sys.argv[2]
@@ -267,6 +338,7 @@ def main():
 
         iperf_checks(net, pn, under, spawn, env, run)
         sockperf_checks(net, pn, under, spawn, run)
+        dns_checks(net, pn, under, spawn, tmp)
 
         for p in procs:
             if p.poll() is None:
