@@ -1012,8 +1012,9 @@ resize(struct psock *ps, int fd)
 	want_tx = ps->sh->sndbuf > 0 ? ring_for(ps->sh->sndbuf) : 0;
 	if ((want_rx == 0 || pow2_up(want_rx) == rx) && (want_tx == 0 || pow2_up(want_tx) == tx))
 		return;                 /* the rings are that size already */
-	if (pollnet_local_port(old) != 0 || (pn_int_ready(old) & ~PN_READY_TX) || pn_int_tx_pending(old) ||
-	    atomic_load(&ps->refs) != 1 || atomic_load(&ps->sh->shared) || ep_has(ps)) {
+	if (pollnet_local_port(old) != 0 || (pn_int_ready(old) & ~PN_READY_TX) ||
+	    pn_int_tx_pending(old) || atomic_load(&ps->refs) != 1 ||
+	    atomic_load(&ps->sh->shared) || ep_has(ps)) {
 		DEBUG("fd %d: SO_RCVBUF/SO_SNDBUF on a socket in use: its rings stay %u/%u",
 		      fd, rx, tx);
 		return;
