@@ -107,3 +107,28 @@ write("fuzz_config", [
     b"ipv4.gateway=10.0.0.1\n",
     b"sockets.max_per_client=8\n",
 ])
+
+
+def dns_name(n):
+    return b"".join(bytes([len(label)]) + label.encode() for label in n.split(".")) + b"\0"
+
+
+def dns_answer(qname, qtype, rrs):
+    """A response to one question; rrs: (owner bytes, type, rdata)."""
+    body = b"".join(owner + struct.pack(">HHIH", t, 1, 300, len(rdata)) + rdata
+                    for owner, t, rdata in rrs)
+    return (struct.pack(">HHHHHH", 0x1234, 0x8180, 1, len(rrs), 0, 0) + dns_name(qname) +
+            struct.pack(">HH", qtype, 1) + body)
+
+
+Q = struct.pack(">H", 0xc00c)     # a pointer to the question's name
+# first byte: question (% 3: A, AAAA, PTR) and buffer size ((>> 2) * 16)
+write("fuzz_dns", [
+    b"\x40" + dns_answer("web.pollnet.test", 1, [(Q, 1, bytes([198, 18, 0, 77]))]),
+    b"\x41" + dns_answer("web.pollnet.test", 28, [(Q, 28, bytes(15) + b"\x77")]),
+    b"\x40" + dns_answer("web.pollnet.test", 1, [(Q, 5, dns_name("real.pollnet.test")),
+                                                 (dns_name("real.pollnet.test"), 1,
+                                                  bytes([198, 18, 0, 78]))]),
+    b"\x42" + dns_answer("77.0.18.198.in-addr.arpa", 12, [(Q, 12, dns_name("web.pollnet.test"))]),
+    b"\x00" + dns_answer("web.pollnet.test", 1, [(Q, 1, bytes([1, 2, 3, 4]))] * 3),
+])
