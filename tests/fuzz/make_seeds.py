@@ -21,8 +21,9 @@ OUR_IP, PEER_IP, GW_IP = "198.18.0.2", "198.18.0.1", "198.18.0.254"
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
-    for f in os.listdir(d):
-        os.unlink(os.path.join(d, f))
+    for f in os.listdir(d):         # its own seeds; inputs kept by hand stay
+        if f.startswith("seed-"):
+            os.unlink(os.path.join(d, f))
     for i, data in enumerate(seeds):
         with open(os.path.join(d, "seed-%02d" % i), "wb") as f:
             f.write(data)
