@@ -106,16 +106,21 @@ def sockperf_checks(net, pn, under, spawn, run):
           int(m.group(1)) == int(m.group(2)),
           "sockperf server on pollnet, the kernel's ping-pong: %s sent, %s received" %
           (m and m.group(1), m and m.group(2)))
+    full0 = pn.report().get("stack.rx_drop.udp_ring_full", 0)
     rx0, _ = delivered(pn)
     r = sh("sockperf", "throughput", "-i", DUT_IP, "-p", "11112", "-t", "2", "-m", "64",
            "--mps", "20000", ns=net.peer, check=False)
     time.sleep(0.5)
     rx1, _ = delivered(pn)
+    full = pn.report().get("stack.rx_drop.udp_ring_full", 0) - full0
     srv.kill()
     m = re.search(r"Total of (\d+) messages sent", r.stdout)
-    check(r.returncode == 0 and m and rx1 - rx0 >= int(m.group(1)),
+    # every datagram delivered or counted; on a busy 2-core machine the
+    # server may not be scheduled in time now and then (issue 12)
+    check(r.returncode == 0 and m and rx1 - rx0 + full >= int(m.group(1)) and
+          rx1 - rx0 >= 0.95 * int(m.group(1)),
           "sockperf throughput to a server on pollnet: %s sent at 20000/s, pollnet "
-          "delivered %d" % (m and m.group(1), rx1 - rx0))
+          "delivered %d, its ring full for %d" % (m and m.group(1), rx1 - rx0, full))
 
 
 def dns_checks(net, pn, under, spawn, tmp):
