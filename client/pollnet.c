@@ -331,15 +331,7 @@ pollnet_close(struct pollnet_socket *s)
 		wait_for(s, PN_WAKE_TX, tx_drained);
 	}
 	rc = rpc(pn, &req, &rep, NULL);
-
-	pthread_mutex_lock(&pn->lock);
-	for (struct pollnet_socket **p = &pn->socks; *p != NULL; p = &(*p)->next)
-		if (*p == s) {
-			*p = s->next;
-			break;
-		}
-	pthread_mutex_unlock(&pn->lock);
-	sock_unmap(s);
+	pn_int_forget(s);               /* off the session's list, unmapped */
 	return rc;
 }
 
