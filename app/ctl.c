@@ -355,17 +355,16 @@ ephemeral_port(struct ctl *c)
 	return -EADDRINUSE;
 }
 
-/* (Re)place socket id in the table under key k. */
+/* Place socket id, not in the table yet, under key k (a socket in the
+ * table moves with sock_table_rekey). */
 static int
 ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
 {
 	struct ctl_sock *cs = &c->socks[id];
 	int rc;
 
-	if (cs->in_table) {
-		sock_table_remove(c->a->socks, cs->s);
-		cs->in_table = 0;
-	}
+	if (cs->in_table)
+		return -EINVAL;
 	cs->s->key = k;
 	if (!cs->s->owner_set) {
 		cs->s->owner = c->next_lcore;
@@ -378,24 +377,44 @@ ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
 	return rc;
 }
 
+/* With REUSEADDR, a port only connected sockets use is free to bind if
+ * they all were bound with REUSEADDR as well (the kernel's rule). */
 static int
-ctl_bind(struct ctl *c, int ci, uint32_t id, uint16_t port, struct pn_ctl_rep *rep)
+port_shareable(struct ctl *c, uint16_t port)
+{
+	if (atomic_load(&c->a->socks->ports[port].bound) != NULL)
+		return 0;
+	for (uint32_t i = 0; i < c->max; i++) {
+		const struct ctl_sock *o = &c->socks[i];
+
+		if (o->s != NULL && o->in_table && ntohs(o->s->key.lport) == port &&
+		    !o->reuse)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+ctl_bind(struct ctl *c, int ci, uint32_t id, uint16_t port, uint32_t flags,
+	 struct pn_ctl_rep *rep)
 {
 	struct ctl_sock *cs = &c->socks[id];
 	int p = port;
 
-	if (cs->in_table)
-		return -EINVAL;         /* already bound */
+	if (cs->in_table || (flags & ~PN_BIND_FLAGS))
+		return -EINVAL;         /* already bound, or flags we do not know */
 	if (p == 0) {
 		p = ephemeral_port(c);
 		if (p < 0)
 			return p;
 	} else if (p < 1024 && c->clients[ci].uid != 0) {
 		return -EACCES;
-	} else if (!port_free(c, (uint16_t)p)) {
+	} else if (!port_free(c, (uint16_t)p) &&
+		   !((flags & PN_BIND_REUSEADDR) && port_shareable(c, (uint16_t)p))) {
 		return -EADDRINUSE;
 	}
 	rep->port = htons((uint16_t)p);
+	cs->reuse = (flags & PN_BIND_REUSEADDR) != 0;
 	return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
 }
 
@@ -410,21 +429,26 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 			return cs->in_table ? 0 : -EINVAL;
 		p = ntohs(cs->s->key.lport);
 		rep->port = cs->s->key.lport;
-		sock_table_remove(c->a->socks, cs->s);
-		cs->in_table = 0;
-		if (!port_free(c, (uint16_t)p))
-			return -EADDRINUSE;     /* another socket took the port meanwhile */
-		return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
+		/* the port stays ours only if no other socket uses it */
+		if (atomic_load(&c->a->socks->ports[p].connected) != 1)
+			return -EADDRINUSE;
+		return sock_table_rekey(c->a->socks, cs->s,
+					(struct sock_key){ .lport = htons((uint16_t)p) }) == 0 ?
+		       0 : -EADDRINUSE;
 	}
 	if (addr == 0 || port == 0)
 		return -EINVAL;
 	if (cs->in_table) {
-		p = ntohs(cs->s->key.lport);
-	} else {
-		p = ephemeral_port(c);
-		if (p < 0)
-			return p;
+		/* the socket moves to its new key without ever being nowhere:
+		 * no datagram for it is refused meanwhile */
+		rep->port = cs->s->key.lport;
+		return sock_table_rekey(c->a->socks, cs->s, (struct sock_key){
+			.lport = cs->s->key.lport, .rip = addr, .rport = port }) == 0 ?
+		       0 : -EADDRINUSE;
 	}
+	p = ephemeral_port(c);
+	if (p < 0)
+		return p;
 	rep->port = htons((uint16_t)p);
 	return ctl_sock_place(c, id, (struct sock_key){
 		.lport = htons((uint16_t)p), .rip = addr, .rport = port });
@@ -519,7 +543,7 @@ ctl_request(struct ctl *c, int ci)
 		case PN_CTL_BIND:
 			rep.sock_id = req.sock_id;
 			rep.addr = c->a->sconf.ip;
-			rep.status = ctl_bind(c, ci, req.sock_id, ntohs(req.port), &rep);
+			rep.status = ctl_bind(c, ci, req.sock_id, ntohs(req.port), req.arg, &rep);
 			break;
 		case PN_CTL_CONNECT:
 			rep.sock_id = req.sock_id;

@@ -46,6 +46,7 @@ struct ctl_sock {
 	int client;             /* index in clients[] */
 	int in_table;
 	int preload;            /* a program's under pollnet-run (PN_SOCK_PRELOAD) */
+	int reuse;              /* bound with PN_BIND_REUSEADDR */
 };
 
 /* One request as it arrives: a capture's filter follows its header. */

@@ -271,7 +271,14 @@ fail:
 int
 pollnet_bind(struct pollnet_socket *s, uint16_t port)
 {
-	struct pn_ctl_req req = { .op = PN_CTL_BIND, .sock_id = s->id, .port = htons(port) };
+	return pn_int_bind(s, port, 0);
+}
+
+int
+pn_int_bind(struct pollnet_socket *s, uint16_t port, uint32_t flags)
+{
+	struct pn_ctl_req req = { .op = PN_CTL_BIND, .sock_id = s->id, .port = htons(port),
+				  .arg = flags };
 	struct pn_ctl_rep rep;
 	int rc = rpc(s->pn, &req, &rep, NULL);
 

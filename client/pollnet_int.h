@@ -53,6 +53,8 @@ ssize_t pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcn
 int pn_int_take_error(struct pollnet_socket *s);
 /* Dissolve the association (connect(AF_UNSPEC)); the port stays. */
 int pn_int_disconnect(struct pollnet_socket *s);
+/* pollnet_bind with PN_BIND_* flags (SO_REUSEADDR). */
+int pn_int_bind(struct pollnet_socket *s, uint16_t port, uint32_t flags);
 /* The connected peer: 0, or -ENOTCONN. */
 int pn_int_peer(const struct pollnet_socket *s, struct sockaddr_in *peer);
 /* The ring sizes (datagrams). */

@@ -241,7 +241,7 @@ enum pn_ctl_op {
 	                       * to sockets.ring_max): reply
 	                       * carries its id, and the region memfd and
 	                       * what to sleep on as SCM_RIGHTS */
-	PN_CTL_BIND,          /* port (0: ephemeral) */
+	PN_CTL_BIND,          /* port (0: ephemeral); arg: PN_BIND_* flags */
 	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if
 	                       * unbound); both 0: disconnect (the port stays) */
 	PN_CTL_CLOSE,
@@ -264,6 +264,14 @@ enum pn_ctl_op {
 #define PN_SOCK_PRELOAD     2u
 #define PN_SOCK_FLAGS       (PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD)
 
+/* PN_CTL_BIND flags.  REUSEADDR: the port may be bound while connected
+ * sockets use it, if every one of them was bound with REUSEADDR too (the
+ * kernel's SO_REUSEADDR on both; iperf's server binds a new listener beside
+ * the socket it connected to its client).  Two bound (wildcard) sockets on
+ * one port are refused all the same. */
+#define PN_BIND_REUSEADDR   1u
+#define PN_BIND_FLAGS       PN_BIND_REUSEADDR
+
 struct pn_ctl_req {
 	uint32_t op;
 	uint32_t seq;
@@ -271,7 +279,7 @@ struct pn_ctl_req {
 	uint32_t addr;        /* network order */
 	uint16_t port;        /* network order */
 	uint16_t version;     /* HELLO */
-	uint32_t arg;         /* SOCKET: flags; CAPTURE: snap length */
+	uint32_t arg;         /* SOCKET, BIND: flags; CAPTURE: snap length */
 	uint32_t rx_ring;     /* SOCKET: ring entries wanted (0: default) */
 	uint32_t tx_ring;
 };

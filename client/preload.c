@@ -802,7 +802,8 @@ bind(int fd, const struct sockaddr *sa, socklen_t len)
 	if (pollnet_local_port(ps->s) != 0)
 		return fail(EINVAL);
 	sess_lock();
-	rc = pollnet_bind(ps->s, ntohs(sin->sin_port));
+	rc = pn_int_bind(ps->s, ntohs(sin->sin_port),
+			 ps->sh->reuseaddr || ps->sh->reuseport ? PN_BIND_REUSEADDR : 0);
 	sess_unlock();
 	if (rc < 0)
 		return fail(-rc);
@@ -1076,8 +1077,10 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 			return REAL(setsockopt)(fd, level, name, v, len);
 		}
 		case SO_REUSEADDR:
-		case SO_REUSEPORT:              /* taken; a second socket on the port
-		                                 * still gets EADDRINUSE at bind */
+		case SO_REUSEPORT:              /* at bind: the port may be shared
+		                                 * with connected sockets that asked
+		                                 * the same; a second bound socket
+		                                 * still gets EADDRINUSE */
 		case SO_BROADCAST:
 		case SO_RCVBUF:
 		case SO_SNDBUF:

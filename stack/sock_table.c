@@ -161,6 +161,54 @@ sock_table_remove(struct sock_table *t, struct pn_sock *s)
 }
 
 int
+sock_table_rekey(struct sock_table *t, struct pn_sock *s, struct sock_key k)
+{
+	struct sock_port *sp = sock_port(t, s);
+	struct sock_key old = s->key;
+	int32_t old_pos = s->hash_pos;
+
+	if (k.lport != old.lport)
+		return -EINVAL;
+	if (sock_key_bound(&old) ?
+	    atomic_load_explicit(&sp->bound, memory_order_relaxed) != s :
+	    rte_hash_lookup_data(t->hash, &old, &(void *){ NULL }) < 0)
+		return -EINVAL;
+	if (memcmp(&k, &old, sizeof(k)) == 0)
+		return 0;
+	/* The new place first ... */
+	if (sock_key_bound(&k)) {
+		if (atomic_load_explicit(&sp->bound, memory_order_relaxed) != NULL)
+			return -EEXIST;
+		atomic_store_explicit(&sp->bound, s, memory_order_release);
+		s->hash_pos = -1;
+	} else {
+		if (rte_hash_lookup(t->hash, &k) >= 0)
+			return -EEXIST;
+		if (rte_hash_add_key_data(t->hash, &k, s) != 0)
+			return -ENOSPC;
+		s->hash_pos = rte_hash_lookup(t->hash, &k);
+		atomic_fetch_add_explicit(&sp->connected, 1, memory_order_release);
+	}
+	/* ... and once no lookup can still be between its load of the port's
+	 * connected count and its load of the bound socket (a grace period),
+	 * the old place goes.  Only the remote half of the key changes (the
+	 * lcores read the local port, which stays). */
+	sock_table_sync(t);
+	s->key.rip = k.rip;
+	s->key.rport = k.rport;
+	if (sock_key_bound(&old)) {
+		atomic_store_explicit(&sp->bound, NULL, memory_order_release);
+	} else {
+		rte_hash_del_key(t->hash, &old);
+		atomic_fetch_sub_explicit(&sp->connected, 1, memory_order_release);
+		/* a lookup may still be reading the old key's slot */
+		sock_table_sync(t);
+		rte_hash_free_key_with_position(t->hash, old_pos);
+	}
+	return 0;
+}
+
+int
 sock_table_lcore_online(struct sock_table *t, uint16_t lcore)
 {
 	if (lcore >= t->nb_lcores)

@@ -105,6 +105,12 @@ void sock_table_free(struct sock_table *t);
 int sock_table_add(struct sock_table *t, struct pn_sock *s);
 /* When it returns, no lcore holds a reference to s: the caller may free it. */
 int sock_table_remove(struct sock_table *t, struct pn_sock *s);
+/* Move s, in the table, to key k on the same local port (connect,
+ * disconnect, a new peer): s is found under k before it stops being found
+ * under its old key, so no datagram for s finds no socket in between.
+ * -EEXIST when k is taken, -EINVAL for another port or s not in the table;
+ * either way s stays where it was. */
+int sock_table_rekey(struct sock_table *t, struct pn_sock *s, struct sock_key k);
 
 /* Lcores. */
 int sock_table_lcore_online(struct sock_table *t, uint16_t lcore);

@@ -235,6 +235,40 @@ def case_dup():
     c.close()
 
 
+def case_reuse():
+    """iperf's server: it connects the socket a client reached, then binds
+    a new listener to the same port (SO_REUSEADDR on both, as the kernel
+    wants); connect moves the socket without a datagram refused meanwhile."""
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    a.bind(("0.0.0.0", 0))
+    port = a.getsockname()[1]
+    a.connect(ADDR)
+    assert a.getsockname()[1] == port
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    b.bind(("0.0.0.0", port))
+    ok("SO_REUSEADDR: a listener bound beside a connected socket on port %d" % port)
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        c.bind(("0.0.0.0", port))
+        raise AssertionError("bound without SO_REUSEADDR")
+    except OSError as e:
+        assert e.errno == errno.EADDRINUSE, e
+    ok("without SO_REUSEADDR: EADDRINUSE")
+    echo(a, b"to the connected one")
+    ok("the connected socket still gets its peer's datagrams")
+    # the listener has its own ephemeral-free port number: sending from it
+    # reaches the peer, whose answer goes to the connected socket (the
+    # kernel's rule: the more specific match wins)
+    b.sendto(b"from the listener", ADDR)
+    a.settimeout(2.0)
+    assert a.recv(100) == b"from the listener"
+    ok("the peer's answer to the shared port went to the connected socket")
+    for x in (a, b, c):
+        x.close()
+
+
 def case_threads():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(ADDR)

@@ -72,6 +72,10 @@ def iperf_checks(net, pn, under, spawn, env, run):
     sent = re.search(r"Sent (\d+) datagrams", r.stdout)
     rep = re.search(r"Server Report:.*?(\d+)/\s*(\d+) \(", r.stdout, re.S)
     own = re.findall(r"(\d+)/\s*(\d+) \(", out)
+    # (iperf binds a new listener beside the socket it connected)
+    check("bind failed" not in out, "iperf -s -u on pollnet: its listener bound again "
+          "beside the connected socket (SO_REUSEADDR)%s" %
+          ("" if "bind failed" not in out else ": " + out[-300:]))
     check(r.returncode == 0 and sent and rep and int(rep.group(1)) == 0 and
           int(rep.group(2)) == int(sent.group(1)) - 1 and own and
           own[-1] == (rep.group(1), rep.group(2)),
@@ -305,7 +309,7 @@ def main():
 
         # python3's socket module
         for case in ("blocking", "timeout", "selectors", "asyncio", "sigalrm", "fork", "dup",
-                     "threads", "unsupported"):
+                     "reuse", "threads", "unsupported"):
             r = under("python3", os.path.join(HERE, "preload_py.py"), case, PEER_IP, str(ECHO),
                       timeout=60)
             for line in r.stdout.splitlines():

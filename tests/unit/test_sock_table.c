@@ -172,6 +172,118 @@ lookups_race_add_remove(void **state)
 	sock_table_free(rt);
 }
 
+static void
+rekey_keys(void **state)
+{
+	struct sock_table *t = sock_table_create("st_rekey", 8, 1);
+	struct pn_sock *s = sock_new(4000, 0, 0, 0), *o = sock_new(4000, PEER_IP, 7, 0);
+	struct pn_sock *b = sock_new(4001, 0, 0, 0);
+	const rte_be32_t peer = rte_cpu_to_be_32(PEER_IP);
+	const rte_be16_t lp = rte_cpu_to_be_16(4000);
+
+	assert_int_equal(sock_table_rekey(t, s, (struct sock_key){ .lport = lp }), -EINVAL);
+	assert_int_equal(sock_table_add(t, s), 0);
+	assert_int_equal(sock_table_add(t, o), 0);
+	assert_int_equal(sock_table_add(t, b), 0);
+	/* bound -> connected to PEER:1000 */
+	assert_int_equal(sock_table_rekey(t, s, (struct sock_key){
+		.lport = lp, .rip = peer, .rport = rte_cpu_to_be_16(1000) }), 0);
+	assert_int_equal(rte_be_to_cpu_16(s->key.rport), 1000);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(1000)), s);
+	assert_null(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(1001)));
+	assert_int_equal(atomic_load(&t->ports[4000].connected), 2);
+	/* another peer; a taken key or another port leave it where it is */
+	assert_int_equal(sock_table_rekey(t, s, (struct sock_key){
+		.lport = lp, .rip = peer, .rport = rte_cpu_to_be_16(7) }), -EEXIST);
+	assert_int_equal(sock_table_rekey(t, s, (struct sock_key){
+		.lport = rte_cpu_to_be_16(4001) }), -EINVAL);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(1000)), s);
+	assert_int_equal(sock_table_rekey(t, s, (struct sock_key){
+		.lport = lp, .rip = peer, .rport = rte_cpu_to_be_16(1002) }), 0);
+	assert_null(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(1000)));
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(1002)), s);
+	assert_int_equal(atomic_load(&t->ports[4000].connected), 2);
+	/* back to bound: every other peer finds it again; o still wins for
+	 * its own */
+	assert_int_equal(sock_table_rekey(t, s, (struct sock_key){ .lport = lp }), 0);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(1002)), s);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(7)), o);
+	assert_int_equal(atomic_load(&t->ports[4000].connected), 1);
+	/* a bound place taken by another socket */
+	assert_int_equal(sock_table_rekey(t, o, (struct sock_key){ .lport = lp }), -EEXIST);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(7)), o);
+	/* and remove still finds each where it is now */
+	assert_int_equal(sock_table_remove(t, s), 0);
+	assert_int_equal(sock_table_remove(t, o), 0);
+	assert_int_equal(sock_table_remove(t, b), 0);
+	assert_int_equal(t->nb_socks, 0);
+	sock_table_free(t);
+	free(s);
+	free(o);
+	free(b);
+}
+
+/* A datagram from the peer a socket connects to must find the socket at
+ * every instant of the connect (and of the disconnect): a reader looks it
+ * up without pause while the control thread moves it back and forth. */
+static _Atomic uint64_t rk_misses, rk_loops;
+static atomic_bool rk_stop;
+
+static void *
+rekey_reader(void *arg)
+{
+	struct pn_sock *s = arg;
+	cpu_set_t all;
+
+	CPU_ZERO(&all);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &all);
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
+	sock_table_lcore_online(rt, 0);
+	while (!atomic_load(&rk_stop)) {
+		for (int i = 0; i < 16; i++)
+			if (sock_table_lookup(rt, rte_cpu_to_be_16(4500), rte_cpu_to_be_32(PEER_IP),
+					      rte_cpu_to_be_16(1000)) != s)
+				atomic_fetch_add(&rk_misses, 1);
+		atomic_fetch_add(&rk_loops, 1);
+		sock_table_quiescent(rt, 0);
+	}
+	sock_table_lcore_offline(rt, 0);
+	return NULL;
+}
+
+static void
+rekey_never_nowhere(void **state)
+{
+	pthread_t th;
+	struct pn_sock *s = sock_new(4500, 0, 0, 0);
+	const struct sock_key bound = { .lport = rte_cpu_to_be_16(4500) };
+	const struct sock_key conn = { .lport = rte_cpu_to_be_16(4500),
+				       .rip = rte_cpu_to_be_32(PEER_IP),
+				       .rport = rte_cpu_to_be_16(1000) };
+
+	rt = sock_table_create("st_rekey_race", 4, 1);
+	assert_non_null(rt);
+	assert_int_equal(sock_table_add(rt, s), 0);
+	assert_int_equal(pthread_create(&th, NULL, rekey_reader, s), 0);
+	while (atomic_load(&rk_loops) == 0)
+		sched_yield();
+	for (int i = 0; i < 2000; i++) {
+		assert_int_equal(sock_table_rekey(rt, s, conn), 0);
+		/* let the reader see this state a while */
+		for (uint64_t l = atomic_load(&rk_loops); atomic_load(&rk_loops) < l + 2;)
+			sched_yield();
+		assert_int_equal(sock_table_rekey(rt, s, bound), 0);
+	}
+	atomic_store(&rk_stop, true);
+	pthread_join(th, NULL);
+	assert_int_equal(atomic_load(&rk_misses), 0);
+	assert_true(atomic_load(&rk_loops) >= 4000);
+	assert_int_equal(sock_table_remove(rt, s), 0);
+	sock_table_free(rt);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -179,6 +291,8 @@ main(void)
 		cmocka_unit_test(keys_and_precedence),
 		cmocka_unit_test(full_table),
 		cmocka_unit_test(lookups_race_add_remove),
+		cmocka_unit_test(rekey_keys),
+		cmocka_unit_test(rekey_never_nowhere),
 	};
 
 	harness_init();
