@@ -5,6 +5,9 @@
 # to pollnet's echo service.  Then the wire QEMU recorded, read by tshark.
 LAB_PORT=17099
 DNS_PORT=17053
+ECHO_PORT=17098         # a UDP echo server on the host's loopback
+IPERF_PORT=17201        # iperf -s -u on the host's loopback
+SOCKPERF_PORT=17203     # sockperf server on the host's loopback
 N_HOST=12
 
 T_PASS=0 T_FAIL=0
@@ -26,13 +29,42 @@ cmd_test() {
     cmd_build
     local tmp log rc=0
     tmp=$(mktemp -d /tmp/pollnet-guest-test.XXXXXX)
-    python3 "$HERE/guest/labserver.py" "$LAB_PORT" "$TIMEOUT" > "$tmp/lab.log" 2>&1 &
+    python3 "$HERE/guest/labserver.py" "$LAB_PORT" "$TIMEOUT" "$ECHO_PORT" > "$tmp/lab.log" 2>&1 &
     LAB_PID=$!
     dnsmasq -k --no-resolv --no-hosts --conf-file=/dev/null --bind-interfaces \
         --listen-address=127.0.0.1 --port="$DNS_PORT" --address=/pollnet.test/10.0.2.77 \
         --user=root --pid-file="$tmp/dnsmasq.pid" 2> "$tmp/dnsmasq.log" &
     DNS_PID=$!
+    # The guest's own resolver (glibc's, under pollnet-run) asks port 53 of
+    # its resolv.conf's 10.0.2.2: a second dnsmasq on the host's 127.0.0.1:53,
+    # no upstream (never QEMU's 10.0.2.3, which forwards to the real one).
+    local dns53=
+    if ss -Hlun 'sport = :53' | grep -qE '(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]):53 '; then
+        echo "pollnet-guest: something already serves UDP port 53 on this host's loopback:" \
+             "the guest's name lookups under pollnet-run cannot be tested" >&2
+    else
+        dnsmasq -k --no-resolv --no-hosts --conf-file=/dev/null --bind-interfaces \
+            --listen-address=127.0.0.1 --port=53 --address=/pollnet.test/10.0.2.77 \
+            --user=root --log-queries --log-facility="$tmp/dns53.log" \
+            --pid-file="$tmp/dnsmasq53.pid" 2> "$tmp/dnsmasq53.err" &
+        dns53=$!
+    fi
+    iperf -s -u -B 127.0.0.1 -p "$IPERF_PORT" -l 1000 > "$tmp/iperf-server.log" 2>&1 &
+    local iperf_srv=$!
+    sockperf server -i 127.0.0.1 -p "$SOCKPERF_PORT" > "$tmp/sockperf-server.log" 2>&1 &
+    local sockperf_srv=$!
     sleep 0.3
+    # When the guest's iperf server (under pollnet-run) is up, the host's
+    # iperf client sends to it through hostfwd.
+    (
+        for _ in $(seq 1 "$((TIMEOUT * 5))"); do
+            grep -q '^RUN-IPERF-SERVER-READY' "$tmp/console.log" 2>/dev/null && break
+            sleep 0.2
+        done
+        iperf -c 127.0.0.1 -u -p "$IPERF_FWD_PORT" -l 1000 -b 2M -t 2 > "$tmp/iperf-host.log" 2>&1
+        echo $? > "$tmp/iperf-host.rc"
+    ) &
+    local iperf_cli=$!
     test_host_client() {
         python3 "$HERE/guest/hostclient.py" "$HOSTFWD_PORT" "$N_HOST" pollnet-e2e > "$tmp/host.log" 2>&1
         echo $? > "$tmp/host.rc"
@@ -40,7 +72,8 @@ cmd_test() {
     ON_READY=test_host_client
     log=$tmp/console.log
     QUIET=1 boot run "$(guest_script_test)" "$log" || rc=$?
-    kill "$LAB_PID" "$DNS_PID" 2>/dev/null || true
+    kill "$LAB_PID" "$DNS_PID" $dns53 "$iperf_srv" "$sockperf_srv" "$iperf_cli" 2>/dev/null || true
+    wait "$iperf_srv" "$sockperf_srv" 2>/dev/null || true
     tr -d '\r' < "$log" > "$log.txt"         # the console's CR LF endings
     log=$log.txt
     grep -E "^(testing|nettests|all tests|[0-9]+ test|pollnet's echo|only)" "$log" | sed 's/^/  [guest] /' >&2 || true
@@ -86,6 +119,8 @@ cmd_test() {
     if [ "$n" -ge "$N_HOST" ] && [ "$to_guest" = "$from_guest" ]; then t_check 0 "$what"; else t_check 1 "$what"; fi
     n=$(tshark -r "$PCAP" -Y "dns.qry.name==\"pollnet.test\" && dns.a==10.0.2.77" 2>/dev/null | wc -l)
     t_ge "$n" 1 "pcap: the DNS answer for pollnet.test ($n)"
+
+    preload_checks "$tmp" "$log" "$dns53"
 
     test_tap "$tmp"
     test_socket "$tmp"
@@ -149,7 +184,130 @@ wait \$CAP
 sed 's/^/CTL-CAPTURE /' /tmp/capture.err
 $(guest_wait_echoes "$N_HOST")
 $(guest_ctl_checks)
+$(guest_preload_script)
 GUEST
+}
+
+# pollnet-run in the guest, whose kernel has no network interface: every
+# UDP program (and every name lookup) works through pollnet or not at all.
+# Unmodified programs from Debian's packages against the host's servers
+# (10.0.2.2 is the host's loopback) and against each other in the guest.
+guest_preload_script() {
+    cat <<GUEST
+counts() { pollnetctl stats --json | python3 -c 'import json, sys; c = json.load(sys.stdin)["counters"]; print(c["stack.udp_delivered"], c["stack.tx_frames"])'; }
+if getent hosts pollnet.test > /dev/null 2>&1; then echo "RUN-NOPRELOAD resolved"; else echo "RUN-NOPRELOAD failed"; fi
+echo "RUN-GETENT \$(pollnet-run getent hosts pollnet.test | tr -s ' \t' '  ')"
+echo "RUN-GETENT-SEARCH \$(pollnet-run getent ahostsv4 www | head -1 | tr -s ' \t' '  ')"
+echo "RUN-PY-RESOLVE \$(pollnet-run python3 -c 'import socket; print(socket.gethostbyname("pollnet.test"))' 2>&1 | tail -1)"
+echo "RUN-NC \$(echo 'nc says hi' | pollnet-run nc.openbsd -u -w 2 10.0.2.2 $ECHO_PORT)"
+echo "RUN-SOCAT \$(echo 'socat says hi' | pollnet-run socat -T 3 - UDP4:10.0.2.2:$ECHO_PORT)"
+pollnet-run socat UDP4-RECVFROM:9202,fork SYSTEM:cat &
+SRV=\$!
+sleep 1
+echo "RUN-LOCAL \$(echo 'local hi' | pollnet-run nc.openbsd -u -w 2 10.0.2.15 9202)"
+kill \$SRV
+for c in blocking timeout selectors asyncio sigalrm fork dup reuse threads unsupported; do
+    pollnet-run python3 /usr/share/pollnet/preload_py.py \$c 10.0.2.2 $ECHO_PORT > /tmp/py.out 2>&1
+    echo "RUN-PY \$c status=\$? ok=\$(grep -c '^ok ' /tmp/py.out)"
+    grep '^ok ' /tmp/py.out | sed 's/^/RUN-PY-OK /'
+done
+set -- \$(counts); rx0=\$1 tx0=\$2
+pollnet-run iperf -c 10.0.2.2 -u -p $IPERF_PORT -l 1000 -b 2M -t 2 > /tmp/iperf.out 2>&1
+echo "RUN-IPERF-CLIENT-STATUS \$?"
+set -- \$(counts); echo "RUN-IPERF-CLIENT-COUNTS delivered=\$((\$1 - rx0)) sent=\$((\$2 - tx0))"
+sed 's/^/RUN-IPERF-CLIENT /' /tmp/iperf.out
+pollnet-run iperf -s -u -p 5001 -l 1000 > /tmp/iperfs.out 2>&1 &
+SRV=\$!
+sleep 1
+set -- \$(counts); rx0=\$1 tx0=\$2
+echo RUN-IPERF-SERVER-READY
+i=0
+until grep -q '%)' /tmp/iperfs.out || [ \$i -gt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+sleep 0.5
+set -- \$(counts); echo "RUN-IPERF-SERVER-COUNTS delivered=\$((\$1 - rx0)) sent=\$((\$2 - tx0))"
+kill \$SRV
+sed 's/^/RUN-IPERF-SERVER /' /tmp/iperfs.out
+pollnet-run sockperf ping-pong -i 10.0.2.2 -p $SOCKPERF_PORT -t 2 -m 64 > /tmp/sp.out 2>&1
+echo "RUN-SOCKPERF-CLIENT-STATUS \$?"
+sed 's/^/RUN-SOCKPERF-CLIENT /' /tmp/sp.out
+pollnet-run sockperf server -i 10.0.2.15 -p 11112 > /tmp/sps.out 2>&1 &
+SRV=\$!
+sleep 1
+pollnet-run sockperf ping-pong -i 10.0.2.15 -p 11112 -t 2 -m 64 > /tmp/sp.out 2>&1
+echo "RUN-SOCKPERF-LOCAL-STATUS \$?"
+sed 's/^/RUN-SOCKPERF-LOCAL /' /tmp/sp.out
+kill \$SRV
+GUEST
+}
+
+# The host's view of those: the answers the guest printed, the reports of
+# the host's servers, dnsmasq's log.
+preload_checks() {
+    local tmp=$1 log=$2 dns53=$3 line c
+    if [ -n "$dns53" ]; then
+        t_grep "^RUN-NOPRELOAD failed" "$log" \
+            "pollnet-run in the guest: without it, getent hosts fails (the guest's kernel has no interface)"
+        t_grep "^RUN-GETENT 10\.0\.2\.77 +pollnet\.test" "$log" \
+            "pollnet-run getent hosts pollnet.test: 10.0.2.77, from dnsmasq on the host through pollnet"
+        t_grep "^RUN-GETENT-SEARCH 10\.0\.2\.77 .*www\.pollnet\.test" "$log" \
+            "pollnet-run getent ahostsv4 www: the search list gave www.pollnet.test"
+        t_grep "^RUN-PY-RESOLVE 10\.0\.2\.77" "$log" \
+            "pollnet-run python3 socket.gethostbyname: 10.0.2.77"
+        c=$(grep -c "query\[A\] .*pollnet\.test from 127\.0\.0\.1" "$tmp/dns53.log" 2>/dev/null || true)
+        t_ge "${c:-0}" 3 "dnsmasq on the host's 127.0.0.1:53 answered the guest's questions ($c A questions)"
+    else
+        t_check 1 "pollnet-run getent hosts in the guest: UDP port 53 on the host's loopback is taken"
+    fi
+    t_grep "^RUN-NC nc says hi$" "$log" "pollnet-run nc -u in the guest -> the host's echo server"
+    t_grep "^RUN-SOCAT socat says hi$" "$log" "pollnet-run socat in the guest -> the host's echo server"
+    t_grep "^RUN-LOCAL local hi$" "$log" \
+        "pollnet-run nc -u -> pollnet-run socat server, in the guest (local delivery)"
+    for c in blocking timeout selectors asyncio sigalrm fork dup reuse threads unsupported; do
+        line=$(grep "^RUN-PY $c " "$log" || echo "RUN-PY $c (no line)")
+        if [[ "$line" == *"status=0 ok="[1-9]* ]]; then t_check 0 "pollnet-run python3 in the guest: $c (${line#*status=0 })"
+        else t_check 1 "pollnet-run python3 in the guest: $c ($line)"; fi
+    done
+    # iperf 2: its "Sent N" has the closing datagram in, a server's total not
+    local sent rep lost got
+    sent=$(sed -n 's/^RUN-IPERF-CLIENT .*Sent \([0-9]*\) datagrams.*/\1/p' "$log" | tail -1)
+    rep=$(sed -n '/^RUN-IPERF-CLIENT .*Server Report/,$p' "$log" | grep -oE '[0-9]+/ *[0-9]+ \(' | head -1)
+    lost=${rep%%/*}; got=$(echo "${rep#*/}" | tr -dc 0-9)
+    if [ -n "$sent" ] && [ "$lost" = 0 ] && [ "$got" = "$((sent - 1))" ]; then
+        t_check 0 "pollnet-run iperf -c -u in the guest: $sent sent, the host's server got $got, lost 0"
+    else
+        t_check 1 "pollnet-run iperf -c -u in the guest: sent ${sent:-?}, the host's server: ${rep:-no report}"
+    fi
+    line=$(sed -n 's/^RUN-IPERF-CLIENT-COUNTS //p' "$log")
+    local d=${line#delivered=}; d=${d%% *}; local x=${line##*sent=}
+    if [ -n "$sent" ] && [ "${x:-0}" -ge "$((sent - 1))" ] && [ "${d:-0}" -ge 1 ]; then
+        t_check 0 "in the guest, pollnet sent them all ($x frames) and delivered the report ($d)"
+    else t_check 1 "in the guest, pollnet's counters for the iperf client: $line"; fi
+    sent=$(grep -oE 'Sent [0-9]+ datagrams' "$tmp/iperf-host.log" 2>/dev/null | tr -dc 0-9)
+    rep=$(sed -n 's/^RUN-IPERF-SERVER .*\( [0-9]*\/ *[0-9]* (\).*/\1/p' "$log" | tail -1)
+    lost=$(echo "${rep%%/*}" | tr -dc 0-9); got=$(echo "${rep#*/}" | tr -dc 0-9)
+    if [ "$(cat "$tmp/iperf-host.rc" 2>/dev/null)" = 0 ] && [ -n "$sent" ] && [ "$lost" = 0 ] &&
+       [ "$got" = "$((sent - 1))" ]; then
+        t_check 0 "pollnet-run iperf -s -u in the guest: the host's client sent $sent through hostfwd, the server got $got, lost 0"
+    else
+        t_check 1 "pollnet-run iperf -s -u in the guest: host client sent ${sent:-?} (status $(cat "$tmp/iperf-host.rc" 2>/dev/null)), the server: ${rep:-no report}"
+    fi
+    line=$(sed -n 's/^RUN-IPERF-SERVER-COUNTS //p' "$log")
+    d=${line#delivered=}; d=${d%% *}; x=${line##*sent=}
+    if [ -n "$sent" ] && [ "${d:-0}" -ge "$((sent - 1))" ] && [ "${x:-0}" -ge 1 ]; then
+        t_check 0 "in the guest, pollnet delivered them all ($d) and sent the report ($x frames)"
+    else t_check 1 "in the guest, pollnet's counters for the iperf server: $line"; fi
+    local w m
+    for w in CLIENT LOCAL; do
+        m=$(sed -n "s/^RUN-SOCKPERF-$w .*\[Valid Duration\].*SentMessages=\([0-9]*\); ReceivedMessages=\([0-9]*\).*/\1 \2/p" "$log" | tail -1)
+        local p50
+        p50=$(sed -n "s/^RUN-SOCKPERF-$w .*percentile 50.000 = *\([0-9.]*\).*/\1/p" "$log" | tail -1)
+        local what="pollnet-run sockperf ping-pong in the guest -> the host's sockperf server"
+        [ $w = LOCAL ] && what="pollnet-run sockperf ping-pong -> pollnet-run sockperf server, in the guest"
+        set -- $m
+        if grep -q "^RUN-SOCKPERF-$w-STATUS 0" "$log" && [ $# = 2 ] && [ "$1" -gt 50 ] && [ "$1" = "$2" ]; then
+            t_check 0 "$what: $1 sent, $2 received, p50 $p50 usec"
+        else t_check 1 "$what: ${m:-no summary}"; fi
+    done
 }
 
 # Shell for the guest: every non-zero drop counter, one line.
