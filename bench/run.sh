@@ -20,8 +20,12 @@
 #   bench/run.sh preload   unmodified programs (sockperf, iperf 2) under
 #                          pollnet-run vs on the Linux kernel, side by side:
 #                          round trips (p50/p99) and datagrams per second at
-#                          0 loss; writes bench/results/preload.json and
-#                          docs/img/preload.png
+#                          0 loss, on this host (a veth) and in the QEMU
+#                          guest (pollnet's own e1000 driver vs Linux's, on
+#                          a tap); writes bench/results/preload.json,
+#                          bench/results/preload-guest.json and
+#                          docs/img/preload.png, docs/img/preload-guest.png
+#                          (preload-host, preload-guest: one of the two)
 #   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
 #                          from the committed results
 #   bench/run.sh --help    this text
@@ -199,21 +203,33 @@ GP
     echo "wrote docs/img/guest-pmd.png" >&2
 }
 
-preload() {
+preload_host() {
     pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
     [ -d build ] || meson setup build
     ninja -C build
     python3 bench/preload.py build bench/results/preload.json
-    plot_preload bench/results/preload.json
+    plot_preload bench/results/preload.json docs/img/preload.png "host, veth, 64 B"
 }
 
-plot_preload() {
+preload_guest() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_GUEST $PN_PKGS_BENCH
+    [ -d build ] || meson setup build
+    ninja -C build
+    bench/guest_preload.sh bench/results/preload-guest.json
+    plot_preload bench/results/preload-guest.json docs/img/preload-guest.png \
+        "QEMU guest under TCG: pollnet's e1000 driver vs Linux's, tap, 64 B"
+}
+
+plot_preload() {   # RESULTS PNG WHERE
     local lat rate
     lat=$(mktemp) rate=$(mktemp)
     python3 - "$1" "$lat" "$rate" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-P, K = d["pollnet_run"], d["kernel"]
+if "sides" in d:    # the guest's file
+    P, K = d["sides"]["pollnet-run"], d["sides"]["kernel"]
+else:
+    P, K = d["pollnet_run"], d["kernel"]
 with open(sys.argv[2], "w") as f:
     for q in ("p50", "p99"):
         f.write('"%s" %.2f %.2f\n' % (q, P["pingpong"][q + "_us"], K["pingpong"][q + "_us"]))
@@ -225,34 +241,44 @@ with open(sys.argv[3], "w") as f:
 PY
     gnuplot <<GP
 set terminal png size 900,400 font ",10" noenhanced
-set output "docs/img/preload.png"
-set multiplot layout 1,2 title "The same programs under pollnet-run and on the Linux kernel (host, veth, 64 B)"
+set output "$2"
+set multiplot layout 1,2 title "The same programs under pollnet-run and on the Linux kernel ($3)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.7 border -1
 set grid ytics
 set yrange [0:*]
 set key top left
-set title "sockperf ping-pong round trip, us (lower is better)"
+set title "sockperf ping-pong round trip, us, log scale (lower is better)"
+set logscale y
+set yrange [10:*]
 plot "$lat" using 2:xtic(1) title "pollnet-run" lc rgb "#3a6ea5", "" using 3 title "kernel" lc rgb "#c0504d"
+unset logscale y
+set yrange [0:*]
 set title "thousand datagrams/s received (higher is better)"
 plot "$rate" using 2:xtic(1) title "pollnet-run" lc rgb "#3a6ea5", "" using 3 title "kernel" lc rgb "#c0504d"
 unset multiplot
 GP
     rm -f "$lat" "$rate"
-    echo "wrote docs/img/preload.png" >&2
+    echo "wrote $2" >&2
 }
 
 case "${1:-}" in
-preload) preload; python3 bench/perf_doc.py ;;
+preload) preload_host; preload_guest; python3 bench/perf_doc.py ;;
+preload-host) preload_host; python3 bench/perf_doc.py ;;
+preload-guest) preload_guest; python3 bench/perf_doc.py ;;
 guest-pmd) guest_pmd; python3 bench/perf_doc.py ;;
 plot)  # redraw every plot and the page from the committed results
     plot_stack bench/results/stack.json; plot_shm bench/results/shm-sockets.json
     plot_guest_pmd bench/results/guest-pmd.json
-    [ ! -f bench/results/preload.json ] || plot_preload bench/results/preload.json
+    [ ! -f bench/results/preload.json ] ||
+        plot_preload bench/results/preload.json docs/img/preload.png "host, veth, 64 B"
+    [ ! -f bench/results/preload-guest.json ] ||
+        plot_preload bench/results/preload-guest.json docs/img/preload-guest.png \
+            "QEMU guest under TCG: pollnet's e1000 driver vs Linux's, tap, 64 B"
     python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|plot (--help says more)" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|plot (--help says more)" >&2; exit 2 ;;
 esac
