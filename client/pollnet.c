@@ -22,7 +22,8 @@
 #include "pollnet_int.h"
 #include "pollnet_shm.h"
 
-#define SPIN_NS 50000                   /* spin this long before sleeping */
+#define SPIN_NS 50000                   /* spin this long before sleeping, unless
+                                         * POLLNET_SPIN_US says otherwise */
 
 struct pollnet {
 	int fd;                         /* control connection */
@@ -30,6 +31,7 @@ struct pollnet {
 	uint32_t addr;                  /* pollnet's IPv4, network order */
 	pthread_mutex_t lock;
 	struct pollnet_socket *socks;
+	uint64_t spin_ns;               /* a waiting call spins this long */
 };
 
 struct pollnet_socket {
@@ -161,6 +163,19 @@ pollnet_open(struct pollnet **out, const char *path)
 	if (pn == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&pn->lock, NULL);
+	pn->spin_ns = SPIN_NS;
+	{
+		const char *v = getenv("POLLNET_SPIN_US");
+		char *end;
+		unsigned long us;
+
+		if (v != NULL && *v != '\0') {
+			errno = 0;
+			us = strtoul(v, &end, 10);
+			if (*end == '\0' && errno == 0 && us <= 1000000)
+				pn->spin_ns = us * 1000u;
+		}
+	}
 	pn->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (pn->fd < 0 || connect(pn->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
@@ -436,6 +451,60 @@ tx_room(struct pollnet_socket *s)
 	return used < s->geo.tx_size;
 }
 
+/* Copy a datagram into the next TX slot (there is room) and advance our
+ * head; the caller publishes it. */
+static size_t
+tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	const struct sockaddr_in *to)
+{
+	uint8_t *slot = pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head);
+	struct pn_desc *d;
+	size_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(slot + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	d = pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, s->tx_head);
+	d->len = (uint32_t)len;
+	d->addr = to->sin_addr.s_addr;
+	d->port = to->sin_port;
+	d->flags = 0;
+	s->tx_head++;
+	return len;
+}
+
+/* Copy the datagram at our RX tail out (there is one); nothing moves. */
+static size_t
+rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	struct sockaddr_in *from, size_t *full)
+{
+	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
+					      s->rx_tail);
+	const uint8_t *slot = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size,
+					  s->rx_tail);
+	uint32_t dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	uint32_t flags = d->flags;
+	size_t done = 0;
+
+	for (int i = 0; i < iovcnt && done < dlen; i++) {
+		size_t k = iov[i].iov_len < dlen - done ? iov[i].iov_len : dlen - done;
+
+		memcpy(iov[i].iov_base, slot + done, k);
+		done += k;
+	}
+	if (from != NULL) {
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_addr.s_addr = d->addr;
+		from->sin_port = d->port;
+	}
+	/* pollnet cut it (it did not fit a slot): the length is unknown,
+	 * but more than the slot; say so with one byte more */
+	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
+	return done;
+}
+
 /* Ask to be woken for `bit`: true if the condition already holds. */
 static int
 arm(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
@@ -469,7 +538,7 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 			return 0;
 		cpu_relax();
 		if ((i & 1) == 0) {
-			if (now_ns() - t0 > SPIN_NS)
+			if (now_ns() - t0 > s->pn->spin_ns)
 				break;
 			sched_yield();
 		}
@@ -554,6 +623,97 @@ pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 		if (rc < 0)
 			return rc;
 	}
+}
+
+int
+pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+{
+	unsigned got = 0;
+
+	if (count == 0)
+		return 0;
+	for (;;) {
+		int rc;
+
+		if (rx_ready(s)) {
+			rc = take_error(s);
+			if (rc < 0)
+				return rc;
+			if (s->rx_avail > 0)
+				break;
+		}
+		rc = wait_for(s, PN_WAKE_RX, rx_ready);
+		if (rc < 0)
+			return rc;
+	}
+	/* take what the ring holds, up to count, then hand the slots back
+	 * once */
+	do {
+		struct pollnet_msg *m = &msgs[got];
+		size_t full, k;
+
+		k = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full);
+		m->flags = full > k ? POLLNET_TRUNC : 0;
+		m->n = k;
+		s->rx_avail--;
+		s->rx_tail++;
+		got++;
+		if (s->rx_avail == 0)
+			rx_ready(s);
+	} while (got < count && s->rx_avail > 0);
+	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail);
+	return (int)got;
+}
+
+static int
+msg_sendable(const struct pollnet_socket *s, const struct pollnet_msg *m)
+{
+	if (m->len > PN_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (m->addr.sin_family == 0)
+		return s->connected ? 0 : -EDESTADDRREQ;
+	if (m->addr.sin_family != AF_INET || m->addr.sin_addr.s_addr == 0 ||
+	    m->addr.sin_port == 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+{
+	unsigned sent = 0;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	rc = msg_sendable(s, &msgs[0]);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		/* the first the ordinary way: bind, errors, room, wait */
+		ssize_t r = pn_int_send(s, &(struct iovec){ msgs[0].buf, msgs[0].len }, 1,
+					msgs[0].addr.sin_family ? &msgs[0].addr : NULL);
+
+		if (r >= 0)
+			break;
+		if (r != -EAGAIN)
+			return (int)r;
+		r = wait_for(s, PN_WAKE_TX, tx_room);
+		if (r < 0)
+			return (int)r;
+	}
+	for (sent = 1; sent < count; sent++) {
+		const struct pollnet_msg *m = &msgs[sent];
+
+		if (msg_sendable(s, m) < 0 ||
+		    (s->tx_head == s->tx_limit && !tx_room(s)))
+			break;
+		tx_fill(s, &(struct iovec){ m->buf, m->len }, 1,
+			m->addr.sin_family ? &m->addr : &s->peer);
+	}
+	if (sent > 1)
+		pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
+	return (int)sent;
 }
 
 ssize_t
@@ -647,10 +807,7 @@ ssize_t
 pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	    struct sockaddr_in *from, int peek, size_t *full)
 {
-	const struct pn_desc *d;
-	const uint8_t *slot;
-	uint32_t dlen, flags;
-	size_t done = 0;
+	size_t done;
 	int rc;
 
 	if (!rx_ready(s))
@@ -660,25 +817,7 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 		return rc;
 	if (s->rx_avail == 0)
 		return -EAGAIN;
-	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
-	slot = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
-	dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
-	flags = d->flags;
-	for (int i = 0; i < iovcnt && done < dlen; i++) {
-		size_t k = iov[i].iov_len < dlen - done ? iov[i].iov_len : dlen - done;
-
-		memcpy(iov[i].iov_base, slot + done, k);
-		done += k;
-	}
-	if (from != NULL) {
-		memset(from, 0, sizeof(*from));
-		from->sin_family = AF_INET;
-		from->sin_addr.s_addr = d->addr;
-		from->sin_port = d->port;
-	}
-	/* pollnet cut it (it did not fit a slot): the length is unknown,
-	 * but more than the slot; say so with one byte more */
-	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
+	done = rx_copy(s, iov, iovcnt, from, full);
 	if (!peek) {
 		s->rx_avail--;
 		pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail);
@@ -690,8 +829,6 @@ ssize_t
 pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	    const struct sockaddr_in *to)
 {
-	struct pn_desc *d;
-	uint8_t *slot;
 	size_t len = 0;
 	int rc;
 
@@ -717,18 +854,8 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 		return rc;
 	if (s->tx_head == s->tx_limit && !tx_room(s))
 		return -EAGAIN;
-	slot = pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head);
-	len = 0;
-	for (int i = 0; i < iovcnt; i++) {
-		memcpy(slot + len, iov[i].iov_base, iov[i].iov_len);
-		len += iov[i].iov_len;
-	}
-	d = pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, s->tx_head);
-	d->len = (uint32_t)len;
-	d->addr = to->sin_addr.s_addr;
-	d->port = to->sin_port;
-	d->flags = 0;
-	pn_ring_publish(&s->ctl->tx_head.v, ++s->tx_head);
+	len = tx_fill(s, iov, iovcnt, to);
+	pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
 	return (ssize_t)len;
 }
 

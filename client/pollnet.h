@@ -88,6 +88,32 @@ ssize_t pollnet_recv(struct pollnet_socket *s, void *buf, size_t len, int *flags
 ssize_t pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 			 struct sockaddr_in *from, int *flags);
 
+/*
+ * Many datagrams per call (as recvmmsg/sendmmsg): one wait, one update of
+ * the ring for the whole batch.  A message: buf and len, the buffer (send:
+ * the datagram); addr, the sender (receive) or the destination (send;
+ * sin_family 0: the connected peer); n, the bytes received; flags,
+ * POLLNET_TRUNC.
+ *
+ * pollnet_recvmmsg waits as pollnet_recv does for the first datagram, then
+ * takes what else is there, up to count, without waiting: it returns how
+ * many it took (>= 1) or a negative errno.  pollnet_sendmmsg waits as
+ * pollnet_send does for room for the first, then queues as many more as
+ * the ring has room for: it returns how many it queued (>= 1; the rest
+ * were not sent) or a negative errno (nothing sent; a message that cannot
+ * be sent at all, too long or with a bad destination, fails only when it
+ * is the first: the call stops before it otherwise).
+ */
+struct pollnet_msg {
+	void *buf;
+	size_t len;
+	struct sockaddr_in addr;
+	size_t n;
+	int flags;
+};
+int pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count);
+int pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count);
+
 /* Blocking (the default) or not. */
 int pollnet_set_nonblocking(struct pollnet_socket *s, int on);
 /* Blocking calls give up after ms milliseconds (-ETIMEDOUT); -1: never. */

@@ -11,6 +11,8 @@
 
 #include "pollnet.h"
 
+#define MAX_BATCH 32
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -24,7 +26,7 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"Usage: %s [--ctl PATH] [--count N] PORT\n"
+"Usage: %s [--ctl PATH] [--count N] [--batch N] PORT\n"
 "\n"
 "Echo every UDP datagram received on PORT back to its sender, through\n"
 "pollnet's shared-memory sockets.  A datagram longer than 1472 bytes (one\n"
@@ -34,7 +36,10 @@ usage(FILE *f, const char *prog)
 "  -c, --ctl PATH   pollnet's control socket (default: $POLLNET_CTL, else\n"
 "                   /run/pollnet/pollnet.sock)\n"
 "  -n, --count N    exit after N datagrams (default: until SIGINT/SIGTERM)\n"
-"  -h, --help       this help\n", prog);
+"  -b, --batch N    take up to N datagrams per call and send them back in\n"
+"                   one (pollnet_recvmmsg/pollnet_sendmmsg; 1 to %d, default\n"
+"                   %d; 1: pollnet_recvfrom and pollnet_sendto, one each)\n"
+"  -h, --help       this help\n", prog, MAX_BATCH, MAX_BATCH);
 }
 
 int
@@ -43,17 +48,18 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl = NULL;
-	long count = -1, port, done = 0, too_long = 0, truncated = 0;
+	long count = -1, port, done = 0, too_long = 0, truncated = 0, batch = MAX_BATCH;
 	struct pollnet *pn;
 	struct pollnet_socket *s;
 	char *end;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'n':
@@ -61,6 +67,15 @@ main(int argc, char **argv)
 			if (*end != '\0' || count <= 0) {
 				fprintf(stderr, "%s: --count: '%s' is not a positive number\n\n",
 					argv[0], optarg);
+				usage(stderr, argv[0]);
+				return 2;
+			}
+			break;
+		case 'b':
+			batch = strtol(optarg, &end, 10);
+			if (*end != '\0' || batch < 1 || batch > MAX_BATCH) {
+				fprintf(stderr, "%s: --batch: '%s' is not a number from 1 to %d\n\n",
+					argv[0], optarg, MAX_BATCH);
 				usage(stderr, argv[0]);
 				return 2;
 			}
@@ -95,7 +110,48 @@ main(int argc, char **argv)
 	pollnet_set_timeout(s, 200);   /* to notice signals */
 	printf("pollnet-echo: echoing UDP port %ld\n", port);
 	fflush(stdout);
-	while (!stop && (count < 0 || done < count)) {
+	while (batch > 1 && !stop && (count < 0 || done < count)) {
+		static char bufs[MAX_BATCH][POLLNET_MAX_RECV];
+		struct pollnet_msg in[MAX_BATCH], out[MAX_BATCH];
+		int want = count < 0 || count - done > batch ? (int)batch : (int)(count - done);
+		int k, j = 0;
+
+		for (int i = 0; i < want; i++)
+			in[i] = (struct pollnet_msg){ .buf = bufs[i], .len = sizeof(bufs[i]) };
+		k = pollnet_recvmmsg(s, in, (unsigned)want);
+		if (k == -ETIMEDOUT || k == -EINTR)
+			continue;
+		if (k < 0) {
+			fprintf(stderr, "%s: recv: %s\n", argv[0], pollnet_strerror(k));
+			break;
+		}
+		for (int i = 0; i < k; i++) {
+			if (in[i].flags & POLLNET_TRUNC)
+				truncated++;
+			else if (in[i].n > POLLNET_MAX_DATAGRAM)
+				too_long++;
+			else
+				out[j++] = (struct pollnet_msg){ .buf = in[i].buf, .len = in[i].n,
+								 .addr = in[i].addr };
+		}
+		for (int i = 0; i < j;) {
+			int r = pollnet_sendmmsg(s, out + i, (unsigned)(j - i));
+
+			if (r == -ETIMEDOUT || r == -EINTR) {
+				if (stop)
+					break;
+				continue;
+			}
+			if (r < 0) {
+				fprintf(stderr, "%s: send: %s\n", argv[0], pollnet_strerror(r));
+				stop = 1;
+				break;
+			}
+			i += r;
+			done += r;
+		}
+	}
+	while (batch == 1 && !stop && (count < 0 || done < count)) {
 		char buf[POLLNET_MAX_RECV];
 		struct sockaddr_in from;
 		int flags;

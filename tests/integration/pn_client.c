@@ -17,6 +17,11 @@
  *                                    can; print how many
  *   pn_client refused CTL IP PORT    connect, send one datagram, receive:
  *                                    prints "refused: <error>" or "answered"
+ *   pn_client batch CTL IP PORT N    pollnet_sendmmsg / pollnet_recvmmsg with an
+ *                                    echo server: N datagrams out in batches
+ *                                    (every one echoed once, in order, from
+ *                                    the peer), then the calls' edges; prints
+ *                                    "batch ok ..." or what went wrong
  *   pn_client chaos CTL IP PORT SEED do everything a client does, in random
  *                                    order, until killed: sessions, sockets,
  *                                    binds, connects, sends, receives, closes
@@ -67,6 +72,88 @@ find_region(size_t *size)
 	if (f != NULL)
 		fclose(f);
 	return NULL;
+}
+
+#define FAIL(...) do { printf("batch: " __VA_ARGS__); printf("\n"); return 1; } while (0)
+
+/* The batch calls against an echo server at ip:port (s is connected to it). */
+static int
+batch(struct pollnet *pn, struct pollnet_socket *s, const char *ip, const char *port, int n)
+{
+	static char out[32][64], in[32][2048];
+	struct pollnet_msg m[32];
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	int sent = 0, got = 0, calls_out = 0, calls_in = 0, most = 0, r;
+
+	inet_pton(AF_INET, ip, &peer.sin_addr);
+	pollnet_set_timeout(s, 5000);
+	if (pollnet_sendmmsg(s, m, 0) != 0 || pollnet_recvmmsg(s, m, 0) != 0)
+		FAIL("count 0 did something");
+	while (got < n) {
+		/* up to 16 out, half to the connected peer (family 0), half
+		 * addressed; then take every echo there is */
+		int k = n - sent < 16 ? n - sent : 16;
+
+		for (int i = 0; i < k; i++) {
+			snprintf(out[i], sizeof(out[i]), "batch %06d", sent + i);
+			m[i] = (struct pollnet_msg){ .buf = out[i], .len = strlen(out[i]) };
+			if (i % 2)
+				m[i].addr = peer;
+		}
+		for (int i = 0; i < k;) {
+			r = pollnet_sendmmsg(s, m + i, (unsigned)(k - i));
+			if (r <= 0)
+				FAIL("sendmmsg: %s", pollnet_strerror(r));
+			i += r;
+			calls_out++;
+		}
+		sent += k;
+		while (got < sent) {
+			for (int i = 0; i < 32; i++)
+				m[i] = (struct pollnet_msg){ .buf = in[i], .len = sizeof(in[i]) };
+			r = pollnet_recvmmsg(s, m, 32);
+			if (r <= 0)
+				FAIL("recvmmsg after %d of %d: %s", got, n, pollnet_strerror(r));
+			calls_in++;
+			most = r > most ? r : most;
+			for (int i = 0; i < r; i++) {
+				char want[64];
+
+				snprintf(want, sizeof(want), "batch %06d", got);
+				if (m[i].n != strlen(want) || memcmp(in[i], want, m[i].n) != 0 ||
+				    m[i].flags != 0 || m[i].addr.sin_addr.s_addr != peer.sin_addr.s_addr ||
+				    m[i].addr.sin_port != peer.sin_port)
+					FAIL("echo %d: %.*s (%zu bytes, flags %d)", got, (int)m[i].n,
+					     in[i], m[i].n, m[i].flags);
+				got++;
+			}
+		}
+	}
+	/* the edges: nothing there (non-blocking), a short buffer, a message
+	 * that cannot go first, and one that stops a batch before it */
+	pollnet_set_nonblocking(s, 1);
+	m[0] = (struct pollnet_msg){ .buf = in[0], .len = sizeof(in[0]) };
+	if ((r = pollnet_recvmmsg(s, m, 1)) != -EAGAIN)
+		FAIL("recvmmsg on nothing: %d", r);
+	pollnet_set_nonblocking(s, 0);
+	memset(out[0], 'x', 60);
+	m[0] = (struct pollnet_msg){ .buf = out[0], .len = 60 };
+	if (pollnet_sendmmsg(s, m, 1) != 1)
+		FAIL("one more");
+	m[0] = (struct pollnet_msg){ .buf = in[0], .len = 10 };
+	if ((r = pollnet_recvmmsg(s, m, 1)) != 1 || m[0].n != 10 || !(m[0].flags & POLLNET_TRUNC))
+		FAIL("short buffer: %d, %zu bytes, flags %d", r, m[0].n, m[0].flags);
+	m[0] = (struct pollnet_msg){ .buf = in[0], .len = POLLNET_MAX_DATAGRAM + 1 };
+	if ((r = pollnet_sendmmsg(s, m, 1)) != -EMSGSIZE)
+		FAIL("too long first: %d", r);
+	m[0] = (struct pollnet_msg){ .buf = out[0], .len = 5 };
+	m[1] = (struct pollnet_msg){ .buf = out[0], .len = 5, .addr = { .sin_family = AF_INET } };
+	if ((r = pollnet_sendmmsg(s, m, 2)) != 1)
+		FAIL("a bad destination second: %d, not 1", r);
+	pollnet_session_close(pn);
+	printf("batch ok: %d datagrams in %d send calls and %d receive calls (at most %d at once)\n",
+	       n, calls_out, calls_in, most);
+	return 0;
 }
 
 int
@@ -182,6 +269,8 @@ main(int argc, char **argv)
 		pollnet_session_close(pn);
 		return n == -ECONNREFUSED ? 0 : 1;
 	}
+	if (strcmp(argv[1], "batch") == 0 && argc == 6)
+		return batch(pn, s, argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(argv[1], "small") == 0) {
 		int flags = -1;
 		ssize_t n;

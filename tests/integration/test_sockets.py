@@ -190,6 +190,10 @@ def main():
         r = sh(pn_client, "small", ctl, PEER_IP, str(ECHO_PORT), check=False)
         check(r.stdout.strip() == "got 100 trunc=1",
               "a 500-byte answer read into 100 bytes says so (%s)" % r.stdout.strip())
+        r = sh(pn_client, "batch", ctl, PEER_IP, str(ECHO_PORT), "3000", check=False, timeout=60)
+        check(r.returncode == 0 and r.stdout.startswith("batch ok"),
+              "pollnet_sendmmsg/pollnet_recvmmsg, each echo once and in order, and their "
+              "edges: %s" % r.stdout.strip()[-300:])
         echo.send_signal(signal.SIGTERM)
         out = echo.communicate(timeout=10)[0]
         check("3 too long to send back, 0 truncated" in out,
