@@ -17,6 +17,8 @@ pl_path = os.path.join(root, "bench", "results", "preload.json")
 pl = json.load(open(pl_path)) if os.path.exists(pl_path) else None
 plg_path = os.path.join(root, "bench", "results", "preload-guest.json")
 plg = json.load(open(plg_path)) if os.path.exists(plg_path) else None
+sv_path = os.path.join(root, "bench", "results", "servers.json")
+sv = json.load(open(sv_path)) if os.path.exists(sv_path) else None
 FIRST = {"udp_rx": 430, "udp_tx": 326}     # the first published version of this table
 
 
@@ -209,6 +211,68 @@ overflows (`udp_ring_full`, the guest's counter above): issue 12's ground.
 """
 
 
+def servers_section():
+    if sv is None:
+        return "The servers benchmark has not been run yet (`bench/run.sh servers`).\n"
+    S = sv["servers"]
+    names = [("echo", "pollnet's echo service"), ("libpollnet", "pollnet-echo, one per call"),
+             ("libpollnet-batch", "pollnet-echo, batches of 32"),
+             ("kernel", "kernel, recvmmsg/sendmmsg")]
+
+    def n(v):
+        return "-" if v is None else "{:,}".format(v)
+
+    def cpu(row):
+        return ", ".join("%s %.1f" % (k, v) for k, v in sorted(row["cpu_s"].items()))
+
+    def where(row):
+        return ", ".join("%s %s" % (k, n(v)) for k, v in sorted(row["lost_where"].items())) or "-"
+    head = "| | " + " | ".join(label for _, label in names) + " |\n|---|" + "---:|" * len(names)
+    lines = [head,
+             "| round trip, one in flight, p50 / p99 (µs) | " + " | ".join(
+                 "%.1f / %.1f" % (S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"])
+                 for k, _ in names) + " |",
+             "| iperf -u: highest rate echoed at 0 loss (/s) | " + " | ".join(
+                 n(S[k]["iperf_best_zero_loss_per_s"]) for k, _ in names) + " |"]
+    for i, r in enumerate(S["echo"]["iperf"]):
+        lines.append("| iperf -u at %s/s: echoed/s, lost (counted) | " % n(r["offered_per_s"]) +
+                     " | ".join("%s, %s (%s)" % (n(S[k]["iperf"][i]["echoed_per_s"]),
+                                                 n(S[k]["iperf"][i]["lost"]),
+                                                 n(S[k]["iperf"][i]["lost_counted"]))
+                                for k, _ in names) + " |")
+    lines.append("| trafgen, full speed: offered / echoed per s | " + " | ".join(
+        "%s / %s" % (n(S[k]["trafgen"]["offered_per_s"]), n(S[k]["trafgen"]["echoed_per_s"]))
+        for k, _ in names) + " |")
+    lines.append("| ... lost, and where counted | " + " | ".join(
+        "%s: %s" % (n(S[k]["trafgen"]["lost"]), where(S[k]["trafgen"])) for k, _ in names) + " |")
+    lines.append("| ... CPU seconds in the trafgen phase | " + " | ".join(
+        cpu(S[k]["trafgen"]) for k, _ in names) + " |")
+    table = "\n".join(lines)
+    return f"""
+## A UDP echo server three ways: pollnet's echo, libpollnet, the kernel
+
+`bench/run.sh servers` (`bench/servers.py`, commit {sv["commit"]}): the same
+load generators from a peer namespace over a veth against pollnet's built-in
+echo service (run by the lcore), `pollnet-echo` (a libpollnet process) one
+datagram per call (`--batch 1`: `pollnet_recvfrom`, `pollnet_sendto`) and in
+batches of up to 32 (`pollnet_recvmmsg`, `pollnet_sendmmsg`), and a kernel UDP
+echo server (`shm_bench echo kernel-mmsg`:
+recvmmsg then sendmmsg, 32 at a time), in one run. pollnet is on
+net_af_packet with its lcore on cpu 1; server processes are pinned to cpu 0;
+the generators run where the scheduler puts them. Round trips: one 64-byte
+datagram in flight, 20,000 after 1,000 to warm up, from a kernel socket in the
+peer (`shm_bench rtt kernel`; sockperf's ping-pong needs sockperf's own server,
+which a plain echo is not). Lost datagrams are those
+the peer sent and never got back; "counted" is what the server's side
+counted as dropped (pollnet: its drop counters and the port's `rx_missed`;
+the kernel: UDP `InErrors`, `SndbufErrors` and the veth's drops).
+
+![a UDP echo server three ways](img/servers.png)
+
+{table}
+"""
+
+
 doc = f"""# Performance
 
 How fast pollnet is, measured by the benchmarks in `bench/` (never by timed
@@ -218,7 +282,7 @@ figures are measured side by side with their anchors in the same run, and vary
 by some 10 % from run to run on this 2-core VM. This page is written from the
 results by `bench/perf_doc.py`.
 
-{guest_section()}{preload_section()}{preload_guest_section()}
+{guest_section()}{servers_section()}{preload_section()}{preload_guest_section()}
 ## Shared-memory sockets: two processes, libpollnet vs Linux UDP
 
 `bench/run.sh shm-sockets` (`bench/shm_sockets.py` driving `bench/shm_bench`):
@@ -331,6 +395,7 @@ its JSON and its plot, then this page):
 bench/run.sh stack
 bench/run.sh shm-sockets
 bench/run.sh guest-pmd
+bench/run.sh servers
 bench/run.sh preload            # preload-host and preload-guest, one after the other
 ```
 """

@@ -29,16 +29,14 @@ usage: preload.py BUILD_DIR OUT_JSON
 """
 import json
 import os
-import platform
 import re
-import signal
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from netns import Namespaces, Pollnet, sh  # noqa: E402
+from benchproc import header, ns_cmd, proc_cpu, snmp_udp, spawn, stop, stop_all  # noqa: E402
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 RATES = [25000, 50000, 100000, 200000]          # datagrams/s offered to iperf's server
@@ -46,51 +44,11 @@ PP_SECONDS, RATE_SECONDS, TP_SECONDS = 5, 3, 3
 
 build, out_json = sys.argv[1], sys.argv[2]
 run = os.path.join(build, "client", "pollnet-run")
-procs = []
-
-
-def ns_cmd(ns, cmd, cpu=0):
-    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
-    return ["ip", "netns", "exec", ns] + pin + cmd
-
-
-def spawn(ns, cmd, cpu=0):
-    """cmd in its own process group: stop() reaches every process in it
-    (time(1) ignores SIGINT while its child runs)."""
-    p = subprocess.Popen(ns_cmd(ns, cmd, cpu), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, start_new_session=True)
-    procs.append(p)
-    return p
-
-
-def stop(p):
-    """SIGINT to p's group (so that time(1) reports), its output."""
-    try:
-        os.killpg(p.pid, signal.SIGINT)
-        return p.communicate(timeout=10)[0]
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return p.communicate()[0]
 
 
 def cpu_seconds(out):
     m = re.findall(r"cpu ([\d.]+) ([\d.]+)", out)
     return float(m[-1][0]) + float(m[-1][1]) if m else None
-
-
-def proc_cpu(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def snmp_udp(ns):
-    text = sh("cat", "/proc/net/snmp", ns=ns).stdout
-    lines = [ln.split() for ln in text.splitlines() if ln.startswith("Udp:")]
-    return dict(zip(lines[0][1:], map(int, lines[1][1:])))
 
 
 def measure(net, dut_prefix, counters):
@@ -169,16 +127,8 @@ def measure(net, dut_prefix, counters):
 
 
 def main():
-    result = {"benchmark": "preload",
-              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                                       capture_output=True, text=True).stdout.strip(),
-              "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                           if ln.startswith("model name")), platform.machine()),
-              "cores": os.cpu_count(),
-              "kernel": platform.release(),
-              "sockperf": sh("sockperf", "--version", check=False).stdout.split("\n")[0].strip(),
-              "method": __doc__.split("usage:")[0].strip()}
+    result = header("preload", __doc__)
+    result["sockperf"] = sh("sockperf", "--version", check=False).stdout.split("\n")[0].strip()
     net = Namespaces(peer_ip=PEER_IP + "/24")
     tmp = "/tmp/pn-bench-preload"
     os.makedirs(tmp, exist_ok=True)
@@ -216,9 +166,7 @@ def main():
             return u["InDatagrams"], u["RcvbufErrors"]
         result["kernel"] = measure(net, [], k_counters)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                stop(p)
+        stop_all()
     P, K = result["pollnet_run"], result["kernel"]
     result["ratios"] = {
         "pingpong_p50_kernel_over_pollnet": round(K["pingpong"]["p50_us"] /

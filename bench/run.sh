@@ -26,6 +26,13 @@
 #                          bench/results/preload-guest.json and
 #                          docs/img/preload.png, docs/img/preload-guest.png
 #                          (preload-host, preload-guest: one of the two)
+#   bench/run.sh servers   a UDP echo server three ways: pollnet's echo
+#                          service, pollnet-echo (libpollnet), the kernel
+#                          (recvmmsg/sendmmsg), under sockperf ping-pong,
+#                          iperf -u at rising rates and trafgen, with every
+#                          lost datagram looked for in a counter and the CPU
+#                          each side used (host, veth); writes
+#                          bench/results/servers.json and docs/img/servers.png
 #   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
 #                          from the committed results
 #   bench/run.sh --help    this text
@@ -263,6 +270,51 @@ GP
     echo "wrote $2" >&2
 }
 
+servers() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/servers.py build bench/results/servers.json
+    plot_servers bench/results/servers.json
+}
+
+plot_servers() {
+    local lat rate
+    lat=$(mktemp) rate=$(mktemp)
+    python3 - "$1" "$lat" "$rate" <<'PY'
+import json, sys
+S = json.load(open(sys.argv[1]))["servers"]
+names = [("echo", "pollnet echo service"), ("libpollnet", "pollnet-echo, 1 per call"),
+         ("libpollnet-batch", "pollnet-echo, batches"), ("kernel", "kernel (recvmmsg)")]
+with open(sys.argv[2], "w") as f:
+    for k, label in names:
+        f.write('"%s" %.2f %.2f\n' % (label, S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"]))
+with open(sys.argv[3], "w") as f:
+    for k, label in names:
+        f.write('"%s" %.1f %.1f\n' % (label, S[k]["iperf_best_zero_loss_per_s"] / 1e3,
+                                      S[k]["trafgen"]["echoed_per_s"] / 1e3))
+PY
+    gnuplot <<GP
+set terminal png size 1000,420 font ",10" noenhanced
+set output "docs/img/servers.png"
+set multiplot layout 1,2 title "A UDP echo server three ways (host, veth through net_af_packet, 64 B)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.7 border -1
+set grid ytics
+set key top left
+set xtics font ",9"
+set title "round trip, one datagram in flight, us (lower is better)"
+set yrange [0:*]
+plot "$lat" using 2:xtic(1) title "p50" lc rgb "#3a6ea5", "" using 3 title "p99" lc rgb "#c0504d"
+set title "thousand datagrams/s echoed (higher is better)"
+plot "$rate" using 2:xtic(1) title "iperf, highest rate at 0 loss" lc rgb "#3a6ea5", "" using 3 title "trafgen, full speed" lc rgb "#9bbb59"
+unset multiplot
+GP
+    rm -f "$lat" "$rate"
+    echo "wrote docs/img/servers.png" >&2
+}
+
 case "${1:-}" in
 preload) preload_host; preload_guest; python3 bench/perf_doc.py ;;
 preload-host) preload_host; python3 bench/perf_doc.py ;;
@@ -276,9 +328,11 @@ plot)  # redraw every plot and the page from the committed results
     [ ! -f bench/results/preload-guest.json ] ||
         plot_preload bench/results/preload-guest.json docs/img/preload-guest.png \
             "QEMU guest under TCG: pollnet's e1000 driver vs Linux's, tap, 64 B"
+    [ ! -f bench/results/servers.json ] || plot_servers bench/results/servers.json
     python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
+servers) servers; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|plot (--help says more)" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|plot (--help says more)" >&2; exit 2 ;;
 esac

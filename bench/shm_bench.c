@@ -6,6 +6,7 @@
  *
  *   shm_bench server  pollnet CTL PORT | kernel PORT | kernel-mmsg PORT
  *   shm_bench rtt     pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE
+ *                     (against any UDP echo server: bench/run.sh servers)
  *   shm_bench stream  pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE |
  *                     kernel-mmsg IP PORT N SIZE
  *
@@ -15,6 +16,13 @@
  * for every transport, so none of them loses datagrams to a receiver that
  * is not scheduled; the server prints how many it got and over how long.
  * Output: one JSON object on stdout.
+ *
+ * The kernel's side of bench/run.sh servers (its libpollnet side is
+ * pollnet-echo):
+ *   shm_bench echo kernel-mmsg PORT
+ *       a UDP echo server on every address: recvmmsg, then sendmmsg, 32 at
+ *       a time; prints what it received and echoed when SIGINT/SIGTERM
+ *       stop it
  *
  * For the guest's NIC benchmark (bench/guest_pmd.sh), two more:
  *   shm_bench blast pollnet CTL IP PORT N SIZE | kernel IP PORT N SIZE
@@ -27,6 +35,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +138,17 @@ xrecv(struct xport *x, void *buf, size_t len, struct sockaddr_in *from)
 	return pollnet_recvfrom(x->s, buf, len, from, NULL);
 }
 
+/* recvmmsg's vectors: BATCH buffers and their senders' addresses. */
+static void
+mmsg_setup(struct mmsghdr *mm, struct iovec *iov, char (*bufs)[2048], struct sockaddr_in *addrs)
+{
+	for (int i = 0; i < BATCH; i++) {
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &addrs[i],
+			.msg_namelen = sizeof(addrs[i]), .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+}
+
 static int
 server(char **argv)
 {
@@ -149,11 +169,7 @@ server(char **argv)
 			static char bufs[BATCH][2048];
 			struct sockaddr_in addrs[BATCH];
 
-			for (int i = 0; i < BATCH; i++) {
-				iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
-				mm[i].msg_hdr = (struct msghdr){ .msg_name = &addrs[i],
-					.msg_namelen = sizeof(addrs[i]), .msg_iov = &iov[i], .msg_iovlen = 1 };
-			}
+			mmsg_setup(mm, iov, bufs, addrs);
 			int k = recvmmsg(x.fd, mm, BATCH, MSG_WAITFORONE, NULL);
 
 			if (k <= 0)
@@ -198,6 +214,62 @@ server(char **argv)
 	return 0;
 }
 
+static volatile sig_atomic_t echo_stop;
+
+static void
+echo_signal(int sig)
+{
+	(void)sig;
+	echo_stop = 1;
+}
+
+static int
+echo(char **argv)
+{
+	struct xport x;
+	struct mmsghdr mm[BATCH], out[BATCH];
+	struct iovec iov[BATCH];
+	static char bufs[BATCH][2048];
+	struct sockaddr_in addrs[BATCH];
+	struct sigaction sa = { .sa_handler = echo_signal };   /* no SA_RESTART */
+	uint64_t got = 0, sent = 0;
+
+	if (strcmp(argv[0], "kernel-mmsg") != 0) {
+		fprintf(stderr, "shm_bench: echo: only kernel-mmsg\n");
+		return 2;
+	}
+	bind_any = 1;
+	xopen(&x, &argv);
+	xbind(&x, (uint16_t)atoi(argv[0]));
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("ready\n");
+	fflush(stdout);
+	while (!echo_stop) {
+		mmsg_setup(mm, iov, bufs, addrs);
+		int k = recvmmsg(x.fd, mm, BATCH, MSG_WAITFORONE, NULL);
+
+		if (k <= 0)
+			continue;
+		got += (uint64_t)k;
+		for (int i = 0; i < k; i++) {
+			out[i] = mm[i];
+			iov[i].iov_len = mm[i].msg_len;
+		}
+		for (int done = 0; done < k;) {
+			int r = sendmmsg(x.fd, out + done, (unsigned)(k - done), 0);
+
+			if (r <= 0)
+				break;          /* the kernel refused: not echoed */
+			done += r;
+			sent += (uint64_t)r;
+		}
+	}
+	printf("{\"received\": %llu, \"echoed\": %llu}\n", (unsigned long long)got,
+	       (unsigned long long)sent);
+	return 0;
+}
+
 /* A client's first arguments: IP PORT N SIZE, checked. */
 static void
 client_args(char **argv, struct sockaddr_in *to, long *n, long *size)
@@ -234,8 +306,10 @@ client(int stream, char **argv)
 	long n, size;
 
 	xopen(&x, &argv);
-	xbind(&x, 0);
 	client_args(argv, &to, &n, &size);
+	/* a kernel socket to another host binds every address, not loopback */
+	bind_any = (ntohl(to.sin_addr.s_addr) >> 24) != 127;
+	xbind(&x, 0);
 	memset(buf, 'd', sizeof(buf));
 	if (!stream) {
 		uint64_t *rtt = calloc((size_t)n, sizeof(*rtt));
@@ -397,6 +471,8 @@ main(int argc, char **argv)
 		return blast(argv + 2);
 	if (argc >= 5 && strcmp(argv[1], "sink") == 0)
 		return sink(argv + 2);
+	if (argc >= 4 && strcmp(argv[1], "echo") == 0)
+		return echo(argv + 2);
 	if (argc >= 3 && strcmp(argv[1], "server") == 0)
 		return server(argv + 2);
 	if (argc >= 7 && strcmp(argv[1], "rtt") == 0)

@@ -1,0 +1,77 @@
+"""Processes for the benchmarks in network namespaces (bench/preload.py,
+bench/servers.py): start them pinned or not, stop them, read what they and
+the kernel counted."""
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from netns import sh  # noqa: E402
+
+procs = []
+
+
+def ns_cmd(ns, cmd, cpu=0):
+    """cmd in namespace ns, pinned to cpu (None: where the scheduler puts it)."""
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    return ["ip", "netns", "exec", ns] + pin + cmd
+
+
+def spawn(ns, cmd, cpu=0):
+    """cmd in its own process group: stop() reaches every process in it
+    (time(1) ignores SIGINT while its child runs)."""
+    p = subprocess.Popen(ns_cmd(ns, cmd, cpu), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True)
+    procs.append(p)
+    return p
+
+
+def stop(p):
+    """SIGINT to p's group (so that time(1) reports), its output."""
+    try:
+        os.killpg(p.pid, signal.SIGINT)
+        return p.communicate(timeout=10)[0]
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return p.communicate()[0]
+
+
+def stop_all():
+    for p in procs:
+        if p.poll() is None:
+            stop(p)
+
+
+def proc_cpu(pid):
+    """CPU seconds (user + system, every thread) a process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def snmp_udp(ns):
+    """The kernel's UDP counters in namespace ns (/proc/net/snmp)."""
+    text = sh("cat", "/proc/net/snmp", ns=ns).stdout
+    lines = [ln.split() for ln in text.splitlines() if ln.startswith("Udp:")]
+    return dict(zip(lines[0][1:], map(int, lines[1][1:])))
+
+
+def header(name, doc):
+    """What every result file starts with: the benchmark, the commit, the
+    machine, and the method (the script's docstring up to its usage)."""
+    return {"benchmark": name,
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                         if ln.startswith("model name")), platform.machine()),
+            "cores": os.cpu_count(),
+            "kernel": platform.release(),
+            "method": doc.split("usage:")[0].strip()}
