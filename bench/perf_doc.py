@@ -248,6 +248,11 @@ def servers_section():
     lines.append("| ... CPU seconds in the trafgen phase | " + " | ".join(
         cpu(S[k]["trafgen"]) for k, _ in names) + " |")
     table = "\n".join(lines)
+
+    def us_per(k):
+        t = S[k]["trafgen"]
+        return 1e6 * t["cpu_s"]["server"] / max(t["echoed"], 1)
+    L, LB, E, K = S["libpollnet"], S["libpollnet-batch"], S["echo"], S["kernel"]
     return f"""
 ## A UDP echo server three ways: pollnet's echo, libpollnet, the kernel
 
@@ -270,6 +275,28 @@ the kernel: UDP `InErrors`, `SndbufErrors` and the veth's drops).
 ![a UDP echo server three ways](img/servers.png)
 
 {table}
+
+What this says, as far as measured. Every datagram lost is found in a
+counter, on every server. The lcore is fast: its echo service answers at every
+rate iperf reaches and {E["trafgen"]["echoed_per_s"] / max(K["trafgen"]["echoed_per_s"], 1):.1f}× the kernel's echoes under trafgen, with
+{E["pingpong"]["p50_us"] / K["pingpong"]["p50_us"]:.2f}× its median round trip. A libpollnet server is fast only when it never
+sleeps: under trafgen, whose bursts keep its ring full, pollnet-echo echoes
+{L["trafgen"]["echoed_per_s"] / max(K["trafgen"]["echoed_per_s"], 1):.1f}× what the kernel's server does and spends {us_per("libpollnet"):.1f} µs of CPU per datagram (the
+kernel's {us_per("kernel"):.1f}). Under iperf, which sends one datagram per system call and
+needs a core for it, it echoes some {L["iperf"][2]["echoed_per_s"] // 1000},000/s whatever is offered from
+100,000/s on, its ring overflows (`udp_ring_full`), and its highest rate at 0
+loss is a tenth of the kernel's; at 100,000/s offered it spends
+{1e6 * L["iperf"][2]["cpu_s"]["server"] / max(L["iperf"][2]["echoed_per_s"] * 3, 1):.1f} µs of CPU per datagram. Batches change nothing ({LB["iperf"][2]["echoed_per_s"] // 1000},000/s),
+and neither does not spinning (`POLLNET_SPIN_US=0`: about 53,000/s, measured
+by hand, round trip p50 doubled). Why: with two cores, pollnet's lcore polls
+one, and the server, iperf and the kernel's softirqs share the other; each
+datagram that arrives while the server sleeps makes the lcore write the
+server's wake-up from the other core, the server preempts iperf to take that
+one datagram, spins, and sleeps again, while the kernel's server and iperf
+can use both cores. What could change that is moderating the wake-ups (wake a
+sleeping client after N datagrams or T µs, as a NIC moderates interrupts), and
+an lcore that sleeps when idle so that the second core is shared: issue 12,
+still open.
 """
 
 

@@ -284,8 +284,8 @@ plot_servers() {
     python3 - "$1" "$lat" "$rate" <<'PY'
 import json, sys
 S = json.load(open(sys.argv[1]))["servers"]
-names = [("echo", "pollnet echo service"), ("libpollnet", "pollnet-echo, 1 per call"),
-         ("libpollnet-batch", "pollnet-echo, batches"), ("kernel", "kernel (recvmmsg)")]
+names = [("echo", "echo svc"), ("libpollnet", "1 per call"),
+         ("libpollnet-batch", "32 per call"), ("kernel", "kernel")]
 with open(sys.argv[2], "w") as f:
     for k, label in names:
         f.write('"%s" %.2f %.2f\n' % (label, S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"]))
@@ -297,13 +297,13 @@ PY
     gnuplot <<GP
 set terminal png size 1000,420 font ",10" noenhanced
 set output "docs/img/servers.png"
-set multiplot layout 1,2 title "A UDP echo server three ways (host, veth through net_af_packet, 64 B)"
+set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo 1 or 32 per call, the kernel (host, veth, 64 B)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.7 border -1
 set grid ytics
 set key top left
-set xtics font ",9"
+set xtics font ",8"
 set title "round trip, one datagram in flight, us (lower is better)"
 set yrange [0:*]
 plot "$lat" using 2:xtic(1) title "p50" lc rgb "#3a6ea5", "" using 3 title "p99" lc rgb "#c0504d"
