@@ -227,6 +227,7 @@ lcore_main(void *arg)
 	struct stack *st = &lc->st;
 	struct rte_mbuf *pkts[BURST];
 	const uint64_t hz_ms = rte_get_tsc_hz() / 1000;
+	const uint64_t hz_us = rte_get_tsc_hz() / 1000000 ? rte_get_tsc_hz() / 1000000 : 1;
 	const uint64_t tsc0 = rte_get_tsc_cycles();
 	const uint64_t pub_cycles = hz_ms * PN_STATS_LCORE_MS;
 	uint64_t pub_next = tsc0;
@@ -245,6 +246,7 @@ lcore_main(void *arg)
 
 		lc->loops++;
 		st->now_ms = (tsc - tsc0) / hz_ms;
+		st->now_us = (tsc - tsc0) / hz_us;
 		n = port_rx_burst(lc->port, lc->queue, pkts, BURST);
 		if (n == 0) {
 			lc->empty_polls++;

@@ -271,6 +271,8 @@ main(int argc, char **argv)
 		.arp_retry_ms = 1000,
 		.arp_retries = 3,
 		.tx_offload = a.port->tx_offload,
+		.wake_batch = o.cfg.wake_batch,
+		.wake_delay_us = o.cfg.wake_delay_us,
 	};
 	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
 	if (a.socks == NULL) {

@@ -285,7 +285,8 @@ plot_servers() {
 import json, sys
 S = json.load(open(sys.argv[1]))["servers"]
 names = [("echo", "echo svc"), ("libpollnet", "1 per call"),
-         ("libpollnet-batch", "32 per call"), ("kernel", "kernel")]
+         ("libpollnet-batch", "32 per call"), ("libpollnet-moderated", "32, moderated"),
+         ("kernel", "kernel")]
 with open(sys.argv[2], "w") as f:
     for k, label in names:
         f.write('"%s" %.2f %.2f\n' % (label, S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"]))
@@ -297,7 +298,7 @@ PY
     gnuplot <<GP
 set terminal png size 1000,420 font ",10" noenhanced
 set output "docs/img/servers.png"
-set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo 1 or 32 per call, the kernel (host, veth, 64 B)"
+set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo (1 or 32 per call; wake-ups moderated), the kernel (host, veth, 64 B)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.7 border -1

@@ -8,6 +8,9 @@ with the same load generators in one run, on this host.
   libpollnet-batch
               pollnet-echo (--batch 32): up to 32 per call
               (pollnet_recvmmsg, pollnet_sendmmsg; port 9001)
+  libpollnet-moderated
+              the same, with pollnet restarted with wake-up moderation
+              (sockets.wake_batch = 32, sockets.wake_delay = 100 us; port 9002)
   kernel      the Linux kernel's UDP stack with a recvmmsg/sendmmsg echo
               server (bench/shm_bench echo kernel-mmsg, port 9000)
 
@@ -46,6 +49,7 @@ from benchproc import header, ns_cmd, proc_cpu, snmp_udp, spawn, stop, stop_all 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 RATES = [25000, 50000, 100000, 150000, 200000, 250000]
 RTT_N, RATE_SECONDS, FRAMES = 20000, 3, 1000000
+WAKE_BATCH, WAKE_DELAY_US = 32, 100       # the moderated run's settings
 
 build, out_json = sys.argv[1], sys.argv[2]
 
@@ -145,37 +149,47 @@ def main():
     net = Namespaces(peer_ip=PEER_IP + "/24")
     tmp = tempfile.mkdtemp(prefix="pn-bench-servers.")
     ctl = os.path.join(tmp, "pollnet.sock")
+    moderation = ["--set", "sockets.wake_batch=%d" % WAKE_BATCH,
+                  "--set", "sockets.wake_delay=%d" % WAKE_DELAY_US]
     try:
-        pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
-                     "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
-                     extra=["--ctl", ctl, "--stats", os.path.join(tmp, "pollnet.stats")])
-        deadline = time.time() + 10
-        while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
-            if time.time() > deadline:
-                raise SystemExit("pollnet does not answer ping")
+        # pollnet as configured by default: its echo service and
+        # pollnet-echo one per call and in batches; then pollnet again with
+        # wake-up moderation, and pollnet-echo in batches
+        for mod in (False, True):
+            pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
+                         "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
+                         extra=["--ctl", ctl, "--stats", os.path.join(tmp, "pollnet.stats")] +
+                         (moderation if mod else []))
+            deadline = time.time() + 10
+            while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
+                if time.time() > deadline:
+                    raise SystemExit("pollnet does not answer ping")
 
-        def pn_losses():
-            r = pn.report()
-            return {k: v for k, v in r.items()
-                    if k == "port.rx_missed" or ".rx_drop." in k or ".tx_drop." in k or
-                    k.startswith("sock.") and k.endswith("_drops")}
+            def pn_losses():
+                r = pn.report()
+                return {k: v for k, v in r.items()
+                        if k == "port.rx_missed" or ".rx_drop." in k or ".tx_drop." in k or
+                        k.startswith("sock.") and k.endswith("_drops")}
 
-        # pollnet's echo service
-        result["servers"]["echo"] = measure(
-            net, "pollnet's echo service", 7, pn_losses,
-            lambda: {"pollnet": proc_cpu(pn.proc.pid)})
-        # pollnet-echo, a libpollnet client: one datagram per call, then
-        # batches
-        for key, batch, port in (("libpollnet", 1, 9000), ("libpollnet-batch", 32, 9001)):
-            echo = spawn(net.dut, [os.path.join(build, "client", "pollnet-echo"), "--ctl", ctl,
-                                   "--batch", str(batch), str(port)], cpu=0)
-            epid = child_pid(echo, "pollnet-echo")
-            time.sleep(0.5)
-            result["servers"][key] = measure(
-                net, "pollnet-echo --batch %d (libpollnet)" % batch, port, pn_losses,
-                lambda: {"pollnet": proc_cpu(pn.proc.pid), "server": proc_cpu(epid)})
-            result["servers"][key]["server_output"] = stop(echo)[-500:]
-        pn.stop()
+            if not mod:
+                result["servers"]["echo"] = measure(
+                    net, "pollnet's echo service", 7, pn_losses,
+                    lambda: {"pollnet": proc_cpu(pn.proc.pid)})
+            runs = ((("libpollnet-moderated", 32, 9002),) if mod else
+                    (("libpollnet", 1, 9000), ("libpollnet-batch", 32, 9001)))
+            for key, batch, port in runs:
+                echo = spawn(net.dut, [os.path.join(build, "client", "pollnet-echo"), "--ctl",
+                                       ctl, "--batch", str(batch), str(port)], cpu=0)
+                epid = child_pid(echo, "pollnet-echo")
+                time.sleep(0.5)
+                result["servers"][key] = measure(
+                    net, "pollnet-echo --batch %d (libpollnet)%s" %
+                    (batch, ", wake-up moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US)
+                     if mod else ""), port, pn_losses,
+                    lambda: {"pollnet": proc_cpu(pn.proc.pid), "server": proc_cpu(epid)})
+                result["servers"][key]["server_output"] = stop(echo)[-500:]
+            pn.stop()
+        result["moderation"] = {"wake_batch": WAKE_BATCH, "wake_delay_us": WAKE_DELAY_US}
 
         # the kernel
         sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
@@ -207,7 +221,7 @@ def main():
                                      S["kernel"]["iperf_best_zero_loss_per_s"]),
             "trafgen_echoed": ratio(S[k]["trafgen"]["echoed_per_s"],
                                     S["kernel"]["trafgen"]["echoed_per_s"])}
-        for k in ("echo", "libpollnet", "libpollnet-batch")}
+        for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated")}
     with open(out_json, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")

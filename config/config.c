@@ -35,6 +35,8 @@ config_defaults(struct pn_config *c)
 	c->sock_ring = 256;
 	c->sock_tx_ring = 256;
 	c->sock_ring_max = PN_SHM_MAX_RING;
+	c->wake_batch = 1;
+	c->wake_delay_us = 0;
 	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
 	strlcpy(c->stats_path, "/run/pollnet/pollnet.stats", sizeof(c->stats_path));
 	c->summaries = true;
@@ -236,6 +238,10 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		return parse_ring(v, &c->sock_ring_max, err, errlen);
 	if (IS("sockets", "echo_port"))
 		NUM(echo_port, 0, 65535);
+	if (IS("sockets", "wake_batch"))
+		NUM(wake_batch, 1, PN_SHM_MAX_RING);
+	if (IS("sockets", "wake_delay"))
+		NUM(wake_delay_us, 0, 10000);
 	if (IS("control", "path")) {
 		if (v[0] != '/') {
 			snprintf(err, errlen, "'%s' is not an absolute path", v);
@@ -512,9 +518,9 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");
 	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u\n"
 		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.ring_max = %u\n"
-		"sockets.echo_port = %u\n",
+		"sockets.echo_port = %u\nsockets.wake_batch = %u\nsockets.wake_delay = %u\n",
 		c->max_sockets, c->max_per_client, c->max_per_user, c->sock_ring,
-		c->sock_tx_ring, c->sock_ring_max, c->echo_port);
+		c->sock_tx_ring, c->sock_ring_max, c->echo_port, c->wake_batch, c->wake_delay_us);
 	fprintf(f, "control.path = %s\ncontrol.mode = %04o\ncontrol.stats = %s\n"
 		"control.max_clients_per_user = %u\n",
 		c->ctl_path, c->ctl_mode, c->stats_path, c->max_clients_per_user);

@@ -41,6 +41,8 @@ struct pn_config {
 	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
 	uint32_t sock_tx_ring;          /* client sockets' TX ring entries */
 	uint32_t sock_ring_max;         /* the most a client may ask for (SO_RCVBUF) */
+	uint32_t wake_batch;            /* wake a sleeping receiver after this many */
+	uint32_t wake_delay_us;         /* ... or this long after the first */
 	uint16_t echo_port;             /* 0 = no echo service */
 	/* [control] */
 	char ctl_path[108];             /* Unix socket clients connect to */

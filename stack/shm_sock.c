@@ -151,6 +151,30 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 	return done;
 }
 
+/*
+ * Wake-up moderation (sockets.wake_batch, sockets.wake_delay): a client
+ * asleep on a receive is woken when wake_batch datagrams wait for it or
+ * wake_delay_us after its first one arrived, whichever comes first, as a
+ * NIC moderates its interrupts.  Each wake-up costs the client two context
+ * switches (and the lcore a system call): a client that shares its core with
+ * the program that sends to it takes one datagram per wake-up without this.
+ * True to hold this one back; the commit looks at held sockets every loop.
+ */
+static int
+wake_hold(struct stack *s, struct pn_sock *sock, struct pn_shm_ctl *ctl)
+{
+	uint32_t waiting = pn_ring_used(sock->rx_head, &ctl->rx_tail.v);
+
+	if (waiting >= s->conf->wake_batch || waiting > sock->geo.rx_size)
+		return 0;
+	if (!sock->wake_held) {
+		sock->wake_held = 1;
+		sock->wake_held_us = s->now_us;
+		s->wakes_deferred++;
+	}
+	return s->now_us - sock->wake_held_us < s->conf->wake_delay_us;
+}
+
 /* Publish sock's positions and queue its wake-up; 1 if the wake-up must wait
  * for the next commit. */
 static int
@@ -159,6 +183,8 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 	struct pn_shm_ctl *ctl = pn_shm_ctl(sock->region);
 	uint32_t want;
 
+	if (sock->wake_held)
+		sock->moved |= PN_WAKE_RX;      /* its held wake-up is looked at again */
 	if (sock->moved & PN_WAKE_RX)
 		pn_ring_publish(&ctl->rx_head.v, sock->rx_head);
 	if (sock->moved & PN_WAKE_TX)
@@ -168,6 +194,12 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 	atomic_thread_fence(memory_order_seq_cst);
 	want = atomic_load_explicit(&ctl->wake.v, memory_order_relaxed) & sock->moved;
 	sock->touched = 0;
+	if ((want & PN_WAKE_RX) && s->conf->wake_batch > 1 && wake_hold(s, sock, ctl)) {
+		want &= (uint32_t)~PN_WAKE_RX;  /* not yet: the wish stays */
+	} else if (sock->wake_held) {
+		sock->wake_held = 0;            /* woken now, or awake by itself */
+		s->wakes_deferred--;
+	}
 	if (want != 0 && s->wake_n == STACK_SHM_MAX) {
 		/* No room to wake it this loop: keep what moved, and have the
 		 * next commit look at every socket. */
@@ -192,16 +224,24 @@ shm_sock_commit(struct stack *s)
 	for (uint16_t i = 0; i < s->touched_n; i++)
 		retry |= shm_sock_publish(s, s->touched[i]);
 	s->touched_n = 0;
-	if (s->touched_overflow && s->socks != NULL) {
+	if ((s->touched_overflow || s->wakes_deferred != 0) && s->socks != NULL) {
+		/* every socket we own: those that moved and found no room on
+		 * the list, and those whose wake-up is held back (no pointer
+		 * to a socket is kept from one loop to the next: the table
+		 * frees sockets behind our quiescent reports) */
 		struct pn_sock *_Atomic *slots;
-		uint32_t n = sock_table_owned(s->socks, s->lcore, &slots);
+		uint32_t n = sock_table_owned(s->socks, s->lcore, &slots), held = 0;
 
 		for (uint32_t i = 0; i < n; i++) {
 			struct pn_sock *sock = atomic_load_explicit(&slots[i], memory_order_acquire);
 
-			if (sock != NULL && sock->kind == SOCK_SHM && sock->moved != 0)
+			if (sock == NULL || sock->kind != SOCK_SHM)
+				continue;
+			if (sock->moved != 0 || sock->wake_held)
 				retry |= shm_sock_publish(s, sock);
+			held += sock->wake_held;
 		}
+		s->wakes_deferred = held;       /* closed sockets held no more */
 	}
 	s->touched_overflow = (uint8_t)retry;
 }

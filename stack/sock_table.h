@@ -68,6 +68,8 @@ struct pn_sock {
 	uint32_t tx_tail;           /* next TX position we send */
 	uint8_t moved;              /* PN_WAKE_* this loop (owner only) */
 	uint8_t touched;            /* on the owner's commit list */
+	uint8_t wake_held;          /* an RX wake-up held back (moderation) */
+	uint64_t wake_held_us;      /* since when */
 	int efd;                    /* eventfd the client sleeps on, or our
 	                             * end of its wake socket pair */
 	uint8_t wake_sock;          /* efd is a socket */

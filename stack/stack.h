@@ -44,6 +44,11 @@ struct stack_conf {
 	uint32_t arp_retry_ms;          /* between requests for one address */
 	uint8_t arp_retries;            /* requests before giving up */
 	uint32_t tx_offload;            /* STACK_TX_*: what the port does for us */
+	/* Wake-up moderation: a client asleep on a receive is woken once
+	 * wake_batch datagrams wait for it, or wake_delay_us after the first
+	 * did (1 or 0: at once) */
+	uint32_t wake_batch;
+	uint32_t wake_delay_us;
 };
 
 /* The port's transmit offloads the stack uses (the bits of pmd/port.h's
@@ -81,6 +86,7 @@ struct stack {
 	struct rte_ring *const *steer;  /* steer[lcore], NULL with one lcore */
 	uint16_t lcore;                 /* our index in the socket table */
 	uint64_t now_ms;
+	uint64_t now_us;                /* the same clock, for wake moderation */
 	stack_arp_hook arp_hook;
 	void *arp_hook_arg;
 	struct arp_cache arp;
@@ -93,6 +99,7 @@ struct stack {
 	 * asked to be woken (the lcore writes their eventfds) */
 	uint16_t touched_n, wake_n;
 	uint8_t touched_overflow;       /* more than STACK_SHM_MAX: scan */
+	uint32_t wakes_deferred;        /* sockets whose wake-up is held back */
 	struct pn_sock *touched[STACK_SHM_MAX];
 	struct pn_sock *wake[STACK_SHM_MAX];
 };

@@ -146,6 +146,84 @@ wake_only_when_asked(void **state)
 	st.wake_n = 0;
 }
 
+/* sockets.wake_batch / wake_delay: a sleeping receiver is woken once
+ * wake_batch datagrams wait, or wake_delay after the first; a held wake-up
+ * is looked at every loop even when nothing arrives; a client that wakes
+ * by itself releases it; a held socket that leaves the table is forgotten. */
+static void
+wakes_moderated(void **state)
+{
+	uint8_t f[256];
+	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OUR_IP, 4321, 5000, "x", 1);
+	struct pn_shm_ctl *ctl = pn_shm_ctl(region);
+
+	sc.wake_batch = 4;
+	sc.wake_delay_us = 100;
+	st.now_us = 1000;
+	atomic_store(&ctl->wake.v, PN_WAKE_RX);         /* asleep in a receive */
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(atomic_load(&ctl->rx_head.v), 1);     /* published at once */
+	assert_int_equal(st.wake_n, 0);                         /* the wake-up held */
+	assert_int_equal(st.wakes_deferred, 1);
+	assert_int_equal(atomic_load(&ctl->wake.v), PN_WAKE_RX);
+	st.now_us = 1099;
+	shm_sock_commit(&st);                                   /* nothing new */
+	assert_int_equal(st.wake_n, 0);
+	harness_input(&st, f, n);
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);                         /* 3 waiting */
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 1);                         /* 4: the batch */
+	assert_int_equal(atomic_load(&ctl->wake.v), 0);
+	assert_int_equal(st.wakes_deferred, 0);
+	st.wake_n = 0;
+
+	/* the client reads them and sleeps again: one arrives, then time */
+	pn_ring_publish(&ctl->rx_tail.v, 4);
+	atomic_store(&ctl->wake.v, PN_WAKE_RX);
+	st.now_us = 2000;
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);
+	st.now_us = 2099;
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);
+	st.now_us = 2100;
+	shm_sock_commit(&st);                                   /* the delay */
+	assert_int_equal(st.wake_n, 1);
+	assert_int_equal(st.wakes_deferred, 0);
+	st.wake_n = 0;
+
+	/* held, then the client finds it without sleeping: released, no wake */
+	atomic_store(&ctl->wake.v, PN_WAKE_RX);
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wakes_deferred, 1);
+	atomic_store(&ctl->wake.v, 0);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);
+	assert_int_equal(st.wakes_deferred, 0);
+	assert_int_equal(sk->wake_held, 0);
+
+	/* held, then the socket leaves the table (closed): forgotten */
+	atomic_store(&ctl->wake.v, PN_WAKE_RX);
+	pn_ring_publish(&ctl->rx_tail.v, 6);
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wakes_deferred, 1);
+	assert_int_equal(sock_table_remove(tbl, sk), 0);
+	st.now_us = 5000;
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 0);
+	assert_int_equal(st.wakes_deferred, 0);
+	assert_int_equal(sock_table_add(tbl, sk), 0);           /* for teardown */
+	sc.wake_batch = 0;
+	sc.wake_delay_us = 0;
+}
+
 static void
 datagrams_out_byte_by_byte(void **state)
 {
@@ -421,6 +499,7 @@ main(void)
 		T(datagram_in_lands_in_the_region),
 		T(rx_ring_full_then_room),
 		T(wake_only_when_asked),
+		T(wakes_moderated),
 		T(datagrams_out_byte_by_byte),
 		T(bad_descriptors_cost_only_themselves),
 		T(random_region_never_hurts_the_app),
