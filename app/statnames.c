@@ -40,6 +40,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	      const struct stack_stats *st, pn_emit_fn *emit, void *arg)
 {
 	const struct pn_stats_port *p = &h->port;
+	const unsigned L = PN_CNT_LCORE;
 	char name[64];
 
 	if (p->has_stats) {
@@ -59,46 +60,46 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 			E(p->drv_tx_tail_writes, 0, "port.drv_tx_tail_writes");
 		}
 	}
-	E(st->rx_frames, 0, "stack.rx_frames");
-	E(st->rx_bytes, 0, "stack.rx_bytes");
-	E(st->rx_delivered, 0, "stack.rx_delivered");
-	E(st->rx_answered, 0, "stack.rx_answered");
-	E(stats_rx_dropped(st), 0, "stack.rx_dropped");
+	E(st->rx_frames, L, "stack.rx_frames");
+	E(st->rx_bytes, L, "stack.rx_bytes");
+	E(st->rx_delivered, L, "stack.rx_delivered");
+	E(st->rx_answered, L, "stack.rx_answered");
+	E(stats_rx_dropped(st), L, "stack.rx_dropped");
 	for (int r = 0; r < PN_RX_DROP_MAX; r++)
-		E(st->rx_drop[r], PN_CNT_DROP, "stack.rx_drop.%s", pn_rx_drop_names[r]);
-	E(st->rx_steered, 0, "stack.rx_steered");
-	E(st->udp_delivered, 0, "stack.udp_delivered");
-	E(st->udp_oversize, 0, "stack.udp_oversize");
-	E(st->arp_requests_in, 0, "stack.arp_requests_in");
-	E(st->arp_replies_in, 0, "stack.arp_replies_in");
-	E(st->arp_requests_out, 0, "stack.arp_requests_out");
-	E(st->arp_learned, 0, "stack.arp_learned");
-	E(st->icmp_echo_replies, 0, "stack.icmp_echo_replies");
-	E(st->icmp_unreach_sent, 0, "stack.icmp_unreach_sent");
-	E(st->icmp_unreach_limited, 0, "stack.icmp_unreach_limited");
-	E(st->icmp_errors_in, 0, "stack.icmp_errors_in");
-	E(st->tx_frames, 0, "stack.tx_frames");
-	E(st->tx_bytes, 0, "stack.tx_bytes");
-	E(stats_tx_dropped(st), 0, "stack.tx_dropped");
+		E(st->rx_drop[r], PN_CNT_DROP | L, "stack.rx_drop.%s", pn_rx_drop_names[r]);
+	E(st->rx_steered, L, "stack.rx_steered");
+	E(st->udp_delivered, L, "stack.udp_delivered");
+	E(st->udp_oversize, L, "stack.udp_oversize");
+	E(st->arp_requests_in, L, "stack.arp_requests_in");
+	E(st->arp_replies_in, L, "stack.arp_replies_in");
+	E(st->arp_requests_out, L, "stack.arp_requests_out");
+	E(st->arp_learned, L, "stack.arp_learned");
+	E(st->icmp_echo_replies, L, "stack.icmp_echo_replies");
+	E(st->icmp_unreach_sent, L, "stack.icmp_unreach_sent");
+	E(st->icmp_unreach_limited, L, "stack.icmp_unreach_limited");
+	E(st->icmp_errors_in, L, "stack.icmp_errors_in");
+	E(st->tx_frames, L, "stack.tx_frames");
+	E(st->tx_bytes, L, "stack.tx_bytes");
+	E(stats_tx_dropped(st), L, "stack.tx_dropped");
 	for (int r = 0; r < PN_TX_DROP_MAX; r++)
-		E(st->tx_drop[r], PN_CNT_DROP, "stack.tx_drop.%s", pn_tx_drop_names[r]);
-	E(st->local_sent, 0, "stack.local_sent");
-	E(st->local_delivered, 0, "stack.local_delivered");
-	E(st->local_no_socket, 0, "stack.local_no_socket");
-	E(st->local_ring_full, 0, "stack.local_ring_full");
+		E(st->tx_drop[r], PN_CNT_DROP | L, "stack.tx_drop.%s", pn_tx_drop_names[r]);
+	E(st->local_sent, L, "stack.local_sent");
+	E(st->local_delivered, L, "stack.local_delivered");
+	E(st->local_no_socket, L, "stack.local_no_socket");
+	E(st->local_ring_full, L, "stack.local_ring_full");
 	for (uint32_t i = 0; i < h->nb_lcores; i++) {
 		const struct pn_stats_lcore *l = &lc[i];
 
-		E(l->loops, 0, "lcore%u.loops", i);
-		E(l->rx_bursts, 0, "lcore%u.rx_bursts", i);
-		E(l->empty_polls, 0, "lcore%u.empty_polls", i);
-		E(l->tx_bursts, 0, "lcore%u.tx_bursts", i);
-		E(l->st.rx_frames, 0, "lcore%u.rx_frames", i);
-		E(l->st.tx_frames, 0, "lcore%u.tx_frames", i);
-		E(l->arp_notify_drops, PN_CNT_DROP, "lcore%u.arp_notify_drops", i);
-		E(l->log_written, 0, "lcore%u.summaries", i);
-		E(l->cap_frames, 0, "lcore%u.capture_frames", i);
-		E(l->cap_skipped, PN_CNT_DROP, "lcore%u.capture_skipped", i);
+		E(l->loops, L, "lcore%u.loops", i);
+		E(l->rx_bursts, L, "lcore%u.rx_bursts", i);
+		E(l->empty_polls, L, "lcore%u.empty_polls", i);
+		E(l->tx_bursts, L, "lcore%u.tx_bursts", i);
+		E(l->st.rx_frames, L, "lcore%u.rx_frames", i);
+		E(l->st.tx_frames, L, "lcore%u.tx_frames", i);
+		E(l->arp_notify_drops, PN_CNT_DROP | L, "lcore%u.arp_notify_drops", i);
+		E(l->log_written, L, "lcore%u.summaries", i);
+		E(l->cap_frames, L, "lcore%u.capture_frames", i);
+		E(l->cap_skipped, PN_CNT_DROP | L, "lcore%u.capture_skipped", i);
 	}
 	E(h->ctl.clients, PN_CNT_LEVEL, "control.clients");
 	E(h->ctl.sockets, PN_CNT_LEVEL, "control.sockets");

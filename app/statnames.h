@@ -10,6 +10,8 @@
 
 #define PN_CNT_DROP  1u    /* a drop reason (pollnetctl hides zeros) */
 #define PN_CNT_LEVEL 2u    /* a level, not a running total: no rate */
+#define PN_CNT_LCORE 4u    /* from an lcore's block (published every ms; the
+                            * rest by the control thread every 100 ms) */
 
 typedef void pn_emit_fn(void *arg, const char *name, uint64_t v, unsigned flags);
 

@@ -147,6 +147,12 @@ snap_take(const struct seg *s, struct snap *sn)
 	if (pn_stats_snapshot(s->h, &sn->h, sn->lc, &sn->sum) < 0)
 		die("pollnet keeps its counters busy: no consistent copy");
 	sn->t = sn->h.ctl.uptime_ns / 1e9;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sn->mono = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	}
 }
 
 /* ---- output ---- */

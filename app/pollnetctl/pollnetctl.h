@@ -52,7 +52,10 @@ struct snap {
 	struct pn_stats_hdr h;
 	struct pn_stats_lcore *lc;     /* [nb_lcores] */
 	struct stack_stats sum;
-	double t;                      /* seconds since pollnet started */
+	double t;                      /* seconds since pollnet started, as of
+	                                * the control thread's last publication */
+	double mono;                   /* when we took it (CLOCK_MONOTONIC, s):
+	                                * the lcores' blocks are that fresh */
 };
 
 void snap_take(const struct seg *s, struct snap *sn);

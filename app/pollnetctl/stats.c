@@ -74,9 +74,20 @@ print_header(const struct snap *sn)
 	       sn->h.nb_lcores > 1 ? "s" : "", sn->t);
 }
 
+/* A counter's rate: an lcore's counters over the time between our two
+ * copies (its block is at most a millisecond old), the control thread's
+ * over the time between its two publications (every 100 ms). */
+static double
+rate(const struct counter *c, uint64_t prev, double dt, double dt_ctl)
+{
+	double d = (c->flags & PN_CNT_LCORE) ? dt : dt_ctl;
+
+	return d > 0 ? (double)(c->v - prev) / d : 0.0;
+}
+
 static void
 print_stats(const struct snap *sn, const struct counters *now, const struct counters *before,
-	    double dt, bool all, bool json)
+	    double dt, double dt_ctl, bool all, bool json)
 {
 	char a[32], b[32];
 
@@ -97,7 +108,7 @@ print_stats(const struct snap *sn, const struct counters *now, const struct coun
 			if (now->c[i].flags & PN_CNT_LEVEL)
 				continue;
 			printf("%s\"%s\": %.1f", k++ ? ", " : "", now->c[i].name,
-			       dt > 0 ? (double)(now->c[i].v - prev) / dt : 0.0);
+			       rate(&now->c[i], prev, dt, dt_ctl));
 		}
 		printf("}}\n");
 		fflush(stdout);
@@ -116,7 +127,7 @@ print_stats(const struct snap *sn, const struct counters *now, const struct coun
 			printf("%-34s %12s %12s\n", c->name, human((double)c->v, a, sizeof(a)), "");
 		else
 			printf("%-34s %12s %12s\n", c->name, human((double)c->v, a, sizeof(a)),
-			       human(dt > 0 ? (double)(c->v - prev) / dt : 0, b, sizeof(b)));
+			       human(rate(c, prev, dt, dt_ctl), b, sizeof(b)));
 	}
 	fflush(stdout);
 }
@@ -170,7 +181,7 @@ cmd_stats(struct seg *s, int argc, char **argv)
 	snap_take(s, &sn[cur]);
 	collect(&sn[cur], &cs[cur]);
 	if (interval == 0) {
-		print_stats(&sn[cur], &cs[cur], NULL, sn[cur].t, all, json);
+		print_stats(&sn[cur], &cs[cur], NULL, sn[cur].t, sn[cur].t, all, json);
 		goto out;
 	}
 	signal(SIGINT, on_stop);
@@ -188,7 +199,8 @@ cmd_stats(struct seg *s, int argc, char **argv)
 		collect(&sn[cur], &cs[cur]);
 		if (!json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		print_stats(&sn[cur], &cs[cur], &cs[prev], sn[cur].t - sn[prev].t, all, json);
+		print_stats(&sn[cur], &cs[cur], &cs[prev], sn[cur].mono - sn[prev].mono,
+			    sn[cur].t - sn[prev].t, all, json);
 		if (!json)
 			printf("\n");
 	}
