@@ -283,9 +283,10 @@ def main():
     check("stack.rx_drop.udp_no_socket" in out, "stats -a: zero drop reasons too")
     rc, out, err = ctl("stats", "-i", "0.2", "-c", "2", "--json")
     samples = [json.loads(ln) for ln in out.splitlines()]
-    # (the interval is between two of the control thread's publications,
-    # every 100 ms: 0.2 s asked can read 0.1 or 0.3 on a loaded machine)
-    check(rc == 0 and len(samples) == 2 and all(0.05 < s["interval_s"] < 1.5 for s in samples)
+    # (interval_s is pollnetctl's own time between its readings; it was the
+    # control thread's, which publishes every 100 ms, and read 0.1 for 0.2
+    # once under load)
+    check(rc == 0 and len(samples) == 2 and all(0.15 < s["interval_s"] < 1.5 for s in samples)
           and "stack.rx_frames" in samples[1]["rates"],
           "stats -i 0.2 -c 2 --json: two samples with rates (status %d, intervals %s, %s)" %
           (rc, [s.get("interval_s") for s in samples], err.strip()[-200:]))
