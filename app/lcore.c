@@ -246,7 +246,8 @@ lcore_main(void *arg)
 
 		lc->loops++;
 		st->now_ms = (tsc - tsc0) / hz_ms;
-		st->now_us = (tsc - tsc0) / hz_us;
+		if (st->conf->wake_batch > 1)   /* (a division: only if used) */
+			st->now_us = (tsc - tsc0) / hz_us;
 		n = port_rx_burst(lc->port, lc->queue, pkts, BURST);
 		if (n == 0) {
 			lc->empty_polls++;

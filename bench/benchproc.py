@@ -1,6 +1,7 @@
 """Processes for the benchmarks in network namespaces (bench/preload.py,
 bench/servers.py): start them pinned or not, stop them, read what they and
 the kernel counted."""
+import json
 import os
 import platform
 import signal
@@ -75,3 +76,11 @@ def header(name, doc):
             "cores": os.cpu_count(),
             "kernel": platform.release(),
             "method": doc.split("usage:")[0].strip()}
+
+
+def write_result(result, out_json, summary):
+    """The result file (JSON, indented), and its summary on stderr."""
+    with open(out_json, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print(json.dumps(summary), file=sys.stderr)

@@ -44,7 +44,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from netns import Namespaces, Pollnet, sh  # noqa: E402
-from benchproc import header, ns_cmd, proc_cpu, snmp_udp, spawn, stop, stop_all  # noqa: E402
+from benchproc import (header, ns_cmd, proc_cpu, snmp_udp, spawn, stop,  # noqa: E402
+                       stop_all, write_result)
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 RATES = [25000, 50000, 100000, 150000, 200000, 250000]
@@ -222,10 +223,7 @@ def main():
             "trafgen_echoed": ratio(S[k]["trafgen"]["echoed_per_s"],
                                     S["kernel"]["trafgen"]["echoed_per_s"])}
         for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated")}
-    with open(out_json, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print(json.dumps(result["ratios"]), file=sys.stderr)
+    write_result(result, out_json, result["ratios"])
 
 
 if __name__ == "__main__":

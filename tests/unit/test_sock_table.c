@@ -93,18 +93,25 @@ static struct sock_table *rt;
 static atomic_bool stop_reader;
 static atomic_ulong reader_hits, reader_loops;
 
-static void *
-reader(void *arg)
+/* A reader thread becomes lcore 0 of rt.  EAL pinned the main thread (and
+ * so us) to lcore 0: spread out, or every grace period waits for a
+ * scheduler tick. */
+static void
+reader_online(void)
 {
 	cpu_set_t all;
 
-	/* EAL pinned the main thread (and so us) to lcore 0: spread out, or
-	 * every grace period waits for a scheduler tick. */
 	CPU_ZERO(&all);
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		CPU_SET(c, &all);
 	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
 	sock_table_lcore_online(rt, 0);
+}
+
+static void *
+reader(void *arg)
+{
+	reader_online();
 	while (!atomic_load(&stop_reader)) {
 		for (uint16_t p = 2000; p < 2008; p++) {
 			/* odd ports hold connected sockets (the hash), even
@@ -233,13 +240,8 @@ static void *
 rekey_reader(void *arg)
 {
 	struct pn_sock *s = arg;
-	cpu_set_t all;
 
-	CPU_ZERO(&all);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		CPU_SET(c, &all);
-	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
-	sock_table_lcore_online(rt, 0);
+	reader_online();
 	while (!atomic_load(&rk_stop)) {
 		for (int i = 0; i < 16; i++)
 			if (sock_table_lookup(rt, rte_cpu_to_be_16(4500), rte_cpu_to_be_32(PEER_IP),
