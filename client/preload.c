@@ -26,6 +26,8 @@
  * in whichever process that is.  The control connection is shared too,
  * under a lock in a shared page.
  *
+ * vfork() is a fork() (see there).
+ *
  * exec().  pollnet sockets do not survive exec(): the session's connection
  * is close-on-exec, so pollnet frees the sockets of a process that execs;
  * a socket left open across exec is, in the new program, a hung-up AF_UNIX
@@ -403,6 +405,27 @@ at_child(void)
 {
 	/* the session lock is the parent's to release (it is shared) */
 	pthread_mutex_init(&g_lock, NULL);
+}
+
+/* vfork(): the child would run in the parent's memory, with none of the
+ * handlers above, until it execs, and what it closes on the way (Python's
+ * subprocess closes every descriptor above 2 after vfork) would release
+ * the parent's sockets, in the parent's own tables.  So a vfork() is a
+ * fork() here, as in other LD_PRELOAD stacks; posix_spawn() (glibc's
+ * clone(CLONE_VFORK)) makes no call of ours in the child and stays as it
+ * is. */
+pid_t __vfork(void);
+
+EXPORT pid_t
+vfork(void)
+{
+	return fork();
+}
+
+EXPORT pid_t
+__vfork(void)
+{
+	return fork();
 }
 
 /* Name lookups: glibc's DNS module drives its socket through libc's

@@ -8,6 +8,8 @@ DNS_PORT=17053
 ECHO_PORT=17098         # a UDP echo server on the host's loopback
 IPERF_PORT=17201        # iperf -s -u on the host's loopback
 SOCKPERF_PORT=17203     # sockperf server on the host's loopback
+# the cases of preload_py.py run in the guest under pollnet-run
+PY_CASES="blocking timeout selectors asyncio sigalrm fork subprocess dup reuse threads unsupported"
 N_HOST=12
 
 T_PASS=0 T_FAIL=0
@@ -206,7 +208,7 @@ SRV=\$!
 sleep 1
 echo "RUN-LOCAL \$(echo 'local hi' | pollnet-run nc.openbsd -u -w 2 10.0.2.15 9202)"
 kill \$SRV
-for c in blocking timeout selectors asyncio sigalrm fork dup reuse threads unsupported; do
+for c in $PY_CASES; do
     pollnet-run python3 /usr/share/pollnet/preload_py.py \$c 10.0.2.2 $ECHO_PORT > /tmp/py.out 2>&1
     echo "RUN-PY \$c status=\$? ok=\$(grep -c '^ok ' /tmp/py.out)"
     grep '^ok ' /tmp/py.out | sed 's/^/RUN-PY-OK /'
@@ -262,7 +264,7 @@ preload_checks() {
     t_grep "^RUN-SOCAT socat says hi$" "$log" "pollnet-run socat in the guest -> the host's echo server"
     t_grep "^RUN-LOCAL local hi$" "$log" \
         "pollnet-run nc -u -> pollnet-run socat server, in the guest (local delivery)"
-    for c in blocking timeout selectors asyncio sigalrm fork dup reuse threads unsupported; do
+    for c in $PY_CASES; do
         line=$(grep "^RUN-PY $c " "$log" || echo "RUN-PY $c (no line)")
         if [[ "$line" == *"status=0 ok="[1-9]* ]]; then t_check 0 "pollnet-run python3 in the guest: $c (${line#*status=0 })"
         else t_check 1 "pollnet-run python3 in the guest: $c ($line)"; fi

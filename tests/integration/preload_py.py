@@ -194,6 +194,30 @@ def case_fork():
     s.close()
 
 
+def case_subprocess():
+    """A program that runs another one: Python's subprocess forks with
+    vfork() and closes every descriptor above 2 in the child before it
+    execs; the parent's socket must not notice."""
+    import subprocess
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))
+    s.settimeout(2)
+    echo(s, b"before")
+    for env in (None, {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}):
+        r = subprocess.run(["sh", "-c", "echo ran"], stdout=subprocess.PIPE, env=env)
+        assert r.returncode == 0 and r.stdout == b"ran\n", r
+        echo(s, b"after a subprocess")
+    ok("the socket still works after subprocess.run (close_fds), with and without the shim "
+       "in the child")
+    r = subprocess.run(["sh", "-c", "echo ran"], stdout=subprocess.PIPE, close_fds=False)
+    echo(s, b"after posix_spawn")
+    ok("and after one that posix_spawn runs")
+    os.system("true")
+    echo(s, b"after system")
+    ok("and after system()")
+    s.close()
+
+
 def case_dup():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", 0))

@@ -308,8 +308,8 @@ def main():
         srv.kill()
 
         # python3's socket module
-        for case in ("blocking", "timeout", "selectors", "asyncio", "sigalrm", "fork", "dup",
-                     "reuse", "threads", "unsupported"):
+        for case in ("blocking", "timeout", "selectors", "asyncio", "sigalrm", "fork",
+                     "subprocess", "dup", "reuse", "threads", "unsupported"):
             r = under("python3", os.path.join(HERE, "preload_py.py"), case, PEER_IP, str(ECHO),
                       timeout=60)
             for line in r.stdout.splitlines():
