@@ -36,6 +36,7 @@ struct lcore_ctx {
 	uint64_t loops;
 	uint64_t rx_bursts;
 	uint64_t empty_polls;
+	uint64_t naps;                 /* idle: slept between polls */
 	uint64_t tx_bursts;
 	uint64_t arp_notify_drops;
 	uint64_t log_written;

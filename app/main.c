@@ -273,6 +273,7 @@ main(int argc, char **argv)
 		.tx_offload = a.port->tx_offload,
 		.wake_batch = o.cfg.wake_batch,
 		.wake_delay_us = o.cfg.wake_delay_us,
+		.idle_sleep_us = o.cfg.idle_sleep_us,
 	};
 	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
 	if (a.socks == NULL) {

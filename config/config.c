@@ -40,6 +40,7 @@ config_defaults(struct pn_config *c)
 	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
 	strlcpy(c->stats_path, "/run/pollnet/pollnet.stats", sizeof(c->stats_path));
 	c->summaries = true;
+	c->idle_sleep_us = 100;
 	c->ctl_mode = 0660;
 }
 
@@ -214,6 +215,8 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		return set_str(c->lcores, sizeof(c->lcores), v, err, errlen);
 	if (IS("dataplane", "pool_size"))
 		NUM(pool_size, 1023, 1 << 22);
+	if (IS("dataplane", "idle_sleep"))
+		NUM(idle_sleep_us, 0, 100000);
 	if (IS("dataplane", "summaries")) {
 		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
 			c->summaries = strcmp(v, "on") == 0;
@@ -516,6 +519,7 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
 	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");
+	fprintf(f, "dataplane.idle_sleep = %u\n", c->idle_sleep_us);
 	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u\n"
 		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.ring_max = %u\n"
 		"sockets.echo_port = %u\nsockets.wake_batch = %u\nsockets.wake_delay = %u\n",

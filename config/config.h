@@ -34,6 +34,7 @@ struct pn_config {
 	char lcores[128];               /* EAL core list; "" = EAL's default */
 	uint32_t pool_size;
 	bool summaries;                 /* packet summaries into the stats log */
+	uint32_t idle_sleep_us;         /* an idle lcore naps up to this long; 0: polls */
 	/* [sockets] */
 	uint32_t max_sockets;
 	uint32_t max_per_client;        /* sockets one client session may hold */

@@ -158,6 +158,9 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
  * NIC moderates its interrupts.  Each wake-up costs the client two context
  * switches (and the lcore a system call): a client that shares its core with
  * the program that sends to it takes one datagram per wake-up without this.
+ * Only a client woken often is held back: one whose last wake-up is more
+ * than two wake_delay old (a ping-pong slower than that, a lone request) is
+ * woken at once, so moderation costs it no latency.
  * True to hold this one back; the commit looks at held sockets every loop.
  */
 static int
@@ -167,6 +170,8 @@ wake_hold(struct stack *s, struct pn_sock *sock, struct pn_shm_ctl *ctl)
 
 	if (waiting >= s->conf->wake_batch || waiting > sock->geo.rx_size)
 		return 0;
+	if (!sock->wake_held && s->now_us - sock->woken_us >= 2 * (uint64_t)s->conf->wake_delay_us)
+		return 0;               /* woken seldom */
 	if (!sock->wake_held) {
 		sock->wake_held = 1;
 		sock->wake_held_us = s->now_us;
@@ -211,6 +216,8 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 		atomic_fetch_add_explicit(&ctl->wakes.v, 1, memory_order_relaxed);
 		s->wake[s->wake_n++] = sock;
 		sock->wakeups++;
+		if (want & PN_WAKE_RX)
+			sock->woken_us = s->now_us;
 	}
 	sock->moved = 0;
 	return 0;

@@ -70,6 +70,7 @@ struct pn_sock {
 	uint8_t touched;            /* on the owner's commit list */
 	uint8_t wake_held;          /* an RX wake-up held back (moderation) */
 	uint64_t wake_held_us;      /* since when */
+	uint64_t woken_us;          /* its last RX wake-up (moderation) */
 	int efd;                    /* eventfd the client sleeps on, or our
 	                             * end of its wake socket pair */
 	uint8_t wake_sock;          /* efd is a socket */

@@ -49,6 +49,10 @@ struct stack_conf {
 	 * did (1 or 0: at once) */
 	uint32_t wake_batch;
 	uint32_t wake_delay_us;
+	/* An lcore that found nothing to do for LCORE_IDLE_AFTER_US naps
+	 * between polls, from LCORE_NAP_MIN_US doubling up to this; 0: it
+	 * polls without pause. */
+	uint32_t idle_sleep_us;
 };
 
 /* The port's transmit offloads the stack uses (the bits of pmd/port.h's

@@ -133,6 +133,10 @@ def main():
           (c["port.tx_packets"], rx1 - rx0))
     check(c["stack.tx_dropped"] == 0, "no TX drops")
     check(c["pool.in_use"] == 0, "every mbuf back in the pool (in use: %d)" % c["pool.in_use"])
+    # dataplane.idle_sleep (default on): the lcore napped between the
+    # phases, and every count above is exact all the same
+    check(c["lcore0.naps"] > 0, "the idle lcore napped between the phases (%d naps)" %
+          c["lcore0.naps"])
     if mode == "multiqueue":
         check(c["lcore0.rx_frames"] > 0 and c["lcore1.rx_frames"] > 0,
               "both lcores received (%d, %d)" % (c["lcore0.rx_frames"],

@@ -159,15 +159,27 @@ wakes_moderated(void **state)
 
 	sc.wake_batch = 4;
 	sc.wake_delay_us = 100;
+	/* woken seldom (never yet): at once */
 	st.now_us = 1000;
 	atomic_store(&ctl->wake.v, PN_WAKE_RX);         /* asleep in a receive */
 	harness_input(&st, f, n);
 	shm_sock_commit(&st);
-	assert_int_equal(atomic_load(&ctl->rx_head.v), 1);     /* published at once */
+	assert_int_equal(atomic_load(&ctl->rx_head.v), 1);
+	assert_int_equal(st.wake_n, 1);
+	assert_int_equal(st.wakes_deferred, 0);
+	st.wake_n = 0;
+
+	/* it reads it and sleeps again; woken 50 us ago: held back */
+	pn_ring_publish(&ctl->rx_tail.v, 1);
+	atomic_store(&ctl->wake.v, PN_WAKE_RX);
+	st.now_us = 1050;
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(atomic_load(&ctl->rx_head.v), 2);     /* published at once */
 	assert_int_equal(st.wake_n, 0);                         /* the wake-up held */
 	assert_int_equal(st.wakes_deferred, 1);
 	assert_int_equal(atomic_load(&ctl->wake.v), PN_WAKE_RX);
-	st.now_us = 1099;
+	st.now_us = 1149;
 	shm_sock_commit(&st);                                   /* nothing new */
 	assert_int_equal(st.wake_n, 0);
 	harness_input(&st, f, n);
@@ -182,16 +194,16 @@ wakes_moderated(void **state)
 	st.wake_n = 0;
 
 	/* the client reads them and sleeps again: one arrives, then time */
-	pn_ring_publish(&ctl->rx_tail.v, 4);
+	pn_ring_publish(&ctl->rx_tail.v, 5);
 	atomic_store(&ctl->wake.v, PN_WAKE_RX);
-	st.now_us = 2000;
+	st.now_us = 1300;                                       /* woken 151 us ago */
 	harness_input(&st, f, n);
 	shm_sock_commit(&st);
 	assert_int_equal(st.wake_n, 0);
-	st.now_us = 2099;
+	st.now_us = 1399;
 	shm_sock_commit(&st);
 	assert_int_equal(st.wake_n, 0);
-	st.now_us = 2100;
+	st.now_us = 1400;
 	shm_sock_commit(&st);                                   /* the delay */
 	assert_int_equal(st.wake_n, 1);
 	assert_int_equal(st.wakes_deferred, 0);
@@ -210,7 +222,7 @@ wakes_moderated(void **state)
 
 	/* held, then the socket leaves the table (closed): forgotten */
 	atomic_store(&ctl->wake.v, PN_WAKE_RX);
-	pn_ring_publish(&ctl->rx_tail.v, 6);
+	pn_ring_publish(&ctl->rx_tail.v, 7);
 	harness_input(&st, f, n);
 	shm_sock_commit(&st);
 	assert_int_equal(st.wakes_deferred, 1);
@@ -219,7 +231,15 @@ wakes_moderated(void **state)
 	shm_sock_commit(&st);
 	assert_int_equal(st.wake_n, 0);
 	assert_int_equal(st.wakes_deferred, 0);
-	assert_int_equal(sock_table_add(tbl, sk), 0);           /* for teardown */
+	assert_int_equal(sock_table_add(tbl, sk), 0);
+
+	/* quiet for a while: woken at once again */
+	pn_ring_publish(&ctl->rx_tail.v, 8);
+	harness_input(&st, f, n);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 1);
+	assert_int_equal(st.wakes_deferred, 0);
+	st.wake_n = 0;
 	sc.wake_batch = 0;
 	sc.wake_delay_us = 0;
 }
