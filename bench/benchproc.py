@@ -57,10 +57,10 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def snmp_udp(ns):
-    """The kernel's UDP counters in namespace ns (/proc/net/snmp)."""
+def snmp_udp(ns, proto="Udp"):
+    """The kernel's UDP (or proto's) counters in namespace ns (/proc/net/snmp)."""
     text = sh("cat", "/proc/net/snmp", ns=ns).stdout
-    lines = [ln.split() for ln in text.splitlines() if ln.startswith("Udp:")]
+    lines = [ln.split() for ln in text.splitlines() if ln.startswith(proto + ":")]
     return dict(zip(lines[0][1:], map(int, lines[1][1:])))
 
 

@@ -33,6 +33,11 @@
 #                          lost datagram looked for in a counter and the CPU
 #                          each side used (host, veth); writes
 #                          bench/results/servers.json and docs/img/servers.png
+#   bench/run.sh servers-guest
+#                          the same servers in the QEMU guest on a tap
+#                          (pollnet's e1000 driver vs Linux's driver and
+#                          stack); writes bench/results/servers-guest.json
+#                          and docs/img/servers-guest.png
 #   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
 #                          from the committed results
 #   bench/run.sh --help    this text
@@ -275,7 +280,16 @@ servers() {
     [ -d build ] || meson setup build
     ninja -C build
     python3 bench/servers.py build bench/results/servers.json
-    plot_servers bench/results/servers.json
+    plot_servers bench/results/servers.json docs/img/servers.png "host, veth"
+}
+
+servers_guest() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH $PN_PKGS_GUEST
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/servers.py --guest build bench/results/servers-guest.json
+    plot_servers bench/results/servers-guest.json docs/img/servers-guest.png \
+        "QEMU guest under TCG, tap: pollnet's e1000 driver vs Linux's"
 }
 
 plot_servers() {
@@ -289,16 +303,19 @@ names = [("echo", "echo svc"), ("libpollnet", "1 per call"),
          ("kernel", "kernel")]
 with open(sys.argv[2], "w") as f:
     for k, label in names:
-        f.write('"%s" %.2f %.2f\n' % (label, S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"]))
+        if k in S:
+            f.write('"%s" %.2f %.2f\n' % (label, S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"]))
 with open(sys.argv[3], "w") as f:
     for k, label in names:
+        if k not in S:
+            continue
         f.write('"%s" %.1f %.1f\n' % (label, S[k]["iperf_best_zero_loss_per_s"] / 1e3,
                                       S[k]["trafgen"]["echoed_per_s"] / 1e3))
 PY
     gnuplot <<GP
 set terminal png size 1000,420 font ",10" noenhanced
-set output "docs/img/servers.png"
-set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo (1 or 32 per call; wake-ups moderated), the kernel (host, veth, 64 B)"
+set output "$2"
+set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo (1 or 32 per call; wake-ups moderated), the kernel ($3, 64 B)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.7 border -1
@@ -309,11 +326,11 @@ set title "round trip, one datagram in flight, us (lower is better)"
 set yrange [0:*]
 plot "$lat" using 2:xtic(1) title "p50" lc rgb "#3a6ea5", "" using 3 title "p99" lc rgb "#c0504d"
 set title "thousand datagrams/s echoed (higher is better)"
-plot "$rate" using 2:xtic(1) title "iperf, highest rate at 0 loss" lc rgb "#3a6ea5", "" using 3 title "trafgen, full speed" lc rgb "#9bbb59"
+plot "$rate" using 2:xtic(1) title "iperf, highest rate at 0 loss" lc rgb "#3a6ea5", "" using 3 title "trafgen" lc rgb "#9bbb59"
 unset multiplot
 GP
     rm -f "$lat" "$rate"
-    echo "wrote docs/img/servers.png" >&2
+    echo "wrote $2" >&2
 }
 
 case "${1:-}" in
@@ -329,10 +346,15 @@ plot)  # redraw every plot and the page from the committed results
     [ ! -f bench/results/preload-guest.json ] ||
         plot_preload bench/results/preload-guest.json docs/img/preload-guest.png \
             "QEMU guest under TCG: pollnet's e1000 driver vs Linux's, tap, 64 B"
-    [ ! -f bench/results/servers.json ] || plot_servers bench/results/servers.json
+    [ ! -f bench/results/servers.json ] ||
+        plot_servers bench/results/servers.json docs/img/servers.png "host, veth"
+    [ ! -f bench/results/servers-guest.json ] ||
+        plot_servers bench/results/servers-guest.json docs/img/servers-guest.png \
+            "QEMU guest under TCG, tap: pollnet's e1000 driver vs Linux's"
     python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
 servers) servers; python3 bench/perf_doc.py ;;
+servers-guest) servers_guest; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|plot (--help says more)" >&2; exit 2 ;;
