@@ -294,11 +294,12 @@ lcore_main(void *arg)
 				stack_input(st, pkts[i]);
 			}
 		}
+		work = n;
 		if (lc->nb_lcores > 1) {
-			stack_steer_drain(st);
+			work += stack_steer_drain(st);  /* frames another lcore took for us */
 			lcore_arp_notes(lc);
 		}
-		work = n + lcore_sockets(lc);
+		work += lcore_sockets(lc);
 		shm_sock_commit(st);
 		if (st->wake_n != 0)
 			lcore_wake(st);
