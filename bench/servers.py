@@ -474,12 +474,15 @@ def main_guest():
                 # a first exchange: ARP both ways
                 sh("ping", "-c", "2", "-W", "2", GUEST_IP, ns=GUEST_NS, check=False)
 
-                def g_losses():
-                    return guest_ask("counts")["losses"]
+                last = {}
+
+                def g_losses():   # phase() asks this first, then g_cpus(): one question
+                    last.update(guest_ask("counts"))
+                    return last["losses"]
 
                 def g_cpus():
                     c = {"guest_" + k if k != "guest_all" else k: v
-                         for k, v in guest_ask("counts")["cpu"].items()}
+                         for k, v in last["cpu"].items()}
                     c["qemu_on_host"] = proc_cpu(qpid)
                     return c
                 for key, port, name in runs:
