@@ -16,6 +16,7 @@ struct pn_sock;
 struct rte_mempool;
 struct ctl;
 struct capture;
+struct pn_shm_state;
 
 /* Everything the control thread owns. */
 struct app {
@@ -31,6 +32,9 @@ struct app {
 	struct ctl *ctl;               /* the control channel, once open */
 	struct statseg seg;            /* what pollnetctl and telemetry read */
 	struct capture *cap;           /* the open capture, or NULL */
+	int bell;                      /* the doorbell (an eventfd) */
+	int state_fd;                  /* the state page's memfd */
+	struct pn_shm_state *state;    /* ... mapped (client/pollnet_shm.h) */
 	uint64_t captures;             /* captures started */
 	atomic_bool stop;
 };

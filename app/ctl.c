@@ -273,12 +273,16 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 		c->refused[CTL_REFUSED_SOCKETS_FULL]++;
 		return -ENFILE;
 	}
-	pn_shm_layout(&h, ring_entries(req->rx_ring, cfg->sock_ring, cfg->sock_ring_max),
-		      ring_entries(req->tx_ring, cfg->sock_tx_ring, cfg->sock_ring_max), id);
 	s = rte_zmalloc("pn_sock", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
 		return -ENOMEM;
 	s->efd = -1;
+	/* its lcore, for good: the client rings that lcore's doorbell */
+	s->owner = c->next_lcore;
+	c->next_lcore = (uint16_t)((c->next_lcore + 1) % c->a->nb_lcores);
+	pn_shm_layout(&h, ring_entries(req->rx_ring, cfg->sock_ring, cfg->sock_ring_max),
+		      ring_entries(req->tx_ring, cfg->sock_tx_ring, cfg->sock_ring_max), id,
+		      s->owner);
 	snprintf(name, sizeof(name), "pollnet-sock-%u", id);
 	*memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (*memfd < 0 || ftruncate(*memfd, h.region_size) < 0 ||
@@ -366,11 +370,6 @@ ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
 	if (cs->in_table)
 		return -EINVAL;
 	cs->s->key = k;
-	if (!cs->s->owner_set) {
-		cs->s->owner = c->next_lcore;
-		c->next_lcore = (uint16_t)((c->next_lcore + 1) % c->a->nb_lcores);
-		cs->s->owner_set = 1;
-	}
 	rc = sock_table_add(c->a->socks, cs->s);
 	if (rc == 0)
 		cs->in_table = 1;
@@ -526,6 +525,11 @@ ctl_request(struct ctl *c, int ci)
 			} else {
 				cl->hello = 1;
 				rep.addr = c->a->sconf.ip;
+				fds[0] = dup(c->a->state_fd);   /* (closed below) */
+				fds[1] = c->a->bell;
+				nfds = fds[0] >= 0 ? 2 : 0;
+				if (nfds == 0)
+					rep.status = -errno;
 			}
 			break;
 		case PN_CTL_SOCKET:
@@ -569,6 +573,8 @@ ctl_request(struct ctl *c, int ci)
 		close(fds[0]);          /* the client has its own copy now */
 	if (req.op == PN_CTL_SOCKET && rep.status == 0 && fds[1] != c->socks[rep.sock_id].s->efd)
 		close(fds[1]);          /* the client's end of the wake pair */
+	if (req.op == PN_CTL_HELLO)
+		nfds = 0;               /* (the doorbell is ours to keep) */
 	if (rc < 0 && nfds > 0 && req.op == PN_CTL_CAPTURE)
 		capture_stop(c->a);
 	else if (rc < 0 && nfds > 0)

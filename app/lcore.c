@@ -13,10 +13,15 @@
  * (unless turned off) and, while a capture is open, its bytes in the
  * capture region.
  * No locks, no allocation beyond the mbuf pool, no printf, and no system
- * call but the eventfd write that wakes a client which asked for it.
+ * call but the eventfd write that wakes a client which asked for it, and
+ * when idle the sleep (and the doorbell for a dozing peer lcore).
  */
 #include "lcore.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -32,6 +37,7 @@
 #include <rte_udp.h>
 
 #include "capture.h"
+#include "config.h"
 #include "cksum.h"
 #include "port.h"
 #include "sock_table.h"
@@ -143,6 +149,9 @@ lcore_publish(struct lcore_ctx *lc)
 	p->rx_bursts = lc->rx_bursts;
 	p->empty_polls = lc->empty_polls;
 	p->naps = lc->naps;
+	p->sleeps = lc->sleeps;
+	p->irq_wakes = lc->irq_wakes;
+	p->bell_wakes = lc->bell_wakes;
 	p->tx_bursts = lc->tx_bursts;
 	p->arp_notify_drops = lc->arp_notify_drops;
 	p->log_written = lc->log_written;
@@ -173,16 +182,22 @@ lcore_sockets(struct lcore_ctx *lc)
 }
 
 /*
- * Idle (dataplane.idle_sleep): after LCORE_IDLE_AFTER_US with nothing
- * received, sent, drained from a socket or held back, the lcore naps
- * between polls, LCORE_NAP_MIN_US first, doubling up to idle_sleep_us while
- * nothing comes; any work and it polls without pause again.  Traffic that
- * keeps coming never meets a nap; the first frame after a quiet spell waits
- * for the nap under way (the frames wait in the port's receive ring, as do
- * the clients' in their rings).  An idle pollnet so uses little CPU.
+ * Idle (dataplane.idle): after idle_after_us with nothing received, sent,
+ * drained from a socket or held back, the lcore sleeps until work comes.
+ *
+ * nap: between polls, LCORE_NAP_MIN_US first, doubling up to idle_sleep_us
+ * while nothing comes.  The first frame after a quiet spell waits for the
+ * nap under way (in the port's receive ring, as the clients' datagrams wait
+ * in theirs).
+ *
+ * interrupt: on its port's receive interrupt and the doorbell at once
+ * (lcore_doze), at most LCORE_DOZE_MS, as DPDK's l3fwd-power does; a port
+ * without receive interrupts naps instead.
+ *
+ * Traffic that keeps coming meets neither; an idle pollnet uses little CPU.
  */
-#define LCORE_IDLE_AFTER_US 1000
 #define LCORE_NAP_MIN_US    20
+#define LCORE_DOZE_MS       10
 
 static void
 lcore_nap(uint32_t us)
@@ -190,6 +205,117 @@ lcore_nap(uint32_t us)
 	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Work that would not wake us: a client's TX ring (its doorbell comes only
+ * once our doze word is seen), frames steered to us before it was. */
+static int
+lcore_pending(struct lcore_ctx *lc)
+{
+	struct pn_sock *_Atomic *slots;
+	uint32_t n = sock_table_owned(lc->st.socks, lc->idx, &slots);
+
+	if (lc->nb_lcores > 1 && rte_ring_count(lc->st.steer[lc->idx]) != 0)
+		return 1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct pn_sock *s = atomic_load_explicit(&slots[i], memory_order_acquire);
+
+		if (s != NULL && s->kind == SOCK_SHM && shm_sock_tx_ready(s))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Sleep on the port's receive interrupt and the doorbell (the protocol is
+ * in client/pollnet_shm.h): the doze word up, a full fence, the port armed,
+ * one more look at what would not wake us, then the wait, offline for the
+ * sockets' grace periods (we hold no socket meanwhile).  1 if something
+ * woke us (or was there already): the caller polls for idle_after again,
+ * as the event may come before what it announces is visible (net_tap's
+ * receive only reads its queue once its SIGIO handler has run, and the
+ * signal may be delivered to another thread after our wake-up).
+ */
+static int
+lcore_doze(struct lcore_ctx *lc)
+{
+	struct rte_epoll_event ev[4];
+	int n = 0, armed;
+
+	atomic_store_explicit(&lc->doze->v, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	armed = port_intr_arm(lc->port, lc->queue);
+	if (armed < 0) {
+		lc->naps++;                     /* the port refused: a nap instead */
+		lcore_nap(lc->st.conf->idle_sleep_us);
+	} else if (armed == 0 && !lcore_pending(lc)) {
+		lc->sleeps++;
+		lcore_publish(lc);
+		sock_table_lcore_offline(lc->st.socks, lc->idx);
+		n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, RTE_DIM(ev), LCORE_DOZE_MS);
+		sock_table_lcore_online(lc->st.socks, lc->idx);
+		for (int i = 0; i < n; i++) {
+			if (ev[i].epdata.data == &lc->bell_ev) {
+				uint64_t v;
+
+				lc->bell_wakes++;
+				if (read(lc->bell, &v, sizeof(v)) < 0)
+					v = 0;  /* another lcore took it */
+			} else {
+				lc->irq_wakes++;
+			}
+		}
+	}
+	port_intr_disarm(lc->port, lc->queue);
+	atomic_store_explicit(&lc->doze->v, 0, memory_order_relaxed);
+	return n > 0 || armed != 0;
+}
+
+/* We steered datagrams to lcores that may be dozing: ring for them. */
+static void
+lcore_ring_peers(struct lcore_ctx *lc)
+{
+	uint32_t to = lc->st.steered_to;
+	const uint64_t one = 1;
+
+	lc->st.steered_to = 0;
+	if (lc->bell < 0)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+	for (; to != 0; to &= to - 1) {
+		if (atomic_load_explicit(&lc->doze_all[__builtin_ctz(to)].v,
+					 memory_order_relaxed) != 0) {
+			if (write(lc->bell, &one, sizeof(one)) < 0)
+				lc->bell_fails++;       /* full: it is ringing anyway */
+			return;
+		}
+	}
+}
+
+/* Before the loop, on the lcore: its interrupt and the doorbell into this
+ * thread's epoll set; a port without interrupts naps instead (said once). */
+static void
+lcore_intr_setup(struct lcore_ctx *lc)
+{
+	int rc;
+
+	lc->intr = 0;
+	if (lc->st.conf->idle != PN_IDLE_INTERRUPT || lc->bell < 0)
+		return;
+	rc = port_intr_setup(lc->port, lc->queue, lc);
+	if (rc == 0) {
+		lc->bell_ev = (struct rte_epoll_event){
+			.epdata = { .event = EPOLLIN, .data = &lc->bell_ev },
+		};
+		rc = rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, lc->bell, &lc->bell_ev);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "pollnet: lcore %u: %s (%s) gives no receive interrupt (%s): "
+			"it naps when idle instead (dataplane.idle = nap)\n", lc->idx,
+			lc->port->spec, lc->port->driver, strerror(-rc));
+		return;
+	}
+	lc->intr = 1;
 }
 
 /* The only system call an lcore makes, and only for a client that said it
@@ -256,12 +382,14 @@ lcore_main(void *arg)
 	const uint64_t tsc0 = rte_get_tsc_cycles();
 	const uint64_t pub_cycles = hz_ms * PN_STATS_LCORE_MS;
 	uint64_t pub_next = tsc0;
-	const uint64_t idle_after = hz_us * LCORE_IDLE_AFTER_US;
 	uint64_t last_work = tsc0;
 	uint32_t nap_us = 0;
 
-	if (st->conf->idle_sleep_us != 0)
+	const uint64_t idle_after = hz_us * st->conf->idle_after_us;
+
+	if (st->conf->idle != PN_IDLE_POLL)
 		prctl(PR_SET_TIMERSLACK, 1000UL);       /* naps of what we ask, not +50 us */
+	lcore_intr_setup(lc);
 	st->arp_hook = lc->nb_lcores > 1 ? lcore_arp_learned : NULL;
 	st->arp_hook_arg = lc;
 	sock_table_lcore_online(st->socks, lc->idx);
@@ -296,6 +424,8 @@ lcore_main(void *arg)
 		}
 		work = n;
 		if (lc->nb_lcores > 1) {
+			if (st->steered_to != 0)
+				lcore_ring_peers(lc);
 			work += stack_steer_drain(st);  /* frames another lcore took for us */
 			lcore_arp_notes(lc);
 		}
@@ -314,7 +444,12 @@ lcore_main(void *arg)
 		if (work != 0) {
 			last_work = tsc;
 			nap_us = 0;
-		} else if (st->conf->idle_sleep_us != 0 && tsc - last_work >= idle_after) {
+		} else if (st->conf->idle != PN_IDLE_POLL && tsc - last_work >= idle_after) {
+			if (lc->intr) {
+				if (lcore_doze(lc))
+					last_work = rte_get_tsc_cycles();
+				continue;
+			}
 			nap_us = nap_us == 0 ? LCORE_NAP_MIN_US : nap_us * 2;
 			if (nap_us > st->conf->idle_sleep_us)
 				nap_us = st->conf->idle_sleep_us;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_epoll.h>
 
 #include "stack.h"
 
@@ -14,6 +15,7 @@ struct capture;
 struct pn_stats_lcore;
 struct pn_stats_log;
 struct rte_ring;
+struct pn_shm_idx;
 
 #define BURST 32
 
@@ -32,11 +34,23 @@ struct lcore_ctx {
 	struct pn_stats_lcore *pub;    /* where our counters are published */
 	struct capture *_Atomic cap;   /* an open capture, or NULL */
 	const atomic_bool *stop;
+	/* dataplane.idle = interrupt: the pollnet's doorbell (an eventfd the
+	 * clients and the other lcores write), our doze word in the state
+	 * page, and every lcore's (to ring for a peer we steered to) */
+	int bell;
+	struct pn_shm_idx *doze;
+	struct pn_shm_idx *doze_all;
+	struct rte_epoll_event bell_ev;
+	int intr;                      /* the port's interrupt is ours to sleep on */
 	/* loop counters, written by this lcore only */
 	uint64_t loops;
 	uint64_t rx_bursts;
 	uint64_t empty_polls;
 	uint64_t naps;                 /* idle: slept between polls */
+	uint64_t sleeps;               /* idle: slept on the interrupt and doorbell */
+	uint64_t irq_wakes;            /* ... woken by the port's interrupt */
+	uint64_t bell_wakes;           /* ... by the doorbell */
+	uint64_t bell_fails;           /* doorbell writes refused (full) */
 	uint64_t tx_bursts;
 	uint64_t arp_notify_drops;
 	uint64_t log_written;

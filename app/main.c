@@ -6,6 +6,7 @@
  * run-to-completion loop per worker lcore (lcore.c), then prints --dump
  * lines and counters until SIGINT/SIGTERM, and tears down in order.
  */
+#define _GNU_SOURCE /* memfd_create, file seals */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -14,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -31,6 +36,13 @@
 #include "capture.h"
 #include "sock_table.h"
 #include "statseg.h"
+#include "pollnet_shm.h"
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010      /* Linux 5.1 */
+#endif
+
+_Static_assert(SOCK_TABLE_MAX_LCORES <= PN_MAX_LCORES, "a doze word per lcore");
 
 static volatile sig_atomic_t got_stop, got_report;
 
@@ -140,6 +152,41 @@ print_logs(struct app *a, uint64_t *pos)
 	fflush(stdout);
 }
 
+/* The state page every client session maps (sealed: read-only to them)
+ * and the doorbell (client/pollnet_shm.h). */
+static int
+state_create(struct app *a)
+{
+	a->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->state_fd = memfd_create("pollnet-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (a->bell < 0 || a->state_fd < 0 || ftruncate(a->state_fd, PN_STATE_SIZE) < 0)
+		return -errno;
+	a->state = mmap(NULL, PN_STATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, a->state_fd, 0);
+	if (a->state == MAP_FAILED) {
+		a->state = NULL;
+		return -errno;
+	}
+	a->state->magic = PN_STATE_MAGIC;
+	a->state->version = PN_SHM_VERSION;
+	a->state->nb_lcores = a->nb_lcores;
+	/* our mapping stays writable; no one else's can be */
+	if (fcntl(a->state_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+state_destroy(struct app *a)
+{
+	if (a->state != NULL)
+		munmap(a->state, PN_STATE_SIZE);
+	if (a->state_fd >= 0)
+		close(a->state_fd);
+	if (a->bell >= 0)
+		close(a->bell);
+}
+
 static int
 setup_lcores(struct app *a)
 {
@@ -167,6 +214,9 @@ setup_lcores(struct app *a)
 		lc->lcore_id = id;
 		lc->peers = a->lc;
 		lc->stop = &a->stop;
+		lc->bell = a->bell;
+		lc->doze = &a->state->doze[i];
+		lc->doze_all = a->state->doze;
 		if (a->nb_lcores > 1) {
 			snprintf(name, sizeof(name), "pn_steer%u", i);
 			a->steer[i] = rte_ring_create_elem(name, sizeof(struct steer_item),
@@ -204,7 +254,7 @@ int
 main(int argc, char **argv)
 {
 	struct pn_options o;
-	struct app a = { .seg.fd = -1 };
+	struct app a = { .seg.fd = -1, .bell = -1, .state_fd = -1 };
 	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
 	int rc, status = 1;
@@ -249,6 +299,7 @@ main(int argc, char **argv)
 
 	struct port_conf pc = {
 		.nb_queues = a.nb_lcores,
+		.rx_intr = o.cfg.idle == PN_IDLE_INTERRUPT && o.cfg.idle_sleep_us != 0,
 		.rx_desc = o.cfg.rx_desc,
 		.tx_desc = o.cfg.tx_desc,
 		.pool = a.pool,
@@ -273,12 +324,19 @@ main(int argc, char **argv)
 		.tx_offload = a.port->tx_offload,
 		.wake_batch = o.cfg.wake_batch,
 		.wake_delay_us = o.cfg.wake_delay_us,
+		.idle = o.cfg.idle_sleep_us == 0 ? PN_IDLE_POLL : o.cfg.idle,
+		.idle_after_us = o.cfg.idle_after_us,
 		.idle_sleep_us = o.cfg.idle_sleep_us,
 	};
 	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
 	if (a.socks == NULL) {
 		fail("cannot create the socket table");
 		goto out_port;
+	}
+	rc = state_create(&a);
+	if (rc < 0) {
+		fail("cannot create the clients' state page and doorbell: %s", strerror(-rc));
+		goto out_lcores;
 	}
 	if (setup_lcores(&a) < 0) {
 		fail("out of memory setting up lcores");
@@ -354,6 +412,12 @@ main(int argc, char **argv)
 	}
 
 	atomic_store(&a.stop, true);
+	{
+		const uint64_t one = 1;
+
+		if (write(a.bell, &one, sizeof(one)) < 0)       /* dozing lcores */
+			fail("cannot ring the doorbell: %s", strerror(errno));
+	}
 	rte_eal_mp_wait_lcore();
 	if (o.dump)
 		print_logs(&a, dump_pos);
@@ -371,6 +435,7 @@ out_lcores:
 	if (a.echo != NULL)
 		sock_close(&a, a.echo);
 	teardown_lcores(&a);
+	state_destroy(&a);
 	sock_table_free(a.socks);
 out_port:
 	port_close(a.port);

@@ -41,7 +41,7 @@
 #include "summary.h"
 
 #define PN_STATS_MAGIC "PNSTATS"
-#define PN_STATS_VERSION 5
+#define PN_STATS_VERSION 6
 #define PN_STATS_DEFAULT_PATH "/run/pollnet/pollnet.stats"
 #define PN_STATS_LOG_SIZE 4096      /* log records per lcore, power of 2 */
 #define PN_STATS_LCORE_MS 1         /* lcore counters at most this old */
@@ -130,6 +130,9 @@ struct pn_stats_lcore {
 	uint64_t log_written;       /* frames written to the log */
 	uint64_t cap_frames, cap_skipped;
 	uint64_t naps;              /* idle: slept between polls */
+	uint64_t sleeps;            /* idle: slept on the interrupt and doorbell */
+	uint64_t irq_wakes;         /* ... woken by the port's interrupt */
+	uint64_t bell_wakes;        /* ... by the doorbell */
 	struct stack_stats st;
 } __attribute__((aligned(64)));
 

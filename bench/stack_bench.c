@@ -38,7 +38,7 @@ shm_new(struct sock_table *t, uint16_t port)
 	struct pn_sock *s = calloc(1, sizeof(*s));
 	struct pn_shm_hdr h;
 
-	pn_shm_layout(&h, 256, 256, port);
+	pn_shm_layout(&h, 256, 256, port, 0);
 	s->region = aligned_alloc(4096, h.region_size);
 	memset(s->region, 0, h.region_size);
 	s->geo = h;

@@ -32,6 +32,8 @@ struct pollnet {
 	pthread_mutex_t lock;
 	struct pollnet_socket *socks;
 	uint64_t spin_ns;               /* a waiting call spins this long */
+	_Atomic int bell;               /* the doorbell (pollnet_shm.h) */
+	const struct pn_shm_state *state;       /* mapped read-only */
 };
 
 struct pollnet_socket {
@@ -41,6 +43,7 @@ struct pollnet_socket {
 	uint8_t *region;
 	struct pn_shm_hdr geo;          /* checked at attach */
 	struct pn_shm_ctl *ctl;
+	const _Atomic uint32_t *doze;   /* our lcore's doze word */
 	int efd;
 	uint32_t rx_tail;               /* our positions */
 	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
@@ -150,7 +153,8 @@ pollnet_open(struct pollnet **out, const char *path)
 	struct pn_ctl_req req = { .op = PN_CTL_HELLO, .version = PN_CTL_VERSION };
 	struct pn_ctl_rep rep;
 	struct pollnet *pn;
-	int rc;
+	int fds[2] = { -1, -1 }, rc;
+	void *map;
 
 	if (path == NULL)
 		path = getenv("POLLNET_CTL");
@@ -176,18 +180,41 @@ pollnet_open(struct pollnet **out, const char *path)
 				pn->spin_ns = us * 1000u;
 		}
 	}
+	pn->bell = -1;
 	pn->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (pn->fd < 0 || connect(pn->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		goto fail;
 	}
-	rc = rpc(pn, &req, &rep, NULL);
+	rc = rpc(pn, &req, &rep, fds);
 	if (rc < 0)
 		goto fail;
+	pn->bell = fds[1];
+	rc = -EPROTO;
+	if (fds[0] < 0 || fds[1] < 0)
+		goto fail;
+	map = mmap(NULL, PN_STATE_SIZE, PROT_READ, MAP_SHARED, fds[0], 0);
+	if (map == MAP_FAILED) {
+		rc = -errno;
+		goto fail;
+	}
+	pn->state = map;
+	if (pn->state->magic != PN_STATE_MAGIC || pn->state->version != PN_SHM_VERSION ||
+	    pn->state->nb_lcores == 0 || pn->state->nb_lcores > PN_MAX_LCORES) {
+		rc = -EPROTONOSUPPORT;
+		goto fail;
+	}
+	close(fds[0]);
 	pn->addr = rep.addr;
 	*out = pn;
 	return 0;
 fail:
+	if (pn->state != NULL)
+		munmap((void *)pn->state, PN_STATE_SIZE);
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
 	if (pn->fd >= 0)
 		close(pn->fd);
 	pthread_mutex_destroy(&pn->lock);
@@ -259,6 +286,7 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	close(fds[0]);
 	s->region = map;
 	s->ctl = pn_shm_ctl(map);
+	s->doze = s->geo.lcore < pn->state->nb_lcores ? &pn->state->doze[s->geo.lcore].v : NULL;
 	s->rx_tail = atomic_load(&s->ctl->rx_tail.v);
 	s->tx_head = atomic_load(&s->ctl->tx_head.v);
 	s->errors_seen = atomic_load(&s->ctl->errors.count);
@@ -363,6 +391,8 @@ pollnet_session_close(struct pollnet *pn)
 	while (pn->socks != NULL)
 		pollnet_close(pn->socks);
 	close(pn->fd);
+	close(pn->bell);
+	munmap((void *)pn->state, PN_STATE_SIZE);
 	pthread_mutex_destroy(&pn->lock);
 	free(pn);
 }
@@ -472,6 +502,22 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	d->flags = 0;
 	s->tx_head++;
 	return len;
+}
+
+/* Hand pollnet what tx_fill wrote; if the socket's lcore sleeps on its
+ * interrupt, ring the doorbell (the protocol: pollnet_shm.h). */
+static void
+tx_publish(struct pollnet_socket *s)
+{
+	const uint64_t one = 1;
+
+	pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (s->doze != NULL && atomic_load_explicit(s->doze, memory_order_relaxed) != 0 &&
+	    write(atomic_load_explicit(&s->pn->bell, memory_order_relaxed), &one,
+		  sizeof(one)) < 0) {
+		/* full: it rings already */
+	}
 }
 
 /* Copy the datagram at our RX tail out (there is one); nothing moves. */
@@ -712,7 +758,7 @@ pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 			m->addr.sin_family ? &m->addr : &s->peer);
 	}
 	if (sent > 1)
-		pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
+		tx_publish(s);
 	return (int)sent;
 }
 
@@ -746,6 +792,20 @@ pn_int_move_session_fd(struct pollnet *pn, int fd)
 	close(pn->fd);
 	pn->fd = fd;
 	pthread_mutex_unlock(&pn->lock);
+}
+
+int
+pn_int_bell_fd(const struct pollnet *pn)
+{
+	return pn->bell;
+}
+
+void
+pn_int_move_bell_fd(struct pollnet *pn, int fd)
+{
+	int old = atomic_exchange(&pn->bell, fd);
+
+	close(old);
 }
 
 int
@@ -855,7 +915,7 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	if (s->tx_head == s->tx_limit && !tx_room(s))
 		return -EAGAIN;
 	len = tx_fill(s, iov, iovcnt, to);
-	pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
+	tx_publish(s);
 	return (ssize_t)len;
 }
 

@@ -28,6 +28,10 @@ int pn_int_take_wake_fd(struct pollnet_socket *s);
  * one is closed). */
 int pn_int_session_fd(const struct pollnet *pn);
 void pn_int_move_session_fd(struct pollnet *pn, int fd);
+/* The session's doorbell (an eventfd); move it to descriptor fd (the old
+ * one is closed). */
+int pn_int_bell_fd(const struct pollnet *pn);
+void pn_int_move_bell_fd(struct pollnet *pn, int fd);
 /* Datagrams sent and not yet taken by pollnet? */
 int pn_int_tx_pending(struct pollnet_socket *s);
 

@@ -66,7 +66,7 @@
 #include <stdint.h>
 
 #define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
-#define PN_SHM_VERSION    3
+#define PN_SHM_VERSION    4
 #define PN_SHM_SLOT_SIZE  2048u
 #define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
 #define PN_SHM_MAX_RING   4096u
@@ -87,7 +87,9 @@ struct pn_shm_hdr {
 	uint32_t rx_slot_off;
 	uint32_t tx_slot_off;
 	uint32_t sock_id;
-	uint32_t reserved[5];
+	uint32_t lcore;                 /* the lcore that serves the socket: its
+	                                 * doze word in the session's state page */
+	uint32_t reserved[4];
 };
 
 /* One index per cache line: the two sides never share a line they write. */
@@ -135,13 +137,44 @@ struct pn_desc {
 
 #define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
 
+/*
+ * The session's state page: one per pollnet, passed (sealed: read-only to
+ * the client) with the reply to PN_CTL_HELLO, together with the doorbell,
+ * an eventfd.
+ *
+ * Doorbell.  An lcore that sleeps on its port's receive interrupt
+ * (dataplane.idle = interrupt) would not see a client's TX ring move.  So
+ * it first sets its doze word, then looks at its sockets' TX rings once
+ * more, then sleeps on the interrupt and the doorbell; awake, it clears the
+ * word.  A client, after publishing tx_head, loads the doze word of its
+ * socket's lcore (the header's lcore) and, if set, writes the doorbell.
+ * Both sides put a full (seq_cst) fence between their store and their
+ * load: one of them sees the other's.  With the word clear (a polling
+ * lcore) sending costs the fence and a load, no system call.
+ */
+#define PN_MAX_LCORES     16
+#define PN_STATE_MAGIC    0x504e5354u   /* "PNST" */
+#define PN_STATE_SIZE     4096u
+
+struct pn_shm_state {
+	uint32_t magic;
+	uint16_t version;               /* PN_SHM_VERSION */
+	uint16_t nb_lcores;
+	uint8_t pad[56];
+	struct pn_shm_idx doze[PN_MAX_LCORES];  /* app: nonzero while lcore i
+	                                         * sleeps on its interrupt */
+};
+
+_Static_assert(sizeof(struct pn_shm_state) <= PN_STATE_SIZE, "state fits its page");
+
 _Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
 _Static_assert(sizeof(struct pn_shm_ctl) == 512, "eight cache lines");
 _Static_assert(sizeof(struct pn_desc) == 16, "descriptor size");
 
 /* The geometry for ring sizes rx and tx (powers of 2). */
 static inline void
-pn_shm_layout(struct pn_shm_hdr *h, uint32_t rx, uint32_t tx, uint32_t sock_id)
+pn_shm_layout(struct pn_shm_hdr *h, uint32_t rx, uint32_t tx, uint32_t sock_id,
+	      uint32_t lcore)
 {
 	uint32_t off = PN_SHM_CTL_OFF + (uint32_t)sizeof(struct pn_shm_ctl);
 
@@ -152,6 +185,7 @@ pn_shm_layout(struct pn_shm_hdr *h, uint32_t rx, uint32_t tx, uint32_t sock_id)
 	h->tx_size = tx;
 	h->slot_size = PN_SHM_SLOT_SIZE;
 	h->sock_id = sock_id;
+	h->lcore = lcore;
 	h->rx_desc_off = off;
 	off += rx * (uint32_t)sizeof(struct pn_desc);
 	h->tx_desc_off = off;
@@ -176,7 +210,9 @@ pn_shm_layout_ok(const struct pn_shm_hdr *h, uint64_t size)
 	    h->rx_size > PN_SHM_MAX_RING || h->tx_size > PN_SHM_MAX_RING ||
 	    (h->rx_size & (h->rx_size - 1)) || (h->tx_size & (h->tx_size - 1)))
 		return 0;
-	pn_shm_layout(&want, h->rx_size, h->tx_size, h->sock_id);
+	if (h->lcore >= PN_MAX_LCORES)
+		return 0;
+	pn_shm_layout(&want, h->rx_size, h->tx_size, h->sock_id, h->lcore);
 	return want.region_size == h->region_size && h->region_size <= size &&
 	       want.rx_desc_off == h->rx_desc_off && want.tx_desc_off == h->tx_desc_off &&
 	       want.rx_slot_off == h->rx_slot_off && want.tx_slot_off == h->tx_slot_off;
@@ -230,11 +266,13 @@ pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
 
 /* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
 
-#define PN_CTL_VERSION 4
+#define PN_CTL_VERSION 5
 #define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
 
 enum pn_ctl_op {
-	PN_CTL_HELLO = 1,     /* version check; reply carries our IPv4 address */
+	PN_CTL_HELLO = 1,     /* version check; reply carries our IPv4
+	                       * address, and the state page's memfd and the
+	                       * doorbell eventfd as SCM_RIGHTS */
 	PN_CTL_SOCKET,        /* new socket (arg: PN_SOCK_* flags; rx_ring,
 	                       * tx_ring: entries wanted, 0 for pollnet's
 	                       * default, rounded up to a power of 2 and held

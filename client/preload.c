@@ -79,7 +79,7 @@ int __ppoll_chk(struct pollfd *, nfds_t, const struct timespec *, const sigset_t
 
 #define FD_MAX 65536
 #define SPIN_NS 20000
-#define T_PRIV 1u               /* our own descriptor (the session's) */
+#define T_PRIV 1u               /* our own descriptor (the session's, its doorbell) */
 #define T_EP   2u               /* an epoll instance we keep a list for */
 #define T_MASK 3u
 
@@ -352,6 +352,16 @@ session(void)
 	}
 	g_pn = pn;
 	g_addr = pollnet_address(pn);
+	tab_set(fd, T_PRIV);
+	/* the doorbell too */
+	fd = pn_int_bell_fd(pn);
+	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 1000);
+	if (hi >= 0) {
+		in_lib = 1;
+		pn_int_move_bell_fd(pn, hi);
+		in_lib = 0;
+		fd = hi;
+	}
 	tab_set(fd, T_PRIV);
 	DEBUG("session open: pollnet's address %u.%u.%u.%u", ((uint8_t *)&g_addr)[0],
 	      ((uint8_t *)&g_addr)[1], ((uint8_t *)&g_addr)[2], ((uint8_t *)&g_addr)[3]);
@@ -680,7 +690,10 @@ make_way(int fd)
 	tab_set(hi, T_PRIV);
 	tab_set(fd, 0);
 	in_lib = 1;
-	pn_int_move_session_fd(g_pn, hi);       /* closes fd */
+	if (fd == pn_int_bell_fd(g_pn))
+		pn_int_move_bell_fd(g_pn, hi);  /* closes fd */
+	else
+		pn_int_move_session_fd(g_pn, hi);
 	in_lib = 0;
 }
 

@@ -40,6 +40,8 @@ config_defaults(struct pn_config *c)
 	strlcpy(c->ctl_path, "/run/pollnet/pollnet.sock", sizeof(c->ctl_path));
 	strlcpy(c->stats_path, "/run/pollnet/pollnet.stats", sizeof(c->stats_path));
 	c->summaries = true;
+	c->idle = PN_IDLE_NAP;
+	c->idle_after_us = 1000;
 	c->idle_sleep_us = 100;
 	c->ctl_mode = 0660;
 }
@@ -217,6 +219,23 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		NUM(pool_size, 1023, 1 << 22);
 	if (IS("dataplane", "idle_sleep"))
 		NUM(idle_sleep_us, 0, 100000);
+	if (IS("dataplane", "idle_after"))
+		NUM(idle_after_us, 10, 1000000);
+	if (IS("dataplane", "idle")) {
+		static const char *const modes[] = {
+			[PN_IDLE_POLL] = "poll", [PN_IDLE_NAP] = "nap",
+			[PN_IDLE_INTERRUPT] = "interrupt",
+		};
+
+		for (uint32_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+			if (strcmp(v, modes[i]) == 0) {
+				c->idle = i;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "'%s' is not poll, nap or interrupt", v);
+		return -1;
+	}
 	if (IS("dataplane", "summaries")) {
 		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
 			c->summaries = strcmp(v, "on") == 0;
@@ -519,6 +538,9 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
 	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");
+	fprintf(f, "dataplane.idle = %s\n", c->idle == PN_IDLE_POLL ? "poll" :
+		c->idle == PN_IDLE_NAP ? "nap" : "interrupt");
+	fprintf(f, "dataplane.idle_after = %u\n", c->idle_after_us);
 	fprintf(f, "dataplane.idle_sleep = %u\n", c->idle_sleep_us);
 	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u\n"
 		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.ring_max = %u\n"

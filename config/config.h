@@ -18,6 +18,15 @@
 
 #define CONFIG_MAX_IDS 16
 
+/* dataplane.idle */
+enum {
+	PN_IDLE_POLL,                   /* never sleeps */
+	PN_IDLE_NAP,                    /* naps of up to idle_sleep_us */
+	PN_IDLE_INTERRUPT,              /* sleeps until the port's receive
+	                                 * interrupt or a client's doorbell
+	                                 * (a port without: naps) */
+};
+
 struct pn_config {
 	/* [port] */
 	char port[256];                 /* port spec, see pmd/port.h */
@@ -34,6 +43,8 @@ struct pn_config {
 	char lcores[128];               /* EAL core list; "" = EAL's default */
 	uint32_t pool_size;
 	bool summaries;                 /* packet summaries into the stats log */
+	uint32_t idle;                  /* PN_IDLE_*: what an idle lcore does */
+	uint32_t idle_after_us;         /* ... once it found nothing to do this long */
 	uint32_t idle_sleep_us;         /* an idle lcore naps up to this long; 0: polls */
 	/* [sockets] */
 	uint32_t max_sockets;

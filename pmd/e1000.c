@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -541,6 +542,84 @@ e1000_link_up(struct e1000_dev *d, uint32_t *mbps)
 	return (st & E1000_STATUS_LU) != 0;
 }
 
+/* ---- receive interrupts ---- */
+
+/*
+ * For an lcore that sleeps when idle.  uio_pci_generic forwards the
+ * device's legacy interrupt: its handler masks INTx (PCI command register
+ * bit 10, Interrupt Disable) and counts; read() on /dev/uioN returns the
+ * count (4 bytes) and blocks until it changes.  Unmasking is ours, through
+ * the config space (the driver has no irqcontrol: write() on /dev/uioN
+ * fails).  The device
+ * raises its line while ICR & IMS != 0 (§13.4.17-20), and its causes latch
+ * in ICR whatever the mask: a frame that came between our last look and
+ * the arming raises the interrupt as soon as IMS lets it (QEMU's model
+ * re-evaluates the line on every IMS write).
+ */
+int
+e1000_intr_arm(struct e1000_dev *d)
+{
+	const struct e1000_rxq *q = &d->rx;
+
+#ifndef PN_E1000_MODEL
+	uint8_t hi;                     /* command register bits 8-15 */
+
+	if (pread(d->cfg_fd, &hi, 1, 5) != 1)
+		return -EIO;
+	if (hi & 0x04) {                /* bit 10: INTx masked */
+		hi &= (uint8_t)~0x04;
+		if (pwrite(d->cfg_fd, &hi, 1, 5) != 1)
+			return -EIO;
+	}
+#endif
+	E1000_WR(d, E1000_IMS, E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0);
+	return (q->ring[q->next].status & E1000_RXD_STAT_DD) != 0;
+}
+
+void
+e1000_intr_disarm(struct e1000_dev *d)
+{
+	int32_t count;
+
+	E1000_WR(d, E1000_IMC, 0xffffffff);
+	(void)E1000_RD(d, E1000_ICR);   /* the causes cleared: the line drops */
+#ifndef PN_E1000_MODEL
+	/* the interrupt's count, if one came (non-blocking: else EAGAIN) */
+	if (read(d->uio_fd, &count, sizeof(count)) < 0)
+		count = 0;
+#else
+	(void)count;
+#endif
+}
+
+#ifndef PN_E1000_MODEL
+/* /dev/uioN of the device (its sysfs uio/ directory names it). */
+static int
+e1000_uio_open(const char *pci)
+{
+	char path[256];
+	struct dirent *e;
+	DIR *dir;
+	int fd = -ENODEV;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/uio", pci);
+	dir = opendir(path);
+	if (dir == NULL)
+		return -errno;
+	while ((e = readdir(dir)) != NULL) {
+		if (strncmp(e->d_name, "uio", 3) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%.32s", e->d_name);
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		break;
+	}
+	closedir(dir);
+	return fd;
+}
+#endif
+
 /* ---- behind the port interface ---- */
 
 static uint16_t
@@ -586,6 +665,59 @@ port_e1000_stats(struct port *p, struct port_stats *s)
 	return 0;
 }
 
+static int
+port_e1000_intr_setup(struct port *p, uint16_t q, void *tag)
+{
+#ifndef PN_E1000_MODEL
+	struct e1000_dev *d = p->priv;
+	char path[256];
+	int fd, rc;
+
+	(void)q;
+	if (d->uio_fd >= 0)
+		return -EBUSY;
+	fd = e1000_uio_open(d->pci);
+	if (fd < 0)
+		return fd;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", d->pci);
+	d->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (d->cfg_fd < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	d->intr_ev = (struct rte_epoll_event){
+		.epdata = { .event = EPOLLIN, .data = tag },
+	};
+	rc = rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, fd, &d->intr_ev);
+	if (rc < 0) {
+		close(fd);
+		close(d->cfg_fd);
+		d->cfg_fd = -1;
+		return rc;
+	}
+	d->uio_fd = fd;
+	return 0;
+#else
+	(void)p, (void)q, (void)tag;
+	return -ENOTSUP;
+#endif
+}
+
+static int
+port_e1000_intr_arm(struct port *p, uint16_t q)
+{
+	(void)q;
+	return e1000_intr_arm(p->priv);
+}
+
+static void
+port_e1000_intr_disarm(struct port *p, uint16_t q)
+{
+	(void)q;
+	e1000_intr_disarm(p->priv);
+}
+
 static void
 port_e1000_close(struct port *p)
 {
@@ -593,6 +725,10 @@ port_e1000_close(struct port *p)
 
 	e1000_dev_stop(d);
 #ifndef PN_E1000_MODEL
+	if (d->uio_fd >= 0)
+		close(d->uio_fd);       /* (the lcore's epoll set drops it) */
+	if (d->cfg_fd >= 0)
+		close(d->cfg_fd);
 	if (d->bar0 != NULL)
 		munmap((void *)d->bar0, d->bar0_len);
 #endif
@@ -605,6 +741,9 @@ static const struct port_ops e1000_ops = {
 	.link = port_e1000_link,
 	.stats = port_e1000_stats,
 	.close = port_e1000_close,
+	.intr_setup = port_e1000_intr_setup,
+	.intr_arm = port_e1000_intr_arm,
+	.intr_disarm = port_e1000_intr_disarm,
 };
 
 int
@@ -627,6 +766,8 @@ e1000_port_open(const char *pci, const struct port_conf *conf, struct port *p,
 	if (d == NULL)
 		return -ENOMEM;
 	strlcpy(d->pci, pci, sizeof(d->pci));
+	d->uio_fd = -1;
+	d->cfg_fd = -1;
 #ifndef PN_E1000_MODEL
 	rc = e1000_pci_check(pci, err, errlen);
 	if (rc == 0)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_epoll.h>
 #include <rte_ether.h>
 
 #include "e1000_regs.h"
@@ -68,6 +69,9 @@ struct e1000_dev {
 	struct e1000_rxq rx;
 	struct e1000_txq tx;
 	struct e1000_hw_stats hw;
+	int uio_fd;                           /* /dev/uioN (interrupts), or -1 */
+	int cfg_fd;                           /* its PCI config space (unmasking) */
+	struct rte_epoll_event intr_ev;       /* its place in the lcore's epoll set */
 };
 
 /* Program the device and fill the RX ring (BAR0 already mapped).  On error,
@@ -80,6 +84,10 @@ uint16_t e1000_rx_burst(struct e1000_dev *d, struct rte_mbuf **out, uint16_t n);
 uint16_t e1000_tx_burst(struct e1000_dev *d, struct rte_mbuf **pkts, uint16_t n);
 void e1000_read_hw_stats(struct e1000_dev *d);
 int e1000_link_up(struct e1000_dev *d, uint32_t *mbps);
+
+/* Receive interrupts through uio_pci_generic (see port_ops.intr_*). */
+int e1000_intr_arm(struct e1000_dev *d);
+void e1000_intr_disarm(struct e1000_dev *d);
 
 /* `--port e1000:<PCI address>`: check the device, map it, start it. */
 int e1000_port_open(const char *pci, const struct port_conf *conf, struct port *p,

@@ -21,6 +21,10 @@
 #define E1000_ICR      0x000c0   /* interrupt cause read (clear on read) */
 #define E1000_IMS      0x000d0   /* interrupt mask set */
 #define E1000_IMC      0x000d8   /* interrupt mask clear */
+/* ICR/IMS causes (§13.4.17) */
+#define E1000_ICR_RXDMT0 (1u << 4)  /* RX descriptors below the minimum threshold */
+#define E1000_ICR_RXO    (1u << 6)  /* receiver overrun */
+#define E1000_ICR_RXT0   (1u << 7)  /* receiver timer: a frame was written back */
 #define E1000_RCTL     0x00100   /* receive control */
 #define E1000_TCTL     0x00400   /* transmit control */
 #define E1000_TIPG     0x00410   /* transmit inter-packet gap */

@@ -199,12 +199,48 @@ ethdev_close(struct port *p)
 	p->priv = NULL;
 }
 
+/*
+ * Receive interrupts through DPDK's own machinery (as l3fwd-power uses it):
+ * the queue's event in the lcore's per-thread epoll set; DPDK's handler
+ * reads what must be read (an eventfd's count, uio's) and leaves alone what
+ * must not be (net_tap's queue descriptor).  Drivers without them
+ * (net_af_packet) refuse the setup.
+ */
+static int
+ethdev_intr_setup(struct port *p, uint16_t q, void *tag)
+{
+	return rte_eth_dev_rx_intr_ctl_q(p->id, q, RTE_EPOLL_PER_THREAD,
+					 RTE_INTR_EVENT_ADD, tag);
+}
+
+static int
+ethdev_intr_arm(struct port *p, uint16_t q)
+{
+	int rc = rte_eth_dev_rx_intr_enable(p->id, q);
+
+	/* net_tap has no switch: its event, the queue's descriptor, is
+	 * always armed */
+	if (rc < 0 && rc != -ENOTSUP)
+		return rc;
+	/* not every driver can count its ready descriptors (-ENOTSUP) */
+	return rte_eth_rx_queue_count(p->id, q) > 0;
+}
+
+static void
+ethdev_intr_disarm(struct port *p, uint16_t q)
+{
+	rte_eth_dev_rx_intr_disable(p->id, q);
+}
+
 static const struct port_ops ethdev_ops = {
 	.rx_burst = ethdev_rx_burst,
 	.tx_burst = ethdev_tx_burst,
 	.link = ethdev_link,
 	.stats = ethdev_stats,
 	.close = ethdev_close,
+	.intr_setup = ethdev_intr_setup,
+	.intr_arm = ethdev_intr_arm,
+	.intr_disarm = ethdev_intr_disarm,
 };
 
 /* [DDDD:]BB:DD.F */
@@ -369,6 +405,7 @@ ethdev_port_open(const char *devargs, const struct port_conf *conf,
 		ec.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) &
 						 info.flow_type_rss_offloads;
 	}
+	ec.intr_conf.rxq = conf->rx_intr != 0;
 	rc = rte_eth_dev_configure(id, conf->nb_queues, conf->nb_queues, &ec);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);

@@ -14,6 +14,7 @@
 #ifndef PN_PORT_H
 #define PN_PORT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,8 @@ struct port_conf {
 	struct rte_mempool *pool;     /* RX buffers */
 	const struct rte_ether_addr *mac;  /* NULL: keep the device's own */
 	uint32_t tx_offload;          /* PORT_TX_* the stack may use */
+	int rx_intr;                  /* ask for receive interrupts (ethdev:
+	                               * intr_conf.rxq), for port_intr_* */
 };
 
 struct port_link {
@@ -66,6 +69,17 @@ struct port_ops {
 	int (*link)(struct port *p, struct port_link *l);
 	int (*stats)(struct port *p, struct port_stats *s);
 	void (*close)(struct port *p);
+	/* Receive interrupts, for an lcore that sleeps when idle; NULL where
+	 * the port has none.  intr_setup, on the lcore of queue q, once: put
+	 * the queue's interrupt into the calling thread's DPDK epoll set
+	 * (RTE_EPOLL_PER_THREAD) with `tag` as its event's data (0, or a
+	 * negative errno: -ENOTSUP for a driver without them).  intr_arm,
+	 * before sleeping: the next frame (or one already waiting) raises the
+	 * interrupt; 1 if the driver can see frames waiting already.
+	 * intr_disarm, awake again: interrupts off, the event consumed. */
+	int (*intr_setup)(struct port *p, uint16_t q, void *tag);
+	int (*intr_arm)(struct port *p, uint16_t q);
+	void (*intr_disarm)(struct port *p, uint16_t q);
 };
 
 struct port {
@@ -108,6 +122,25 @@ static inline int
 port_stats(struct port *p, struct port_stats *s)
 {
 	return p->ops->stats(p, s);
+}
+
+/* Receive interrupts (see struct port_ops): -ENOTSUP where there are none. */
+static inline int
+port_intr_setup(struct port *p, uint16_t q, void *tag)
+{
+	return p->ops->intr_setup != NULL ? p->ops->intr_setup(p, q, tag) : -ENOTSUP;
+}
+
+static inline int
+port_intr_arm(struct port *p, uint16_t q)
+{
+	return p->ops->intr_arm(p, q);
+}
+
+static inline void
+port_intr_disarm(struct port *p, uint16_t q)
+{
+	p->ops->intr_disarm(p, q);
 }
 
 /* Implementations (e1000_port_open is in e1000.h). */

@@ -101,6 +101,7 @@ icmp_error_in(struct stack *s, struct rte_mbuf *m, const struct rte_icmp_hdr *ic
 			rte_pktmbuf_free(m);
 			return STACK_DROPPED;
 		}
+		s->steered_to |= 1u << sock->owner;
 	}
 	s->stats.rx_delivered++;
 	rte_pktmbuf_free(m);

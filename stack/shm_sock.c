@@ -79,6 +79,14 @@ shm_sock_error(struct stack *s, struct pn_sock *sock, int err)
 	shm_touch(s, sock, PN_WAKE_RX);         /* a sleeping receive wakes to it */
 }
 
+int
+shm_sock_tx_ready(const struct pn_sock *sock)
+{
+	uint32_t n = pn_ring_ready(&pn_shm_ctl(sock->region)->tx_head.v, sock->tx_tail);
+
+	return n != 0 && n <= sock->geo.tx_size;
+}
+
 unsigned
 shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 {

@@ -48,7 +48,6 @@ struct pn_sock {
 	uint32_t id;
 	uint16_t owner;             /* lcore index that delivers and sends */
 	uint16_t kind;              /* enum sock_kind */
-	uint8_t owner_set;          /* control thread: owner chosen */
 	struct rte_ring *rx;        /* single producer (owner) */
 	atomic_bool closing;        /* set by control before removal */
 	int32_t hash_pos;           /* private to sock_table */

@@ -49,9 +49,12 @@ struct stack_conf {
 	 * did (1 or 0: at once) */
 	uint32_t wake_batch;
 	uint32_t wake_delay_us;
-	/* An lcore that found nothing to do for LCORE_IDLE_AFTER_US naps
-	 * between polls, from LCORE_NAP_MIN_US doubling up to this; 0: it
-	 * polls without pause. */
+	/* An lcore that found nothing to do for idle_after_us sleeps (idle:
+	 * the config's PN_IDLE_*): naps from LCORE_NAP_MIN_US doubling up to
+	 * idle_sleep_us (0: it polls without pause), or until its port's
+	 * receive interrupt or a client's doorbell. */
+	uint32_t idle;
+	uint32_t idle_after_us;
 	uint32_t idle_sleep_us;
 };
 
@@ -89,6 +92,8 @@ struct stack {
 	struct sock_table *socks;       /* NULL: every datagram is udp_no_socket */
 	struct rte_ring *const *steer;  /* steer[lcore], NULL with one lcore */
 	uint16_t lcore;                 /* our index in the socket table */
+	uint32_t steered_to;            /* lcores we steered to (bit per
+	                                 * index), for the lcore to clear */
 	uint64_t now_ms;
 	uint64_t now_us;                /* the same clock, for wake moderation */
 	stack_arp_hook arp_hook;
@@ -146,6 +151,8 @@ int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 /* An ICMP error for sock (connected): the client's next call returns -err
  * (ECONNREFUSED for a port unreachable).  On the owner lcore. */
 void shm_sock_error(struct stack *s, struct pn_sock *sock, int err);
+/* Does sock's client have datagrams for us to send (a sane count)? */
+int shm_sock_tx_ready(const struct pn_sock *sock);
 /* Send up to `budget` datagrams from sock's TX ring.  Returns how many. */
 unsigned shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget);
 /* Publish what moved this loop and collect the sockets to wake

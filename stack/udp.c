@@ -54,6 +54,7 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_STEER_FULL;
 		goto drop;
 	}
+	s->steered_to |= 1u << sock->owner;
 	s->stats.rx_steered++;
 	return STACK_STEERED;
 drop:
@@ -184,6 +185,7 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
+	s->steered_to |= 1u << to->owner;
 	return 0;
 }
 

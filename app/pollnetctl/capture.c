@@ -39,10 +39,21 @@ ctl_call(int fd, struct pn_ctl_req *req, const void *extra, size_t len,
 	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n != (ssize_t)sizeof(*rep))
 		return n < 0 ? -errno : -EPROTO;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    rfd != NULL && cm->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(rfd, CMSG_DATA(cm), sizeof(int));
+	/* the first descriptor is the caller's, if it wants one; the others
+	 * (HELLO's state page and doorbell) are not for us */
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (rfd != NULL && *rfd < 0)
+				*rfd = f;
+			else
+				close(f);
+		}
+	}
 	return rep->status;
 }
 

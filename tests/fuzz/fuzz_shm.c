@@ -64,7 +64,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.arp_timeout_ms = 30000;
 	conf.arp_retry_ms = 1000;
 	conf.arp_retries = 3;
-	pn_shm_layout(&geo, 8, 8, 0);
+	pn_shm_layout(&geo, 8, 8, 0, 0);
 	tbl = sock_table_create("fuzz_shm", 8, 1);
 	FUZZ_CHECK(tbl != NULL && sock_table_lcore_online(tbl, 0) == 0, "socket table");
 	setup_sock(&sock, 1, 4000);

@@ -56,7 +56,7 @@ shm_sock_setup(struct pn_sock *s, uint32_t id, uint16_t lport, uint32_t rip, uin
 	struct pn_shm_hdr h;
 
 	memset(s, 0, sizeof(*s));
-	pn_shm_layout(&h, 16, 16, id);
+	pn_shm_layout(&h, 16, 16, id, 0);
 	s->region = aligned_alloc(4096, h.region_size);
 	FUZZ_CHECK(s->region != NULL, "out of memory");
 	memset(s->region, 0, h.region_size);

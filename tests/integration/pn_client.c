@@ -22,6 +22,10 @@
  *                                    (every one echoed once, in order, from
  *                                    the peer), then the calls' edges; prints
  *                                    "batch ok ..." or what went wrong
+ *   pn_client idle CTL IP PORT N     N times: 50 ms without a word, then one
+ *                                    datagram to an echo server and its echo
+ *                                    back; prints "idle ok N" or what was
+ *                                    missing (a dozing lcore must be rung)
  *   pn_client chaos CTL IP PORT SEED do everything a client does, in random
  *                                    order, until killed: sessions, sockets,
  *                                    binds, connects, sends, receives, closes
@@ -268,6 +272,27 @@ main(int argc, char **argv)
 			printf("answered\n");
 		pollnet_session_close(pn);
 		return n == -ECONNREFUSED ? 0 : 1;
+	}
+	if (strcmp(argv[1], "idle") == 0 && argc == 6) {
+		int n = atoi(argv[5]), ok = 0;
+
+		pollnet_set_timeout(s, 2000);
+		for (int i = 0; i < n; i++) {
+			struct timespec gap = { .tv_nsec = 50 * 1000000L };
+			char want[64];
+			ssize_t r;
+
+			nanosleep(&gap, NULL);
+			snprintf(want, sizeof(want), "idle %d", i);
+			pollnet_send(s, want, strlen(want));
+			r = pollnet_recv(s, buf, sizeof(buf) - 1, NULL);
+			if (r == (ssize_t)strlen(want) && memcmp(buf, want, (size_t)r) == 0)
+				ok++;
+			else
+				printf("datagram %d: %s\n", i, r < 0 ? pollnet_strerror((int)r) : "wrong echo");
+		}
+		printf("idle %s %d\n", ok == n ? "ok" : "lost", ok);
+		return ok == n ? 0 : 1;
 	}
 	if (strcmp(argv[1], "batch") == 0 && argc == 6)
 		return batch(pn, s, argv[3], argv[4], atoi(argv[5]));

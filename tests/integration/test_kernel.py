@@ -8,7 +8,7 @@ and dropped while the echo keeps working.  Then every counter is reconciled:
 pollnet's against themselves, and against what the peer's kernel sent and
 received.
 
-usage: test_kernel.py POLLNET_BINARY [af_packet|tap|multiqueue]
+usage: test_kernel.py POLLNET_BINARY [af_packet|tap|tap-interrupt|multiqueue]
 """
 import json
 import os
@@ -34,10 +34,15 @@ def main():
     need_root()
     binary = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else "af_packet"
-    net = Namespaces(peer_ip=PEER_IP + "/24", tap=mode == "tap")
+    net = Namespaces(peer_ip=PEER_IP + "/24", tap=mode.startswith("tap"))
     lcores = "0-1"
+    extra = []
     if mode == "tap":
         port = "dpdk:net_tap0,iface=%s" % net.peer_if
+    elif mode == "tap-interrupt":
+        # the lcore sleeps on net_tap's receive interrupt when idle
+        port = "dpdk:net_tap0,iface=%s" % net.peer_if
+        extra = ["--set", "dataplane.idle=interrupt"]
     elif mode == "af_packet":
         port = "dpdk:net_af_packet0,iface=%s" % net.dut_if
     elif mode == "multiqueue":
@@ -48,7 +53,7 @@ def main():
         raise SystemExit("unknown mode " + mode)
 
     tx0, rx0 = net.peer_counter("tx_packets"), net.peer_counter("rx_packets")
-    pn = Pollnet(binary, net.dut, port, DUT_IP + "/24", lcores=lcores)
+    pn = Pollnet(binary, net.dut, port, DUT_IP + "/24", lcores=lcores, extra=extra)
     dut_mac = re.search(r"mac ([0-9A-Fa-f:]{17})", pn.output()).group(1).lower()
     print("pollnet is up:", pn.output().strip().splitlines()[-1])
 
@@ -88,6 +93,17 @@ def main():
             check(not res["bad"], "echo from source port %d" % sport)
             udp_ok += res["sent"] - len(res["bad"])
 
+    # a libpollnet client, idle between datagrams, with pollnet's echo
+    # (local delivery: no frame on the wire)
+    local = 0
+    if mode == "tap-interrupt":
+        build = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
+        r = sh(os.path.join(build, "tests", "pn_client"), "idle", "/run/pollnet/pollnet.sock",
+               DUT_IP, "7", "20", ns=net.dut, check=False, timeout=60)
+        check(r.stdout.strip().endswith("idle ok 20"),
+              "a client idle 50 ms between datagrams got each echo: %s" % r.stdout.strip())
+        local = 20
+
     time.sleep(0.5)  # let the last frames land before counting
     tx1, rx1 = net.peer_counter("tx_packets"), net.peer_counter("rx_packets")
     c, out = pn.stop()
@@ -121,9 +137,9 @@ def main():
     expected_drops = count * len(sent) - withheld - answered
     check(dropped == expected_drops, "nothing else dropped: %d == %d" % (dropped, expected_drops))
     check(c["stack.icmp_echo_replies"] == 5, "5 echo replies")
-    check(c["sock.echo.rx_pkts"] == udp_ok and c["sock.echo.tx_pkts"] == udp_ok,
+    check(c["sock.echo.rx_pkts"] == udp_ok + local and c["sock.echo.tx_pkts"] == udp_ok + local,
           "echo socket: %d datagrams in and out (got %d/%d)" %
-          (udp_ok, c["sock.echo.rx_pkts"], c["sock.echo.tx_pkts"]))
+          (udp_ok + local, c["sock.echo.rx_pkts"], c["sock.echo.tx_pkts"]))
     check(c["port.rx_packets"] == c["stack.rx_frames"], "port rx == stack rx_frames")
     check(c["port.tx_packets"] == c["stack.tx_frames"], "port tx == stack tx_frames")
     check(tx1 - tx0 == c["port.rx_packets"] + withheld,
@@ -135,8 +151,20 @@ def main():
     check(c["pool.in_use"] == 0, "every mbuf back in the pool (in use: %d)" % c["pool.in_use"])
     # dataplane.idle_sleep (default on): the lcore napped between the
     # phases, and every count above is exact all the same
-    check(c["lcore0.naps"] > 0, "the idle lcore napped between the phases (%d naps)" %
-          c["lcore0.naps"])
+    if mode == "tap-interrupt":
+        # ... or slept on the port's interrupt, and was woken by it; and a
+        # client that sends to a dozing lcore rings its doorbell
+        check(c["lcore0.bell_wakes"] >= 10,
+              "a client's 20 datagrams after 50 ms of quiet each: the doorbell woke the "
+              "lcore %d times (at least 10 wanted: a datagram sent while the lcore is "
+              "awake needs none)" % c["lcore0.bell_wakes"])
+        check(c["lcore0.sleeps"] > 0 and c["lcore0.irq_wakes"] > 0 and c["lcore0.naps"] == 0,
+              "the idle lcore slept on the interrupt between the phases (%d sleeps, "
+              "%d woken by a frame, %d naps)" % (c["lcore0.sleeps"], c["lcore0.irq_wakes"],
+                                                  c["lcore0.naps"]))
+    else:
+        check(c["lcore0.naps"] > 0, "the idle lcore napped between the phases (%d naps)" %
+              c["lcore0.naps"])
     if mode == "multiqueue":
         check(c["lcore0.rx_frames"] > 0 and c["lcore1.rx_frames"] > 0,
               "both lcores received (%d, %d)" % (c["lcore0.rx_frames"],

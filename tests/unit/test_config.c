@@ -98,6 +98,27 @@ bad_numbers_rejected_not_truncated(void **state)
 	expect_error("[port]\n\ntx_desc = -5\n", ":3: [port] tx_desc: '-5' is too small");
 	expect_error("[sockets]\necho_port = 65536\n", ":2: [sockets] echo_port: '65536' is too large");
 	expect_error("[sockets]\nrx_ring = 1000\n", ":2: [sockets] rx_ring: 1000 is not a power of 2");
+	expect_error("[dataplane]\nidle = sleep\n",
+		     ":2: [dataplane] idle: 'sleep' is not poll, nap or interrupt");
+	expect_error("[dataplane]\nidle_after = 5\n", ":2: [dataplane] idle_after: '5' is too small");
+}
+
+static void
+idle_modes(void **state)
+{
+	struct pn_config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(c.idle, PN_IDLE_NAP);
+	assert_int_equal(c.idle_after_us, 1000);
+	assert_int_equal(config_set(&c, "dataplane.idle", "interrupt", err, sizeof(err)), 0);
+	assert_int_equal(c.idle, PN_IDLE_INTERRUPT);
+	assert_int_equal(config_set(&c, "dataplane.idle", "poll", err, sizeof(err)), 0);
+	assert_int_equal(c.idle, PN_IDLE_POLL);
+	assert_int_equal(config_set(&c, "dataplane.idle_after", "50", err, sizeof(err)), 0);
+	assert_int_equal(c.idle_after_us, 50);
+	assert_int_equal(config_set(&c, "dataplane.idle", "Interrupt", err, sizeof(err)), -1);
 }
 
 static void
@@ -173,6 +194,7 @@ main(void)
 		cmocka_unit_test(good_file),
 		cmocka_unit_test(bad_numbers_rejected_not_truncated),
 		cmocka_unit_test(bad_addresses),
+		cmocka_unit_test(idle_modes),
 		cmocka_unit_test(bad_lines),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(validation),

@@ -25,7 +25,7 @@ struct region {
 static void
 region_new(struct region *r, uint32_t rx, uint32_t tx)
 {
-	pn_shm_layout(&r->h, rx, tx, 1);
+	pn_shm_layout(&r->h, rx, tx, 1, 0);
 	r->base = aligned_alloc(4096, r->h.region_size);
 	assert_non_null(r->base);
 	memset(r->base, 0, r->h.region_size);

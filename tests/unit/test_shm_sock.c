@@ -29,7 +29,7 @@ shm_sock_new(uint16_t lport, uint32_t rx, uint32_t tx)
 	struct pn_sock *s = rte_zmalloc("t_shm", sizeof(*s), 64);
 	struct pn_shm_hdr h;
 
-	pn_shm_layout(&h, rx, tx, 1);
+	pn_shm_layout(&h, rx, tx, 1, 0);
 	region = aligned_alloc(4096, h.region_size);
 	memset(region, 0, h.region_size);
 	memcpy(region, &h, sizeof(h));
@@ -453,7 +453,7 @@ icmp_error_reaches_a_connected_client(void **state)
 	s0.lcore = 0;
 	s1.lcore = 1;
 	/* the client's socket, 198.18.0.2:7000 connected to PEER:5555, lcore 1's */
-	pn_shm_layout(&h, 8, 8, 1);
+	pn_shm_layout(&h, 8, 8, 1, 0);
 	reg = aligned_alloc(4096, h.region_size);
 	memset(reg, 0, h.region_size);
 	memcpy(reg, &h, sizeof(h));
