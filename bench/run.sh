@@ -298,8 +298,9 @@ plot_servers() {
     python3 - "$1" "$lat" "$rate" <<'PY'
 import json, sys
 S = json.load(open(sys.argv[1]))["servers"]
-names = [("echo", "echo svc"), ("libpollnet", "1 per call"),
-         ("libpollnet-batch", "32 per call"), ("libpollnet-moderated", "32, moderated"),
+names = [("echo", "echo svc"), ("libpollnet", "1/call"),
+         ("libpollnet-batch", "32/call"), ("libpollnet-moderated", "32 moder."),
+         ("echo-interrupt", "echo, irq"), ("libpollnet-interrupt", "32, irq"),
          ("kernel", "kernel")]
 with open(sys.argv[2], "w") as f:
     for k, label in names:
@@ -313,14 +314,14 @@ with open(sys.argv[3], "w") as f:
                                       S[k]["trafgen"]["echoed_per_s"] / 1e3))
 PY
     gnuplot <<GP
-set terminal png size 1000,420 font ",10" noenhanced
+set terminal png size 1100,460 font ",10" noenhanced
 set output "$2"
-set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo (1 or 32 per call; wake-ups moderated), the kernel ($3, 64 B)"
+set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo, the kernel ($3, 64 B)\n(1 or 32 per call; moder.: wake-ups moderated; irq: the idle lcore sleeps on the interrupt)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.7 border -1
 set grid ytics
-set key top left
+set key below
 set xtics font ",8"
 set title "round trip, one datagram in flight, us (lower is better)"
 set yrange [0:*]

@@ -42,10 +42,13 @@ GUEST_DOC = """bench/run.sh servers-guest: the same servers and generators with 
 server in the QEMU guest (deploy/pollnet-guest --net tap, TCG, 2 vCPUs):
 pollnet on its own e1000 driver with its echo service (port 7), pollnet-echo
 --batch 32 (port 9001) and, in a second boot with wake-up moderation
-(32 / 100 us), pollnet-echo again (port 9002); then a third boot without
-pollnet: Linux's e1000 driver and UDP stack with the recvmmsg/sendmmsg echo
-(port 9000).  The server is pinned to vCPU 0; pollnet's lcore polls on
-vCPU 1.  The generators run on the host, in the tap's namespace (the peer,
+(32 / 100 us), pollnet-echo again (port 9002); in a third boot with
+dataplane.idle = interrupt (the lcore sleeps on the e1000's interrupt after
+1 ms without work), the echo service and pollnet-echo (port 9003); then a
+fourth boot without pollnet: Linux's e1000 driver and UDP stack with the
+recvmmsg/sendmmsg echo (port 9000).  The server is pinned to vCPU 0;
+pollnet's lcore polls on vCPU 1.  After each boot's phases, idle: QEMU's CPU
+on the host while nothing comes (3 s), and pings 50 ms apart.  The generators run on the host, in the tap's namespace (the peer,
 10.0.2.2): round trips (one in flight), iperf -u at rising rates, trafgen
 at a set rate (under TCG an unpaced sender starves QEMU).  A frame the
 peer's kernel could not hand to QEMU (QEMU stops reading the tap while the
@@ -330,7 +333,8 @@ def finish(result, out_json):
                                      S["kernel"]["iperf_best_zero_loss_per_s"]),
             "trafgen_echoed": ratio(S[k]["trafgen"]["echoed_per_s"],
                                     S["kernel"]["trafgen"]["echoed_per_s"])}
-        for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated") if k in S}
+        for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated",
+                  "echo-interrupt", "libpollnet-interrupt") if k in S}
     write_result(result, out_json, result["ratios"])
 
 
@@ -439,6 +443,22 @@ def qemu_pid():
     return int(sh("pgrep", "-n", "-f", "qemu-system-x86_64").stdout.split()[0])
 
 
+def guest_idle(qpid, name):
+    """The guest with nothing to do: QEMU's CPU on the host (3 s), then pings
+    50 ms apart, each finding it idle."""
+    time.sleep(2)
+    c0, t0 = proc_cpu(qpid), time.time()
+    time.sleep(3)
+    cpu = (proc_cpu(qpid) - c0) / (time.time() - t0)
+    out = sh("ping", "-c", "40", "-i", "0.05", "-q", GUEST_IP, ns=GUEST_NS, check=False).stdout
+    m = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/", out)
+    res = {"qemu_cpu_per_s": round(cpu, 3), "ping_min_us": float(m.group(1)) * 1e3,
+           "ping_avg_us": float(m.group(2)) * 1e3, "ping_max_us": float(m.group(3)) * 1e3}
+    print("== idle guest, %s: QEMU %.2f CPU-seconds per second; pings 50 ms apart: avg %.0f us, "
+          "max %.0f us" % (name, cpu, res["ping_avg_us"], res["ping_max_us"]), file=sys.stderr)
+    return res
+
+
 def main_guest():
     result = header("servers-guest", GUEST_DOC)
     result["setup"] = ("QEMU TCG -cpu max -smp 2, e1000, -netdev tap in a namespace whose "
@@ -457,6 +477,10 @@ def main_guest():
          echo % 9002, "pollnet",
          [("libpollnet-moderated", 9002, "pollnet-echo --batch 32 (libpollnet), wake-up "
            "moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US))]),
+        ("e1000", ["dataplane.idle=interrupt"], echo % 9003, "pollnet",
+         [("echo-interrupt", 7, "pollnet's echo service, dataplane.idle = interrupt"),
+          ("libpollnet-interrupt", 9003, "pollnet-echo --batch 32 (libpollnet), "
+           "dataplane.idle = interrupt")]),
         ("kernel", [], "taskset -c 0 shm_bench echo kernel-mmsg 9000 > /tmp/echo.log 2>&1 &",
          "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP stack "
                      "(recvmmsg/sendmmsg echo)")]),
@@ -487,6 +511,11 @@ def main_guest():
                     return c
                 for key, port, name in runs:
                     result["servers"][key] = measure(side, name, port, g_losses, g_cpus)
+                idle_key = ("kernel" if driver == "kernel" else
+                            "interrupt" if settings == ["dataplane.idle=interrupt"] else
+                            "nap" if not settings else None)
+                if idle_key:
+                    result.setdefault("idle", {})[idle_key] = guest_idle(qpid, idle_key)
                 guest_ask("done")
                 g.wait(timeout=120)
             finally:
