@@ -292,6 +292,7 @@ main(int argc, char **argv)
 				printf("datagram %d: %s\n", i, r < 0 ? pollnet_strerror((int)r) : "wrong echo");
 		}
 		printf("idle %s %d\n", ok == n ? "ok" : "lost", ok);
+		pollnet_session_close(pn);
 		return ok == n ? 0 : 1;
 	}
 	if (strcmp(argv[1], "batch") == 0 && argc == 6)
