@@ -525,11 +525,9 @@ ctl_request(struct ctl *c, int ci)
 			} else {
 				cl->hello = 1;
 				rep.addr = c->a->sconf.ip;
-				fds[0] = dup(c->a->state_fd);   /* (closed below) */
+				fds[0] = c->a->state_fd;        /* (ours to keep) */
 				fds[1] = c->a->bell;
-				nfds = fds[0] >= 0 ? 2 : 0;
-				if (nfds == 0)
-					rep.status = -errno;
+				nfds = 2;
 			}
 			break;
 		case PN_CTL_SOCKET:
@@ -569,12 +567,14 @@ ctl_request(struct ctl *c, int ci)
 		}
 	}
 	rc = ctl_reply(cl->fd, &rep, fds, nfds);
+	if (req.op == PN_CTL_HELLO) {   /* the page and the doorbell stay ours */
+		fds[0] = fds[1] = -1;
+		nfds = 0;
+	}
 	if (fds[0] >= 0)
 		close(fds[0]);          /* the client has its own copy now */
 	if (req.op == PN_CTL_SOCKET && rep.status == 0 && fds[1] != c->socks[rep.sock_id].s->efd)
 		close(fds[1]);          /* the client's end of the wake pair */
-	if (req.op == PN_CTL_HELLO)
-		nfds = 0;               /* (the doorbell is ours to keep) */
 	if (rc < 0 && nfds > 0 && req.op == PN_CTL_CAPTURE)
 		capture_stop(c->a);
 	else if (rc < 0 && nfds > 0)

@@ -279,8 +279,8 @@ lcore_ring_peers(struct lcore_ctx *lc)
 	const uint64_t one = 1;
 
 	lc->st.steered_to = 0;
-	if (lc->bell < 0)
-		return;
+	if (!lc->dozers)
+		return;                 /* no lcore dozes: no fence either */
 	atomic_thread_fence(memory_order_seq_cst);
 	for (; to != 0; to &= to - 1) {
 		if (atomic_load_explicit(&lc->doze_all[__builtin_ctz(to)].v,
@@ -300,7 +300,8 @@ lcore_intr_setup(struct lcore_ctx *lc)
 	int rc;
 
 	lc->intr = 0;
-	if (lc->st.conf->idle != PN_IDLE_INTERRUPT || lc->bell < 0)
+	lc->dozers = lc->st.conf->idle == PN_IDLE_INTERRUPT && lc->bell >= 0;
+	if (!lc->dozers)
 		return;
 	rc = port_intr_setup(lc->port, lc->queue, lc);
 	if (rc == 0) {

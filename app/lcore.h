@@ -42,6 +42,7 @@ struct lcore_ctx {
 	struct pn_shm_idx *doze_all;
 	struct rte_epoll_event bell_ev;
 	int intr;                      /* the port's interrupt is ours to sleep on */
+	int dozers;                    /* lcores may doze (idle = interrupt) */
 	/* loop counters, written by this lcore only */
 	uint64_t loops;
 	uint64_t rx_bursts;

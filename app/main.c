@@ -169,6 +169,8 @@ state_create(struct app *a)
 	a->state->magic = PN_STATE_MAGIC;
 	a->state->version = PN_SHM_VERSION;
 	a->state->nb_lcores = a->nb_lcores;
+	if (a->cfg->idle == PN_IDLE_INTERRUPT && a->cfg->idle_sleep_us != 0)
+		a->state->flags = PN_STATE_DOZE;
 	/* our mapping stays writable; no one else's can be */
 	if (fcntl(a->state_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 		  F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)

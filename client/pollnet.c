@@ -286,7 +286,8 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	close(fds[0]);
 	s->region = map;
 	s->ctl = pn_shm_ctl(map);
-	s->doze = s->geo.lcore < pn->state->nb_lcores ? &pn->state->doze[s->geo.lcore].v : NULL;
+	s->doze = (pn->state->flags & PN_STATE_DOZE) && s->geo.lcore < pn->state->nb_lcores ?
+		  &pn->state->doze[s->geo.lcore].v : NULL;
 	s->rx_tail = atomic_load(&s->ctl->rx_tail.v);
 	s->tx_head = atomic_load(&s->ctl->tx_head.v);
 	s->errors_seen = atomic_load(&s->ctl->errors.count);
@@ -512,8 +513,10 @@ tx_publish(struct pollnet_socket *s)
 	const uint64_t one = 1;
 
 	pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
+	if (s->doze == NULL)
+		return;                 /* no lcore of this pollnet dozes */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (s->doze != NULL && atomic_load_explicit(s->doze, memory_order_relaxed) != 0 &&
+	if (atomic_load_explicit(s->doze, memory_order_relaxed) != 0 &&
 	    write(atomic_load_explicit(&s->pn->bell, memory_order_relaxed), &one,
 		  sizeof(one)) < 0) {
 		/* full: it rings already */
@@ -779,33 +782,28 @@ pn_int_take_wake_fd(struct pollnet_socket *s)
 	return fd;
 }
 
-int
-pn_int_session_fd(const struct pollnet *pn)
+void
+pn_int_private_fds(const struct pollnet *pn, int fds[2])
 {
-	return pn->fd;
+	fds[0] = pn->fd;
+	fds[1] = pn->bell;
 }
 
-void
-pn_int_move_session_fd(struct pollnet *pn, int fd)
+int
+pn_int_move_fd(struct pollnet *pn, int old, int fd)
 {
 	pthread_mutex_lock(&pn->lock);
-	close(pn->fd);
-	pn->fd = fd;
+	if (old == pn->fd)
+		pn->fd = fd;
+	else if (old == pn->bell)
+		atomic_store(&pn->bell, fd);
+	else
+		old = -1;
 	pthread_mutex_unlock(&pn->lock);
-}
-
-int
-pn_int_bell_fd(const struct pollnet *pn)
-{
-	return pn->bell;
-}
-
-void
-pn_int_move_bell_fd(struct pollnet *pn, int fd)
-{
-	int old = atomic_exchange(&pn->bell, fd);
-
+	if (old < 0)
+		return -EBADF;
 	close(old);
+	return 0;
 }
 
 int

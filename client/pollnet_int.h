@@ -24,14 +24,11 @@ int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flag
 /* The descriptor to wake on, which the caller now owns (the socket forgets
  * it: closing the socket no longer closes it). */
 int pn_int_take_wake_fd(struct pollnet_socket *s);
-/* The session's control connection; move it to descriptor fd (the old
- * one is closed). */
-int pn_int_session_fd(const struct pollnet *pn);
-void pn_int_move_session_fd(struct pollnet *pn, int fd);
-/* The session's doorbell (an eventfd); move it to descriptor fd (the old
- * one is closed). */
-int pn_int_bell_fd(const struct pollnet *pn);
-void pn_int_move_bell_fd(struct pollnet *pn, int fd);
+/* The session's own descriptors: its control connection and its doorbell. */
+void pn_int_private_fds(const struct pollnet *pn, int fds[2]);
+/* Move one of them, old, to descriptor fd (old is closed); -EBADF if old
+ * is not one of them. */
+int pn_int_move_fd(struct pollnet *pn, int old, int fd);
 /* Datagrams sent and not yet taken by pollnet? */
 int pn_int_tx_pending(struct pollnet_socket *s);
 

@@ -150,7 +150,8 @@ struct pn_desc {
  * socket's lcore (the header's lcore) and, if set, writes the doorbell.
  * Both sides put a full (seq_cst) fence between their store and their
  * load: one of them sees the other's.  With the word clear (a polling
- * lcore) sending costs the fence and a load, no system call.
+ * lcore) sending costs the fence and a load, no system call; without
+ * PN_STATE_DOZE in the page's flags (no lcore ever dozes) not even those.
  */
 #define PN_MAX_LCORES     16
 #define PN_STATE_MAGIC    0x504e5354u   /* "PNST" */
@@ -160,10 +161,14 @@ struct pn_shm_state {
 	uint32_t magic;
 	uint16_t version;               /* PN_SHM_VERSION */
 	uint16_t nb_lcores;
-	uint8_t pad[56];
+	uint32_t flags;                 /* PN_STATE_* */
+	uint8_t pad[52];
 	struct pn_shm_idx doze[PN_MAX_LCORES];  /* app: nonzero while lcore i
 	                                         * sleeps on its interrupt */
 };
+
+#define PN_STATE_DOZE     1u            /* lcores may doze (idle = interrupt):
+                                         * else no client need look */
 
 _Static_assert(sizeof(struct pn_shm_state) <= PN_STATE_SIZE, "state fits its page");
 

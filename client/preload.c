@@ -317,12 +317,14 @@ fail(int err)
 
 /* ---- the session ---- */
 
+static void move_private(int fd, int low);
+
 static int
 session(void)
 {
 	const char *path = getenv("POLLNET_CTL");
 	struct pollnet *pn;
-	int rc, fd, hi;
+	int rc, priv[2];
 
 	if (g_pn != NULL)
 		return 0;
@@ -341,28 +343,14 @@ session(void)
 			    pollnet_strerror(rc));
 		return rc;
 	}
-	/* out of the program's way (high), and refused to it */
-	fd = pn_int_session_fd(pn);
-	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 1000);
-	if (hi >= 0) {
-		in_lib = 1;
-		pn_int_move_session_fd(pn, hi);
-		in_lib = 0;
-		fd = hi;
-	}
 	g_pn = pn;
 	g_addr = pollnet_address(pn);
-	tab_set(fd, T_PRIV);
-	/* the doorbell too */
-	fd = pn_int_bell_fd(pn);
-	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 1000);
-	if (hi >= 0) {
-		in_lib = 1;
-		pn_int_move_bell_fd(pn, hi);
-		in_lib = 0;
-		fd = hi;
+	/* ours, out of the program's way (high), and refused to it */
+	pn_int_private_fds(pn, priv);
+	for (int i = 0; i < 2; i++) {
+		tab_set(priv[i], T_PRIV);
+		move_private(priv[i], 1000);
 	}
-	tab_set(fd, T_PRIV);
 	DEBUG("session open: pollnet's address %u.%u.%u.%u", ((uint8_t *)&g_addr)[0],
 	      ((uint8_t *)&g_addr)[1], ((uint8_t *)&g_addr)[2], ((uint8_t *)&g_addr)[3]);
 	return 0;
@@ -674,15 +662,13 @@ close(int fd)
 	return rc;
 }
 
-/* Make way for the program at number fd: move our descriptor elsewhere. */
+/* Our descriptor fd to the lowest free number from `low` (3 if none is
+ * free there), still ours. */
 static void
-make_way(int fd)
+move_private(int fd, int low)
 {
-	int hi;
+	int hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, low);
 
-	if (tab(fd) != T_PRIV)
-		return;
-	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 1000);
 	if (hi < 0)
 		hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 3);
 	if (hi < 0)
@@ -690,11 +676,16 @@ make_way(int fd)
 	tab_set(hi, T_PRIV);
 	tab_set(fd, 0);
 	in_lib = 1;
-	if (fd == pn_int_bell_fd(g_pn))
-		pn_int_move_bell_fd(g_pn, hi);  /* closes fd */
-	else
-		pn_int_move_session_fd(g_pn, hi);
+	pn_int_move_fd(g_pn, fd, hi);   /* closes fd */
 	in_lib = 0;
+}
+
+/* Make way for the program at number fd: move our descriptor elsewhere. */
+static void
+make_way(int fd)
+{
+	if (tab(fd) == T_PRIV)
+		move_private(fd, 1000);
 }
 
 EXPORT int
