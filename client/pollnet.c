@@ -44,6 +44,7 @@ struct pollnet_socket {
 	struct pn_shm_hdr geo;          /* checked at attach */
 	struct pn_shm_ctl *ctl;
 	const _Atomic uint32_t *doze;   /* our lcore's doze word */
+	struct pn_spin spin;            /* how long a wait spins (pollnet_int.h) */
 	int efd;
 	uint32_t rx_tail;               /* our positions */
 	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
@@ -242,6 +243,13 @@ int
 pollnet_socket(struct pollnet *pn, struct pollnet_socket **out)
 {
 	return pn_int_socket(pn, out, 0, 0, 0);
+}
+
+int
+pollnet_socket_rings(struct pollnet *pn, struct pollnet_socket **out, uint32_t rx_ring,
+		     uint32_t tx_ring)
+{
+	return pn_int_socket(pn, out, 0, rx_ring, tx_ring);
 }
 
 int
@@ -567,27 +575,31 @@ arm(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *
 
 /*
  * Wait until ready(s): spin for a while (the common case: pollnet's lcore
- * answers in microseconds), then sleep on the eventfd.  While spinning we
- * yield the CPU now and then: on a core of our own that returns at once,
- * and on a shared one it lets the process we are waiting for run.  While
- * asleep we also watch the control connection: if pollnet goes away, we
- * say so.
+ * answers in microseconds), then sleep on the eventfd.  How long we spin is
+ * learnt from the waits before (pollnet_int.h), up to POLLNET_SPIN_US.
+ * While spinning we yield the CPU now and then: on a core of our own that
+ * returns at once, and on a shared one it lets the process we are waiting
+ * for run.  While asleep we also watch the control connection: if pollnet
+ * goes away, we say so.
  */
 static int
 wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
 {
-	uint64_t t0 = now_ns(), deadline;
+	const uint64_t max = s->pn->spin_ns;
+	uint64_t t0 = now_ns(), budget = pn_spin_budget(&s->spin, max), deadline, now;
 
 	if (s->nonblock) {
 		arm(s, bit, ready);     /* so that pollnet_fd() wakes a poller */
 		return ready(s) ? 0 : -EAGAIN;
 	}
 	for (unsigned i = 1;; i++) {
-		if (ready(s))
+		if (ready(s)) {
+			pn_spin_learn(&s->spin, max, 0, 0);
 			return 0;
+		}
 		cpu_relax();
 		if ((i & 1) == 0) {
-			if (now_ns() - t0 > s->pn->spin_ns)
+			if (now_ns() - t0 > budget)
 				break;
 			sched_yield();
 		}
@@ -596,18 +608,20 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 	for (;;) {
 		struct pollfd p[2] = { { .fd = s->efd, .events = POLLIN },
 				       { .fd = s->pn->fd, .events = 0 } };
-		uint64_t now;
 		int ms, r;
 
 		if (arm(s, bit, ready)) {
 			/* no need to be woken after all (a wake already on its
 			 * way only makes a later wait look once more) */
 			atomic_fetch_and_explicit(&s->ctl->wake.v, ~bit, memory_order_relaxed);
+			pn_spin_learn(&s->spin, max, now_ns() - t0, 1);
 			return 0;
 		}
 		now = now_ns();
-		if (now >= deadline)
+		if (now >= deadline) {
+			pn_spin_learn(&s->spin, max, now - t0, 1);
 			return -ETIMEDOUT;
+		}
 		ms = deadline == UINT64_MAX ? -1 :
 		     (int)((deadline - now + 999999u) / 1000000u);
 		r = poll(p, 2, ms);

@@ -10,6 +10,8 @@
 #ifndef POLLNET_INT_H
 #define POLLNET_INT_H
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sys/uio.h>
 
 #include "pollnet.h"
@@ -17,6 +19,43 @@
 #define PN_READY_RX  1u         /* a datagram (or an error) to receive */
 #define PN_READY_TX  2u         /* room in the send ring */
 #define PN_READY_ERR 4u         /* an error is pending */
+
+/*
+ * How long a waiting call spins before it sleeps, learnt per socket.  A wait
+ * that ended while spinning, or that slept and still ended within the most
+ * a wait may spin (max), doubles the budget, up to max: datagrams come
+ * often enough that spinning catches them, and each sleep costs a wake-up
+ * on both sides.  A wait that slept longer than max halves it, down to
+ * max / 16: datagrams come further apart than any spin would cover, and a
+ * spin before each sleep only takes the CPU from whoever shares it (on a
+ * small machine, the load generator or pollnet itself).
+ */
+struct pn_spin {
+	_Atomic uint32_t ns;            /* 0: not learnt yet, spin max */
+};
+
+static inline uint64_t
+pn_spin_budget(struct pn_spin *sp, uint64_t max)
+{
+	uint32_t b = atomic_load_explicit(&sp->ns, memory_order_relaxed);
+
+	return b == 0 || b > max ? max : b;
+}
+
+/* A wait ended after `waited` ns; it slept or not. */
+static inline void
+pn_spin_learn(struct pn_spin *sp, uint64_t max, uint64_t waited, int slept)
+{
+	uint64_t b = pn_spin_budget(sp, max);
+
+	if (!slept || waited <= max)
+		b = b * 2 > max ? max : b * 2;
+	else
+		b = b / 2 < max / 16 ? max / 16 : b / 2;
+	/* a racing thread's update may be lost: it only steers a guess */
+	atomic_store_explicit(&sp->ns, b > UINT32_MAX ? UINT32_MAX : (uint32_t)(b ? b : 1),
+			      memory_order_relaxed);
+}
 
 /* PN_CTL_SOCKET with flags (PN_SOCK_*). */
 int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,

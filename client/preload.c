@@ -168,6 +168,7 @@ struct psock {
 	struct pshared *sh;
 	_Atomic int refs;               /* descriptors in this process */
 	_Atomic uint32_t eagain;        /* EAGAIN returns (edge-triggered epoll) */
+	struct pn_spin spin;            /* how long a wait spins (pollnet_int.h) */
 };
 
 /* What a fork() shares about the session. */
@@ -1000,8 +1001,10 @@ static int ep_has(struct psock *ps);
 
 /* Ring entries for a SO_RCVBUF/SO_SNDBUF value: the kernel doubles it (for
  * its bookkeeping), and so do we, at one 2048-byte slot per entry; pollnet
- * rounds up to a power of 2 and holds it to sockets.ring_max.  The
- * default, 256 entries, is what the kernel's default (212992) gives. */
+ * rounds up to a power of 2 and holds it to sockets.ring_max.  pollnet's
+ * default receive ring, 1024 entries (2 MiB), holds more small datagrams
+ * than the kernel's default (212992) does: a slot is 2 KiB whatever the
+ * datagram, while the kernel charges a small one some 1 KiB. */
 static uint32_t
 pow2_up(uint32_t n)
 {
@@ -1344,14 +1347,16 @@ static int
 ps_wait(struct psock *ps, int fd, unsigned want)
 {
 	unsigned bit = want == PN_READY_RX ? PN_WAKE_RX : PN_WAKE_TX;
-	uint64_t t0 = now_ns(), deadline = 0;
+	uint64_t t0 = now_ns(), deadline = 0, budget = pn_spin_budget(&ps->spin, SPIN_NS);
 	char b;
 
 	for (unsigned i = 1;; i++) {
-		if (ps_ready(ps) & (want | PN_READY_ERR))
+		if (ps_ready(ps) & (want | PN_READY_ERR)) {
+			pn_spin_learn(&ps->spin, SPIN_NS, 0, 0);
 			return 0;
+		}
 		if ((i & 15) == 0) {
-			if (now_ns() - t0 > SPIN_NS)
+			if (now_ns() - t0 > budget)
 				break;
 			sched_yield();
 		}
@@ -1361,8 +1366,10 @@ ps_wait(struct psock *ps, int fd, unsigned want)
 	for (;;) {
 		ssize_t n;
 
-		if (ps_arm(ps, fd, bit) & (want | PN_READY_ERR))
+		if (ps_arm(ps, fd, bit) & (want | PN_READY_ERR)) {
+			pn_spin_learn(&ps->spin, SPIN_NS, now_ns() - t0, 1);
 			return 0;
+		}
 		if (deadline != 0) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			uint64_t now = now_ns();
