@@ -60,6 +60,13 @@ void pollnet_session_close(struct pollnet *pn);
 uint32_t pollnet_address(const struct pollnet *pn);
 
 int pollnet_socket(struct pollnet *pn, struct pollnet_socket **out);
+/* pollnet_socket with rings of its own: rx_ring datagrams may wait to be
+ * received, tx_ring to be sent (0: pollnet's default; rounded up to a power
+ * of 2, at most pollnet's sockets.ring_max, never below its default), as
+ * SO_RCVBUF and SO_SNDBUF size a kernel socket.  Each entry holds one
+ * datagram in a 2 KiB slot of the socket's shared memory. */
+int pollnet_socket_rings(struct pollnet *pn, struct pollnet_socket **out, uint32_t rx_ring,
+			 uint32_t tx_ring);
 /* Bind to a local port (host order; 0: an ephemeral one).  Ports below
  * 1024 need root. */
 int pollnet_bind(struct pollnet_socket *s, uint16_t port);

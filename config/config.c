@@ -32,7 +32,7 @@ config_defaults(struct pn_config *c)
 	c->max_per_client = 256;
 	c->max_per_user = 512;
 	c->max_clients_per_user = 64;
-	c->sock_ring = 256;
+	c->sock_ring = 1024;
 	c->sock_tx_ring = 256;
 	c->sock_ring_max = PN_SHM_MAX_RING;
 	c->wake_batch = 1;

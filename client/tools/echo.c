@@ -26,7 +26,7 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"Usage: %s [--ctl PATH] [--count N] [--batch N] PORT\n"
+"Usage: %s [--ctl PATH] [--count N] [--batch N] [--ring N] PORT\n"
 "\n"
 "Echo every UDP datagram received on PORT back to its sender, through\n"
 "pollnet's shared-memory sockets.  A datagram longer than 1472 bytes (one\n"
@@ -39,6 +39,9 @@ usage(FILE *f, const char *prog)
 "  -b, --batch N    take up to N datagrams per call and send them back in\n"
 "                   one (pollnet_recvmmsg/pollnet_sendmmsg; 1 to %d, default\n"
 "                   %d; 1: pollnet_recvfrom and pollnet_sendto, one each)\n"
+"  -r, --ring N     a receive ring of N datagrams (pollnet_socket_rings; 16\n"
+"                   to 65536, rounded up to a power of 2 and capped by\n"
+"                   pollnet's sockets.ring_max; default: pollnet's)\n"
 "  -h, --help       this help\n", prog, MAX_BATCH, MAX_BATCH);
 }
 
@@ -49,17 +52,18 @@ main(int argc, char **argv)
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "ring", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl = NULL;
-	long count = -1, port, done = 0, too_long = 0, truncated = 0, batch = MAX_BATCH;
+	long count = -1, port, done = 0, too_long = 0, truncated = 0, batch = MAX_BATCH, ring = 0;
 	struct pollnet *pn;
 	struct pollnet_socket *s;
 	char *end;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:n:b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:b:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'n':
@@ -76,6 +80,15 @@ main(int argc, char **argv)
 			if (*end != '\0' || batch < 1 || batch > MAX_BATCH) {
 				fprintf(stderr, "%s: --batch: '%s' is not a number from 1 to %d\n\n",
 					argv[0], optarg, MAX_BATCH);
+				usage(stderr, argv[0]);
+				return 2;
+			}
+			break;
+		case 'r':
+			ring = strtol(optarg, &end, 10);
+			if (*end != '\0' || ring < 16 || ring > 65536) {
+				fprintf(stderr, "%s: --ring: '%s' is not a number from 16 to 65536\n\n",
+					argv[0], optarg);
 				usage(stderr, argv[0]);
 				return 2;
 			}
@@ -102,7 +115,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot reach pollnet: %s\n", argv[0], pollnet_strerror(rc));
 		return 1;
 	}
-	if ((rc = pollnet_socket(pn, &s)) < 0 || (rc = pollnet_bind(s, (uint16_t)port)) < 0) {
+	if ((rc = pollnet_socket_rings(pn, &s, (uint32_t)ring, 0)) < 0 ||
+	    (rc = pollnet_bind(s, (uint16_t)port)) < 0) {
 		fprintf(stderr, "%s: port %ld: %s\n", argv[0], port, pollnet_strerror(rc));
 		pollnet_session_close(pn);
 		return 1;

@@ -362,14 +362,14 @@ def case_buffers():
     """SO_RCVBUF/SO_SNDBUF size the rings; then it waits, for pollnetctl."""
     import struct
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    assert s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 256 * 2048
+    assert s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 1024 * 2048
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 300000))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 << 20)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 << 10)
     rcv = s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
     snd = s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
-    assert (rcv, snd) == (1024 * 2048, 64 * 2048), (rcv, snd)
-    ok("SO_RCVBUF 1 MiB, SO_SNDBUF 64 KiB: rings of 1024 and 64 (getsockopt %d, %d)" %
+    assert (rcv, snd) == (2048 * 2048, 64 * 2048), (rcv, snd)
+    ok("SO_RCVBUF 2 MiB, SO_SNDBUF 64 KiB: rings of 2048 and 64 (getsockopt %d, %d)" %
        (rcv, snd))
     t0 = time.monotonic()
     try:
@@ -381,10 +381,10 @@ def case_buffers():
     ok("SO_RCVTIMEO set before the new rings still holds (%.2f s)" % (time.monotonic() - t0))
     s.bind(("0.0.0.0", 0))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    assert s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 1024 * 2048
+    assert s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 2048 * 2048
     ok("SO_RCVBUF once bound: the rings stay, getsockopt says so")
-    # 600 echoes queue up unread: more than the default ring holds
-    for i in range(600):
+    # 1500 echoes queue up unread: more than the default ring holds
+    for i in range(1500):
         s.sendto(b"%d" % i, ADDR)
         if i % 50 == 49:
             time.sleep(0.01)
@@ -397,8 +397,8 @@ def case_buffers():
             got += 1
     except BlockingIOError:
         pass
-    assert got == 600, got
-    ok("600 datagrams waited in the 1024-entry ring, none lost")
+    assert got == 1500, got
+    ok("1500 datagrams waited in the 2048-entry ring, none lost")
     try:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)
         raise AssertionError("IP_TOS accepted")

@@ -331,10 +331,10 @@ def main():
         time.sleep(0.3)     # pollnet publishes the socket table every 100 ms
         js = json.loads(sh(ctlbin, "--stats", stats, "sockets", "--json").stdout)
         mine = [e for e in js if e["local_port"] == port]
-        check(len(mine) == 1 and mine[0]["preload"] == 1 and mine[0]["rx_ring"] == 1024 and
+        check(len(mine) == 1 and mine[0]["preload"] == 1 and mine[0]["rx_ring"] == 2048 and
               mine[0]["tx_ring"] == 64 and mine[0]["refused"] == 1 and
               mine[0]["last_refused"] == "IP_TOS",
-              "pollnetctl sockets --json: preload 1, rings 1024/64, refused 1 (IP_TOS): %s" %
+              "pollnetctl sockets --json: preload 1, rings 2048/64, refused 1 (IP_TOS): %s" %
               {k: mine[0][k] for k in ("preload", "rx_ring", "tx_ring", "refused",
                                        "last_refused")} if mine else js)
         table = sh(ctlbin, "--stats", stats, "sockets").stdout

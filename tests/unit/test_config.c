@@ -178,13 +178,19 @@ validation(void **state)
 static void
 shipped_config_loads(void **state)
 {
-	struct pn_config c;
+	struct pn_config c, d;
 	char err[512];
 
 	config_defaults(&c);
 	if (config_load(&c, POLLNET_SOURCE_DIR "/config/pollnet.conf", err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+	/* the shipped file states the defaults: it must not contradict them */
+	config_defaults(&d);
+	assert_int_equal(c.sock_ring, d.sock_ring);
+	assert_int_equal(c.sock_ring, 1024);
+	assert_int_equal(c.sock_tx_ring, d.sock_tx_ring);
+	assert_int_equal(c.sock_ring_max, d.sock_ring_max);
 }
 
 int
