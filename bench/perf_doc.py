@@ -257,6 +257,92 @@ def servers_table(S, trafgen_label):
     return "\n".join(lines)
 
 
+def large_table(S):
+    """The 1472-byte pass: round trips and iperf."""
+    names = [(k, label) for k, label in SERVER_NAMES if k in S]
+    lines = ["| 1472-byte datagrams | " + " | ".join(label for _, label in names) + " |",
+             "|---|" + "---:|" * len(names),
+             "| round trip, one in flight, p50 / p99 (µs) | " + " | ".join(
+                 "%.1f / %.1f" % (S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"])
+                 for k, _ in names) + " |",
+             "| iperf -u: highest rate echoed at 0 loss (/s) | " + " | ".join(
+                 n(S[k]["iperf_best_zero_loss_per_s"]) for k, _ in names) + " |"]
+    for i, r in enumerate(S["kernel"]["iperf"]):
+        lines.append("| iperf -u at %s/s: echoed/s, lost (counted) | " % n(r["offered_per_s"]) +
+                     " | ".join("%s, %s (%s)" % (n(S[k]["iperf"][i]["echoed_per_s"]),
+                                                 n(S[k]["iperf"][i]["lost"]),
+                                                 n(S[k]["iperf"][i]["lost_counted"]))
+                                for k, _ in names) + " |")
+    return "\n".join(lines)
+
+
+def large_ratio_line(S, k):
+    K = S["kernel"]
+    return "p50 %.2f×, p99 %.2f×, 0 loss %.2f×" % (
+        S[k]["pingpong"]["p50_us"] / K["pingpong"]["p50_us"],
+        S[k]["pingpong"]["p99_us"] / K["pingpong"]["p99_us"],
+        S[k]["iperf_best_zero_loss_per_s"] / max(K["iperf_best_zero_loss_per_s"], 1))
+
+
+def large_part(R):
+    """The 1472-byte pass of a servers result R, if it has one."""
+    L = R.get("servers_1472")
+    if not L:
+        return ""
+    lines = "; ".join("%s %s" % (label, large_ratio_line(L, k))
+                      for k, label in (("echo", "the echo service"),
+                                       ("libpollnet-batch", "pollnet-echo in batches"))
+                      if k in L)
+    return f"""
+**1472-byte datagrams** (the largest in a 1500-byte MTU; same run, round
+trips and iperf, no trafgen):
+
+{large_table(L)}
+
+Against the kernel: {lines}.
+"""
+
+
+def socket_part(R):
+    """The guest's -netdev socket boots, if the run has them."""
+    S = R.get("servers_socket")
+    if not S:
+        return ""
+    table = servers_table(S, "%s/s" % n(round(S["kernel"]["trafgen"]["offered_per_s"], -3)))
+    return f"""
+**On `-netdev socket`** (same run: the first boot and the kernel's again,
+64-byte datagrams). QEMU's socket backend carries each frame as a UDP
+datagram on the host's loopback; socat relays between it and a tap moved
+into the generators' namespace, so the generators are the same. What
+socat did not take from the tap is `tap.not_read_by_socat`, what QEMU's or
+socat's socket had no room for is the host's UDP `RcvbufErrors`; socat's
+CPU is in the CPU row.
+
+{table}
+
+Against Linux on the same backend: the echo service {ratio_line(S, "echo")};
+pollnet-echo in batches {ratio_line(S, "libpollnet-batch")}.
+"""
+
+
+def tap_idle_part(I):
+    """The host's idle probes on net_tap, if the run has them."""
+    rows = [("tap_nap", "`idle = nap` (the default)"), ("tap_interrupt", "`idle = interrupt`"),
+            ("tap_poll", "`idle = poll`")]
+    if not all(k in I for k, _ in rows):
+        return ""
+    table = "\n".join("| %s | %.3f | %.0f / %.0f |" % (
+        label, I[k]["cpu_per_s"], I[k]["ping_avg_us"], I[k]["ping_max_us"]) for k, label in rows)
+    return f"""
+On DPDK's net_tap, which has Rx interrupts (af_packet has none), the same
+probe with each `dataplane.idle` (same run):
+
+| idle pollnet on net_tap | CPU-seconds per second | ping 50 ms apart, avg / max (µs) |
+|---|---:|---:|
+{table}
+"""
+
+
 def ratio_line(S, k):
     K = S["kernel"]
     return ("p50 %.2f×, p99 %.2f×, 0 loss %.2f×, trafgen %.2f×" % (

@@ -297,7 +297,8 @@ plot_servers() {
     lat=$(mktemp) rate=$(mktemp)
     python3 - "$1" "$lat" "$rate" <<'PY'
 import json, sys
-S = json.load(open(sys.argv[1]))["servers"]
+R = json.load(open(sys.argv[1]))
+S, L = R["servers"], R.get("servers_1472", {})
 names = [("echo", "echo svc"), ("libpollnet", "1/call"),
          ("libpollnet-batch", "32/call"), ("libpollnet-moderated", "32 moder."),
          ("echo-interrupt", "echo, irq"), ("libpollnet-interrupt", "32, irq"),
@@ -310,13 +311,15 @@ with open(sys.argv[3], "w") as f:
     for k, label in names:
         if k not in S:
             continue
-        f.write('"%s" %.1f %.1f\n' % (label, S[k]["iperf_best_zero_loss_per_s"] / 1e3,
-                                      S[k]["trafgen"]["echoed_per_s"] / 1e3))
+        f.write('"%s" %.1f %.1f %.1f\n' % (label, S[k]["iperf_best_zero_loss_per_s"] / 1e3,
+                                           S[k]["trafgen"]["echoed_per_s"] / 1e3,
+                                           L[k]["iperf_best_zero_loss_per_s"] / 1e3
+                                           if k in L else 0))
 PY
     gnuplot <<GP
 set terminal png size 1100,460 font ",10" noenhanced
 set output "$2"
-set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo, the kernel ($3, 64 B)\n(1 or 32 per call; moder.: wake-ups moderated; irq: the idle lcore sleeps on the interrupt)"
+set multiplot layout 1,2 title "A UDP echo server: pollnet's echo service, pollnet-echo, the kernel ($3, 64 B unless said)\n(1 or 32 per call; moder.: wake-ups moderated; irq: the idle lcore sleeps on the interrupt)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.7 border -1
@@ -327,7 +330,7 @@ set title "round trip, one datagram in flight, us (lower is better)"
 set yrange [0:*]
 plot "$lat" using 2:xtic(1) title "p50" lc rgb "#3a6ea5", "" using 3 title "p99" lc rgb "#c0504d"
 set title "thousand datagrams/s echoed (higher is better)"
-plot "$rate" using 2:xtic(1) title "iperf, highest rate at 0 loss" lc rgb "#3a6ea5", "" using 3 title "trafgen" lc rgb "#9bbb59"
+plot "$rate" using 2:xtic(1) title "iperf, highest rate at 0 loss" lc rgb "#3a6ea5", "" using 3 title "trafgen" lc rgb "#9bbb59", "" using 4 title "iperf, 1472 B, at 0 loss" lc rgb "#8064a2"
 unset multiplot
 GP
     rm -f "$lat" "$rate"

@@ -15,10 +15,15 @@ with the same load generators in one run, on this host.
               server (bench/shm_bench echo kernel-mmsg, port 9000)
 
 Topology: two network namespaces joined by a veth pair; pollnet on its end
-through DPDK's net_af_packet (control thread on cpu 0, lcore on cpu 1), or,
+through DPDK's net_af_packet with a ring of 4096 frames (framecnt; DPDK's
+default, 512, overflows whenever the lcore is descheduled) (control thread
+on cpu 0, lcore on cpu 1), or,
 for the kernel, the same veth given pollnet's address.  Server processes
-(pollnet-echo, the kernel's echo) are pinned to cpu 0; the generators, in
-the peer namespace, run where the scheduler puts them.  64-byte datagrams.
+(pollnet-echo --ring 4096: a receive ring of 4096 datagrams, 8 MiB of
+slots; the kernel's echo asks SO_RCVBUF 8 MiB and gets net.core.rmem_max)
+are pinned to cpu 0; the generators, in
+the peer namespace, run where the scheduler puts them.  64-byte datagrams,
+then 1472-byte ones (the largest in a 1500-byte MTU: round trips and iperf).
 
 - round trips: one datagram in flight, RTT_N of them after 1000 to warm
   up, from a kernel UDP socket (bench/shm_bench rtt kernel: sockperf's
@@ -33,7 +38,9 @@ the peer namespace, run where the scheduler puts them.  64-byte datagrams.
   pollnet's (its lcore polls while traffic comes) from /proc;
 - idle: the CPU an idle pollnet uses, and the round trip of pings 50 ms
   apart, which find its lcore idle, with dataplane.idle_sleep at its default
-  (the lcore naps) and 0 (it polls without pause).
+  (the lcore naps) and 0 (it polls without pause); then on DPDK's net_tap
+  (a tap in one namespace, whose kernel pings), which has Rx interrupts,
+  with dataplane.idle = nap, interrupt and poll.
 
 usage: servers.py BUILD_DIR OUT_JSON        (this host)
        servers.py --guest BUILD_DIR OUT_JSON
@@ -41,7 +48,7 @@ usage: servers.py BUILD_DIR OUT_JSON        (this host)
 GUEST_DOC = """bench/run.sh servers-guest: the same servers and generators with the
 server in the QEMU guest (deploy/pollnet-guest --net tap, TCG, 2 vCPUs):
 pollnet on its own e1000 driver with its echo service (port 7), pollnet-echo
---batch 32 (port 9001) and, in a second boot with wake-up moderation
+--batch 32 --ring 4096 (port 9001) and, in a second boot with wake-up moderation
 (32 / 100 us), pollnet-echo again (port 9002); in a third boot with
 dataplane.idle = interrupt (the lcore sleeps on the e1000's interrupt after
 1 ms without work), the echo service and pollnet-echo (port 9003); then a
@@ -50,7 +57,14 @@ recvmmsg/sendmmsg echo (port 9000).  The server is pinned to vCPU 0;
 pollnet's lcore polls on vCPU 1.  After each boot's phases, idle: QEMU's CPU
 on the host while nothing comes (3 s), and pings 50 ms apart.  The generators run on the host, in the tap's namespace (the peer,
 10.0.2.2): round trips (one in flight), iperf -u at rising rates, trafgen
-at a set rate (under TCG an unpaced sender starves QEMU).  A frame the
+at a set rate (under TCG an unpaced sender starves QEMU); then round trips
+and iperf again with 1472-byte datagrams.  Then, on -netdev socket (each
+frame a UDP datagram on the host's loopback), the first boot and the
+kernel's again, 64-byte datagrams only: socat relays between QEMU's socket
+and a tap it made, moved into the namespace, so that the generators are the
+same; what socat did not read from the tap is tap.not_read_by_socat, what
+QEMU's or socat's socket had no room for is the host's UDP RcvbufErrors,
+and socat's CPU is counted.  A frame the
 peer's kernel could not hand to QEMU (QEMU stops reading the tap while the
 e1000 has no free receive descriptor) is lost at the tap: sent (iperf's,
 the tap's frames read and dropped; trafgen's, its own count, as it retries
@@ -77,8 +91,16 @@ from benchproc import (header, ns_cmd, proc_cpu, snmp_udp, spawn, stop,  # noqa:
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 RATES = [25000, 50000, 100000, 150000, 200000, 250000]
+LARGE = 1472                    # the largest datagram in a 1500-byte MTU
+LARGE_RATES = [25000, 50000, 100000, 150000, 200000]
 RTT_N, RATE_SECONDS, FRAMES = 20000, 3, 1000000
 WAKE_BATCH, WAKE_DELAY_US = 32, 100       # the moderated run's settings
+# What the servers ask for to ride out their scheduling delays: pollnet-echo
+# a receive ring of 4096 datagrams (8 MiB of slots), as the kernel's echo
+# asks SO_RCVBUF 8 MiB (the kernel gives it net.core.rmem_max, 416 KiB
+# here); pollnet's af_packet port a ring of 4096 frames (DPDK's default 512
+# overflows whenever the lcore is descheduled: port.rx_missed)
+ECHO_RING, AFP_FRAMES = 4096, 4096
 
 guest = len(sys.argv) > 1 and sys.argv[1] == "--guest"
 if guest:
@@ -119,10 +141,12 @@ class Side:
     tap (the guest), frames the peer's kernel dropped at the tap because
     QEMU was not reading it are sent and lost too."""
 
-    def __init__(self, peer, peer_if, dut_ip, dut_mac, rates, rtt_n, trafgen_rate=None,
-                 tap=False):
+    def __init__(self, peer, peer_if, dut_ip, dut_mac, rates, large_rates, rtt_n,
+                 trafgen_rate=None, tap=False):
         self.peer, self.peer_if, self.dut_ip, self.dut_mac = peer, peer_if, dut_ip, dut_mac
-        self.rates, self.rtt_n, self.trafgen_rate, self.tap = rates, rtt_n, trafgen_rate, tap
+        self.rates, self.large_rates, self.rtt_n = rates, large_rates, rtt_n
+        self.trafgen_rate, self.tap = trafgen_rate, tap
+        self.unread = "tap.not_read_by_qemu"   # what the tap's reader did not take
 
     def wire(self):
         """(frames the peer sent, frames it got, ICMP errors among those it
@@ -134,14 +158,15 @@ class Side:
                 snmp_udp(self.peer, "Icmp")["OutMsgs"], st["tx_packets"])
 
 
-def measure(side, name, port, losses, cpus):
+def measure(side, name, port, losses, cpus, size=64):
     """losses(): the counters where this server's side counts what it
-    loses; cpus(): CPU seconds by process."""
-    res = {"port": port}
-    print("== %s (port %d)" % (name, port), file=sys.stderr)
+    loses; cpus(): CPU seconds by process.  size: the datagrams' payload;
+    at 1472 bytes the round trips and iperf (side.large_rates), no trafgen."""
+    res = {"port": port, "size": size}
+    print("== %s (port %d, %d B)" % (name, port, size), file=sys.stderr)
     # 1. round trips
     r = sh(*ns_cmd(side.peer, [os.path.join(build, "bench", "shm_bench"), "rtt", "kernel",
-                               side.dut_ip, str(port), str(side.rtt_n), "64"], cpu=None),
+                               side.dut_ip, str(port), str(side.rtt_n), str(size)], cpu=None),
            check=False, timeout=300)
     try:
         q = json.loads(r.stdout.strip().splitlines()[-1])
@@ -171,7 +196,7 @@ def measure(side, name, port, losses, cpus):
             sent = generator_sent(out)
         where = {k: v for k, v in diff(l0, l1).items() if "icmp" not in k}
         if side.tap and sent - (w1[3] - w0[3] - icmp) > 0:
-            where["tap.not_read_by_qemu"] = sent - (w1[3] - w0[3] - icmp)
+            where[side.unread] = sent - (w1[3] - w0[3] - icmp)
         row = {"sent": sent, "echoed": echoed, "lost": max(sent - echoed, 0),
                "lost_where": where, "wall_s": round(wall, 2),
                "cpu_s": {k: round(c1[k] - c0[k], 2) for k in c1}}
@@ -180,8 +205,8 @@ def measure(side, name, port, losses, cpus):
 
     # 2. iperf at each rate
     res["iperf"] = []
-    for rate in side.rates:
-        row, out = phase(["iperf", "-c", side.dut_ip, "-u", "-p", str(port), "-l", "64", "-b",
+    for rate in side.rates if size == 64 else side.large_rates:
+        row, out = phase(["iperf", "-c", side.dut_ip, "-u", "-p", str(port), "-l", str(size), "-b",
                           "%dpps" % rate, "-t", str(RATE_SECONDS)])
         row["offered_per_s"] = rate
         row["echoed_per_s"] = round(row["echoed"] / RATE_SECONDS)
@@ -191,6 +216,8 @@ def measure(side, name, port, losses, cpus):
                row["lost_where"]), file=sys.stderr)
     ok = [r for r in res["iperf"] if r["lost"] == 0]
     res["iperf_best_zero_loss_per_s"] = max((r["echoed_per_s"] for r in ok), default=0)
+    if size != 64:
+        return res
 
     # 3. trafgen, as fast as one CPU of the peer sends (or at a set rate)
     pmac = json.loads(sh("ip", "-j", "link", "show", side.peer_if,
@@ -221,6 +248,13 @@ def measure(side, name, port, losses, cpus):
     return res
 
 
+def measure_both(result, key, side, name, port, losses, cpus):
+    """64-byte datagrams into result["servers"][key], then 1472-byte ones
+    into result["servers_1472"][key]."""
+    result["servers"][key] = measure(side, name, port, losses, cpus)
+    result.setdefault("servers_1472", {})[key] = measure(side, name, port, losses, cpus, LARGE)
+
+
 def idle_probe(net, pn, name):
     """An idle pollnet's CPU (2 s), then pings 50 ms apart: each finds the
     lcore idle (napping, unless idle_sleep = 0): their round trips."""
@@ -242,7 +276,8 @@ def main():
     result["servers"] = {}
     net = Namespaces(peer_ip=PEER_IP + "/24")
     side = Side(net.peer, net.peer_if, DUT_IP, json.loads(sh(
-        "ip", "-j", "link", "show", net.dut_if, ns=net.dut).stdout)[0]["address"], RATES, RTT_N)
+        "ip", "-j", "link", "show", net.dut_if, ns=net.dut).stdout)[0]["address"], RATES,
+        LARGE_RATES, RTT_N)
     tmp = tempfile.mkdtemp(prefix="pn-bench-servers.")
     ctl = os.path.join(tmp, "pollnet.sock")
     moderation = ["--set", "sockets.wake_batch=%d" % WAKE_BATCH,
@@ -257,7 +292,8 @@ def main():
         result["idle_sleep_us"] = int(re.search(r"^idle_sleep = (\d+)", conf, re.M).group(1))
         for mod in (False, True, "poll"):
             pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
-                         "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
+                         "dpdk:net_af_packet0,iface=%s,framecnt=%d" % (net.dut_if, AFP_FRAMES),
+                         DUT_IP + "/24",
                          extra=["--ctl", ctl, "--stats", os.path.join(tmp, "pollnet.stats")] +
                          (moderation if mod is True else []) +
                          (["--set", "dataplane.idle_sleep=0"] if mod == "poll" else []))
@@ -280,18 +316,19 @@ def main():
                         k.startswith("sock.") and k.endswith("_drops")}
 
             if not mod:
-                result["servers"]["echo"] = measure(
-                    side, "pollnet's echo service", 7, pn_losses,
+                measure_both(
+                    result, "echo", side, "pollnet's echo service", 7, pn_losses,
                     lambda: {"pollnet": proc_cpu(pn.proc.pid)})
             runs = ((("libpollnet-moderated", 32, 9002),) if mod else
                     (("libpollnet", 1, 9000), ("libpollnet-batch", 32, 9001)))
             for key, batch, port in runs:
                 echo = spawn(net.dut, [os.path.join(build, "client", "pollnet-echo"), "--ctl",
-                                       ctl, "--batch", str(batch), str(port)], cpu=0)
+                                       ctl, "--batch", str(batch), "--ring", str(ECHO_RING),
+                                       str(port)], cpu=0)
                 epid = child_pid(echo, "pollnet-echo")
                 time.sleep(0.5)
-                result["servers"][key] = measure(
-                    side, "pollnet-echo --batch %d (libpollnet)%s" %
+                measure_both(
+                    result, key, side, "pollnet-echo --batch %d (libpollnet)%s" %
                     (batch, ", wake-up moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US)
                      if mod else ""), port, pn_losses,
                     lambda: {"pollnet": proc_cpu(pn.proc.pid), "server": proc_cpu(epid)})
@@ -312,30 +349,52 @@ def main():
             d = link_stats(net.dut, net.dut_if)
             return {"udp.InErrors": u["InErrors"], "udp.SndbufErrors": u["SndbufErrors"],
                     "veth.rx_dropped": d["rx_dropped"], "veth.tx_dropped": d["tx_dropped"]}
-        result["servers"]["kernel"] = measure(side, "the kernel (recvmmsg/sendmmsg echo)", 9000,
-                                              k_losses, lambda: {"server": proc_cpu(kpid)})
+        measure_both(result, "kernel", side, "the kernel (recvmmsg/sendmmsg echo)", 9000,
+                     k_losses, lambda: {"server": proc_cpu(kpid)})
         result["servers"]["kernel"]["server_output"] = stop(kecho)[-500:]
+        net.close()
+
+        # idle on net_tap, whose Rx interrupt the lcore can sleep on
+        # (af_packet has none): napping, asleep on the interrupt, polling
+        net = Namespaces(peer_ip=PEER_IP + "/24", tap=True)
+        for idle in ("nap", "interrupt", "poll"):
+            pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
+                         "dpdk:net_tap0,iface=%s" % net.peer_if, DUT_IP + "/24",
+                         extra=["--ctl", ctl, "--stats", os.path.join(tmp, "pollnet.stats"),
+                                "--set", "dataplane.idle=%s" % idle])
+            deadline = time.time() + 10
+            while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
+                if time.time() > deadline:
+                    raise SystemExit("pollnet on net_tap does not answer ping")
+            result["idle"]["tap_" + idle] = idle_probe(
+                net, pn, "net_tap, dataplane.idle = %s" % idle)
+            pn.stop()
     finally:
         stop_all()
     finish(result, out_json)
 
 
 def finish(result, out_json):
-    S = result["servers"]
-
     def ratio(a, b):
         return round(a / b, 2) if a and b else None
-    result["ratios"] = {
-        "%s_over_kernel" % k: {
+
+    def ratios(S):
+        return {"%s_over_kernel" % k: {
             "p50": ratio(S[k]["pingpong"]["p50_us"], S["kernel"]["pingpong"]["p50_us"]),
             "p99": ratio(S[k]["pingpong"]["p99_us"], S["kernel"]["pingpong"]["p99_us"]),
             "iperf_zero_loss": ratio(S[k]["iperf_best_zero_loss_per_s"],
                                      S["kernel"]["iperf_best_zero_loss_per_s"]),
             "trafgen_echoed": ratio(S[k]["trafgen"]["echoed_per_s"],
-                                    S["kernel"]["trafgen"]["echoed_per_s"])}
-        for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated",
-                  "echo-interrupt", "libpollnet-interrupt") if k in S}
-    write_result(result, out_json, result["ratios"])
+                                    S["kernel"]["trafgen"]["echoed_per_s"])
+            if "trafgen" in S[k] else None}
+            for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated",
+                      "echo-interrupt", "libpollnet-interrupt") if k in S}
+    result["ratios"] = ratios(result["servers"])
+    result["ratios_1472"] = ratios(result["servers_1472"])
+    shown = {"64": result["ratios"], "1472": result["ratios_1472"]}
+    if "servers_socket" in result:
+        result["ratios_socket"] = shown["socket"] = ratios(result["servers_socket"])
+    write_result(result, out_json, shown)
 
 
 # ------------------------------------------------------------------ the guest
@@ -407,15 +466,54 @@ else:
 
 GUEST_NS, GUEST_TAP, GUEST_IP, GUEST_MAC = "pollnet-guest", "pgtap0", "10.0.2.15", "52:54:00:12:34:56"
 GUEST_RATES = [2000, 5000, 10000, 20000, 40000, 80000]
+GUEST_LARGE_RATES = [2000, 5000, 10000, 20000, 40000]
 GUEST_RTT_N, GUEST_TRAFGEN_RATE = 5000, 100000
 
 
-def guest_boot(driver, settings, servers, mode, names, console):
-    """Boot the guest on a tap with `servers` started in it; return the
+SOCK_QEMU_PORT, SOCK_HOST_PORT = 17100, 17101     # deploy/pollnet-guest's --net socket
+
+
+def relay_up():
+    """For -netdev socket (one frame per UDP datagram on loopback): socat
+    relays between QEMU's socket and a tap, which then moves to the
+    namespace GUEST_NS as 10.0.2.2, where the generators run as they do
+    with -netdev tap.  Returns socat's process."""
+    sh("ip", "netns", "del", GUEST_NS, check=False)
+    sh("ip", "link", "del", GUEST_TAP, check=False)
+    sh("ip", "netns", "add", GUEST_NS)
+    sh("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1", ns=GUEST_NS)
+    sh("ip", "-n", GUEST_NS, "link", "set", "lo", "up")
+    relay = subprocess.Popen(
+        ["socat", "-b", "2048", "TUN,tun-type=tap,tun-name=%s,iff-no-pi" % GUEST_TAP,
+         "UDP-DATAGRAM:127.0.0.1:%d,bind=127.0.0.1:%d" % (SOCK_QEMU_PORT, SOCK_HOST_PORT)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 10
+    while sh("ip", "link", "show", GUEST_TAP, check=False).returncode:
+        if relay.poll() is not None or time.time() > deadline:
+            raise SystemExit("socat did not make its tap: " + (relay.stderr.read()
+                                                              if relay.poll() is not None else ""))
+        time.sleep(0.1)
+    sh("ip", "link", "set", GUEST_TAP, "netns", GUEST_NS)
+    sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % GUEST_TAP, ns=GUEST_NS)
+    sh("ip", "-n", GUEST_NS, "addr", "add", "10.0.2.2/24", "dev", GUEST_TAP)
+    sh("ip", "-n", GUEST_NS, "link", "set", GUEST_TAP, "up")
+    return relay
+
+
+def host_udp_drops():
+    """Datagrams the host's loopback UDP sockets (QEMU's and socat's) had
+    no room for."""
+    u = [ln.split() for ln in open("/proc/net/snmp") if ln.startswith("Udp:")]
+    return dict(zip(u[0][1:], map(int, u[1][1:])))["RcvbufErrors"]
+
+
+def guest_boot(driver, settings, servers, mode, names, console, net="tap"):
+    """Boot the guest on a tap (net "tap") or -netdev socket (net "socket",
+    after relay_up()) with `servers` started in it; return the
     pollnet-guest process once the guest says it is ready."""
     script = GUEST_SCRIPT % {"servers": servers, "mode": mode, "names": names,
                              "wrap": "pollnet-run" if mode == "pollnet" else ""}
-    cmd = [os.path.join(HERE, "..", "deploy", "pollnet-guest"), "--net", "tap", "--driver",
+    cmd = [os.path.join(HERE, "..", "deploy", "pollnet-guest"), "--net", net, "--driver",
            driver, "--pcap", "none", "--timeout", "900"]
     for kv in settings:
         cmd += ["--set", kv]
@@ -465,34 +563,44 @@ def main_guest():
                        "kernel is the peer (10.0.2.2); the server pinned to vCPU 0, pollnet's "
                        "lcore on vCPU 1; the wire not recorded")
     result["servers"] = {}
-    side = Side(GUEST_NS, GUEST_TAP, GUEST_IP, GUEST_MAC, GUEST_RATES, GUEST_RTT_N,
-                trafgen_rate=GUEST_TRAFGEN_RATE, tap=True)
+    side = Side(GUEST_NS, GUEST_TAP, GUEST_IP, GUEST_MAC, GUEST_RATES, GUEST_LARGE_RATES,
+                GUEST_RTT_N, trafgen_rate=GUEST_TRAFGEN_RATE, tap=True)
     tmp = tempfile.mkdtemp(prefix="pn-bench-servers-guest.")
-    echo = "taskset -c 0 pollnet-echo --batch 32 %d > /tmp/echo.log 2>&1 &"
-    boots = [  # (driver, settings, servers, mode, [(key, port, name)])
+    echo = "taskset -c 0 pollnet-echo --batch 32 --ring %d %%d > /tmp/echo.log 2>&1 &" % ECHO_RING
+    kecho = "taskset -c 0 shm_bench echo kernel-mmsg 9000 > /tmp/echo.log 2>&1 &"
+    boots = [  # (driver, settings, servers, mode, [(key, port, name)], net)
         ("e1000", [], echo % 9001, "pollnet",
          [("echo", 7, "pollnet's echo service"),
-          ("libpollnet-batch", 9001, "pollnet-echo --batch 32 (libpollnet)")]),
+          ("libpollnet-batch", 9001, "pollnet-echo --batch 32 (libpollnet)")], "tap"),
         ("e1000", ["sockets.wake_batch=%d" % WAKE_BATCH, "sockets.wake_delay=%d" % WAKE_DELAY_US],
          echo % 9002, "pollnet",
          [("libpollnet-moderated", 9002, "pollnet-echo --batch 32 (libpollnet), wake-up "
-           "moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US))]),
+           "moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US))], "tap"),
         ("e1000", ["dataplane.idle=interrupt"], echo % 9003, "pollnet",
          [("echo-interrupt", 7, "pollnet's echo service, dataplane.idle = interrupt"),
           ("libpollnet-interrupt", 9003, "pollnet-echo --batch 32 (libpollnet), "
-           "dataplane.idle = interrupt")]),
-        ("kernel", [], "taskset -c 0 shm_bench echo kernel-mmsg 9000 > /tmp/echo.log 2>&1 &",
-         "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP stack "
-                     "(recvmmsg/sendmmsg echo)")]),
+           "dataplane.idle = interrupt")], "tap"),
+        ("kernel", [], kecho, "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP "
+                                          "stack (recvmmsg/sendmmsg echo)")], "tap"),
+        # -netdev socket, through socat's relay (64-byte datagrams only)
+        ("e1000", [], echo % 9001, "pollnet",
+         [("echo", 7, "pollnet's echo service, -netdev socket"),
+          ("libpollnet-batch", 9001, "pollnet-echo --batch 32 (libpollnet), -netdev socket")],
+         "socket"),
+        ("kernel", [], kecho, "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP "
+                                          "stack (recvmmsg/sendmmsg echo), -netdev socket")],
+         "socket"),
     ]
     try:
-        for i, (driver, settings, servers, mode, runs) in enumerate(boots):
+        for i, (driver, settings, servers, mode, runs, net) in enumerate(boots):
             names = ({"pollnet": "pollnet", "pollnet-echo": "server"} if mode == "pollnet" else
                      {"shm_bench": "server"})
-            print("== booting the guest (%s%s)" % (driver, ", " + " ".join(settings)
-                                                    if settings else ""), file=sys.stderr)
+            print("== booting the guest (%s%s, -netdev %s)" % (
+                driver, ", " + " ".join(settings) if settings else "", net), file=sys.stderr)
+            relay = relay_up() if net == "socket" else None
+            side.unread = "tap.not_read_by_socat" if relay else "tap.not_read_by_qemu"
             g = guest_boot(driver, settings, servers, mode, names,
-                           os.path.join(tmp, "console.%d" % i))
+                           os.path.join(tmp, "console.%d" % i), net)
             try:
                 qpid = qemu_pid()
                 # a first exchange: ARP both ways
@@ -502,16 +610,24 @@ def main_guest():
 
                 def g_losses():   # phase() asks this first, then g_cpus(): one question
                     last.update(guest_ask("counts"))
+                    if relay:
+                        last["losses"]["host_udp.RcvbufErrors"] = host_udp_drops()
                     return last["losses"]
 
                 def g_cpus():
                     c = {"guest_" + k if k != "guest_all" else k: v
                          for k, v in last["cpu"].items()}
                     c["qemu_on_host"] = proc_cpu(qpid)
+                    if relay:
+                        c["socat_on_host"] = proc_cpu(relay.pid)
                     return c
                 for key, port, name in runs:
-                    result["servers"][key] = measure(side, name, port, g_losses, g_cpus)
-                idle_key = ("kernel" if driver == "kernel" else
+                    if relay:
+                        result.setdefault("servers_socket", {})[key] = measure(
+                            side, name, port, g_losses, g_cpus)
+                    else:
+                        measure_both(result, key, side, name, port, g_losses, g_cpus)
+                idle_key = None if relay else ("kernel" if driver == "kernel" else
                             "interrupt" if settings == ["dataplane.idle=interrupt"] else
                             "nap" if not settings else None)
                 if idle_key:
@@ -522,6 +638,10 @@ def main_guest():
                 if g.poll() is None:
                     os.killpg(g.pid, 15)
                     g.wait()
+                if relay:
+                    relay.terminate()
+                    relay.wait()
+                    sh("ip", "netns", "del", GUEST_NS, check=False)
         result["moderation"] = {"wake_batch": WAKE_BATCH, "wake_delay_us": WAKE_DELAY_US}
     finally:
         stop_all()
