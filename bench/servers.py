@@ -58,9 +58,9 @@ pollnet's lcore polls on vCPU 1.  After each boot's phases, idle: QEMU's CPU
 on the host while nothing comes (3 s), and pings 50 ms apart.  The generators run on the host, in the tap's namespace (the peer,
 10.0.2.2): round trips (one in flight), iperf -u at rising rates, trafgen
 at a set rate (under TCG an unpaced sender starves QEMU); then round trips
-and iperf again with 1472-byte datagrams.  Then, on -netdev socket (each
-frame a UDP datagram on the host's loopback), the first boot and the
-kernel's again, 64-byte datagrams only: socat relays between QEMU's socket
+and iperf again with 1472-byte datagrams.  Also (booted first), on
+-netdev socket (each frame a UDP datagram on the host's loopback), the
+first boot and the kernel's, 64-byte datagrams only: socat relays between QEMU's socket
 and a tap it made, moved into the namespace, so that the generators are the
 same; what socat did not read from the tap is tap.not_read_by_socat, what
 QEMU's or socat's socket had no room for is the host's UDP RcvbufErrors,
@@ -561,7 +561,8 @@ def main_guest():
     result = header("servers-guest", GUEST_DOC)
     result["setup"] = ("QEMU TCG -cpu max -smp 2, e1000, -netdev tap in a namespace whose "
                        "kernel is the peer (10.0.2.2); the server pinned to vCPU 0, pollnet's "
-                       "lcore on vCPU 1; the wire not recorded")
+                       "lcore on vCPU 1; the wire not recorded; also -netdev socket on loopback, "
+                       "relayed to a tap in that namespace by socat")
     result["servers"] = {}
     side = Side(GUEST_NS, GUEST_TAP, GUEST_IP, GUEST_MAC, GUEST_RATES, GUEST_LARGE_RATES,
                 GUEST_RTT_N, trafgen_rate=GUEST_TRAFGEN_RATE, tap=True)
@@ -569,6 +570,15 @@ def main_guest():
     echo = "taskset -c 0 pollnet-echo --batch 32 --ring %d %%d > /tmp/echo.log 2>&1 &" % ECHO_RING
     kecho = "taskset -c 0 shm_bench echo kernel-mmsg 9000 > /tmp/echo.log 2>&1 &"
     boots = [  # (driver, settings, servers, mode, [(key, port, name)], net)
+        # -netdev socket, through socat's relay (64-byte datagrams only; first,
+        # so that a relay that does not work fails early)
+        ("e1000", [], echo % 9001, "pollnet",
+         [("echo", 7, "pollnet's echo service, -netdev socket"),
+          ("libpollnet-batch", 9001, "pollnet-echo --batch 32 (libpollnet), -netdev socket")],
+         "socket"),
+        ("kernel", [], kecho, "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP "
+                                          "stack (recvmmsg/sendmmsg echo), -netdev socket")],
+         "socket"),
         ("e1000", [], echo % 9001, "pollnet",
          [("echo", 7, "pollnet's echo service"),
           ("libpollnet-batch", 9001, "pollnet-echo --batch 32 (libpollnet)")], "tap"),
@@ -582,14 +592,6 @@ def main_guest():
            "dataplane.idle = interrupt")], "tap"),
         ("kernel", [], kecho, "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP "
                                           "stack (recvmmsg/sendmmsg echo)")], "tap"),
-        # -netdev socket, through socat's relay (64-byte datagrams only)
-        ("e1000", [], echo % 9001, "pollnet",
-         [("echo", 7, "pollnet's echo service, -netdev socket"),
-          ("libpollnet-batch", 9001, "pollnet-echo --batch 32 (libpollnet), -netdev socket")],
-         "socket"),
-        ("kernel", [], kecho, "kernel", [("kernel", 9000, "the kernel's e1000 driver and UDP "
-                                          "stack (recvmmsg/sendmmsg echo), -netdev socket")],
-         "socket"),
     ]
     try:
         for i, (driver, settings, servers, mode, runs, net) in enumerate(boots):
