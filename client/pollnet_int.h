@@ -22,16 +22,20 @@
 
 /*
  * How long a waiting call spins before it sleeps, learnt per socket.  A wait
- * that ended while spinning, or that slept and still ended within the most
- * a wait may spin (max), doubles the budget, up to max: datagrams come
- * often enough that spinning catches them, and each sleep costs a wake-up
- * on both sides.  A wait that slept longer than max halves it, down to
- * max / 16: datagrams come further apart than any spin would cover, and a
- * spin before each sleep only takes the CPU from whoever shares it (on a
- * small machine, the load generator or pollnet itself).
+ * the spin ended sets the budget to the most a wait may spin (max):
+ * datagrams come often enough that spinning catches them, and each sleep
+ * costs a wake-up on both sides.  A wait that slept doubles it if it ended
+ * within 2 max (a sleep adds its own wake-up to the time), and halves it,
+ * down to max / 16, if it was longer: datagrams come further apart than
+ * any spin covers, and a spin before each sleep only takes the CPU from
+ * whoever shares it (on a small machine, the load generator or pollnet
+ * itself).  While below max, every 16th wait spins max anyway, so that a
+ * socket whose traffic quickens (a ping-pong after a quiet spell) finds it
+ * out even when each sleep's wake-up is slower than its traffic.
  */
 struct pn_spin {
 	_Atomic uint32_t ns;            /* 0: not learnt yet, spin max */
+	_Atomic uint32_t waits;
 };
 
 static inline uint64_t
@@ -39,16 +43,24 @@ pn_spin_budget(struct pn_spin *sp, uint64_t max)
 {
 	uint32_t b = atomic_load_explicit(&sp->ns, memory_order_relaxed);
 
-	return b == 0 || b > max ? max : b;
+	if (b == 0 || b >= max)
+		return max;
+	if ((atomic_fetch_add_explicit(&sp->waits, 1, memory_order_relaxed) & 15) == 15)
+		return max;             /* a probe */
+	return b;
 }
 
 /* A wait ended after `waited` ns; it slept or not. */
 static inline void
 pn_spin_learn(struct pn_spin *sp, uint64_t max, uint64_t waited, int slept)
 {
-	uint64_t b = pn_spin_budget(sp, max);
+	uint64_t b = atomic_load_explicit(&sp->ns, memory_order_relaxed);
 
-	if (!slept || waited <= max)
+	if (b == 0 || b > max)
+		b = max;
+	if (!slept)
+		b = max;
+	else if (waited <= 2 * max)
 		b = b * 2 > max ? max : b * 2;
 	else
 		b = b / 2 < max / 16 ? max / 16 : b / 2;
