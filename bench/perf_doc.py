@@ -373,10 +373,8 @@ against {z["ping_avg_us"]:.0f} µs (max {z["ping_max_us"]:.0f}) from an lcore th
 lost in this host's noise. An earlier run the same day with naps of up to 1000 µs
 used 0.01 CPU-seconds per second idle and paid for it: 563 µs on average (max
 980) against 48. Traffic that keeps coming (every phase above) never meets a
-nap. The moderated round trip's p50 in this run ({M["pingpong"]["p50_us"]:.1f} µs) is not what an
-hour earlier measured with the same moderation (18.8 µs, p99 174): not
-understood yet.
-"""
+nap.
+{tap_idle_part(idle)}"""
     return f"""
 ## A UDP echo server three ways: pollnet's echo, libpollnet, the kernel
 
@@ -406,19 +404,27 @@ drops).
 Against the kernel: the echo service {ratio_line(S, "echo")}; pollnet-echo
 in batches {ratio_line(S, "libpollnet-batch")}; moderated
 {ratio_line(S, "libpollnet-moderated")}. Every datagram lost is found in a
-counter, on every server. The lcore alone is fast (its echo service). A
-libpollnet server is fast when it never sleeps: under trafgen, whose bursts
-keep its ring full, pollnet-echo echoes more than the kernel's server. Under
-iperf, which sends one datagram per system call and needs a core for it,
-the server shares cpu 0 with iperf and the softirqs while pollnet's lcore
-polls cpu 1: each datagram that finds it asleep costs a wake-up from the
-other core and two context switches, and its ring overflows
-(`udp_ring_full`) where the kernel's server, which has both cores, loses
-nothing. Moderation (only for a client woken often) takes {n(M["iperf_best_zero_loss_per_s"])}/s at 0 loss
-against {n(S["libpollnet-batch"]["iperf_best_zero_loss_per_s"])}/s without; the kernel took {n(K["iperf_best_zero_loss_per_s"])}/s. The targets of issue 12
-(2× the kernel at 0 loss, half its p50, its p99) are not met on this host,
-for that reason: two cores, one of them pollnet's while traffic flows.
-{idle_text}"""
+counter, on every server. The lcore alone is fast (its echo service).
+A libpollnet server now loses nothing at any rate iperf offered it: its
+receive ring holds 4096 datagrams (`pollnet-echo --ring 4096`; with the
+default of this run's predecessors, 256, it overflowed from 50,000/s, and
+with DPDK's default af_packet ring of 512 frames the port missed frames
+whenever the lcore was descheduled). What caps its "highest rate at 0
+loss" is the generator: while pollnet's lcore polls one of the two cores,
+iperf, the server and the softirqs share the other, and iperf could send
+only {n(max(r["echoed_per_s"] for r in S["libpollnet-batch"]["iperf"]))}/s to pollnet-echo in batches ({n(max(r["echoed_per_s"] for r in M["iperf"]))}/s with moderation, whose
+server takes less CPU) against {n(max(r["echoed_per_s"] for r in K["iperf"]))}/s to the kernel, which leaves it both
+cores. trafgen, which needs less CPU per frame, shows the server's own
+limit. The round trip's p50 depends on where the scheduler puts the
+generator: on cpu 0, beside a server that spins while it waits, it is about
+75 µs; on cpu 1, beside the lcore, about 24 µs (p99 about 1 ms, the
+lcore's time slices); measured by hand with the generator pinned. A
+server that does not spin (`POLLNET_SPIN_US=0`) with the generator beside
+it: 37 µs. The targets of issue 12 (2× the kernel at 0 loss, half its p50,
+its p99) are not met on this host, for that reason: two cores, one of them
+pollnet's while traffic flows, the other shared by the server and the
+generator.
+{large_part(sv)}{idle_text}"""
 
 
 def servers_guest_section():
@@ -461,10 +467,19 @@ columns say why: pollnet's lcore keeps one host core busy emulating its
 polls (QEMU used about {cpu_per("libpollnet-batch", 2):.1f} CPU-seconds in a phase where the kernel's guest
 used {cpu_per("kernel", 2):.1f}), so vCPU 0, QEMU's I/O thread and the generator share the other:
 pollnet-echo gets about {B["iperf"][2]["cpu_s"].get("guest_server", 0):.1f} CPU-seconds of its vCPU in a 3-second phase, and
-its ring overflows (`udp_ring_full`) from {n(next((r["offered_per_s"] for r in B["iperf"] if r["lost"]), None))}/s. Its round trip (p50
+it first loses datagrams at {first_loss(B)}. Its round trip (p50
 {B["pingpong"]["p50_us"]:.0f} µs against the echo service's {S["echo"]["pingpong"]["p50_us"]:.0f}) is a wake-up of vCPU 0 per request: the
 request comes every ~100 µs, longer than the client spins (50 µs).
-{guest_idle_part(S)}"""
+{large_part(svg)}{socket_part(svg)}{guest_idle_part(S)}"""
+
+
+def first_loss(B):
+    """The first iperf rate at which server B lost datagrams, and where."""
+    r = next((r for r in B["iperf"] if r["lost"]), None)
+    if r is None:
+        return "no rate offered (none lost)"
+    return "%s/s (%s)" % (n(r["offered_per_s"]), ", ".join(
+        "`%s` %s" % (k, n(v)) for k, v in sorted(r["lost_where"].items())))
 
 
 def guest_idle_part(S):

@@ -25,11 +25,13 @@
  * the spin ended sets the budget to the most a wait may spin (max):
  * datagrams come often enough that spinning catches them, and each sleep
  * costs a wake-up on both sides.  A wait that slept doubles it if it ended
- * within 2 max (a sleep adds its own wake-up to the time), and halves it,
- * down to max / 16, if it was longer: datagrams come further apart than
- * any spin covers, and a spin before each sleep only takes the CPU from
- * whoever shares it (on a small machine, the load generator or pollnet
- * itself).  While below max, every 16th wait spins max anyway, so that a
+ * within 4 max, and halves it, down to max / 16, if it was longer:
+ * datagrams come further apart than any spin covers, and a spin before each
+ * sleep only takes the CPU from whoever shares it (on a small machine, the
+ * load generator or pollnet itself).  Why 4 max: a sleep adds its own
+ * wake-up to the time, and a round trip that a spin catches some of the
+ * time (about 150 us in a TCG guest, against a 50 us spin) must keep it:
+ * with 2 max, pollnet-echo's p50 there went from 114 to 180 us.  While below max, every 16th wait spins max anyway, so that a
  * socket whose traffic quickens (a ping-pong after a quiet spell) finds it
  * out even when each sleep's wake-up is slower than its traffic.
  */
@@ -60,7 +62,7 @@ pn_spin_learn(struct pn_spin *sp, uint64_t max, uint64_t waited, int slept)
 		b = max;
 	if (!slept)
 		b = max;
-	else if (waited <= 2 * max)
+	else if (waited <= 4 * max)
 		b = b * 2 > max ? max : b * 2;
 	else
 		b = b / 2 < max / 16 ? max / 16 : b / 2;
