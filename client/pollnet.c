@@ -48,6 +48,9 @@ struct pollnet_socket {
 	int efd;
 	uint32_t rx_tail;               /* our positions */
 	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
+	uint32_t rx_lent;               /* borrowed (pollnet_recv_borrow), before
+	                                 * rx_tail and not yet given back: the
+	                                 * tail pollnet sees is rx_tail - rx_lent */
 	uint32_t tx_head;
 	uint32_t tx_limit;              /* tx_head may reach this without looking */
 	uint32_t errors_seen;           /* pollnet's error count we last reported */
@@ -724,8 +727,62 @@ pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 		if (s->rx_avail == 0)
 			rx_ready(s);
 	} while (got < count && s->rx_avail > 0);
-	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail);
+	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
 	return (int)got;
+}
+
+int
+pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsigned count)
+{
+	unsigned got = 0;
+
+	if (count == 0)
+		return 0;
+	for (;;) {
+		int rc;
+
+		if (rx_ready(s)) {
+			rc = take_error(s);
+			if (rc < 0)
+				return rc;
+			if (s->rx_avail > 0)
+				break;
+		}
+		rc = wait_for(s, PN_WAKE_RX, rx_ready);
+		if (rc < 0)
+			return rc;
+	}
+	/* nothing is published: the slots stay ours until released */
+	do {
+		const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off,
+						      s->geo.rx_size, s->rx_tail);
+		struct pollnet_view *v = &views[got];
+
+		v->buf = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
+		v->n = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+		v->flags = (d->flags & PN_DESC_TRUNC) ? POLLNET_TRUNC : 0;
+		memset(&v->addr, 0, sizeof(v->addr));
+		v->addr.sin_family = AF_INET;
+		v->addr.sin_addr.s_addr = d->addr;
+		v->addr.sin_port = d->port;
+		s->rx_avail--;
+		s->rx_tail++;
+		s->rx_lent++;
+		got++;
+		if (s->rx_avail == 0)
+			rx_ready(s);
+	} while (got < count && s->rx_avail > 0);
+	return (int)got;
+}
+
+int
+pollnet_recv_release(struct pollnet_socket *s, unsigned n)
+{
+	if (n > s->rx_lent)
+		return -EINVAL;
+	s->rx_lent -= n;
+	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
+	return 0;
 }
 
 static int
@@ -854,6 +911,7 @@ pn_int_resync(struct pollnet_socket *s)
 {
 	s->rx_tail = atomic_load_explicit(&s->ctl->rx_tail.v, memory_order_acquire);
 	s->rx_avail = 0;
+	s->rx_lent = 0;
 	s->tx_head = atomic_load_explicit(&s->ctl->tx_head.v, memory_order_acquire);
 	s->tx_limit = s->tx_head;
 }
@@ -892,7 +950,7 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	done = rx_copy(s, iov, iovcnt, from, full);
 	if (!peek) {
 		s->rx_avail--;
-		pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail);
+		pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
 	}
 	return (ssize_t)done;
 }

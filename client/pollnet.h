@@ -121,6 +121,27 @@ struct pollnet_msg {
 int pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count);
 int pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count);
 
+/*
+ * Zero-copy receive: borrow datagrams where pollnet put them, in the
+ * socket's shared memory, then give them back.  pollnet_recv_borrow waits
+ * as pollnet_recvmmsg does, then fills up to count views (buf, n: the
+ * datagram, read-only; addr, the sender; flags, POLLNET_TRUNC if pollnet
+ * cut it to its 2 KiB slot) and returns how many (>= 1) or a negative
+ * errno.  A view stays valid until pollnet_recv_release gives back the n
+ * oldest datagrams borrowed (n at most those borrowed: else -EINVAL).
+ * Borrowing again continues after what is lent; the other receive calls
+ * too.  What is borrowed holds its slots: pollnet drops what finds the
+ * ring full (udp_ring_full), so give back soon.
+ */
+struct pollnet_view {
+	const void *buf;
+	size_t n;
+	struct sockaddr_in addr;
+	int flags;
+};
+int pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsigned count);
+int pollnet_recv_release(struct pollnet_socket *s, unsigned n);
+
 /* Blocking (the default) or not. */
 int pollnet_set_nonblocking(struct pollnet_socket *s, int on);
 /* Blocking calls give up after ms milliseconds (-ETIMEDOUT); -1: never. */

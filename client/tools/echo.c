@@ -26,7 +26,7 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"Usage: %s [--ctl PATH] [--count N] [--batch N] [--ring N] PORT\n"
+"Usage: %s [--ctl PATH] [--count N] [--batch N] [--ring N] [--zero-copy] PORT\n"
 "\n"
 "Echo every UDP datagram received on PORT back to its sender, through\n"
 "pollnet's shared-memory sockets.  A datagram longer than 1472 bytes (one\n"
@@ -42,6 +42,9 @@ usage(FILE *f, const char *prog)
 "  -r, --ring N     a receive ring of N datagrams (pollnet_socket_rings; 16\n"
 "                   to 65536, rounded up to a power of 2 and capped by\n"
 "                   pollnet's sockets.ring_max; default: pollnet's)\n"
+"  -z, --zero-copy  send each datagram back from pollnet's receive slot\n"
+"                   (pollnet_recv_borrow, then pollnet_recv_release): one\n"
+"                   copy instead of two; with --batch 1 too, as a batch of 1\n"
 "  -h, --help       this help\n", prog, MAX_BATCH, MAX_BATCH);
 }
 
@@ -53,17 +56,19 @@ main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "ring", required_argument, NULL, 'r' },
+		{ "zero-copy", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl = NULL;
 	long count = -1, port, done = 0, too_long = 0, truncated = 0, batch = MAX_BATCH, ring = 0;
+	int zero_copy = 0;
 	struct pollnet *pn;
 	struct pollnet_socket *s;
 	char *end;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:n:b:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:b:r:zh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'n':
@@ -93,6 +98,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'z': zero_copy = 1; break;
 		case 'h': usage(stdout, argv[0]); return 0;
 		default: usage(stderr, argv[0]); return 2;
 		}
@@ -124,15 +130,26 @@ main(int argc, char **argv)
 	pollnet_set_timeout(s, 200);   /* to notice signals */
 	printf("pollnet-echo: echoing UDP port %ld\n", port);
 	fflush(stdout);
-	while (batch > 1 && !stop && (count < 0 || done < count)) {
+	while ((batch > 1 || zero_copy) && !stop && (count < 0 || done < count)) {
 		static char bufs[MAX_BATCH][POLLNET_MAX_RECV];
 		struct pollnet_msg in[MAX_BATCH], out[MAX_BATCH];
+		struct pollnet_view views[MAX_BATCH];
 		int want = count < 0 || count - done > batch ? (int)batch : (int)(count - done);
 		int k, j = 0;
 
-		for (int i = 0; i < want; i++)
-			in[i] = (struct pollnet_msg){ .buf = bufs[i], .len = sizeof(bufs[i]) };
-		k = pollnet_recvmmsg(s, in, (unsigned)want);
+		if (zero_copy) {
+			/* send them back from where pollnet put them */
+			k = pollnet_recv_borrow(s, views, (unsigned)want);
+			for (int i = 0; i < k; i++)
+				in[i] = (struct pollnet_msg){ .buf = (void *)views[i].buf,
+							      .len = views[i].n, .n = views[i].n,
+							      .addr = views[i].addr,
+							      .flags = views[i].flags };
+		} else {
+			for (int i = 0; i < want; i++)
+				in[i] = (struct pollnet_msg){ .buf = bufs[i], .len = sizeof(bufs[i]) };
+			k = pollnet_recvmmsg(s, in, (unsigned)want);
+		}
 		if (k == -ETIMEDOUT || k == -EINTR)
 			continue;
 		if (k < 0) {
@@ -164,8 +181,10 @@ main(int argc, char **argv)
 			i += r;
 			done += r;
 		}
+		if (zero_copy)
+			pollnet_recv_release(s, (unsigned)k);
 	}
-	while (batch == 1 && !stop && (count < 0 || done < count)) {
+	while (batch == 1 && !zero_copy && !stop && (count < 0 || done < count)) {
 		char buf[POLLNET_MAX_RECV];
 		struct sockaddr_in from;
 		int flags;

@@ -57,6 +57,90 @@ open_connected(const char *ctl, const char *ip, const char *port,
 	return 0;
 }
 
+/* Zero-copy receive against an echo server at ip:port, on a socket with a
+ * 16-entry receive ring: views in order and intact, mixed with a copying
+ * receive, releases checked; then 16 borrowed hold the ring, so that 4 more
+ * are dropped (the caller checks udp_ring_full) while the views stay
+ * intact. */
+static void
+zc_send(struct pollnet_socket *s, const char *tag, int from, int to)
+{
+	char m[32];
+
+	for (int i = from; i < to; i++) {
+		snprintf(m, sizeof(m), "%s %d", tag, i);
+		pollnet_send(s, m, strlen(m));
+	}
+	nanosleep(&(struct timespec){ .tv_nsec = 300 * 1000000L }, NULL);   /* echoed */
+}
+
+static int
+zc_is(const struct pollnet_view *v, const char *tag, int i, const struct sockaddr_in *peer)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%s %d", tag, i);
+	return v->n == strlen(want) && memcmp(v->buf, want, v->n) == 0 && v->flags == 0 &&
+	       v->addr.sin_addr.s_addr == peer->sin_addr.s_addr && v->addr.sin_port == peer->sin_port;
+}
+
+#define ZFAIL(...) do { printf("borrow: " __VA_ARGS__); printf("\n"); return 1; } while (0)
+
+static int
+borrow(const char *ctl, const char *ip, const char *port)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	struct pollnet_view v[32], w[32];
+	struct pollnet *pn;
+	struct pollnet_socket *s;
+	char buf[64];
+	int r;
+
+	inet_pton(AF_INET, ip, &peer.sin_addr);
+	if (pollnet_open(&pn, ctl) < 0 || pollnet_socket_rings(pn, &s, 16, 0) < 0 ||
+	    pollnet_connect(s, &peer) < 0)
+		ZFAIL("no socket");
+	pollnet_set_timeout(s, 2000);
+	zc_send(s, "zc", 0, 10);
+	if ((r = pollnet_recv_borrow(s, v, 4)) != 4)
+		ZFAIL("borrow 4: %d", r);
+	if ((r = (int)pollnet_recv(s, buf, sizeof(buf), NULL)) != 4 || memcmp(buf, "zc 4", 4) != 0)
+		ZFAIL("a copying receive between borrows: %d", r);
+	if ((r = pollnet_recv_borrow(s, w, 32)) != 5)
+		ZFAIL("borrow the other 5: %d", r);
+	for (int i = 0; i < 4; i++)
+		if (!zc_is(&v[i], "zc", i, &peer))
+			ZFAIL("view %d: %.*s", i, (int)v[i].n, (const char *)v[i].buf);
+	for (int i = 0; i < 5; i++)
+		if (!zc_is(&w[i], "zc", 5 + i, &peer))
+			ZFAIL("view %d: %.*s", 5 + i, (int)w[i].n, (const char *)w[i].buf);
+	if (pollnet_recv_release(s, 10) != -EINVAL)
+		ZFAIL("released 10 of 9 lent");
+	if (pollnet_recv_release(s, 4) != 0 || pollnet_recv_release(s, 5) != 0 ||
+	    pollnet_recv_release(s, 1) != -EINVAL)
+		ZFAIL("release 4, 5, then 1 too many");
+	/* 16 lent fill the ring: 4 more are dropped, the views stay */
+	zc_send(s, "hold", 0, 16);
+	if ((r = pollnet_recv_borrow(s, v, 32)) != 16)
+		ZFAIL("borrow 16: %d", r);
+	zc_send(s, "hold", 16, 20);
+	pollnet_set_nonblocking(s, 1);
+	if ((r = pollnet_recv_borrow(s, w, 32)) != -EAGAIN)
+		ZFAIL("a full ring had room: %d", r);
+	for (int i = 0; i < 16; i++)
+		if (!zc_is(&v[i], "hold", i, &peer))
+			ZFAIL("held view %d: %.*s", i, (int)v[i].n, (const char *)v[i].buf);
+	pollnet_set_nonblocking(s, 0);
+	pollnet_recv_release(s, 16);
+	zc_send(s, "after", 0, 1);
+	if ((r = pollnet_recv_borrow(s, v, 32)) != 1 || !zc_is(&v[0], "after", 0, &peer))
+		ZFAIL("after the release: %d", r);
+	pollnet_recv_release(s, 1);
+	printf("borrow ok\n");
+	pollnet_session_close(pn);
+	return 0;
+}
+
 /* Our socket's region, as any process can find its own mappings. */
 static uint8_t *
 find_region(size_t *size)
@@ -247,6 +331,8 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	if (strcmp(argv[1], "borrow") == 0 && argc == 5)
+		return borrow(argv[2], argv[3], argv[4]);
 	if (argc < 5 || open_connected(argv[2], argv[3], argv[4], &pn, &s) < 0)
 		return 2;
 	if (strcmp(argv[1], "stream") == 0) {

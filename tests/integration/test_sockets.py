@@ -139,6 +139,14 @@ def main():
         check(r.returncode == 0, "lab tests against pollnet-echo, locally")
         r = sh(nettests, "--ctl", ctl, "--skip-dns", DUT_IP, "7", check=False, timeout=120)
         check(r.returncode == 0, "lab tests against the built-in echo service, locally")
+        for args, port in ((["--zero-copy"], "7001"), (["--zero-copy", "--batch", "1"], "7002")):
+            zc = spawn([echo_tool, "--ctl", ctl] + args + [port])
+            check(zc.stdout.readline().startswith("pollnet-echo: echoing"),
+                  "pollnet-echo %s up" % " ".join(args))
+            r = sh(nettests, "--ctl", ctl, "--skip-dns", DUT_IP, port, check=False, timeout=120)
+            check(r.returncode == 0, "lab tests against pollnet-echo %s, locally" % " ".join(args))
+            zc.send_signal(signal.SIGTERM)
+            zc.communicate(timeout=10)
         # connected to 127.0.0.1: the answer comes from the address used,
         # as on the kernel's loopback (it used to come from our address
         # and be dropped as local_no_socket)
@@ -190,6 +198,16 @@ def main():
         r = sh(pn_client, "small", ctl, PEER_IP, str(ECHO_PORT), check=False)
         check(r.stdout.strip() == "got 100 trunc=1",
               "a 500-byte answer read into 100 bytes says so (%s)" % r.stdout.strip())
+        c0 = pn.report()
+        r = sh(pn_client, "borrow", ctl, PEER_IP, str(ECHO_PORT), check=False, timeout=60)
+        c = pn.report()
+        check(r.returncode == 0 and r.stdout.startswith("borrow ok"),
+              "pollnet_recv_borrow/pollnet_recv_release: views in order, intact while lent, "
+              "releases checked: %s" % r.stdout.strip()[-300:])
+        check(c["stack.rx_drop.udp_ring_full"] - c0["stack.rx_drop.udp_ring_full"] == 4,
+              "16 lent datagrams hold a 16-entry ring: the 4 that came next were dropped "
+              "(udp_ring_full %d)" % (c["stack.rx_drop.udp_ring_full"] -
+                                      c0["stack.rx_drop.udp_ring_full"]))
         r = sh(pn_client, "batch", ctl, PEER_IP, str(ECHO_PORT), "3000", check=False, timeout=60)
         check(r.returncode == 0 and r.stdout.startswith("batch ok"),
               "pollnet_sendmmsg/pollnet_recvmmsg, each echo once and in order, and their "
