@@ -300,7 +300,8 @@ import json, sys
 R = json.load(open(sys.argv[1]))
 S, L = R["servers"], R.get("servers_1472", {})
 names = [("echo", "echo svc"), ("libpollnet", "1/call"),
-         ("libpollnet-batch", "32/call"), ("libpollnet-moderated", "32 moder."),
+         ("libpollnet-batch", "32/call"), ("libpollnet-zc", "32, 0-copy"),
+         ("libpollnet-moderated", "32 moder."),
          ("echo-interrupt", "echo, irq"), ("libpollnet-interrupt", "32, irq"),
          ("kernel", "kernel")]
 with open(sys.argv[2], "w") as f:

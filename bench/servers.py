@@ -8,8 +8,12 @@ with the same load generators in one run, on this host.
   libpollnet-batch
               pollnet-echo (--batch 32): up to 32 per call
               (pollnet_recvmmsg, pollnet_sendmmsg; port 9001)
+  libpollnet-zc
+              pollnet-echo --zero-copy: batches of 32 borrowed where pollnet
+              put them (pollnet_recv_borrow) and sent back from there
+              (port 9003): one copy each way fewer
   libpollnet-moderated
-              the same, with pollnet restarted with wake-up moderation
+              the same as libpollnet-batch, with pollnet restarted with wake-up moderation
               (sockets.wake_batch = 32, sockets.wake_delay = 100 us; port 9002)
   kernel      the Linux kernel's UDP stack with a recvmmsg/sendmmsg echo
               server (bench/shm_bench echo kernel-mmsg, port 9000)
@@ -319,17 +323,19 @@ def main():
                 measure_both(
                     result, "echo", side, "pollnet's echo service", 7, pn_losses,
                     lambda: {"pollnet": proc_cpu(pn.proc.pid)})
-            runs = ((("libpollnet-moderated", 32, 9002),) if mod else
-                    (("libpollnet", 1, 9000), ("libpollnet-batch", 32, 9001)))
-            for key, batch, port in runs:
+            runs = ((("libpollnet-moderated", 32, 9002, []),) if mod else
+                    (("libpollnet", 1, 9000, []), ("libpollnet-batch", 32, 9001, []),
+                     ("libpollnet-zc", 32, 9003, ["--zero-copy"])))
+            for key, batch, port, more in runs:
                 echo = spawn(net.dut, [os.path.join(build, "client", "pollnet-echo"), "--ctl",
-                                       ctl, "--batch", str(batch), "--ring", str(ECHO_RING),
-                                       str(port)], cpu=0)
+                                       ctl, "--batch", str(batch), "--ring", str(ECHO_RING)] +
+                             more + [str(port)], cpu=0)
                 epid = child_pid(echo, "pollnet-echo")
                 time.sleep(0.5)
                 measure_both(
-                    result, key, side, "pollnet-echo --batch %d (libpollnet)%s" %
-                    (batch, ", wake-up moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US)
+                    result, key, side, "pollnet-echo --batch %d %s(libpollnet)%s" %
+                    (batch, " ".join(more + [""]),
+                     ", wake-up moderation %d / %d us" % (WAKE_BATCH, WAKE_DELAY_US)
                      if mod else ""), port, pn_losses,
                     lambda: {"pollnet": proc_cpu(pn.proc.pid), "server": proc_cpu(epid)})
                 result["servers"][key]["server_output"] = stop(echo)[-500:]
@@ -387,7 +393,8 @@ def finish(result, out_json):
             "trafgen_echoed": ratio(S[k]["trafgen"]["echoed_per_s"],
                                     S["kernel"]["trafgen"]["echoed_per_s"])
             if "trafgen" in S[k] else None}
-            for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-moderated",
+            for k in ("echo", "libpollnet", "libpollnet-batch", "libpollnet-zc",
+                      "libpollnet-moderated",
                       "echo-interrupt", "libpollnet-interrupt") if k in S}
     result["ratios"] = ratios(result["servers"])
     result["ratios_1472"] = ratios(result["servers_1472"])
