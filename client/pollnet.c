@@ -581,8 +581,10 @@ arm(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *
  * answers in microseconds), then sleep on the eventfd.  How long we spin is
  * learnt from the waits before (pollnet_int.h), up to POLLNET_SPIN_US.
  * While spinning we yield the CPU now and then: on a core of our own that
- * returns at once, and on a shared one it lets the process we are waiting
- * for run.  While asleep we also watch the control connection: if pollnet
+ * returns at once, and on a shared one it is meant to let the process we
+ * are waiting for run (on this project's 2-core host it did not hand the
+ * core to a freshly woken peer: docs/PERFORMANCE.md, the round trip beside
+ * the generator).  While asleep we also watch the control connection: if pollnet
  * goes away, we say so.
  */
 static int

@@ -31,9 +31,10 @@
  * load generator or pollnet itself).  Why 4 max: a sleep adds its own
  * wake-up to the time, and a round trip that a spin catches some of the
  * time (about 150 us in a TCG guest, against a 50 us spin) must keep it:
- * with 2 max, pollnet-echo's p50 there went from 114 to 180 us.  While below max, every 16th wait spins max anyway, so that a
- * socket whose traffic quickens (a ping-pong after a quiet spell) finds it
- * out even when each sleep's wake-up is slower than its traffic.
+ * with 2 max, pollnet-echo's p50 there went from 114 to 180 us.  While
+ * below max, every 16th wait spins max anyway, so that a socket whose
+ * traffic quickens (a ping-pong after a quiet spell) finds it out even when
+ * each sleep's wake-up is slower than its traffic.
  */
 struct pn_spin {
 	_Atomic uint32_t ns;            /* 0: not learnt yet, spin max */
