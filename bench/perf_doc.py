@@ -525,7 +525,11 @@ share the other: pollnet-echo gets about {B["iperf"][2]["cpu_s"].get("guest_serv
 3-second phase, and it first loses datagrams at {first_loss(B)}. Its round
 trip (p50 {B["pingpong"]["p50_us"]:.0f} µs against the echo service's {S["echo"]["pingpong"]["p50_us"]:.0f}) is a wake-up of vCPU 0 per
 request: the request comes every ~150 µs, longer than the client spins
-(50 µs).
+(50 µs). A longer spin buys little: measured by hand in one boot (commit
+8b76f04), pollnet-echo with `POLLNET_SPIN_US=300` answered at p50 122 µs
+against 148 with the default; a spinning vCPU 0 then competes for the host's
+second core with QEMU's I/O thread and the generator. Half the kernel's p50
+is not within reach of a client process on this 2-core host under TCG.
 {large_part(svg)}{socket_part(svg)}{guest_idle_part(S)}"""
 
 
