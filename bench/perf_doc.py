@@ -227,7 +227,9 @@ def n(v):
     return "-" if v is None else "{:,}".format(v)
 
 
-def servers_table(S, trafgen_label):
+def servers_table(S, trafgen_label=None, corner=""):
+    """A server per column; trafgen_label None: no trafgen rows (the
+    1472-byte pass)."""
     names = [(k, label) for k, label in SERVER_NAMES if k in S]
 
     def cpu(row):
@@ -235,34 +237,9 @@ def servers_table(S, trafgen_label):
 
     def where(row):
         return ", ".join("%s %s" % (k, n(v)) for k, v in sorted(row["lost_where"].items())) or "-"
-    head = "| | " + " | ".join(label for _, label in names) + " |\n|---|" + "---:|" * len(names)
+    head = ("| %s| " % (corner + " " if corner else "") + " | ".join(label for _, label in names) + " |\n|---|" +
+            "---:|" * len(names))
     lines = [head,
-             "| round trip, one in flight, p50 / p99 (µs) | " + " | ".join(
-                 "%.1f / %.1f" % (S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"])
-                 for k, _ in names) + " |",
-             "| iperf -u: highest rate echoed at 0 loss (/s) | " + " | ".join(
-                 n(S[k]["iperf_best_zero_loss_per_s"]) for k, _ in names) + " |"]
-    for i, r in enumerate(S["echo"]["iperf"]):
-        lines.append("| iperf -u at %s/s: echoed/s, lost (counted) | " % n(r["offered_per_s"]) +
-                     " | ".join("%s, %s (%s)" % (n(S[k]["iperf"][i]["echoed_per_s"]),
-                                                 n(S[k]["iperf"][i]["lost"]),
-                                                 n(S[k]["iperf"][i]["lost_counted"]))
-                                for k, _ in names) + " |")
-    lines.append("| trafgen, %s: offered / echoed per s | " % trafgen_label + " | ".join(
-        "%s / %s" % (n(S[k]["trafgen"]["offered_per_s"]), n(S[k]["trafgen"]["echoed_per_s"]))
-        for k, _ in names) + " |")
-    lines.append("| ... lost, and where counted | " + " | ".join(
-        "%s: %s" % (n(S[k]["trafgen"]["lost"]), where(S[k]["trafgen"])) for k, _ in names) + " |")
-    lines.append("| ... CPU seconds in the trafgen phase | " + " | ".join(
-        cpu(S[k]["trafgen"]) for k, _ in names) + " |")
-    return "\n".join(lines)
-
-
-def large_table(S):
-    """The 1472-byte pass: round trips and iperf."""
-    names = [(k, label) for k, label in SERVER_NAMES if k in S]
-    lines = ["| 1472-byte datagrams | " + " | ".join(label for _, label in names) + " |",
-             "|---|" + "---:|" * len(names),
              "| round trip, one in flight, p50 / p99 (µs) | " + " | ".join(
                  "%.1f / %.1f" % (S[k]["pingpong"]["p50_us"], S[k]["pingpong"]["p99_us"])
                  for k, _ in names) + " |",
@@ -274,15 +251,16 @@ def large_table(S):
                                                  n(S[k]["iperf"][i]["lost"]),
                                                  n(S[k]["iperf"][i]["lost_counted"]))
                                 for k, _ in names) + " |")
+    if trafgen_label is None:
+        return "\n".join(lines)
+    lines.append("| trafgen, %s: offered / echoed per s | " % trafgen_label + " | ".join(
+        "%s / %s" % (n(S[k]["trafgen"]["offered_per_s"]), n(S[k]["trafgen"]["echoed_per_s"]))
+        for k, _ in names) + " |")
+    lines.append("| ... lost, and where counted | " + " | ".join(
+        "%s: %s" % (n(S[k]["trafgen"]["lost"]), where(S[k]["trafgen"])) for k, _ in names) + " |")
+    lines.append("| ... CPU seconds in the trafgen phase | " + " | ".join(
+        cpu(S[k]["trafgen"]) for k, _ in names) + " |")
     return "\n".join(lines)
-
-
-def large_ratio_line(S, k):
-    K = S["kernel"]
-    return "p50 %.2f×, p99 %.2f×, 0 loss %.2f×" % (
-        S[k]["pingpong"]["p50_us"] / K["pingpong"]["p50_us"],
-        S[k]["pingpong"]["p99_us"] / K["pingpong"]["p99_us"],
-        S[k]["iperf_best_zero_loss_per_s"] / max(K["iperf_best_zero_loss_per_s"], 1))
 
 
 def zc_part(R):
@@ -326,7 +304,7 @@ def large_part(R):
     L = R.get("servers_1472")
     if not L:
         return ""
-    lines = "; ".join("%s %s" % (label, large_ratio_line(L, k))
+    lines = "; ".join("%s %s" % (label, ratio_line(L, k))
                       for k, label in (("echo", "the echo service"),
                                        ("libpollnet-batch", "pollnet-echo in batches"))
                       if k in L)
@@ -334,7 +312,7 @@ def large_part(R):
 **1472-byte datagrams** (the largest in a 1500-byte MTU; same run, round
 trips and iperf, no trafgen):
 
-{large_table(L)}
+{servers_table(L, corner="1472-byte datagrams")}
 
 Against the kernel: {lines}.
 """
@@ -395,11 +373,14 @@ ping of 40 at 11 ms).
 
 def ratio_line(S, k):
     K = S["kernel"]
-    return ("p50 %.2f×, p99 %.2f×, 0 loss %.2f×, trafgen %.2f×" % (
+    line = "p50 %.2f×, p99 %.2f×, 0 loss %.2f×" % (
         S[k]["pingpong"]["p50_us"] / K["pingpong"]["p50_us"],
         S[k]["pingpong"]["p99_us"] / K["pingpong"]["p99_us"],
-        S[k]["iperf_best_zero_loss_per_s"] / max(K["iperf_best_zero_loss_per_s"], 1),
-        S[k]["trafgen"]["echoed_per_s"] / max(K["trafgen"]["echoed_per_s"], 1)))
+        S[k]["iperf_best_zero_loss_per_s"] / max(K["iperf_best_zero_loss_per_s"], 1))
+    if "trafgen" in S[k]:
+        line += ", trafgen %.2f×" % (S[k]["trafgen"]["echoed_per_s"] /
+                                     max(K["trafgen"]["echoed_per_s"], 1))
+    return line
 
 
 def servers_section():

@@ -534,6 +534,16 @@ tx_publish(struct pollnet_socket *s)
 	}
 }
 
+/* The sender a receive descriptor names. */
+static void
+desc_from(const struct pn_desc *d, struct sockaddr_in *from)
+{
+	memset(from, 0, sizeof(*from));
+	from->sin_family = AF_INET;
+	from->sin_addr.s_addr = d->addr;
+	from->sin_port = d->port;
+}
+
 /* Copy the datagram at our RX tail out (there is one); nothing moves. */
 static size_t
 rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
@@ -553,12 +563,8 @@ rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 		memcpy(iov[i].iov_base, slot + done, k);
 		done += k;
 	}
-	if (from != NULL) {
-		memset(from, 0, sizeof(*from));
-		from->sin_family = AF_INET;
-		from->sin_addr.s_addr = d->addr;
-		from->sin_port = d->port;
-	}
+	if (from != NULL)
+		desc_from(d, from);
 	/* pollnet cut it (it did not fit a slot): the length is unknown,
 	 * but more than the slot; say so with one byte more */
 	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
@@ -693,13 +699,11 @@ pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 	}
 }
 
-int
-pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+/* Wait, as a receive does, until a datagram is there (0) or a pending
+ * error or the wait's end says otherwise (a negative errno). */
+static int
+rx_wait_first(struct pollnet_socket *s)
 {
-	unsigned got = 0;
-
-	if (count == 0)
-		return 0;
 	for (;;) {
 		int rc;
 
@@ -708,12 +712,25 @@ pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 			if (rc < 0)
 				return rc;
 			if (s->rx_avail > 0)
-				break;
+				return 0;
 		}
 		rc = wait_for(s, PN_WAKE_RX, rx_ready);
 		if (rc < 0)
 			return rc;
 	}
+}
+
+int
+pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+{
+	unsigned got = 0;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	rc = rx_wait_first(s);
+	if (rc < 0)
+		return rc;
 	/* take what the ring holds, up to count, then hand the slots back
 	 * once */
 	do {
@@ -737,23 +754,13 @@ int
 pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsigned count)
 {
 	unsigned got = 0;
+	int rc;
 
 	if (count == 0)
 		return 0;
-	for (;;) {
-		int rc;
-
-		if (rx_ready(s)) {
-			rc = take_error(s);
-			if (rc < 0)
-				return rc;
-			if (s->rx_avail > 0)
-				break;
-		}
-		rc = wait_for(s, PN_WAKE_RX, rx_ready);
-		if (rc < 0)
-			return rc;
-	}
+	rc = rx_wait_first(s);
+	if (rc < 0)
+		return rc;
 	/* nothing is published: the slots stay ours until released */
 	do {
 		const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off,
@@ -763,10 +770,7 @@ pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsign
 		v->buf = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
 		v->n = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
 		v->flags = (d->flags & PN_DESC_TRUNC) ? POLLNET_TRUNC : 0;
-		memset(&v->addr, 0, sizeof(v->addr));
-		v->addr.sin_family = AF_INET;
-		v->addr.sin_addr.s_addr = d->addr;
-		v->addr.sin_port = d->port;
+		desc_from(d, &v->addr);
 		s->rx_avail--;
 		s->rx_tail++;
 		s->rx_lent++;
