@@ -623,8 +623,8 @@ Against the libpollnet issue's targets:
 - **Round trip p50 between two libpollnet processes: {ratio["rtt_p50_kernel_over_pollnet_shared_core"]}× shorter than
   the kernel's** (target ≥ 5×: not met on this machine). On 2 cores the two
   clients share cpu 0, so every round trip pays two context switches (a
-  waiting client spins briefly, yielding the CPU to its peer: `wait_for()` in
-  `client/pollnet.c`); that floor is about 2 µs in this VM whatever the
+  waiting client spins briefly, yielding the CPU to its peer: `pn_wait_spin()` in
+  `client/wait.c`); that floor is about 2 µs in this VM whatever the
   transport. With a core per side, the closest pair this machine can run (a
   client against pollnet's own echo service, against a kernel pair on two
   cores), the round trip is {ratio["rtt_p50_kernel_over_pollnet_own_cores"]}× shorter: {us("pollnet-own-cores", "p50_ns")} µs against

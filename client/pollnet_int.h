@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libpollnet's inside, for the preload shim (libpollnet-preload.so, which
- * links the library's code in).  Not installed, not a stable API.
+ * libpollnet's inside, for pollnet-run's library (libpollnet-preload.so,
+ * which links libpollnet's code in).  Not installed, not a stable API.
  *
  * The shim does its own waiting (so that a blocking call behaves as the
  * kernel's: restarted or EINTR by SA_RESTART, SO_RCVTIMEO, end of file when
@@ -10,7 +10,6 @@
 #ifndef POLLNET_INT_H
 #define POLLNET_INT_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -19,58 +18,6 @@
 #define PN_READY_RX  1u         /* a datagram (or an error) to receive */
 #define PN_READY_TX  2u         /* room in the send ring */
 #define PN_READY_ERR 4u         /* an error is pending */
-
-/*
- * How long a waiting call spins before it sleeps, learnt per socket.  A wait
- * the spin ended sets the budget to the most a wait may spin (max):
- * datagrams come often enough that spinning catches them, and each sleep
- * costs a wake-up on both sides.  A wait that slept doubles it if it ended
- * within 4 max, and halves it, down to max / 16, if it was longer:
- * datagrams come further apart than any spin covers, and a spin before each
- * sleep only takes the CPU from whoever shares it (on a small machine, the
- * load generator or pollnet itself).  Why 4 max: a sleep adds its own
- * wake-up to the time, and a round trip that a spin catches some of the
- * time (about 150 us in a TCG guest, against a 50 us spin) must keep it:
- * with 2 max, pollnet-echo's p50 there went from 114 to 180 us.  While
- * below max, every 16th wait spins max anyway, so that a socket whose
- * traffic quickens (a ping-pong after a quiet spell) finds it out even when
- * each sleep's wake-up is slower than its traffic.
- */
-struct pn_spin {
-	_Atomic uint32_t ns;            /* 0: not learnt yet, spin max */
-	_Atomic uint32_t waits;
-};
-
-static inline uint64_t
-pn_spin_budget(struct pn_spin *sp, uint64_t max)
-{
-	uint32_t b = atomic_load_explicit(&sp->ns, memory_order_relaxed);
-
-	if (b == 0 || b >= max)
-		return max;
-	if ((atomic_fetch_add_explicit(&sp->waits, 1, memory_order_relaxed) & 15) == 15)
-		return max;             /* a probe */
-	return b;
-}
-
-/* A wait ended after `waited` ns; it slept or not. */
-static inline void
-pn_spin_learn(struct pn_spin *sp, uint64_t max, uint64_t waited, int slept)
-{
-	uint64_t b = atomic_load_explicit(&sp->ns, memory_order_relaxed);
-
-	if (b == 0 || b > max)
-		b = max;
-	if (!slept)
-		b = max;
-	else if (waited <= 4 * max)
-		b = b * 2 > max ? max : b * 2;
-	else
-		b = b / 2 < max / 16 ? max / 16 : b / 2;
-	/* a racing thread's update may be lost: it only steers a guess */
-	atomic_store_explicit(&sp->ns, b > UINT32_MAX ? UINT32_MAX : (uint32_t)(b ? b : 1),
-			      memory_order_relaxed);
-}
 
 /* PN_CTL_SOCKET with flags (PN_SOCK_*). */
 int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,

@@ -14,6 +14,7 @@
 
 usage: test_man.py SOURCE_DIR POLLNET POLLNETCTL CC
 """
+import glob
 import os
 import re
 import subprocess
@@ -106,7 +107,8 @@ def main():
     check(len(funcs) >= 15 and not missing, "libpollnet(3) has the %d functions of pollnet.h "
           "in NAME and SYNOPSIS%s" % (len(funcs), " (missing %s)" % missing if missing else ""))
     errs = set()
-    for path in (("client", "pollnet.c"), ("app", "ctl.c"), ("app", "capture.c")):
+    for path in (("client", "session.c"), ("client", "datapath.c"), ("app", "ctl.c"),
+                 ("app", "capture.c")):
         with open(os.path.join(src, *path)) as f:
             errs |= set(re.findall(r"-(E[A-Z]+)\b", f.read()))
     errs -= {"EBADMSG", "EOPNOTSUPP", "EPERM", "EBUSY", "EIO"}   # not from a libpollnet call
@@ -123,8 +125,11 @@ def main():
     missing = [o for o in opts if o not in pages["pollnet-run.1"]]
     check(len(opts) >= 4 and not missing, "pollnet-run(1) names the %d options of its usage%s" %
           (len(opts), " (missing %s)" % missing if missing else ""))
-    with open(os.path.join(src, "client", "preload.c")) as f:
-        calls = sorted(set(re.findall(r"^EXPORT [^\n]*\n(\w+)\(", f.read(), re.M)))
+    calls = set()
+    for path in glob.glob(os.path.join(src, "client", "preload_*.c")):
+        with open(path) as f:
+            calls |= set(re.findall(r"^EXPORT [^\n]*\n(\w+)\(", f.read(), re.M))
+    calls = sorted(calls)
     missing = [c for c in calls if not re.search(r"\b%s\b" % re.escape(c), pages["pollnet-run.1"])]
     check(len(calls) >= 30 and not missing, "pollnet-run(1) names each of the %d calls the "
           "library stands in for%s" % (len(calls), " (missing %s)" % missing if missing else ""))

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpollnet's data path: a socket's rings in its shared-memory region
+ * (pollnet_shm.h), sending, receiving and waiting.  No system call unless
+ * a call has to sleep (or the socket's lcore dozes: its doorbell).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib.h"
+#include "libc.h"
+#include "pollnet_int.h"
+
+/* ---- waiting ---- */
+
+/* An error pollnet posted since we last looked (an ICMP port unreachable
+ * for a connected socket): once, as a negative errno; else 0. */
+static int
+take_error(struct pollnet_socket *s)
+{
+	uint32_t n = atomic_load_explicit(&s->ctl->errors.count, memory_order_acquire);
+	int err;
+
+	if (n == s->errors_seen)
+		return 0;
+	s->errors_seen = n;
+	err = atomic_load_explicit(&s->ctl->errors.err, memory_order_relaxed);
+	return err > 0 && err < 4096 ? -err : -EIO;
+}
+
+static int
+error_pending(const struct pollnet_socket *s)
+{
+	return atomic_load_explicit(&s->ctl->errors.count, memory_order_acquire) != s->errors_seen;
+}
+
+/* Look at pollnet's head (a cache line it writes) only when what we knew
+ * of is used up. */
+static int
+rx_ready(struct pollnet_socket *s)
+{
+	if (s->rx_avail == 0) {
+		uint32_t n = pn_ring_ready(&s->ctl->rx_head.v, s->rx_tail);
+
+		s->rx_avail = n <= s->geo.rx_size ? n : 0;  /* nonsense reads as empty */
+	}
+	return s->rx_avail != 0 || error_pending(s);
+}
+
+static int
+tx_room(struct pollnet_socket *s)
+{
+	uint32_t used = pn_ring_used(s->tx_head, &s->ctl->tx_tail.v);
+
+	if (used > s->geo.tx_size)
+		return 0;               /* cannot be: pollnet keeps tail <= head */
+	s->tx_limit = s->tx_head + (s->geo.tx_size - used);
+	return used < s->geo.tx_size;
+}
+
+/* Copy a datagram into the next TX slot (there is room) and advance our
+ * head; the caller publishes it. */
+static size_t
+tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	const struct sockaddr_in *to)
+{
+	uint8_t *slot = pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head);
+	struct pn_desc *d;
+	size_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(slot + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	d = pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, s->tx_head);
+	d->len = (uint32_t)len;
+	d->addr = to->sin_addr.s_addr;
+	d->port = to->sin_port;
+	d->flags = 0;
+	s->tx_head++;
+	return len;
+}
+
+/* Hand pollnet what tx_fill wrote; if the socket's lcore sleeps on its
+ * interrupt, ring the doorbell (the protocol: pollnet_shm.h). */
+static void
+tx_publish(struct pollnet_socket *s)
+{
+	const uint64_t one = 1;
+
+	pn_ring_publish(&s->ctl->tx_head.v, s->tx_head);
+	if (s->doze == NULL)
+		return;                 /* no lcore of this pollnet dozes */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(s->doze, memory_order_relaxed) != 0 &&
+	    LIBC(write)(atomic_load_explicit(&s->pn->bell, memory_order_relaxed), &one,
+		  sizeof(one)) < 0) {
+		/* full: it rings already */
+	}
+}
+
+/* The sender a receive descriptor names. */
+static void
+desc_from(const struct pn_desc *d, struct sockaddr_in *from)
+{
+	memset(from, 0, sizeof(*from));
+	from->sin_family = AF_INET;
+	from->sin_addr.s_addr = d->addr;
+	from->sin_port = d->port;
+}
+
+/* Copy the datagram at our RX tail out (there is one); nothing moves. */
+static size_t
+rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	struct sockaddr_in *from, size_t *full)
+{
+	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
+					      s->rx_tail);
+	const uint8_t *slot = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size,
+					  s->rx_tail);
+	uint32_t dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	uint32_t flags = d->flags;
+	size_t done = 0;
+
+	for (int i = 0; i < iovcnt && done < dlen; i++) {
+		size_t k = iov[i].iov_len < dlen - done ? iov[i].iov_len : dlen - done;
+
+		memcpy(iov[i].iov_base, slot + done, k);
+		done += k;
+	}
+	if (from != NULL)
+		desc_from(d, from);
+	/* pollnet cut it (it did not fit a slot): the length is unknown,
+	 * but more than the slot; say so with one byte more */
+	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
+	return done;
+}
+
+/* Ask to be woken for `bit`: true if the condition already holds. */
+static int
+arm(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
+{
+	atomic_fetch_or_explicit(&s->ctl->wake.v, bit, memory_order_relaxed);
+	/* our wish, then their positions: paired with pollnet's publish,
+	 * fence, then its look at `wake` */
+	atomic_thread_fence(memory_order_seq_cst);
+	return ready(s);
+}
+
+struct cond {
+	struct pollnet_socket *s;
+	int (*ready)(struct pollnet_socket *);
+};
+
+static int
+cond_holds(void *arg)
+{
+	const struct cond *c = arg;
+
+	return c->ready(c->s);
+}
+
+/*
+ * Wait until ready(s): spin (wait.h), then sleep on the wake descriptor.
+ * While asleep we also watch the control connection: if pollnet goes away,
+ * we say so.
+ */
+static int
+wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
+{
+	const uint64_t most = s->pn->spin_ns;
+	struct cond c = { s, ready };
+	uint64_t t0, deadline, now;
+
+	if (s->nonblock) {
+		arm(s, bit, ready);     /* so that pollnet_fd() wakes a poller */
+		return ready(s) ? 0 : -EAGAIN;
+	}
+	if (pn_wait_spin(&s->spin, most, cond_holds, &c, &t0))
+		return 0;
+	deadline = s->timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)s->timeout_ms * 1000000u;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = s->efd, .events = POLLIN },
+				       { .fd = s->pn->fd, .events = 0 } };
+		int ms, r;
+
+		if (arm(s, bit, ready)) {
+			/* no need to be woken after all (a wake already on its
+			 * way only makes a later wait look once more) */
+			atomic_fetch_and_explicit(&s->ctl->wake.v, ~bit, memory_order_relaxed);
+			pn_wait_slept(&s->spin, most, t0);
+			return 0;
+		}
+		now = pn_now_ns();
+		if (now >= deadline) {
+			pn_wait_slept(&s->spin, most, t0);
+			return -ETIMEDOUT;
+		}
+		ms = deadline == UINT64_MAX ? -1 :
+		     (int)((deadline - now + 999999u) / 1000000u);
+		r = LIBC(poll)(p, 2, ms);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0 && (p[1].revents & (POLLHUP | POLLERR)))
+			return -ECONNRESET;
+		if (r > 0 && (p[0].revents & POLLIN)) {
+			uint64_t v;
+
+			if (LIBC(read)(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+		}
+	}
+}
+
+/* pollnet has taken every datagram send() accepted. */
+static int
+tx_drained(struct pollnet_socket *s)
+{
+	return atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire) == s->tx_head;
+}
+
+void
+lib_tx_flush(struct pollnet_socket *s)
+{
+	if (!tx_drained(s)) {
+		s->nonblock = 0;
+		s->timeout_ms = 1000;
+		wait_for(s, PN_WAKE_TX, tx_drained);
+	}
+}
+
+/* ---- the data path ---- */
+
+ssize_t
+pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
+	       const struct sockaddr_in *to)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	if (len > PN_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (to != NULL &&
+	    (to->sin_family != AF_INET || to->sin_addr.s_addr == 0 || to->sin_port == 0))
+		return -EINVAL;
+	for (;;) {
+		ssize_t rc = pn_int_send(s, &iov, 1, to);
+
+		if (rc != -EAGAIN)
+			return rc;
+		rc = wait_for(s, PN_WAKE_TX, tx_room);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+ssize_t
+pollnet_send(struct pollnet_socket *s, const void *buf, size_t len)
+{
+	return pollnet_sendto(s, buf, len, NULL);
+}
+
+ssize_t
+pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
+		 struct sockaddr_in *from, int *flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	for (;;) {
+		size_t full;
+		ssize_t rc = pn_int_recv(s, &iov, 1, from, 0, &full);
+
+		if (rc >= 0 && flags != NULL)
+			*flags = full > (size_t)rc ? POLLNET_TRUNC : 0;
+		if (rc != -EAGAIN)
+			return rc;
+		rc = wait_for(s, PN_WAKE_RX, rx_ready);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Wait, as a receive does, until a datagram is there (0) or a pending
+ * error or the wait's end says otherwise (a negative errno). */
+static int
+rx_wait_first(struct pollnet_socket *s)
+{
+	for (;;) {
+		int rc;
+
+		if (rx_ready(s)) {
+			rc = take_error(s);
+			if (rc < 0)
+				return rc;
+			if (s->rx_avail > 0)
+				return 0;
+		}
+		rc = wait_for(s, PN_WAKE_RX, rx_ready);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int
+pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+{
+	unsigned got = 0;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	rc = rx_wait_first(s);
+	if (rc < 0)
+		return rc;
+	/* take what the ring holds, up to count, then hand the slots back
+	 * once */
+	do {
+		struct pollnet_msg *m = &msgs[got];
+		size_t full, k;
+
+		k = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full);
+		m->flags = full > k ? POLLNET_TRUNC : 0;
+		m->n = k;
+		s->rx_avail--;
+		s->rx_tail++;
+		got++;
+		if (s->rx_avail == 0)
+			rx_ready(s);
+	} while (got < count && s->rx_avail > 0);
+	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
+	return (int)got;
+}
+
+int
+pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsigned count)
+{
+	unsigned got = 0;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	rc = rx_wait_first(s);
+	if (rc < 0)
+		return rc;
+	/* nothing is published: the slots stay ours until released */
+	do {
+		const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off,
+						      s->geo.rx_size, s->rx_tail);
+		struct pollnet_view *v = &views[got];
+
+		v->buf = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
+		v->n = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+		v->flags = (d->flags & PN_DESC_TRUNC) ? POLLNET_TRUNC : 0;
+		desc_from(d, &v->addr);
+		s->rx_avail--;
+		s->rx_tail++;
+		s->rx_lent++;
+		got++;
+		if (s->rx_avail == 0)
+			rx_ready(s);
+	} while (got < count && s->rx_avail > 0);
+	return (int)got;
+}
+
+int
+pollnet_recv_release(struct pollnet_socket *s, unsigned n)
+{
+	if (n > s->rx_lent)
+		return -EINVAL;
+	s->rx_lent -= n;
+	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
+	return 0;
+}
+
+static int
+msg_sendable(const struct pollnet_socket *s, const struct pollnet_msg *m)
+{
+	if (m->len > PN_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (m->addr.sin_family == 0)
+		return s->connected ? 0 : -EDESTADDRREQ;
+	if (m->addr.sin_family != AF_INET || m->addr.sin_addr.s_addr == 0 ||
+	    m->addr.sin_port == 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+{
+	unsigned sent = 0;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	rc = msg_sendable(s, &msgs[0]);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		/* the first the ordinary way: bind, errors, room, wait */
+		ssize_t r = pn_int_send(s, &(struct iovec){ msgs[0].buf, msgs[0].len }, 1,
+					msgs[0].addr.sin_family ? &msgs[0].addr : NULL);
+
+		if (r >= 0)
+			break;
+		if (r != -EAGAIN)
+			return (int)r;
+		r = wait_for(s, PN_WAKE_TX, tx_room);
+		if (r < 0)
+			return (int)r;
+	}
+	for (sent = 1; sent < count; sent++) {
+		const struct pollnet_msg *m = &msgs[sent];
+
+		if (msg_sendable(s, m) < 0 ||
+		    (s->tx_head == s->tx_limit && !tx_room(s)))
+			break;
+		tx_fill(s, &(struct iovec){ m->buf, m->len }, 1,
+			m->addr.sin_family ? &m->addr : &s->peer);
+	}
+	if (sent > 1)
+		tx_publish(s);
+	return (int)sent;
+}
+
+ssize_t
+pollnet_recv(struct pollnet_socket *s, void *buf, size_t len, int *flags)
+{
+	return pollnet_recvfrom(s, buf, len, NULL, flags);
+}
+
+/* ---- for pollnet-run (pollnet_int.h): never blocks ---- */
+
+int
+pn_int_tx_pending(struct pollnet_socket *s)
+{
+	return !tx_drained(s);
+}
+
+unsigned
+pn_int_ready(struct pollnet_socket *s)
+{
+	unsigned r = 0;
+
+	if (rx_ready(s))
+		r |= PN_READY_RX;
+	if (s->tx_head != s->tx_limit || tx_room(s))
+		r |= PN_READY_TX;
+	if (error_pending(s))
+		r |= PN_READY_ERR;
+	return r;
+}
+
+unsigned
+pn_int_arm(struct pollnet_socket *s, unsigned wake_bits)
+{
+	atomic_fetch_or_explicit(&s->ctl->wake.v, wake_bits, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	s->rx_avail = 0;                /* look at pollnet's head again */
+	return pn_int_ready(s);
+}
+
+void
+pn_int_resync(struct pollnet_socket *s)
+{
+	s->rx_tail = atomic_load_explicit(&s->ctl->rx_tail.v, memory_order_acquire);
+	s->rx_avail = 0;
+	s->rx_lent = 0;
+	s->tx_head = atomic_load_explicit(&s->ctl->tx_head.v, memory_order_acquire);
+	s->tx_limit = s->tx_head;
+}
+
+int
+pn_int_take_error(struct pollnet_socket *s)
+{
+	return take_error(s);
+}
+
+size_t
+pn_int_next_len(struct pollnet_socket *s)
+{
+	const struct pn_desc *d;
+
+	if (!rx_ready(s) || s->rx_avail == 0)
+		return 0;
+	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
+	return d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+}
+
+ssize_t
+pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	    struct sockaddr_in *from, int peek, size_t *full)
+{
+	size_t done;
+	int rc;
+
+	if (!rx_ready(s))
+		return -EAGAIN;
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
+	if (s->rx_avail == 0)
+		return -EAGAIN;
+	done = rx_copy(s, iov, iovcnt, from, full);
+	if (!peek) {
+		s->rx_avail--;
+		pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
+	    const struct sockaddr_in *to)
+{
+	size_t len = 0;
+	int rc;
+
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > PN_MAX_DATAGRAM)
+			return -EMSGSIZE;
+		len += iov[i].iov_len;
+	}
+	if (len > PN_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (to == NULL) {
+		if (!s->connected)
+			return -EDESTADDRREQ;
+		to = &s->peer;
+	}
+	if (s->lport == 0) {
+		rc = pollnet_bind(s, 0);
+		if (rc < 0)
+			return rc;
+	}
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
+	if (s->tx_head == s->tx_limit && !tx_room(s))
+		return -EAGAIN;
+	len = tx_fill(s, iov, iovcnt, to);
+	tx_publish(s);
+	return (ssize_t)len;
+}
+

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpollnet's own structures, shared by its files: session.c (the control
+ * connection: sessions, sockets, bind, connect, close) and datapath.c (the
+ * rings: sending, receiving, waiting).
+ */
+#ifndef POLLNET_LIB_H
+#define POLLNET_LIB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pollnet.h"
+#include "pollnet_shm.h"
+#include "wait.h"
+
+#define LIB_SPIN_US 50                  /* a wait's most spin, unless
+                                         * POLLNET_SPIN_US says otherwise */
+
+struct pollnet {
+	int fd;                         /* control connection */
+	uint32_t seq;
+	uint32_t addr;                  /* pollnet's IPv4, network order */
+	pthread_mutex_t lock;
+	struct pollnet_socket *socks;
+	uint64_t spin_ns;               /* the most a wait spins (wait.h) */
+	_Atomic int bell;               /* the doorbell (pollnet_shm.h) */
+	const struct pn_shm_state *state;       /* mapped read-only */
+};
+
+struct pollnet_socket {
+	struct pollnet *pn;
+	struct pollnet_socket *next;
+	uint32_t id;
+	uint8_t *region;
+	struct pn_shm_hdr geo;          /* checked at attach */
+	struct pn_shm_ctl *ctl;
+	const _Atomic uint32_t *doze;   /* our lcore's doze word */
+	struct pn_spin spin;            /* how long a wait spins (wait.h) */
+	int efd;
+	uint32_t rx_tail;               /* our positions */
+	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
+	uint32_t rx_lent;               /* borrowed (pollnet_recv_borrow), before
+	                                 * rx_tail and not yet given back: the
+	                                 * tail pollnet sees is rx_tail - rx_lent */
+	uint32_t tx_head;
+	uint32_t tx_limit;              /* tx_head may reach this without looking */
+	uint32_t errors_seen;           /* pollnet's error count we last reported */
+	int nonblock;
+	int timeout_ms;
+	uint16_t lport;                 /* host order, 0 = unbound */
+	int connected;
+	struct sockaddr_in peer;
+};
+
+/* session.c: one request to pollnet, one reply (with up to two
+ * descriptors, into fds). */
+int lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds);
+
+/* datapath.c: wait (a second at most) until pollnet has taken every
+ * datagram sent. */
+void lib_tx_flush(struct pollnet_socket *s);
+
+#endif

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pollnet-run: socket calls and options on a pollnet socket (socket, bind,
+ * connect, the names, setsockopt and getsockopt, fcntl and ioctl).
+ */
+#define _GNU_SOURCE
+/* fcntl and fcntl64 are both ours to define: no header renaming of one
+ * into the other */
+#undef _FILE_OFFSET_BITS
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/udp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+/* ---- sockets ---- */
+
+static int
+open_socket(int type)
+{
+	struct pollnet_socket *s;
+	struct psock *ps;
+	int rc, fd;
+
+	pthread_mutex_lock(&g_lock);
+	rc = session();
+	pthread_mutex_unlock(&g_lock);
+	if (rc < 0)
+		return fail(rc == -EMFILE || rc == -ENFILE || rc == -EACCES || rc == -ENOMEM ? -rc :
+			    rc == -EDQUOT || rc == -EUSERS ? ENFILE : ENETDOWN);
+	ps = calloc(1, sizeof(*ps));
+	if (ps == NULL)
+		return fail(ENOMEM);
+	ps->sh = shared_page();
+	if (ps->sh == NULL) {
+		free(ps);
+		return fail(ENOMEM);
+	}
+	mutex_init_shared(&ps->sh->lock);
+	ps->sh->sndtimeo_ms = -1;
+	sess_lock();
+	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD, 0, 0);
+	sess_unlock();
+	if (rc < 0) {
+		DEBUG("socket: pollnet said %s", pollnet_strerror(rc));
+		munmap(ps->sh, 4096);
+		free(ps);
+		/* the kernel's errnos for running out */
+		return fail(rc == -EDQUOT || rc == -EUSERS ? ENFILE : -rc);
+	}
+	ps->s = s;
+	fd = pn_int_take_wake_fd(s);
+	if (fd >= FD_MAX) {
+		LIBC(close)(fd);
+		sess_lock();
+		pollnet_close(s);
+		sess_unlock();
+		munmap(ps->sh, 4096);
+		free(ps);
+		return fail(EMFILE);
+	}
+	if (!(type & SOCK_CLOEXEC))
+		LIBC(fcntl)(fd, F_SETFD, 0);
+	atomic_store(&ps->sh->nonblock, (type & SOCK_NONBLOCK) != 0);
+	atomic_store(&ps->refs, 1);
+	tab_set(fd, (uintptr_t)ps);
+	DEBUG("fd %d: a pollnet UDP socket", fd);
+	return fd;
+}
+
+EXPORT int
+socket(int domain, int type, int protocol)
+{
+	if (domain == AF_INET && (type & 0xff) == SOCK_DGRAM &&
+	    (protocol == 0 || protocol == IPPROTO_UDP))
+		return open_socket(type);
+	return LIBC(socket)(domain, type, protocol);
+}
+
+/* ---- addresses ---- */
+
+int
+sin_from(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out)
+{
+	if (sa == NULL || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < (socklen_t)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	memcpy(out, sa, sizeof(*out));
+	if (out->sin_addr.s_addr == htonl(INADDR_ANY))
+		out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);  /* "this host", as Linux */
+	return 0;
+}
+
+void
+sin_to(const struct sockaddr_in *sin, struct sockaddr *sa, socklen_t *len)
+{
+	socklen_t n;
+
+	if (sa == NULL || len == NULL)
+		return;
+	n = *len < (socklen_t)sizeof(*sin) ? *len : (socklen_t)sizeof(*sin);
+	memcpy(sa, sin, n);
+	*len = sizeof(*sin);
+}
+
+int
+dest_ok(struct psock *ps, const struct sockaddr_in *a)
+{
+	uint32_t h = ntohl(a->sin_addr.s_addr);
+
+	if (a->sin_port == 0)
+		return -EINVAL;
+	if (h == INADDR_BROADCAST && !ps->sh->broadcast)
+		return -EACCES;         /* broadcast without SO_BROADCAST */
+	return 0;
+}
+
+EXPORT int
+bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct psock *ps = ps_of(fd);
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	int rc;
+
+	if (ps == NULL)
+		return LIBC(bind)(fd, sa, len);
+	if (sa == NULL || len < (socklen_t)sizeof(struct sockaddr_in))
+		return fail(EINVAL);
+	if (sa->sa_family != AF_INET)
+		return fail(EAFNOSUPPORT);
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY) && sin->sin_addr.s_addr != g_addr &&
+	    !LOOPBACK(sin->sin_addr.s_addr))
+		return fail(EADDRNOTAVAIL);
+	if (pollnet_local_port(ps->s) != 0)
+		return fail(EINVAL);
+	sess_lock();
+	rc = pn_int_bind(ps->s, ntohs(sin->sin_port),
+			 ps->sh->reuseaddr || ps->sh->reuseport ? PN_BIND_REUSEADDR : 0);
+	sess_unlock();
+	if (rc < 0)
+		return fail(-rc);
+	ps->sh->bind_addr = sin->sin_addr.s_addr;
+	DEBUG("fd %d: bound to port %u", fd, pollnet_local_port(ps->s));
+	return 0;
+}
+
+EXPORT int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct psock *ps = ps_of(fd);
+	struct sockaddr_in to;
+	int rc;
+
+	if (ps == NULL)
+		return LIBC(connect)(fd, sa, len);
+	if (sa != NULL && len >= (socklen_t)sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+		sess_lock();
+		rc = pn_int_disconnect(ps->s);
+		sess_unlock();
+		return rc < 0 ? fail(-rc) : 0;
+	}
+	rc = sin_from(sa, len, &to);
+	if (rc == 0)
+		rc = dest_ok(ps, &to);
+	if (rc < 0)
+		return fail(-rc);
+	sess_lock();
+	rc = pollnet_connect(ps->s, &to);
+	sess_unlock();
+	return rc < 0 ? fail(-rc) : 0;
+}
+
+EXPORT int
+getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct psock *ps = ps_of(fd);
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	struct sockaddr_in peer;
+
+	if (ps == NULL)
+		return LIBC(getsockname)(fd, sa, len);
+	if (sa == NULL || len == NULL)
+		return fail(EFAULT);
+	me.sin_port = htons(pollnet_local_port(ps->s));
+	if (ps->sh->bind_addr != 0)
+		me.sin_addr.s_addr = ps->sh->bind_addr;
+	else if (pn_int_peer(ps->s, &peer) == 0)
+		me.sin_addr.s_addr = LOOPBACK(peer.sin_addr.s_addr) ? peer.sin_addr.s_addr == g_addr ?
+				     g_addr : htonl(INADDR_LOOPBACK) : g_addr;
+	sin_to(&me, sa, len);
+	return 0;
+}
+
+EXPORT int
+getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct psock *ps = ps_of(fd);
+	struct sockaddr_in peer;
+
+	if (ps == NULL)
+		return LIBC(getpeername)(fd, sa, len);
+	if (sa == NULL || len == NULL)
+		return fail(EFAULT);
+	if (pn_int_peer(ps->s, &peer) < 0)
+		return fail(ENOTCONN);
+	sin_to(&peer, sa, len);
+	return 0;
+}
+
+EXPORT int
+listen(int fd, int backlog)
+{
+	if (ps_of(fd) != NULL)
+		return fail(EOPNOTSUPP);
+	return LIBC(listen)(fd, backlog);
+}
+
+EXPORT int
+accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	if (ps_of(fd) != NULL)
+		return fail(EOPNOTSUPP);
+	return LIBC(accept)(fd, sa, len);
+}
+
+EXPORT int
+accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	if (ps_of(fd) != NULL)
+		return fail(EOPNOTSUPP);
+	return LIBC(accept4)(fd, sa, len, flags);
+}
+
+EXPORT int
+shutdown(int fd, int how)
+{
+	struct psock *ps = ps_of(fd);
+
+	if (ps == NULL)
+		return LIBC(shutdown)(fd, how);
+	refused(ps, fd, "shutdown()");
+	return fail(EOPNOTSUPP);
+}
+
+/* ---- options ---- */
+
+static int
+int_opt(const void *v, socklen_t len, int *out)
+{
+	if (v == NULL || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(out, v, sizeof(int));
+	return 0;
+}
+
+static int
+put_int(void *v, socklen_t *len, int x)
+{
+	if (v == NULL || len == NULL)
+		return fail(EFAULT);
+	if (*len >= (socklen_t)sizeof(int)) {
+		memcpy(v, &x, sizeof(int));
+		*len = sizeof(int);
+	} else if (*len > 0) {
+		*(unsigned char *)v = (unsigned char)x;
+		*len = 1;
+	}
+	return 0;
+}
+
+/* An option's name, short enough for pollnetctl sockets' last_refused. */
+static const char *
+opt_name(int level, int name)
+{
+	static const struct { int level, name; const char *s; } names[] = {
+#define N(l, n) { l, n, #n }
+		N(SOL_SOCKET, SO_TIMESTAMP), N(SOL_SOCKET, SO_TIMESTAMPNS),
+		N(SOL_SOCKET, SO_TIMESTAMPING), N(SOL_SOCKET, SO_PRIORITY),
+		N(SOL_SOCKET, SO_BINDTODEVICE), N(SOL_SOCKET, SO_MARK), N(SOL_SOCKET, SO_LINGER),
+		N(SOL_SOCKET, SO_KEEPALIVE), N(SOL_SOCKET, SO_RCVLOWAT), N(SOL_SOCKET, SO_SNDLOWAT),
+		N(SOL_SOCKET, SO_BUSY_POLL), N(SOL_SOCKET, SO_ZEROCOPY), N(SOL_SOCKET, SO_DEBUG),
+		N(SOL_SOCKET, SO_DONTROUTE), N(SOL_SOCKET, SO_OOBINLINE), N(SOL_SOCKET, SO_PASSCRED),
+		N(SOL_SOCKET, SO_ATTACH_FILTER), N(SOL_SOCKET, SO_RXQ_OVFL),
+		N(IPPROTO_IP, IP_TOS), N(IPPROTO_IP, IP_TTL), N(IPPROTO_IP, IP_OPTIONS),
+		N(IPPROTO_IP, IP_PKTINFO), N(IPPROTO_IP, IP_RECVTOS), N(IPPROTO_IP, IP_RECVTTL),
+		N(IPPROTO_IP, IP_RECVERR), N(IPPROTO_IP, IP_MTU_DISCOVER), N(IPPROTO_IP, IP_MTU),
+		N(IPPROTO_IP, IP_MULTICAST_IF), N(IPPROTO_IP, IP_MULTICAST_TTL),
+		N(IPPROTO_IP, IP_MULTICAST_LOOP), N(IPPROTO_IP, IP_ADD_MEMBERSHIP),
+		N(IPPROTO_IP, IP_DROP_MEMBERSHIP), N(IPPROTO_IP, IP_FREEBIND),
+		N(IPPROTO_IP, IP_TRANSPARENT), N(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT),
+		N(IPPROTO_IP, IP_RECVORIGDSTADDR), N(IPPROTO_UDP, UDP_CORK),
+		N(IPPROTO_UDP, UDP_SEGMENT), N(IPPROTO_UDP, UDP_GRO),
+#undef N
+	};
+	static __thread char buf[24];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].level == level && names[i].name == name)
+			return names[i].s;
+	snprintf(buf, sizeof(buf), "sockopt %d/%d", level, name);
+	return buf;
+}
+
+/* Ring entries for a SO_RCVBUF/SO_SNDBUF value: the kernel doubles it (for
+ * its bookkeeping), and so do we, at one 2048-byte slot per entry; pollnet
+ * rounds up to a power of 2 and holds it to sockets.ring_max.  pollnet's
+ * default receive ring, 1024 entries (2 MiB), holds more small datagrams
+ * than the kernel's default (212992) does: a slot is 2 KiB whatever the
+ * datagram, while the kernel charges a small one some 1 KiB. */
+static uint32_t
+pow2_up(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static uint32_t
+ring_for(int bytes)
+{
+	uint64_t b = bytes > 0 ? (uint64_t)bytes * 2 : 0;
+	uint64_t n = (b + PN_SHM_SLOT_SIZE - 1) / PN_SHM_SLOT_SIZE;
+
+	return n < 16 ? 16 : n > PN_SHM_MAX_RING ? PN_SHM_MAX_RING : (uint32_t)n;
+}
+
+/* SO_RCVBUF/SO_SNDBUF: a new pollnet socket with rings of that size takes
+ * the old one's place under the same descriptor.  Only while nothing can
+ * tell: not bound, no datagram queued, one descriptor in one process, in no
+ * epoll set.  Otherwise the rings stay as they are, and getsockopt says
+ * their size (as the kernel's says what it clamped a request to). */
+static void
+resize(struct psock *ps, int fd)
+{
+	struct pollnet_socket *s, *old = ps->s;
+	uint32_t rx, tx, want_rx, want_tx;
+	struct timeval tmo[2];
+	socklen_t tl = sizeof(tmo[0]);
+	int flags, nfd, rc;
+
+	pn_int_rings(old, &rx, &tx);
+	want_rx = ps->sh->rcvbuf > 0 ? ring_for(ps->sh->rcvbuf) : 0;
+	want_tx = ps->sh->sndbuf > 0 ? ring_for(ps->sh->sndbuf) : 0;
+	if ((want_rx == 0 || pow2_up(want_rx) == rx) && (want_tx == 0 || pow2_up(want_tx) == tx))
+		return;                 /* the rings are that size already */
+	if (pollnet_local_port(old) != 0 || (pn_int_ready(old) & ~PN_READY_TX) ||
+	    pn_int_tx_pending(old) || atomic_load(&ps->refs) != 1 ||
+	    atomic_load(&ps->sh->shared) || ep_has(ps)) {
+		DEBUG("fd %d: SO_RCVBUF/SO_SNDBUF on a socket in use: its rings stay %u/%u",
+		      fd, rx, tx);
+		return;
+	}
+	sess_lock();
+	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD, want_rx, want_tx);
+	sess_unlock();
+	if (rc < 0) {
+		DEBUG("fd %d: rings of %u/%u: pollnet said %s; they stay %u/%u", fd, want_rx,
+		      want_tx, pollnet_strerror(rc), rx, tx);
+		return;
+	}
+	nfd = pn_int_take_wake_fd(s);
+	flags = LIBC(fcntl)(fd, F_GETFD);
+	if (LIBC(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo[0], &tl) < 0 ||
+	    LIBC(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo[1], &tl) < 0 ||
+	    LIBC(setsockopt)(nfd, SOL_SOCKET, SO_RCVTIMEO, &tmo[0], sizeof(tmo[0])) < 0 ||
+	    LIBC(setsockopt)(nfd, SOL_SOCKET, SO_SNDTIMEO, &tmo[1], sizeof(tmo[1])) < 0 ||
+	    LIBC(dup3)(nfd, fd, flags > 0 && (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		LIBC(close)(nfd);
+		sess_lock();
+		pollnet_close(s);
+		sess_unlock();
+		return;
+	}
+	LIBC(close)(nfd);
+	ps->s = s;              /* the old wake end is closed: pollnet lets it go */
+	sess_lock();
+	pollnet_close(old);
+	sess_unlock();
+	pn_int_rings(s, &rx, &tx);
+	DEBUG("fd %d: rings of %u/%u entries", fd, rx, tx);
+}
+
+EXPORT int
+setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	struct psock *ps = ps_of(fd);
+	int x, rc;
+
+	if (ps == NULL)
+		return LIBC(setsockopt)(fd, level, name, v, len);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_RCVTIMEO:
+			/* the wake end waits for us: the kernel times it out */
+			return LIBC(setsockopt)(fd, level, name, v, len);
+		case SO_SNDTIMEO: {
+			struct timeval tv;
+
+			if (v == NULL || len < (socklen_t)sizeof(tv))
+				return fail(EINVAL);
+			memcpy(&tv, v, sizeof(tv));
+			if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+				return fail(EDOM);
+			ps->sh->sndtimeo_ms = tv.tv_sec == 0 && tv.tv_usec == 0 ? -1 :
+				tv.tv_sec > INT_MAX / 1000 - 1 ? INT_MAX :
+				(int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+			return LIBC(setsockopt)(fd, level, name, v, len);
+		}
+		case SO_REUSEADDR:
+		case SO_REUSEPORT:              /* at bind: the port may be shared
+		                                 * with connected sockets that asked
+		                                 * the same; a second bound socket
+		                                 * still gets EADDRINUSE */
+		case SO_BROADCAST:
+		case SO_RCVBUF:
+		case SO_SNDBUF:
+		case SO_RCVBUFFORCE:
+		case SO_SNDBUFFORCE:
+			rc = int_opt(v, len, &x);
+			if (rc < 0)
+				return fail(-rc);
+			if (name == SO_REUSEADDR)
+				ps->sh->reuseaddr = x != 0;
+			else if (name == SO_REUSEPORT)
+				ps->sh->reuseport = x != 0;
+			else if (name == SO_BROADCAST)
+				ps->sh->broadcast = x != 0;
+			else if (name == SO_RCVBUF || name == SO_RCVBUFFORCE)
+				ps->sh->rcvbuf = x;
+			else
+				ps->sh->sndbuf = x;
+			if (name != SO_REUSEADDR && name != SO_REUSEPORT && name != SO_BROADCAST)
+				resize(ps, fd);
+			return 0;
+		}
+	}
+	refused(ps, fd, opt_name(level, name));
+	return fail(ENOPROTOOPT);
+}
+
+EXPORT int
+getsockopt(int fd, int level, int name, void *v, socklen_t *len)
+{
+	struct psock *ps = ps_of(fd);
+	uint32_t rx, tx;
+	int err;
+
+	if (ps == NULL)
+		return LIBC(getsockopt)(fd, level, name, v, len);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO:
+			return LIBC(getsockopt)(fd, level, name, v, len);
+		case SO_TYPE:
+			return put_int(v, len, SOCK_DGRAM);
+		case SO_DOMAIN:
+			return put_int(v, len, AF_INET);
+		case SO_PROTOCOL:
+			return put_int(v, len, IPPROTO_UDP);
+		case SO_ACCEPTCONN:
+			return put_int(v, len, 0);
+		case SO_REUSEADDR:
+			return put_int(v, len, ps->sh->reuseaddr);
+		case SO_REUSEPORT:
+			return put_int(v, len, ps->sh->reuseport);
+		case SO_BROADCAST:
+			return put_int(v, len, ps->sh->broadcast);
+		case SO_RCVBUF:
+		case SO_SNDBUF:
+			pn_int_rings(ps->s, &rx, &tx);
+			return put_int(v, len, (int)((name == SO_RCVBUF ? rx : tx) * PN_SHM_SLOT_SIZE));
+		case SO_ERROR:
+			ps_lock(ps);
+			err = pn_int_take_error(ps->s);
+			ps_unlock(ps);
+			return put_int(v, len, -err);
+		}
+	}
+	refused(ps, fd, opt_name(level, name));
+	return fail(ENOPROTOOPT);
+}
+
+/* fcntl's third argument, by command. */
+static int
+fcntl_common(int fd, int cmd, va_list ap, int is64)
+{
+	int (*fn)(int, int, ...) = is64 && LIBC(fcntl64) != NULL ? LIBC(fcntl64) : LIBC(fcntl);
+	struct psock *ps = ps_of(fd);
+	int arg = 0, rc;
+	void *p = NULL;
+
+	switch (cmd) {
+	case F_GETFD: case F_GETFL: case F_GETOWN: case F_GETSIG: case F_GETLEASE:
+	case F_GETPIPE_SZ: case F_GET_SEALS:
+		break;
+	case F_DUPFD: case F_DUPFD_CLOEXEC: case F_SETFD: case F_SETFL: case F_SETOWN:
+	case F_SETSIG: case F_SETLEASE: case F_NOTIFY: case F_SETPIPE_SZ: case F_ADD_SEALS:
+		arg = va_arg(ap, int);
+		break;
+	default:                        /* the rest take a pointer */
+		p = va_arg(ap, void *);
+		break;
+	}
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+		if (tab(fd) == T_PRIV)
+			return fail(EBADF);
+		rc = fn(fd, cmd, arg);
+		if (rc >= 0)
+			fd_copy(fd, rc);
+		return rc;
+	}
+	if (ps != NULL && cmd == F_GETFL)
+		return O_RDWR | (atomic_load(&ps->sh->nonblock) ? O_NONBLOCK : 0);
+	if (ps != NULL && cmd == F_SETFL) {
+		/* O_NONBLOCK is ours to keep: the wake end must stay blocking */
+		atomic_store(&ps->sh->nonblock, (arg & O_NONBLOCK) != 0);
+		if (arg & O_ASYNC) {
+			refused(ps, fd, "fcntl(F_SETFL, O_ASYNC)");
+			return fail(EINVAL);
+		}
+		return 0;
+	}
+	if (ps != NULL && (cmd == F_SETOWN || cmd == F_SETSIG || cmd == F_SETOWN_EX)) {
+		refused(ps, fd, "fcntl(F_SETOWN/F_SETSIG)");
+		return fail(EINVAL);
+	}
+	switch (cmd) {
+	case F_GETFD: case F_GETFL: case F_GETOWN: case F_GETSIG: case F_GETLEASE:
+	case F_GETPIPE_SZ: case F_GET_SEALS:
+		return fn(fd, cmd);
+	case F_SETFD: case F_SETFL: case F_SETOWN: case F_SETSIG: case F_SETLEASE:
+	case F_NOTIFY: case F_SETPIPE_SZ: case F_ADD_SEALS:
+		return fn(fd, cmd, arg);
+	default:
+		return fn(fd, cmd, p);
+	}
+}
+
+EXPORT int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, cmd);
+	rc = fcntl_common(fd, cmd, ap, 0);
+	va_end(ap);
+	return rc;
+}
+
+EXPORT int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, cmd);
+	rc = fcntl_common(fd, cmd, ap, 1);
+	va_end(ap);
+	return rc;
+}
+
+EXPORT int
+ioctl(int fd, unsigned long req, ...)
+{
+	struct psock *ps = ps_of(fd);
+	va_list ap;
+	void *p;
+
+	va_start(ap, req);
+	p = va_arg(ap, void *);
+	va_end(ap);
+	if (ps == NULL)
+		return LIBC(ioctl)(fd, req, p);
+	switch (req) {
+	case FIONBIO:
+		if (p == NULL)
+			return fail(EFAULT);
+		atomic_store(&ps->sh->nonblock, *(int *)p != 0);
+		return 0;
+	case FIONREAD:
+		if (p == NULL)
+			return fail(EFAULT);
+		ps_lock(ps);
+		*(int *)p = (int)pn_int_next_len(ps->s);
+		ps_unlock(ps);
+		return 0;
+	}
+	refused(ps, fd, "ioctl()");
+	return fail(ENOTTY);
+}
