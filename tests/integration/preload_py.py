@@ -409,4 +409,60 @@ def case_buffers():
     s.close()
 
 
+def case_close_blocked():
+    """close() from one thread while another is blocked in recvfrom: the
+    number is freed, the socket lives until the call returns, and a
+    datagram to its port still reaches the call (the kernel's way)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))
+    port, fd = s.getsockname()[1], s.fileno()
+    got = []
+
+    def reader():
+        try:
+            got.append(os.read(fd, 100))    # the raw call, on the number it had
+        except OSError as e:
+            got.append(e.errno)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    time.sleep(0.2)
+    s.close()
+    r, w = os.pipe()
+    if r != fd:
+        os.dup2(r, fd)                      # the number, taken by a pipe
+    os.write(w, b"pipe")
+    time.sleep(0.1)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.sendto(b"after close", ("127.0.0.1", port))
+    t.join(3)
+    assert not t.is_alive(), "still blocked 3 s after the datagram"
+    assert got == [b"after close"], got
+    ok("a receive blocked across close() got the datagram sent after it")
+    os.set_blocking(fd, False)
+    assert os.read(fd, 10) == b"pipe"
+    ok("the number's new owner, a pipe, kept its bytes")
+
+
+def case_fork_bind():
+    """A bind in a child is the parent's: one socket."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        s.bind(("0.0.0.0", 0))
+        os.write(w, str(s.getsockname()[1]).encode())
+        os._exit(0)
+    child = int(os.read(r, 16))
+    os.waitpid(pid, 0)
+    assert s.getsockname()[1] == child, (s.getsockname(), child)
+    ok("the parent's getsockname() shows the port its child bound")
+    s.settimeout(3)
+    s.sendto(b"fork-bind", ADDR)
+    data, frm = s.recvfrom(100)
+    assert data == b"fork-bind" and frm == ADDR, (data, frm)
+    assert s.getsockname()[1] == child
+    ok("the parent sends and receives on that port")
+
+
 globals()["case_" + CASE]()
