@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -196,6 +195,8 @@ sock_free(struct pn_sock *s)
 		munmap(s->region, s->geo.region_size);
 	if (s->efd >= 0)
 		close(s->efd);
+	if (s->tx_efd >= 0)
+		close(s->tx_efd);
 	rte_free(s);
 }
 
@@ -226,10 +227,6 @@ ctl_drop_client(struct ctl *c, int ci)
 	c->nclients--;
 }
 
-/* A new socket: its region (sealed: the client can neither grow nor shrink
- * it under us) and what the client sleeps on: an eventfd, or with
- * PN_SOCK_WAKE_SOCKET a socket pair (we keep one end, non-blocking; the
- * client gets the other, which is its own: it may block on it). */
 /* A ring size a client asked for: 0 is the default; else rounded up to a
  * power of 2, at least 16, at most sockets.ring_max (but never below the
  * default). */
@@ -247,9 +244,25 @@ ring_entries(uint32_t want, uint32_t dflt, uint32_t max)
 	return n;
 }
 
+/* A wake pair (pollnet_shm.h): our end non-blocking and shut for reading
+ * (we only send), the client's its own to block on. */
 static int
-ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_out, int *memfd,
-	     int *wake)
+wake_pair(int *ours, int *theirs)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	*ours = sv[0];
+	*theirs = sv[1];
+	return fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 || shutdown(sv[0], SHUT_RD) < 0 ? -1 : 0;
+}
+
+/* A new socket: its region (sealed: the client can neither grow nor shrink
+ * it under us) and its two wake pairs.  fds: what the client gets (the
+ * region's memfd, its ends of the receive and the send pairs). */
+static int
+ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_out, int fds[3])
 {
 	uint32_t flags = req->arg;
 	const struct pn_config *cfg = c->a->cfg;
@@ -276,7 +289,7 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 	s = rte_zmalloc("pn_sock", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
 		return -ENOMEM;
-	s->efd = -1;
+	s->efd = s->tx_efd = -1;
 	/* its lcore, for good: the client rings that lcore's doorbell */
 	s->owner = c->next_lcore;
 	c->next_lcore = (uint16_t)((c->next_lcore + 1) % c->a->nb_lcores);
@@ -284,11 +297,11 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 		      ring_entries(req->tx_ring, cfg->sock_tx_ring, cfg->sock_ring_max), id,
 		      s->owner);
 	snprintf(name, sizeof(name), "pollnet-sock-%u", id);
-	*memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (*memfd < 0 || ftruncate(*memfd, h.region_size) < 0 ||
-	    fcntl(*memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+	fds[0] = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fds[0] < 0 || ftruncate(fds[0], h.region_size) < 0 ||
+	    fcntl(fds[0], F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto fail;
-	s->region = mmap(NULL, h.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, *memfd, 0);
+	s->region = mmap(NULL, h.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	if (s->region == MAP_FAILED) {
 		s->region = NULL;
 		goto fail;
@@ -296,23 +309,8 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 	memcpy(s->region, &h, sizeof(h));
 	s->geo = h;
 	s->rx_limit = h.rx_size;
-	if (flags & PN_SOCK_WAKE_SOCKET) {
-		int sv[2];
-
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-			goto fail;
-		s->efd = sv[0];
-		s->wake_sock = 1;
-		*wake = sv[1];
-		if (fcntl(s->efd, F_SETFL, O_NONBLOCK) < 0 ||
-		    shutdown(s->efd, SHUT_RD) < 0)
-			goto fail;
-	} else {
-		s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (s->efd < 0)
-			goto fail;
-		*wake = s->efd;
-	}
+	if (wake_pair(&s->efd, &fds[1]) < 0 || wake_pair(&s->tx_efd, &fds[2]) < 0)
+		goto fail;
 	s->id = id;
 	s->kind = SOCK_SHM;
 	s->pid = c->clients[ci].pid;
@@ -327,12 +325,11 @@ fail:
 	{
 		int e = -errno;
 
-		if (*memfd >= 0)
-			close(*memfd);
-		*memfd = -1;
-		if (*wake >= 0 && *wake != s->efd)
-			close(*wake);
-		*wake = -1;
+		for (int i = 0; i < 3; i++) {
+			if (fds[i] >= 0)
+				close(fds[i]);
+			fds[i] = -1;
+		}
 		sock_free(s);
 		return e;
 	}
@@ -453,10 +450,22 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 		.lport = htons((uint16_t)p), .rip = addr, .rport = port });
 }
 
+/* The socket's key into its region, for every process that shares it
+ * (pollnet_shm.h, Association): before the reply. */
+static void
+ctl_assoc(struct ctl *c, uint32_t id)
+{
+	const struct pn_sock *s = c->socks[id].s;
+	uint64_t v = c->socks[id].in_table ?
+		     pn_assoc_pack(s->key.lport, s->key.rip, s->key.rport) : 0;
+
+	atomic_store_explicit(&pn_shm_ctl(s->region)->assoc.v, v, memory_order_release);
+}
+
 static int
 ctl_reply(int fd, const struct pn_ctl_rep *rep, const int *fds, int nfds)
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = (void *)rep, .iov_len = sizeof(*rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
@@ -495,7 +504,7 @@ ctl_request(struct ctl *c, int ci)
 	struct ctl_client *cl = &c->clients[ci];
 	struct pn_ctl_req req;
 	struct pn_ctl_rep rep = { 0 };
-	int fds[2] = { -1, -1 }, nfds = 0, rc;
+	int fds[3] = { -1, -1, -1 }, nfds = 0, rc;
 	ssize_t n = recv(cl->fd, c->msg.raw, sizeof(c->msg.raw), MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n == 0)
@@ -535,22 +544,24 @@ ctl_request(struct ctl *c, int ci)
 				rep.status = -EINVAL;
 				break;
 			}
-			rc = ctl_sock_new(c, ci, &req, &rep.sock_id, &fds[0], &fds[1]);
+			rc = ctl_sock_new(c, ci, &req, &rep.sock_id, fds);
 			rep.status = rc;
 			if (rc == 0) {
 				rep.region_size = c->socks[rep.sock_id].s->geo.region_size;
-				nfds = 2;
+				nfds = 3;
 			}
 			break;
 		case PN_CTL_BIND:
 			rep.sock_id = req.sock_id;
 			rep.addr = c->a->sconf.ip;
 			rep.status = ctl_bind(c, ci, req.sock_id, ntohs(req.port), req.arg, &rep);
+			ctl_assoc(c, req.sock_id);
 			break;
 		case PN_CTL_CONNECT:
 			rep.sock_id = req.sock_id;
 			rep.addr = c->a->sconf.ip;
 			rep.status = ctl_connect(c, req.sock_id, req.addr, req.port, &rep);
+			ctl_assoc(c, req.sock_id);
 			break;
 		case PN_CTL_CLOSE:
 			ctl_sock_close(c, req.sock_id);
@@ -571,10 +582,9 @@ ctl_request(struct ctl *c, int ci)
 		fds[0] = fds[1] = -1;
 		nfds = 0;
 	}
-	if (fds[0] >= 0)
-		close(fds[0]);          /* the client has its own copy now */
-	if (req.op == PN_CTL_SOCKET && rep.status == 0 && fds[1] != c->socks[rep.sock_id].s->efd)
-		close(fds[1]);          /* the client's end of the wake pair */
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);  /* the client has its own copy now */
 	if (rc < 0 && nfds > 0 && req.op == PN_CTL_CAPTURE)
 		capture_stop(c->a);
 	else if (rc < 0 && nfds > 0)
@@ -599,11 +609,11 @@ ctl_poll(struct ctl *c, int timeout_ms)
 		idx[n++] = i;
 	}
 	nc = n;
-	/* a socket with a wake pair lives as long as the client's end: when
-	 * the last descriptor for it closes (in every process that inherited
-	 * it), ours hangs up and the socket goes */
+	/* a socket lives as long as the client's end of its receive wake
+	 * pair: when the last descriptor for it closes (in every process
+	 * that inherited it), ours hangs up and the socket goes */
 	for (uint32_t id = 0; id < c->max; id++) {
-		if (c->socks[id].s == NULL || !c->socks[id].s->wake_sock)
+		if (c->socks[id].s == NULL)
 			continue;
 		pfd[n] = (struct pollfd){ .fd = c->socks[id].s->efd, .events = 0 };
 		idx[n++] = (int)id;

@@ -13,7 +13,7 @@
  * (unless turned off) and, while a capture is open, its bytes in the
  * capture region.
  * No locks, no allocation beyond the mbuf pool, no printf, and no system
- * call but the eventfd write that wakes a client which asked for it, and
+ * call but the message that wakes a client which asked for it, and
  * when idle the sleep (and the doorbell for a dozing peer lcore).
  */
 #include "lcore.h"
@@ -320,7 +320,10 @@ lcore_intr_setup(struct lcore_ctx *lc)
 }
 
 /* The only system call an lcore makes, and only for a client that said it
- * is going to sleep. */
+ * is going to sleep: a message on the wake pair of each direction it waits
+ * on.  A send, never a write: whatever the client does to its end, ours
+ * stays non-blocking for this call (MSG_DONTWAIT), and a peer that is gone
+ * raises no SIGPIPE. */
 static void
 lcore_wake(struct stack *st)
 {
@@ -328,13 +331,13 @@ lcore_wake(struct stack *st)
 
 	for (uint16_t i = 0; i < st->wake_n; i++) {
 		struct pn_sock *s = st->wake[i];
-		/* a wake socket's peer may be gone: no SIGPIPE for that */
-		ssize_t n = s->wake_sock ?
-			    send(s->efd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) :
-			    write(s->efd, &one, sizeof(one));
 
-		if (n < 0)
+		if ((s->wake_bits & PN_WAKE_RX) &&
+		    send(s->efd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			s->shm_errors++;        /* full: it is awake anyway */
+		if ((s->wake_bits & PN_WAKE_TX) &&
+		    send(s->tx_efd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			s->shm_errors++;
 	}
 	st->wake_n = 0;
 }

@@ -162,15 +162,27 @@ cond_holds(void *arg)
 	return c->ready(c->s);
 }
 
+/* Consume the wake-up messages queued on fd: we are about to look again. */
+static void
+drain(int fd)
+{
+	char b[64];
+
+	while (LIBC(recv)(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+}
+
 /*
- * Wait until ready(s): spin (wait.h), then sleep on the wake descriptor.
- * While asleep we also watch the control connection: if pollnet goes away,
- * we say so.
+ * Wait until ready(s): spin (wait.h), then sleep on the wake pair of the
+ * direction waited for (pollnet_shm.h: a thread sending never takes the
+ * wake-up of one receiving).  While asleep we also watch the control
+ * connection: if pollnet goes away, we say so.
  */
 static int
 wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_socket *))
 {
 	const uint64_t most = s->pn->spin_ns;
+	const int fd = bit == PN_WAKE_RX ? s->rx_fd : s->tx_fd;
 	struct cond c = { s, ready };
 	uint64_t t0, deadline, now;
 
@@ -182,10 +194,11 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 		return 0;
 	deadline = s->timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)s->timeout_ms * 1000000u;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = s->efd, .events = POLLIN },
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 				       { .fd = s->pn->fd, .events = 0 } };
 		int ms, r;
 
+		drain(fd);
 		if (arm(s, bit, ready)) {
 			/* no need to be woken after all (a wake already on its
 			 * way only makes a later wait look once more) */
@@ -203,14 +216,8 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 		r = LIBC(poll)(p, 2, ms);
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (r > 0 && (p[1].revents & (POLLHUP | POLLERR)))
+		if (r > 0 && ((p[0].revents | p[1].revents) & (POLLHUP | POLLERR)))
 			return -ECONNRESET;
-		if (r > 0 && (p[0].revents & POLLIN)) {
-			uint64_t v;
-
-			if (LIBC(read)(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				return -errno;
-		}
 	}
 }
 
@@ -269,7 +276,7 @@ pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 
 	for (;;) {
 		size_t full;
-		ssize_t rc = pn_int_recv(s, &iov, 1, from, 0, &full);
+		ssize_t rc = pn_int_recv(s, &iov, 1, from, 0, &full, 0, NULL);
 
 		if (rc >= 0 && flags != NULL)
 			*flags = full > (size_t)rc ? POLLNET_TRUNC : 0;
@@ -379,7 +386,7 @@ msg_sendable(const struct pollnet_socket *s, const struct pollnet_msg *m)
 	if (m->len > PN_MAX_DATAGRAM)
 		return -EMSGSIZE;
 	if (m->addr.sin_family == 0)
-		return s->connected ? 0 : -EDESTADDRREQ;
+		return lib_peer(s).sin_port != 0 ? 0 : -EDESTADDRREQ;
 	if (m->addr.sin_family != AF_INET || m->addr.sin_addr.s_addr == 0 ||
 	    m->addr.sin_port == 0)
 		return -EINVAL;
@@ -412,12 +419,15 @@ pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 	}
 	for (sent = 1; sent < count; sent++) {
 		const struct pollnet_msg *m = &msgs[sent];
+		struct sockaddr_in peer;
 
 		if (msg_sendable(s, m) < 0 ||
 		    (s->tx_head == s->tx_limit && !tx_room(s)))
 			break;
+		if (m->addr.sin_family == 0)
+			peer = lib_peer(s);
 		tx_fill(s, &(struct iovec){ m->buf, m->len }, 1,
-			m->addr.sin_family ? &m->addr : &s->peer);
+			m->addr.sin_family ? &m->addr : &peer);
 	}
 	if (sent > 1)
 		tx_publish(s);
@@ -490,30 +500,44 @@ pn_int_next_len(struct pollnet_socket *s)
 
 ssize_t
 pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	    struct sockaddr_in *from, int peek, size_t *full)
+	    struct sockaddr_in *from, int peek, size_t *full, uint32_t local, unsigned *skipped)
 {
 	size_t done;
 	int rc;
 
-	if (!rx_ready(s))
-		return -EAGAIN;
-	rc = take_error(s);
-	if (rc < 0)
-		return rc;
-	if (s->rx_avail == 0)
-		return -EAGAIN;
-	done = rx_copy(s, iov, iovcnt, from, full);
-	if (!peek) {
-		s->rx_avail--;
-		pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
+	for (;;) {
+		if (!rx_ready(s))
+			return -EAGAIN;
+		rc = take_error(s);
+		if (rc < 0)
+			return rc;
+		if (s->rx_avail == 0)
+			return -EAGAIN;
+		if (local != 0) {
+			uint32_t a = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
+						 s->rx_tail)->addr;
+
+			if ((ntohl(a) >> 24) != 127 && a != local) {
+				s->rx_avail--;
+				pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
+				(*skipped)++;
+				continue;
+			}
+		}
+		done = rx_copy(s, iov, iovcnt, from, full);
+		if (!peek) {
+			s->rx_avail--;
+			pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
+		}
+		return (ssize_t)done;
 	}
-	return (ssize_t)done;
 }
 
 ssize_t
 pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	    const struct sockaddr_in *to)
 {
+	struct sockaddr_in peer;
 	size_t len = 0;
 	int rc;
 
@@ -525,11 +549,12 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	if (len > PN_MAX_DATAGRAM)
 		return -EMSGSIZE;
 	if (to == NULL) {
-		if (!s->connected)
+		peer = lib_peer(s);
+		if (peer.sin_port == 0)
 			return -EDESTADDRREQ;
-		to = &s->peer;
+		to = &peer;
 	}
-	if (s->lport == 0) {
+	if (lib_lport(s) == 0) {
 		rc = pollnet_bind(s, 0);
 		if (rc < 0)
 			return rc;
@@ -544,3 +569,17 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	return (ssize_t)len;
 }
 
+void
+pn_int_poke(struct pollnet_socket *s, unsigned ready_bit)
+{
+	atomic_fetch_add_explicit(&s->ctl->tx_head.poke,
+				  ready_bit == PN_READY_RX ? PN_POKE_RX : PN_POKE_TX,
+				  memory_order_relaxed);
+}
+
+void
+pn_int_progress(struct pollnet_socket *s, uint32_t *rx, uint32_t *tx)
+{
+	*rx = atomic_load_explicit(&s->ctl->rx_head.v, memory_order_acquire);
+	*tx = atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire);
+}

@@ -38,7 +38,8 @@ struct pollnet_socket {
 	struct pn_shm_ctl *ctl;
 	const _Atomic uint32_t *doze;   /* our lcore's doze word */
 	struct pn_spin spin;            /* how long a wait spins (wait.h) */
-	int efd;
+	int rx_fd;                      /* our ends of the wake pairs */
+	int tx_fd;
 	uint32_t rx_tail;               /* our positions */
 	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
 	uint32_t rx_lent;               /* borrowed (pollnet_recv_borrow), before
@@ -49,12 +50,26 @@ struct pollnet_socket {
 	uint32_t errors_seen;           /* pollnet's error count we last reported */
 	int nonblock;
 	int timeout_ms;
-	uint16_t lport;                 /* host order, 0 = unbound */
-	int connected;
-	struct sockaddr_in peer;
 };
 
-/* session.c: one request to pollnet, one reply (with up to two
+/* The local port (network order, 0: unbound) and the connected peer
+ * (sin_port 0: none), as pollnet wrote them into the region. */
+static inline uint16_t
+lib_lport(const struct pollnet_socket *s)
+{
+	return pn_assoc_lport(atomic_load_explicit(&s->ctl->assoc.v, memory_order_acquire));
+}
+
+static inline struct sockaddr_in
+lib_peer(const struct pollnet_socket *s)
+{
+	uint64_t v = atomic_load_explicit(&s->ctl->assoc.v, memory_order_acquire);
+
+	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = pn_assoc_rport(v),
+				     .sin_addr.s_addr = pn_assoc_raddr(v) };
+}
+
+/* session.c: one request to pollnet, one reply (with up to three
  * descriptors, into fds). */
 int lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds);
 

@@ -22,9 +22,13 @@
 /* PN_CTL_SOCKET with flags (PN_SOCK_*). */
 int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 		  uint32_t rx_ring, uint32_t tx_ring);
-/* The descriptor to wake on, which the caller now owns (the socket forgets
- * it: closing the socket no longer closes it). */
-int pn_int_take_wake_fd(struct pollnet_socket *s);
+/* The client's ends of the receive and the send wake pairs, which the
+ * caller now owns (the socket forgets them: closing it no longer closes
+ * them). */
+void pn_int_take_wake_fds(struct pollnet_socket *s, int *rx, int *tx);
+/* Ask pollnet for one more wake-up message on the receive (PN_READY_RX)
+ * or the send (PN_READY_TX) pair: pollnet_shm.h, Poking. */
+void pn_int_poke(struct pollnet_socket *s, unsigned ready_bit);
 /* The session's own descriptors: its control connection and its doorbell. */
 void pn_int_private_fds(const struct pollnet *pn, int fds[2]);
 /* Move one of them, old, to descriptor fd (old is closed); -EBADF if old
@@ -37,14 +41,21 @@ int pn_int_tx_pending(struct pollnet_socket *s);
 unsigned pn_int_ready(struct pollnet_socket *s);
 /* Ask pollnet to wake us (PN_WAKE_* bits), then look again: PN_READY_*. */
 unsigned pn_int_arm(struct pollnet_socket *s, unsigned wake_bits);
+/* pollnet's progress: datagrams it has put in the receive ring and taken
+ * from the send ring so far (free-running counts). */
+void pn_int_progress(struct pollnet_socket *s, uint32_t *rx, uint32_t *tx);
 /* Another process may have moved our positions (after fork()): read them
  * back from the region. */
 void pn_int_resync(struct pollnet_socket *s);
 
 /* One datagram into iov (at most iovcnt pieces); *full gets its length.
- * peek: leave it in the ring.  -EAGAIN when there is none. */
+ * peek: leave it in the ring.  local (pollnet's address), for a socket
+ * bound to a loopback address: drop first what came from neither
+ * 127.0.0.0/8 nor local (pollnet delivers by port), counted in *skipped.
+ * -EAGAIN when there is none. */
 ssize_t pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-		    struct sockaddr_in *from, int peek, size_t *full);
+		    struct sockaddr_in *from, int peek, size_t *full, uint32_t local,
+		    unsigned *skipped);
 /* The length of the next datagram, 0 if none. */
 size_t pn_int_next_len(struct pollnet_socket *s);
 /* One datagram gathered from iov; to NULL: the connected peer.  -EAGAIN

@@ -15,16 +15,19 @@
  *   64     +------------------------------------------+
  *          | rx_head   next RX position to fill       |      app
  *   128    | rx_tail   next RX position to read       |      client
- *   192    | tx_head   next TX position to fill       |      client
+ *   192    | tx_head   next TX position to fill,      |      client
+ *          | poke      wake-ups the client asks for   |      client
  *   256    | tx_tail   next TX position to send       |      app
  *   320    | wake      PN_WAKE_* the client waits on  |      client sets, app clears
- *   384    | wakes     eventfd writes so far          |      app
+ *   384    | wakes     wake-ups sent so far           |      app
  *   448    | errors    ICMP errors posted (a count),  |      app
  *          |           and the last one's errno       |
  *   512    | client    what the client refused its    |      client
  *          |           program (pollnet-run), for     |
  *          |           pollnetctl sockets             |
- *   576    +------------------------------------------+
+ *   576    | assoc     the socket's local port and    |      app
+ *          |           connected peer                 |
+ *   640    +------------------------------------------+
  *          | rx_desc[rx_size]    struct pn_desc       |      app
  *          +------------------------------------------+
  *          | tx_desc[tx_size]    struct pn_desc       |      client
@@ -42,22 +45,42 @@
  * A ring is full when head - tail == size.
  *
  * Trust.  The app reads from the region only what the client writes (rx_tail,
- * tx_head, wake, tx descriptors and slots, and the client line, which it
- * only shows) and checks every value: positions
- * must stay within size of its own, lengths within slot_size.  It keeps its
- * own copies of the geometry and of the positions it writes, and never reads
- * those back.  A client that scribbles over its region can only lose its
- * own datagrams.
+ * tx_head and poke, wake, tx descriptors and slots, and the client line,
+ * which it only shows) and checks every value: positions must stay within
+ * size of its own, lengths within slot_size; a poke costs at most one
+ * message per loop.  It keeps its own copies of the geometry, of the
+ * positions and of the association it writes, and never reads those back.
+ * A client that scribbles over its region can only lose its own datagrams.
  *
  * Errors.  An ICMP error for a connected socket (a port unreachable) is
  * posted: the app writes its errno, then increments the count (release).
  * The client keeps the count it last saw; when the region's differs, its
  * next call returns that errno once (as a UDP socket's pending error).
  *
- * Waking.  A client that finds nothing to do spins briefly, then sets a
- * PN_WAKE_* bit in `wake`, checks the ring again, and sleeps on the socket's
- * eventfd.  The app, after producing RX or consuming TX, clears the bit it
- * sees set and writes the eventfd; with no bit set it makes no system call.
+ * Waking.  Each socket has two wake pairs (SOCK_SEQPACKET socket pairs; the
+ * app keeps one end of each, non-blocking and shut for reading, and passes
+ * the other): one for receiving, one for sending, so that a thread waiting
+ * to send never takes the wake-up of one waiting to receive.  A client that
+ * finds nothing to do spins briefly, then sets a PN_WAKE_* bit in `wake`,
+ * checks the ring again, and sleeps on that direction's end.  The app,
+ * after producing RX or consuming TX, clears the bit it sees set and sends
+ * an 8-byte message on that direction's pair; with no bit set it makes no
+ * system call.  Messages only say "look again": a waiter consumes them
+ * when it has found nothing, before it sets its bit and looks once more.
+ * When the client closes its last descriptor for the receive pair's end
+ * (in every process that has one), the app's end hangs up and the app
+ * closes the socket.
+ *
+ * Poking.  One message wakes one thread blocked in a receive on the end
+ * (the kernel wakes one such waiter per message).  A waiter that takes a
+ * datagram and leaves more, while others sleep, asks the app for one more
+ * message by adding 1 to poke's low half (the receive pair) or its high
+ * half (the send pair); the app, which reads the tx_head line every loop,
+ * sends it.
+ *
+ * Association.  The app writes the socket's local port and connected peer
+ * (pn_assoc_*) into `assoc` before it answers a BIND or CONNECT, so that
+ * every process sharing the socket (after fork()) reads the same.
  */
 #ifndef POLLNET_SHM_H
 #define POLLNET_SHM_H
@@ -66,7 +89,7 @@
 #include <stdint.h>
 
 #define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
-#define PN_SHM_VERSION    4
+#define PN_SHM_VERSION    5
 #define PN_SHM_SLOT_SIZE  2048u
 #define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
 #define PN_SHM_MAX_RING   4096u
@@ -98,6 +121,46 @@ struct pn_shm_idx {
 	uint8_t pad[60];
 };
 
+/* The tx_head line: the client's, read by the app every loop. */
+struct pn_shm_txh {
+	_Atomic uint32_t v;             /* tx_head */
+	_Atomic uint32_t poke;          /* low 16 bits: receive, high: send */
+	uint8_t pad[56];
+};
+
+#define PN_POKE_RX 1u
+#define PN_POKE_TX 0x10000u
+
+/* The app's: lport | rport << 16 | raddr << 32, each in network order. */
+struct pn_shm_assoc {
+	_Atomic uint64_t v;
+	uint8_t pad[56];
+};
+
+static inline uint64_t
+pn_assoc_pack(uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	return (uint64_t)lport | (uint64_t)rport << 16 | (uint64_t)raddr << 32;
+}
+
+static inline uint16_t
+pn_assoc_lport(uint64_t v)
+{
+	return (uint16_t)v;
+}
+
+static inline uint16_t
+pn_assoc_rport(uint64_t v)
+{
+	return (uint16_t)(v >> 16);
+}
+
+static inline uint32_t
+pn_assoc_raddr(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+
 struct pn_shm_err {
 	_Atomic uint32_t count;         /* errors posted so far */
 	_Atomic int32_t err;            /* the last one's errno (positive) */
@@ -116,12 +179,13 @@ struct pn_shm_client {
 struct pn_shm_ctl {
 	struct pn_shm_idx rx_head;      /* app */
 	struct pn_shm_idx rx_tail;      /* client */
-	struct pn_shm_idx tx_head;      /* client */
+	struct pn_shm_txh tx_head;      /* client */
 	struct pn_shm_idx tx_tail;      /* app */
 	struct pn_shm_idx wake;         /* client sets bits, app clears them */
 	struct pn_shm_idx wakes;        /* app */
 	struct pn_shm_err errors;       /* app */
 	struct pn_shm_client client;    /* client */
+	struct pn_shm_assoc assoc;      /* app */
 };
 
 #define PN_SHM_CTL_OFF 64u
@@ -173,7 +237,7 @@ struct pn_shm_state {
 _Static_assert(sizeof(struct pn_shm_state) <= PN_STATE_SIZE, "state fits its page");
 
 _Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
-_Static_assert(sizeof(struct pn_shm_ctl) == 512, "eight cache lines");
+_Static_assert(sizeof(struct pn_shm_ctl) == 576, "nine cache lines");
 _Static_assert(sizeof(struct pn_desc) == 16, "descriptor size");
 
 /* The geometry for ring sizes rx and tx (powers of 2). */
@@ -271,7 +335,7 @@ pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
 
 /* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
 
-#define PN_CTL_VERSION 5
+#define PN_CTL_VERSION 6
 #define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
 
 enum pn_ctl_op {
@@ -281,9 +345,10 @@ enum pn_ctl_op {
 	PN_CTL_SOCKET,        /* new socket (arg: PN_SOCK_* flags; rx_ring,
 	                       * tx_ring: entries wanted, 0 for pollnet's
 	                       * default, rounded up to a power of 2 and held
-	                       * to sockets.ring_max): reply
-	                       * carries its id, and the region memfd and
-	                       * what to sleep on as SCM_RIGHTS */
+	                       * to sockets.ring_max): reply carries its id,
+	                       * and as SCM_RIGHTS the region's memfd and the
+	                       * client's ends of the receive and the send
+	                       * wake pairs */
 	PN_CTL_BIND,          /* port (0: ephemeral); arg: PN_BIND_* flags */
 	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if
 	                       * unbound); both 0: disconnect (the port stays) */
@@ -297,15 +362,10 @@ enum pn_ctl_op {
 	                       * runs until the connection closes. */
 };
 
-/* PN_CTL_SOCKET flags.  WAKE_SOCKET: wake the client through one end of a
- * SOCK_SEQPACKET pair (an 8-byte message per wake-up) instead of an eventfd:
- * the end is the client's own file, so it can block on it, and it reads
- * end of file when pollnet closes the socket or goes away.  PRELOAD: the
- * socket belongs to a program running under pollnet-run (shown by
- * pollnetctl sockets). */
-#define PN_SOCK_WAKE_SOCKET 1u
+/* PN_CTL_SOCKET flags.  PRELOAD: the socket belongs to a program running
+ * under pollnet-run (shown by pollnetctl sockets). */
 #define PN_SOCK_PRELOAD     2u
-#define PN_SOCK_FLAGS       (PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD)
+#define PN_SOCK_FLAGS       PN_SOCK_PRELOAD
 
 /* PN_CTL_BIND flags.  REUSEADDR: the port may be bound while connected
  * sockets use it, if every one of them was bound with REUSEADDR too (the

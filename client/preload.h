@@ -14,24 +14,42 @@
  *   preload_poll.c   poll, select and epoll
  *
  * The descriptor.  A pollnet socket is a real descriptor in the program:
- * the client's end of the socket's wake pair (a SOCK_SEQPACKET socket pair
- * that pollnet writes an 8-byte message to when the client asked to be
- * woken).  So fcntl(F_GETFD), close-on-exec, dup and a poll that this
- * library does not intercept behave, and the kernel does the waiting: a
- * blocking call sleeps in recv(MSG_PEEK) on that end, which SA_RESTART
- * restarts, SO_RCVTIMEO times out (the option is set on that socket) and a
- * signal without SA_RESTART interrupts, exactly as for a kernel socket; it
- * reads end of file when pollnet goes away (ENETDOWN).  The wake messages
- * are level-triggered: a waiter consumes them only after finding nothing to
- * do, then asks to be woken and looks again.
+ * the client's end of the socket's receive wake pair (pollnet_shm.h).  So
+ * fcntl(F_GETFD), close-on-exec, dup and a poll that this library does not
+ * intercept behave, and the kernel does the waiting: a blocking receive
+ * sleeps in recv(MSG_PEEK) on that socket, which SA_RESTART restarts,
+ * SO_RCVTIMEO times out (the option is set on it) and a signal without
+ * SA_RESTART interrupts, exactly as for a kernel socket; it reads end of
+ * file when pollnet goes away (ENETDOWN).  A blocking send sleeps the same
+ * way on the send pair's end, whose SO_RCVTIMEO is the program's
+ * SO_SNDTIMEO.  Each socket has two descriptors of ours besides (high,
+ * close-on-exec, refused to the program): a copy of the receive end and the
+ * send end, on which every wait and every wake-up we consume happens, so
+ * that the program closing or reusing its number never turns our calls on
+ * another file.
+ *
+ * Lifetime.  A socket is counted per process: one for each descriptor that
+ * names it and one for each call under way on it.  close() frees the number
+ * at once, as the kernel's does; the socket goes when the count reaches
+ * zero (a receive blocked across the close still gets the next datagram,
+ * as on the kernel).  Sockets are never given back to malloc but kept for
+ * the next (preload_fd.c): a call that looks one up by number while another
+ * thread closes it finds out, and never touches freed memory.
+ *
+ * Waking.  A waiter consumes the wake-up messages of its direction only
+ * when it has found that direction not ready, then arms and looks again; a
+ * thread that takes a datagram and leaves others, while threads sleep on
+ * that direction (counted in the shared page), asks pollnet for one more
+ * message (a poke): the kernel wakes one blocked receiver per message.
  *
  * fork().  The child shares the parent's sockets, as with the kernel: the
- * state both sides write (the socket's lock, O_NONBLOCK, options) lives in
- * a shared page, every operation on a socket that went through a fork()
- * reads the ring positions back from the region under that lock, and
- * pollnet frees a socket when the last descriptor for its wake pair closes,
- * in whichever process that is.  The control connection is shared too,
- * under a lock in a shared page.
+ * state both sides write (the socket's lock, O_NONBLOCK, options, the
+ * sleepers) lives in a shared page, the local port and the peer in the
+ * region (pollnet writes them), every operation on a socket that went
+ * through a fork() reads the ring positions back from the region under
+ * that lock, and pollnet frees a socket when the last descriptor for its
+ * receive end closes, in whichever process that is.  The control
+ * connection is shared too, under a lock in a shared page.
  *
  * vfork() is a fork() (preload_fd.c says why).
  *
@@ -62,10 +80,12 @@
 #define PRELOAD_SPIN_US 20      /* a wait's most spin, unless POLLNET_SPIN_US
                                  * says otherwise */
 
-/* The descriptor table: what each of the program's descriptors is to us. */
-#define T_PRIV 1u               /* our own descriptor (the session's, its doorbell) */
-#define T_EP   2u               /* an epoll instance we keep a list for */
-#define T_MASK 3u               /* else 0 (the kernel's) or a struct psock * */
+/* The descriptor table: what each of the program's descriptors is to us:
+ * 0 (the kernel's), a struct psock *, or one of these tags, alone or (for
+ * a socket's own descriptors, and an epoll set's list) on a pointer. */
+#define T_PRIV 1u               /* ours: the session's, or a socket's (on its psock) */
+#define T_EP   2u               /* an epoll instance we keep a list for (on its ep) */
+#define T_MASK 3u
 
 /* What a fork() shares: one page per socket. */
 struct pshared {
@@ -77,17 +97,26 @@ struct pshared {
 	int broadcast;
 	uint32_t bind_addr;             /* network order: 0, ours, or a loopback */
 	int rcvbuf, sndbuf;             /* what the program asked for */
-	int sndtimeo_ms;                /* -1: none */
+	_Atomic int sleep_rx, sleep_tx; /* threads asleep on each wake pair */
 	_Atomic uint64_t dropped_not_loopback; /* bound to 127.x: a datagram from the wire */
 };
 
-/* A pollnet socket, in this process. */
+struct ep;
+
+/* A pollnet socket, in this process.  s is read and replaced only under
+ * the shared lock (SO_RCVBUF puts another in its place). */
 struct psock {
+	_Atomic int refs;               /* descriptors naming it, calls under way
+	                                 * (first: fd_hold) */
 	struct pollnet_socket *s;
 	struct pshared *sh;
-	_Atomic int refs;               /* descriptors in this process */
+	_Atomic int wfd;                /* our copy of the receive wake end */
+	_Atomic int tfd;                /* the send wake end */
 	_Atomic uint32_t eagain;        /* EAGAIN returns (edge-triggered epoll) */
 	struct pn_spin spin;            /* how long a wait spins (wait.h) */
+	struct ep **eps;                /* the epoll lists it is on (preload_poll.c) */
+	int neps, caps;
+	struct psock *next_free;
 };
 
 /* What a fork() shares about the session. */
@@ -115,17 +144,43 @@ tab(int fd)
 	return (unsigned)fd < FD_MAX ? atomic_load_explicit(&fdtab[fd], memory_order_acquire) : 0;
 }
 
-static inline struct psock *
-ps_of(int fd)
+static inline int
+is_psock(uintptr_t v)
 {
-	uintptr_t v = tab(fd);
-
-	return v != 0 && (v & T_MASK) == 0 ? (struct psock *)v : NULL;
+	return v != 0 && (v & T_MASK) == 0;
 }
 
 void tab_set(int fd, uintptr_t v);
+/* Memory that is never given back (a socket's, an epoll list's): a thread
+ * that loaded a pointer from the table may still look at its count after
+ * another thread released it, and must find a count (zero, or a new
+ * object's, which fd_hold then sees is no longer at that number), not
+ * freed memory.  Under g_lock. */
+struct pool {
+	void *free;
+	size_t size, link;              /* an object's, and its link's offset */
+};
+void *pool_take(struct pool *p);
+void pool_give(struct pool *p, void *obj);
+
+/* A socket's memory, its count 1 (the caller's); back unused. */
+struct psock *ps_new(void);
+void ps_discard(struct psock *ps);
+/* What the table holds at fd under tag (0: a socket; T_EP), whose count
+ * is its first member, with a reference taken, or NULL; put lets go of one
+ * it took by mistake (fd was closed meanwhile). */
+void *fd_hold(int fd, uintptr_t tag, void (*put)(uintptr_t));
+/* The socket fd names, with a reference (ps_put when done), or NULL. */
+struct psock *ps_get(int fd);
+void ps_put(struct psock *ps);
 /* fd now names what old names. */
 void fd_copy(int old, int fd);
+/* A descriptor of ours for ps (ps NULL: the session's), moved out of the
+ * program's way (high, close-on-exec; keep: a copy, fd stays): its new
+ * number, or -1. */
+int fd_private(int fd, struct psock *ps, int keep);
+/* Close a descriptor of ours (-1: none). */
+void fd_private_close(int fd);
 
 void mutex_init_shared(pthread_mutex_t *m);
 void mutex_lock(pthread_mutex_t *m);
@@ -134,7 +189,8 @@ void *shared_page(void);
  * positions back from the region. */
 void ps_lock(struct psock *ps);
 void ps_unlock(struct psock *ps);
-/* A call, option or flag we do not support on a pollnet socket. */
+/* A call, option or flag we do not support on a pollnet socket (under
+ * the socket's lock). */
 void refused(struct psock *ps, int fd, const char *what);
 
 static inline int
@@ -164,16 +220,17 @@ int dest_ok(struct psock *ps, const struct sockaddr_in *a);
 unsigned ps_ready(struct psock *ps);
 /* Consume the wake messages queued on fd (we are about to look again). */
 void drain(int fd);
-/* Ask to be woken (PN_WAKE_* bits), then look again: PN_READY_*. */
-unsigned ps_arm(struct psock *ps, int fd, unsigned bits);
+/* Ask to be woken (PN_WAKE_* bits), consuming the wake-ups of each
+ * direction found not ready, then look again: PN_READY_*. */
+unsigned ps_arm(struct psock *ps, unsigned bits);
 
 /* preload_poll.c */
-/* Is ps in an epoll list? */
-int ep_has(struct psock *ps);
-/* Drop ps from every epoll list. */
+/* Drop ps from every epoll list (its last reference is gone). */
 void ep_forget(struct psock *ps);
-/* An epoll instance's list is gone with its last descriptor. */
-void ep_put(uintptr_t v);
+/* An epoll instance's list: one more descriptor names it, one fewer. */
 void ep_get(uintptr_t v);
+void ep_put(uintptr_t v);
+/* In a child after fork(): the list's lock is free (one thread came). */
+void ep_child(uintptr_t v);
 
 #endif

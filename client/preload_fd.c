@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pollnet-run: the descriptor table (what each of the program's descriptors
- * is to us), the session with pollnet, fork(), and the calls that make,
- * copy and close descriptors.  preload.h has the whole picture.
+ * is to us), sockets' lifetimes, the session with pollnet, fork(), and the
+ * calls that make, copy and close descriptors.  preload.h has the whole
+ * picture.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include <unistd.h>
 
 #include "preload.h"
+
+#define PRIVATE_LOW 1000        /* our descriptors go from here up */
 
 _Atomic uintptr_t fdtab[FD_MAX];
 _Atomic int g_hi;
@@ -56,6 +60,13 @@ tab_set(int fd, uintptr_t v)
 	}
 }
 
+/* Take fd's entry (two threads closing one number: one gets it). */
+static uintptr_t
+tab_take(int fd)
+{
+	return (unsigned)fd < FD_MAX ? atomic_exchange(&fdtab[fd], 0) : 0;
+}
+
 void
 mutex_init_shared(pthread_mutex_t *m)
 {
@@ -83,8 +94,6 @@ shared_page(void)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Take a socket's lock; a socket another process also uses gets its
- * positions back from the region. */
 void
 ps_lock(struct psock *ps)
 {
@@ -102,14 +111,241 @@ ps_unlock(struct psock *ps)
 void
 refused(struct psock *ps, int fd, const char *what)
 {
-	if (ps != NULL)
-		pn_int_refused(ps->s, what);    /* for pollnetctl sockets */
+	pn_int_refused(ps->s, what);    /* for pollnetctl sockets */
 	DEBUG("fd %d: %s: not supported on a pollnet socket", fd, what);
 }
 
-/* ---- the session ---- */
+/* ---- sockets' lifetimes ---- */
 
-static void move_private(int fd, int low);
+void *
+pool_take(struct pool *p)
+{
+	void **obj;
+
+	if (p->free == NULL) {
+		char *chunk = calloc(32, p->size);
+
+		for (int i = 0; chunk != NULL && i < 32; i++)
+			pool_give(p, chunk + (size_t)i * p->size);
+	}
+	obj = p->free;
+	if (obj != NULL)
+		p->free = *(void **)((char *)obj + p->link);
+	return obj;
+}
+
+void
+pool_give(struct pool *p, void *obj)
+{
+	*(void **)((char *)obj + p->link) = p->free;
+	p->free = obj;
+}
+
+static struct pool g_psocks = { NULL, sizeof(struct psock), offsetof(struct psock, next_free) };
+
+struct psock *
+ps_new(void)
+{
+	struct psock *ps;
+
+	pthread_mutex_lock(&g_lock);
+	ps = pool_take(&g_psocks);
+	pthread_mutex_unlock(&g_lock);
+	if (ps == NULL)
+		return NULL;
+	ps->s = NULL;
+	ps->sh = NULL;
+	ps->wfd = ps->tfd = -1;
+	atomic_store(&ps->spin.ns, 0);
+	ps->eps = NULL;
+	ps->neps = ps->caps = 0;
+	atomic_store_explicit(&ps->refs, 1, memory_order_release);
+	return ps;
+}
+
+/* Back to the pool (its count is 0: nobody holds it). */
+void
+ps_discard(struct psock *ps)
+{
+	free(ps->eps);
+	pthread_mutex_lock(&g_lock);
+	pool_give(&g_psocks, ps);
+	pthread_mutex_unlock(&g_lock);
+}
+
+void *
+fd_hold(int fd, uintptr_t tag, void (*put)(uintptr_t))
+{
+	for (;;) {
+		uintptr_t v = tab(fd);
+		_Atomic int *refs = (_Atomic int *)(v & ~(uintptr_t)T_MASK);
+		int n;
+
+		if (refs == NULL || (v & T_MASK) != tag)
+			return NULL;
+		n = atomic_load_explicit(refs, memory_order_relaxed);
+		while (n > 0 && !atomic_compare_exchange_weak_explicit(refs, &n, n + 1,
+								      memory_order_acquire,
+								      memory_order_relaxed))
+			;
+		if (n == 0)
+			continue;       /* being released: the number names another now */
+		if (tab(fd) == v)
+			return refs;
+		put(v);                 /* closed (and maybe reused) meanwhile */
+	}
+}
+
+static void
+ps_put_v(uintptr_t v)
+{
+	ps_put((struct psock *)v);
+}
+
+struct psock *
+ps_get(int fd)
+{
+	return fd_hold(fd, 0, ps_put_v);
+}
+
+/* The last reference in this process is gone. */
+static void
+ps_release(struct psock *ps)
+{
+	uint64_t t0 = pn_now_ns();
+
+	ep_forget(ps);
+	/* as a UDP socket's close, it does not take back what was sent: wait
+	 * (a second at most) for pollnet to take what is queued */
+	for (;;) {
+		struct pollfd p = { .fd = ps->tfd, .events = POLLIN };
+		int pending;
+
+		ps_lock(ps);
+		pending = pn_int_tx_pending(ps->s);
+		if (pending)
+			pn_int_arm(ps->s, PN_WAKE_TX);
+		ps_unlock(ps);
+		if (!pending || pn_now_ns() - t0 > 1000000000u)
+			break;
+		if (LIBC(poll)(&p, 1, 10) > 0)
+			drain(ps->tfd);
+	}
+	if (atomic_load(&ps->sh->shared)) {
+		/* another process may still use it: pollnet frees it when
+		 * the last descriptor for its receive end closes */
+		pn_int_forget(ps->s);
+	} else {
+		sess_lock();
+		pollnet_close(ps->s);   /* what was sent still goes out */
+		sess_unlock();
+	}
+	munmap(ps->sh, 4096);
+	fd_private_close(ps->wfd);
+	fd_private_close(ps->tfd);
+	ps_discard(ps);
+}
+
+void
+ps_put(struct psock *ps)
+{
+	if (atomic_fetch_sub_explicit(&ps->refs, 1, memory_order_release) == 1) {
+		atomic_thread_fence(memory_order_acquire);
+		ps_release(ps);
+	}
+}
+
+/* fd stops naming what it named (v: its entry, taken). */
+static void
+fd_gone(uintptr_t v)
+{
+	if (is_psock(v))
+		ps_put((struct psock *)v);
+	else if ((v & T_MASK) == T_EP)
+		ep_put(v);
+}
+
+void
+fd_copy(int old, int fd)
+{
+	uintptr_t v = tab(old);
+
+	if ((v & T_MASK) == T_EP) {
+		ep_get(v);
+		tab_set(fd, v);
+	} else if (is_psock(v)) {
+		struct psock *ps = ps_get(old);
+
+		if (ps != NULL)         /* its reference is fd's */
+			tab_set(fd, (uintptr_t)ps);
+	}
+}
+
+/* A copy of fd at a number of ours, high and close-on-exec, marked as ps's
+ * (NULL: the session's): the number, or -1. */
+static int
+fd_copy_private(int fd, struct psock *ps)
+{
+	int hi = LIBC(fcntl)(fd, F_DUPFD_CLOEXEC, PRIVATE_LOW);
+
+	if (hi < 0)
+		hi = LIBC(fcntl)(fd, F_DUPFD_CLOEXEC, 3);
+	if (hi >= 0)
+		tab_set(hi, ps != NULL ? (uintptr_t)ps | T_PRIV : T_PRIV);
+	return hi;
+}
+
+int
+fd_private(int fd, struct psock *ps, int keep)
+{
+	int hi = fd_copy_private(fd, ps);
+
+	if (hi < 0 || keep)
+		return hi;
+	tab_set(fd, 0);
+	if (ps == NULL)
+		pn_int_move_fd(g_pn, fd, hi);   /* the session's: closes fd */
+	else
+		LIBC(close)(fd);
+	return hi;
+}
+
+void
+fd_private_close(int fd)
+{
+	if (fd < 0)
+		return;
+	tab_set(fd, 0);
+	LIBC(close)(fd);
+}
+
+/* Make way for the program at number fd: move our descriptor elsewhere.
+ * (A call of ours under way on the old number still completes on its
+ * file; the next uses the new number.) */
+static void
+make_way(int fd)
+{
+	uintptr_t v = tab(fd);
+	struct psock *ps = (struct psock *)(v & ~(uintptr_t)T_MASK);
+	int hi;
+
+	if ((v & T_MASK) != T_PRIV)
+		return;
+	if (ps == NULL) {
+		fd_private(fd, NULL, 0);
+		return;
+	}
+	hi = fd_copy_private(fd, ps);
+	if (hi < 0)
+		return;
+	if (ps->wfd == fd)
+		ps->wfd = hi;
+	else
+		ps->tfd = hi;
+	tab_set(fd, 0);
+}
+
+/* ---- the session ---- */
 
 int
 session(void)
@@ -137,10 +373,8 @@ session(void)
 	g_addr = pollnet_address(pn);
 	/* ours, out of the program's way (high), and refused to it */
 	pn_int_private_fds(pn, priv);
-	for (int i = 0; i < 2; i++) {
-		tab_set(priv[i], T_PRIV);
-		move_private(priv[i], 1000);
-	}
+	for (int i = 0; i < 2; i++)
+		fd_private(priv[i], NULL, 0);
 	DEBUG("session open: pollnet's address %u.%u.%u.%u", ((uint8_t *)&g_addr)[0],
 	      ((uint8_t *)&g_addr)[1], ((uint8_t *)&g_addr)[2], ((uint8_t *)&g_addr)[3]);
 	return 0;
@@ -168,13 +402,10 @@ fork_prepare(void)
 		mutex_lock(&g_ss->lock);
 	/* from now on two processes may use every open socket */
 	for (int fd = 0, hi = atomic_load(&g_hi); fd < hi; fd++) {
-		struct psock *ps;
 		uintptr_t v = atomic_load_explicit(&fdtab[fd], memory_order_relaxed);
 
-		if (v == 0 || (v & T_MASK))
-			continue;
-		ps = (struct psock *)v;
-		atomic_store(&ps->sh->shared, 1);
+		if (is_psock(v))
+			atomic_store(&((struct psock *)v)->sh->shared, 1);
 	}
 }
 
@@ -189,8 +420,27 @@ fork_parent(void)
 void
 fork_child(void)
 {
+	const int hi = atomic_load(&g_hi);
+
 	/* the session lock is the parent's to release (it is shared) */
 	pthread_mutex_init(&g_lock, NULL);
+	/* One thread came along: a socket's count is its descriptors (the
+	 * parent's other threads' calls under way are not ours), and no lock
+	 * of an epoll list is held. */
+	for (int fd = 0; fd < hi; fd++) {
+		uintptr_t v = atomic_load_explicit(&fdtab[fd], memory_order_relaxed);
+
+		if (is_psock(v))
+			atomic_store(&((struct psock *)v)->refs, 0);
+	}
+	for (int fd = 0; fd < hi; fd++) {
+		uintptr_t v = atomic_load_explicit(&fdtab[fd], memory_order_relaxed);
+
+		if (is_psock(v))
+			atomic_fetch_add(&((struct psock *)v)->refs, 1);
+		else if ((v & T_MASK) == T_EP)
+			ep_child(v);
+	}
 }
 
 /* vfork(): the child would run in the parent's memory, with none of the
@@ -214,155 +464,53 @@ __vfork(void)
 	return fork();
 }
 
-/* The last descriptor of ps in this process is gone (fd: it, still open,
- * or -1). */
-static void
-ps_release(struct psock *ps, int fd)
-{
-	uint64_t t0 = pn_now_ns();
-
-	ep_forget(ps);
-	/* as a UDP socket's close, it does not take back what was sent: wait
-	 * (a second at most) for pollnet to take what is queued */
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int pending;
-
-		ps_lock(ps);
-		pending = pn_int_tx_pending(ps->s);
-		if (pending && fd >= 0)
-			pn_int_arm(ps->s, PN_WAKE_TX);
-		ps_unlock(ps);
-		if (!pending || pn_now_ns() - t0 > 1000000000u)
-			break;
-		if (fd >= 0) {
-			if (LIBC(poll)(&p, 1, 10) > 0)
-				drain(fd);
-		} else {
-			LIBC(poll)(NULL, 0, 1);
-		}
-	}
-	if (atomic_load(&ps->sh->shared)) {
-		/* another process may still use it: pollnet frees it when
-		 * the last descriptor for the wake pair closes */
-		pthread_mutex_lock(&g_lock);
-			pn_int_forget(ps->s);
-			pthread_mutex_unlock(&g_lock);
-	} else {
-		sess_lock();
-		pollnet_close(ps->s);   /* what was sent still goes out */
-		sess_unlock();
-		munmap(ps->sh, 4096);
-	}
-	free(ps);
-}
-
-/* fd stops naming what it named (open: fd still names it). */
-static void
-fd_gone(int fd, uintptr_t v, int open)
-{
-	tab_set(fd, 0);
-	if (v == 0 || v == T_PRIV)
-		return;
-	if ((v & T_MASK) == T_EP) {
-		ep_put(v);
-		return;
-	}
-	if (atomic_fetch_sub(&((struct psock *)v)->refs, 1) == 1)
-		ps_release((struct psock *)v, open ? fd : -1);
-}
-
-void
-fd_copy(int old, int fd)
-{
-	uintptr_t v = tab(old);
-
-	if (v == 0 || v == T_PRIV)
-		return;
-	if ((v & T_MASK) == T_EP)
-		ep_get(v);
-	else
-		atomic_fetch_add(&((struct psock *)v)->refs, 1);
-	tab_set(fd, v);
-}
+/* ---- descriptors ---- */
 
 EXPORT int
 close(int fd)
 {
-	uintptr_t v;
+	uintptr_t v = tab(fd);
 	int rc;
 
-	v = tab(fd);
-	if (v == T_PRIV)
+	if ((v & T_MASK) == T_PRIV)
 		return fail(EBADF);     /* not the program's */
 	if (v == 0)
 		return LIBC(close)(fd);
-	if ((v & T_MASK) == 0) {
-		/* pollnet first (a last close sends what is queued), then the
-		 * number is free for reuse */
-		fd_gone(fd, v, 1);
-		return LIBC(close)(fd);
-	}
+	/* the number is free at once, as the kernel's; the socket goes with
+	 * its last reference (a call under way on it keeps it) */
+	v = tab_take(fd);
 	rc = LIBC(close)(fd);
-	fd_gone(fd, v, 0);
+	fd_gone(v);
 	return rc;
-}
-
-/* Our descriptor fd to the lowest free number from `low` (3 if none is
- * free there), still ours. */
-static void
-move_private(int fd, int low)
-{
-	int hi = LIBC(fcntl)(fd, F_DUPFD_CLOEXEC, low);
-
-	if (hi < 0)
-		hi = LIBC(fcntl)(fd, F_DUPFD_CLOEXEC, 3);
-	if (hi < 0)
-		return;
-	tab_set(hi, T_PRIV);
-	tab_set(fd, 0);
-	pn_int_move_fd(g_pn, fd, hi);   /* closes fd */
-}
-
-/* Make way for the program at number fd: move our descriptor elsewhere. */
-static void
-make_way(int fd)
-{
-	if (tab(fd) == T_PRIV)
-		move_private(fd, 1000);
 }
 
 EXPORT int
 dup(int old)
 {
-	int fd = LIBC(dup)(old);
+	int fd;
 
-	if (fd >= 0) {
-		if (tab(old) == T_PRIV) {
-			LIBC(close)(fd);
-			return fail(EBADF);
-		}
+	if ((tab(old) & T_MASK) == T_PRIV)
+		return fail(EBADF);
+	fd = LIBC(dup)(old);
+	if (fd >= 0)
 		fd_copy(old, fd);
-	}
 	return fd;
 }
 
 static int
 dup_to(int old, int fd, int flags, int three)
 {
-	uintptr_t prev;
 	int rc;
 
-	if (tab(old) == T_PRIV)
+	if ((tab(old) & T_MASK) == T_PRIV)
 		return fail(EBADF);
 	if (old == fd)
 		return three ? fail(EINVAL) : LIBC(dup2)(old, fd);
 	make_way(fd);
-	prev = tab(fd);
 	rc = three ? LIBC(dup3)(old, fd, flags) : LIBC(dup2)(old, fd);
 	if (rc < 0)
 		return rc;
-	fd_gone(fd, prev, 0);
+	fd_gone(tab_take(fd));
 	fd_copy(old, fd);
 	return rc;
 }
@@ -395,7 +543,7 @@ close_range(unsigned int first, unsigned int last, int flags)
 			continue;
 		if (fd > lo && LIBC(close_range)(lo, fd - 1, flags) < 0)
 			return -1;
-		if (v != T_PRIV)
+		if ((v & T_MASK) != T_PRIV)
 			close((int)fd);
 		lo = fd + 1;            /* fd < FD_MAX: no overflow */
 	}

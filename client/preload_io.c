@@ -41,18 +41,35 @@ drain(int fd)
 }
 
 unsigned
-ps_arm(struct psock *ps, int fd, unsigned bits)
+ps_arm(struct psock *ps, unsigned bits)
 {
-	unsigned r = ps_ready(ps);
+	unsigned r;
 
-	/* wake messages are consumed only by one who found nothing to
-	 * receive: a waiter that slept through one finds it still queued */
-	if (!(r & (PN_READY_RX | PN_READY_ERR)))
-		drain(fd);
 	ps_lock(ps);
+	r = pn_int_ready(ps->s);
+	/* a direction's wake-ups are consumed only by one who found it not
+	 * ready (a waiter that slept through one finds it still queued),
+	 * and only its own: a sender never takes a receiver's */
+	if ((bits & PN_WAKE_RX) && !(r & (PN_READY_RX | PN_READY_ERR)))
+		drain(ps->wfd);
+	if ((bits & PN_WAKE_TX) && !(r & PN_READY_TX))
+		drain(ps->tfd);
 	r = pn_int_arm(ps->s, bits);
 	ps_unlock(ps);
 	return r;
+}
+
+/* After a call that found `ready` (PN_READY_RX or _TX) so (under the lock):
+ * if it still is and other threads sleep waiting for it, one more wake-up
+ * (the kernel wakes one blocked receiver per message). */
+static void
+pass_on(struct psock *ps, unsigned ready)
+{
+	_Atomic int *sleepers = ready == PN_READY_RX ? &ps->sh->sleep_rx : &ps->sh->sleep_tx;
+
+	if (atomic_load_explicit(sleepers, memory_order_relaxed) > 0 &&
+	    (pn_int_ready(ps->s) & ready))
+		pn_int_poke(ps->s, ready);
 }
 
 struct want {
@@ -71,49 +88,35 @@ ps_can(void *arg)
 /*
  * Block until ps can do `want` (PN_READY_RX or PN_READY_TX) or has an
  * error: 0; -EINTR (a signal, as the kernel decides), -EAGAIN (the
- * socket's timeout), -ENETDOWN (pollnet went away).
+ * socket's timeout), -ENETDOWN (pollnet went away).  The kernel does the
+ * sleeping, on the direction's wake end: the receive end's timeout is the
+ * program's SO_RCVTIMEO, the send end's its SO_SNDTIMEO.
  */
 static int
-ps_wait(struct psock *ps, int fd, unsigned want)
+ps_wait(struct psock *ps, unsigned want)
 {
-	unsigned bit = want == PN_READY_RX ? PN_WAKE_RX : PN_WAKE_TX;
+	const unsigned bit = want == PN_READY_RX ? PN_WAKE_RX : PN_WAKE_TX;
+	_Atomic int *sleepers = want == PN_READY_RX ? &ps->sh->sleep_rx : &ps->sh->sleep_tx;
 	struct want w = { ps, want | PN_READY_ERR };
-	uint64_t t0, deadline = 0;
+	uint64_t t0;
 	char b;
 
 	if (pn_wait_spin(&ps->spin, g_spin_most, ps_can, &w, &t0))
 		return 0;
-	if (want == PN_READY_TX && ps->sh->sndtimeo_ms >= 0)
-		deadline = t0 + (uint64_t)ps->sh->sndtimeo_ms * 1000000u;
 	for (;;) {
 		ssize_t n;
 
-		if (ps_arm(ps, fd, bit) & (want | PN_READY_ERR)) {
+		if (ps_arm(ps, bit) & (want | PN_READY_ERR)) {
 			pn_wait_slept(&ps->spin, g_spin_most, t0);
 			return 0;
 		}
-		if (deadline != 0) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			uint64_t now = pn_now_ns();
-			int r;
-
-			if (now >= deadline)
-				return -EAGAIN;
-			r = LIBC(poll)(&p, 1, (int)((deadline - now + 999999u) / 1000000u));
-			if (r < 0)
-				return -errno;
-			if (r > 0 && (p.revents & (POLLHUP | POLLERR)))
-				return -ENETDOWN;
-			continue;
-		}
-		n = LIBC(recv)(fd, &b, 1, MSG_PEEK);
+		atomic_fetch_add(sleepers, 1);
+		n = LIBC(recv)(want == PN_READY_RX ? ps->wfd : ps->tfd, &b, 1, MSG_PEEK);
+		atomic_fetch_sub(sleepers, 1);
 		if (n == 0)
 			return -ENETDOWN;
-		if (n < 0) {
-			if (errno == EAGAIN && want == PN_READY_TX)
-				continue;       /* SO_RCVTIMEO is not ours to obey here */
-			return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		}
+		if (n < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	}
 }
 
@@ -125,43 +128,40 @@ ps_recv(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	struct sockaddr_in *from, size_t *full)
 {
 	int nonblock = (flags & MSG_DONTWAIT) || atomic_load(&ps->sh->nonblock);
-	struct sockaddr_in src;
 	ssize_t r;
 
 	if (flags & (MSG_OOB | MSG_ERRQUEUE)) {
+		ps_lock(ps);
 		refused(ps, fd, flags & MSG_OOB ? "recv(MSG_OOB)" : "recv(MSG_ERRQUEUE)");
+		ps_unlock(ps);
 		return flags & MSG_OOB ? -EOPNOTSUPP : -EAGAIN;
 	}
 	for (;;) {
+		unsigned skipped = 0;
+
+		/* bound to a loopback address: what came from the wire is not
+		 * for it (pollnet delivers by port), dropped and counted in the
+		 * same hold of the lock as the look at the next datagram */
 		ps_lock(ps);
-		r = pn_int_recv(ps->s, iov, iovcnt, &src, (flags & MSG_PEEK) != 0, full);
+		r = pn_int_recv(ps->s, iov, iovcnt, from, (flags & MSG_PEEK) != 0, full,
+				LOOPBACK(ps->sh->bind_addr) ? g_addr : 0, &skipped);
+		if (r >= 0 && !(flags & MSG_PEEK))
+			pass_on(ps, PN_READY_RX);
 		ps_unlock(ps);
-		if (r >= 0 && LOOPBACK(ps->sh->bind_addr) && !LOOPBACK(src.sin_addr.s_addr) &&
-		    src.sin_addr.s_addr != g_addr) {
-			/* bound to a loopback address: not for us (pollnet
-			 * delivers by port); count it, drop it */
-			atomic_fetch_add(&ps->sh->dropped_not_loopback, 1);
-			if (flags & MSG_PEEK) {
-				ps_lock(ps);
-				r = pn_int_recv(ps->s, NULL, 0, &src, 0, full);
-				ps_unlock(ps);
-			}
-			continue;
-		}
+		if (skipped != 0)
+			atomic_fetch_add(&ps->sh->dropped_not_loopback, skipped);
 		if (r != -EAGAIN)
-			break;
+			return r;
 		atomic_fetch_add(&ps->eagain, 1);
 		if (nonblock)
 			return -EAGAIN;
-		r = ps_wait(ps, fd, PN_READY_RX);
+		r = ps_wait(ps, PN_READY_RX);
 		if (r < 0)
 			return r;
 	}
-	if (r >= 0 && from != NULL)
-		*from = src;
-	return r;
 }
 
+/* recv, recvfrom, read and their _chk: the call's reference is let go. */
 static ssize_t
 recv_common(struct psock *ps, int fd, void *buf, size_t len, int flags,
 	    struct sockaddr *sa, socklen_t *salen)
@@ -171,6 +171,7 @@ recv_common(struct psock *ps, int fd, void *buf, size_t len, int flags,
 	size_t full;
 	ssize_t r = ps_recv(ps, fd, &iov, 1, flags, &from, &full);
 
+	ps_put(ps);
 	if (r < 0)
 		return fail((int)-r);
 	if (sa != NULL && salen != NULL)
@@ -181,7 +182,7 @@ recv_common(struct psock *ps, int fd, void *buf, size_t len, int flags,
 EXPORT ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(recv)(fd, buf, len, flags);
@@ -191,7 +192,7 @@ recv(int fd, void *buf, size_t len, int flags)
 EXPORT ssize_t
 recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_t *salen)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(recvfrom)(fd, buf, len, flags, sa, salen);
@@ -201,7 +202,7 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_
 EXPORT ssize_t
 read(int fd, void *buf, size_t len)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(read)(fd, buf, len);
@@ -211,12 +212,13 @@ read(int fd, void *buf, size_t len)
 EXPORT ssize_t
 __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps;
 
-	if (ps == NULL)
-		return LIBC(__recv_chk)(fd, buf, len, buflen, flags);
 	if (len > buflen)
 		abort();                /* what glibc's __chk_fail does, less the message */
+	ps = ps_get(fd);
+	if (ps == NULL)
+		return LIBC(__recv_chk)(fd, buf, len, buflen, flags);
 	return recv_common(ps, fd, buf, len, flags, NULL, NULL);
 }
 
@@ -224,24 +226,26 @@ EXPORT ssize_t
 __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
 	       struct sockaddr *sa, socklen_t *salen)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps;
 
-	if (ps == NULL)
-		return LIBC(__recvfrom_chk)(fd, buf, len, buflen, flags, sa, salen);
 	if (len > buflen)
 		abort();
+	ps = ps_get(fd);
+	if (ps == NULL)
+		return LIBC(__recvfrom_chk)(fd, buf, len, buflen, flags, sa, salen);
 	return recv_common(ps, fd, buf, len, flags, sa, salen);
 }
 
 EXPORT ssize_t
 __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps;
 
-	if (ps == NULL)
-		return LIBC(__read_chk)(fd, buf, len, buflen);
 	if (len > buflen)
 		abort();
+	ps = ps_get(fd);
+	if (ps == NULL)
+		return LIBC(__read_chk)(fd, buf, len, buflen);
 	return recv_common(ps, fd, buf, len, 0, NULL, NULL);
 }
 
@@ -268,39 +272,42 @@ recvmsg_one(struct psock *ps, int fd, struct msghdr *m, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)full : r;
 }
 
+/* A result of ours, after the call's reference is let go. */
+static ssize_t
+done(struct psock *ps, ssize_t r)
+{
+	ps_put(ps);
+	return r < 0 ? fail((int)-r) : r;
+}
+
 EXPORT ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
-	struct psock *ps = ps_of(fd);
-	ssize_t r;
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(recvmsg)(fd, m, flags);
-	r = recvmsg_one(ps, fd, m, flags);
-	return r < 0 ? fail((int)-r) : r;
+	return done(ps, recvmsg_one(ps, fd, m, flags));
 }
 
 EXPORT ssize_t
 readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	ssize_t r;
 
 	if (ps == NULL)
 		return LIBC(readv)(fd, iov, iovcnt);
-	if (iovcnt < 0)
-		return fail(EINVAL);
-	r = recvmsg_one(ps, fd, &m, 0);
-	return r < 0 ? fail((int)-r) : r;
+	return done(ps, iovcnt < 0 ? -EINVAL : recvmsg_one(ps, fd, &m, 0));
 }
 
 EXPORT int
 recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *tmo)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 	uint64_t deadline = 0;
 	unsigned int got = 0;
+	ssize_t r = 0;
 
 	if (ps == NULL)
 		return LIBC(recvmmsg)(fd, v, n, flags, tmo);
@@ -308,21 +315,18 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *
 		deadline = pn_now_ns() + (uint64_t)tmo->tv_sec * 1000000000u + (uint64_t)tmo->tv_nsec;
 	while (got < n) {
 		int f = flags & ~MSG_WAITFORONE;
-		ssize_t r;
 
 		if (got > 0 && (flags & MSG_WAITFORONE))
 			f |= MSG_DONTWAIT;
 		r = recvmsg_one(ps, fd, &v[got].msg_hdr, f);
-		if (r < 0) {
-			if (got > 0)
-				break;          /* the error waits for the next call */
-			return fail((int)-r);
-		}
+		if (r < 0)
+			break;          /* after the first, the error waits for the
+			                 * next call */
 		v[got++].msg_len = (unsigned int)r;
 		if (deadline != 0 && pn_now_ns() >= deadline)
 			break;
 	}
-	return (int)got;
+	return (int)done(ps, got > 0 ? (ssize_t)got : r);
 }
 
 /* ---- sending ---- */
@@ -336,7 +340,9 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	ssize_t r;
 
 	if (flags & (MSG_OOB | MSG_MORE)) {
+		ps_lock(ps);
 		refused(ps, fd, flags & MSG_OOB ? "send(MSG_OOB)" : "send(MSG_MORE)");
+		ps_unlock(ps);
 		return -EOPNOTSUPP;
 	}
 	if (sa != NULL) {
@@ -347,23 +353,29 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 			return r;
 		top = &to;
 	}
+	ps_lock(ps);
 	if (pollnet_local_port(ps->s) == 0) {   /* bind on first send, as UDP does */
 		sess_lock();
-		r = pollnet_local_port(ps->s) == 0 ? pollnet_bind(ps->s, 0) : 0;
+		r = pollnet_bind(ps->s, 0);
 		sess_unlock();
-		if (r < 0)
+		if (r < 0) {
+			ps_unlock(ps);
 			return r;
+		}
 	}
+	ps_unlock(ps);
 	for (;;) {
 		ps_lock(ps);
 		r = pn_int_send(ps->s, iov, iovcnt, top);
+		if (r >= 0)
+			pass_on(ps, PN_READY_TX);
 		ps_unlock(ps);
 		if (r != -EAGAIN)
 			return r;
 		atomic_fetch_add(&ps->eagain, 1);
 		if (nonblock)
 			return -EAGAIN;
-		r = ps_wait(ps, fd, PN_READY_TX);
+		r = ps_wait(ps, PN_READY_TX);
 		if (r < 0)
 			return r;
 	}
@@ -374,15 +386,14 @@ send_common(struct psock *ps, int fd, const void *buf, size_t len, int flags,
 	    const struct sockaddr *sa, socklen_t salen)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	ssize_t r = ps_send(ps, fd, &iov, 1, flags, sa, salen);
 
-	return r < 0 ? fail((int)-r) : r;
+	return done(ps, ps_send(ps, fd, &iov, 1, flags, sa, salen));
 }
 
 EXPORT ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(send)(fd, buf, len, flags);
@@ -392,7 +403,7 @@ send(int fd, const void *buf, size_t len, int flags)
 EXPORT ssize_t
 sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa, socklen_t salen)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(sendto)(fd, buf, len, flags, sa, salen);
@@ -402,7 +413,7 @@ sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa
 EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(write)(fd, buf, len);
@@ -415,7 +426,9 @@ sendmsg_one(struct psock *ps, int fd, const struct msghdr *m, int flags)
 	if (m->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
 	if (m->msg_controllen != 0) {
+		ps_lock(ps);
 		refused(ps, fd, "sendmsg() with control messages");
+		ps_unlock(ps);
 		return -EOPNOTSUPP;
 	}
 	return ps_send(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags,
@@ -425,47 +438,38 @@ sendmsg_one(struct psock *ps, int fd, const struct msghdr *m, int flags)
 EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	struct psock *ps = ps_of(fd);
-	ssize_t r;
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(sendmsg)(fd, m, flags);
-	r = sendmsg_one(ps, fd, m, flags);
-	return r < 0 ? fail((int)-r) : r;
+	return done(ps, sendmsg_one(ps, fd, m, flags));
 }
 
 EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	ssize_t r;
 
 	if (ps == NULL)
 		return LIBC(writev)(fd, iov, iovcnt);
-	if (iovcnt < 0)
-		return fail(EINVAL);
-	r = sendmsg_one(ps, fd, &m, 0);
-	return r < 0 ? fail((int)-r) : r;
+	return done(ps, iovcnt < 0 ? -EINVAL : sendmsg_one(ps, fd, &m, 0));
 }
 
 EXPORT int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	struct psock *ps = ps_of(fd);
-	unsigned int done = 0;
+	struct psock *ps = ps_get(fd);
+	unsigned int sent = 0;
+	ssize_t r = 0;
 
 	if (ps == NULL)
 		return LIBC(sendmmsg)(fd, v, n, flags);
-	while (done < n) {
-		ssize_t r = sendmsg_one(ps, fd, &v[done].msg_hdr, flags);
-
-		if (r < 0) {
-			if (done > 0)
-				break;
-			return fail((int)-r);
-		}
-		v[done++].msg_len = (unsigned int)r;
+	while (sent < n) {
+		r = sendmsg_one(ps, fd, &v[sent].msg_hdr, flags);
+		if (r < 0)
+			break;          /* after the first, the error waits */
+		v[sent++].msg_len = (unsigned int)r;
 	}
-	return (int)done;
+	return (int)done(ps, sent > 0 ? (ssize_t)sent : r);
 }

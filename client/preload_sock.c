@@ -23,10 +23,43 @@
 
 /* ---- sockets ---- */
 
+/* A new pollnet socket for ps (no descriptor of the program's yet):
+ * 0, or a negative errno. */
+static int
+ps_open(struct psock *ps, uint32_t rx_ring, uint32_t tx_ring, int *rx_end)
+{
+	struct pollnet_socket *s;
+	int rc, tx_end;
+
+	sess_lock();
+	rc = pn_int_socket(g_pn, &s, PN_SOCK_PRELOAD, rx_ring, tx_ring);
+	sess_unlock();
+	if (rc < 0) {
+		DEBUG("socket: pollnet said %s", pollnet_strerror(rc));
+		return rc;
+	}
+	pn_int_take_wake_fds(s, rx_end, &tx_end);
+	ps->s = s;
+	ps->wfd = *rx_end < FD_MAX ? fd_private(*rx_end, ps, 1) : -1;
+	ps->tfd = fd_private(tx_end, ps, 0);
+	if (ps->wfd >= 0 && ps->tfd >= 0)
+		return 0;
+	/* out of descriptors */
+	fd_private_close(ps->wfd);
+	if (ps->tfd >= 0)
+		fd_private_close(ps->tfd);
+	else
+		LIBC(close)(tx_end);
+	LIBC(close)(*rx_end);
+	sess_lock();
+	pollnet_close(s);
+	sess_unlock();
+	return -EMFILE;
+}
+
 static int
 open_socket(int type)
 {
-	struct pollnet_socket *s;
 	struct psock *ps;
 	int rc, fd;
 
@@ -36,42 +69,26 @@ open_socket(int type)
 	if (rc < 0)
 		return fail(rc == -EMFILE || rc == -ENFILE || rc == -EACCES || rc == -ENOMEM ? -rc :
 			    rc == -EDQUOT || rc == -EUSERS ? ENFILE : ENETDOWN);
-	ps = calloc(1, sizeof(*ps));
+	ps = ps_new();
 	if (ps == NULL)
 		return fail(ENOMEM);
 	ps->sh = shared_page();
 	if (ps->sh == NULL) {
-		free(ps);
+		ps_discard(ps);
 		return fail(ENOMEM);
 	}
 	mutex_init_shared(&ps->sh->lock);
-	ps->sh->sndtimeo_ms = -1;
-	sess_lock();
-	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD, 0, 0);
-	sess_unlock();
+	rc = ps_open(ps, 0, 0, &fd);
 	if (rc < 0) {
-		DEBUG("socket: pollnet said %s", pollnet_strerror(rc));
 		munmap(ps->sh, 4096);
-		free(ps);
+		ps_discard(ps);
 		/* the kernel's errnos for running out */
 		return fail(rc == -EDQUOT || rc == -EUSERS ? ENFILE : -rc);
-	}
-	ps->s = s;
-	fd = pn_int_take_wake_fd(s);
-	if (fd >= FD_MAX) {
-		LIBC(close)(fd);
-		sess_lock();
-		pollnet_close(s);
-		sess_unlock();
-		munmap(ps->sh, 4096);
-		free(ps);
-		return fail(EMFILE);
 	}
 	if (!(type & SOCK_CLOEXEC))
 		LIBC(fcntl)(fd, F_SETFD, 0);
 	atomic_store(&ps->sh->nonblock, (type & SOCK_NONBLOCK) != 0);
-	atomic_store(&ps->refs, 1);
-	tab_set(fd, (uintptr_t)ps);
+	tab_set(fd, (uintptr_t)ps);             /* its count's 1 */
 	DEBUG("fd %d: a pollnet UDP socket", fd);
 	return fd;
 }
@@ -126,78 +143,119 @@ dest_ok(struct psock *ps, const struct sockaddr_in *a)
 	return 0;
 }
 
-EXPORT int
-bind(int fd, const struct sockaddr *sa, socklen_t len)
+static int
+ps_bind(struct psock *ps, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct psock *ps = ps_of(fd);
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	int rc;
 
-	if (ps == NULL)
-		return LIBC(bind)(fd, sa, len);
 	if (sa == NULL || len < (socklen_t)sizeof(struct sockaddr_in))
-		return fail(EINVAL);
+		return -EINVAL;
 	if (sa->sa_family != AF_INET)
-		return fail(EAFNOSUPPORT);
+		return -EAFNOSUPPORT;
 	if (sin->sin_addr.s_addr != htonl(INADDR_ANY) && sin->sin_addr.s_addr != g_addr &&
 	    !LOOPBACK(sin->sin_addr.s_addr))
-		return fail(EADDRNOTAVAIL);
-	if (pollnet_local_port(ps->s) != 0)
-		return fail(EINVAL);
+		return -EADDRNOTAVAIL;
+	ps_lock(ps);
+	if (pollnet_local_port(ps->s) != 0) {
+		ps_unlock(ps);
+		return -EINVAL;
+	}
 	sess_lock();
 	rc = pn_int_bind(ps->s, ntohs(sin->sin_port),
 			 ps->sh->reuseaddr || ps->sh->reuseport ? PN_BIND_REUSEADDR : 0);
 	sess_unlock();
-	if (rc < 0)
-		return fail(-rc);
-	ps->sh->bind_addr = sin->sin_addr.s_addr;
-	DEBUG("fd %d: bound to port %u", fd, pollnet_local_port(ps->s));
-	return 0;
+	if (rc == 0) {
+		ps->sh->bind_addr = sin->sin_addr.s_addr;
+		DEBUG("fd %d: bound to port %u", fd, pollnet_local_port(ps->s));
+	}
+	ps_unlock(ps);
+	return rc;
 }
 
 EXPORT int
-connect(int fd, const struct sockaddr *sa, socklen_t len)
+bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct psock *ps = ps_of(fd);
-	struct sockaddr_in to;
+	struct psock *ps = ps_get(fd);
 	int rc;
 
 	if (ps == NULL)
-		return LIBC(connect)(fd, sa, len);
+		return LIBC(bind)(fd, sa, len);
+	rc = ps_bind(ps, fd, sa, len);
+	ps_put(ps);
+	return rc < 0 ? fail(-rc) : 0;
+}
+
+static int
+ps_connect(struct psock *ps, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in to;
+	int rc;
+
 	if (sa != NULL && len >= (socklen_t)sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+		ps_lock(ps);
 		sess_lock();
 		rc = pn_int_disconnect(ps->s);
 		sess_unlock();
-		return rc < 0 ? fail(-rc) : 0;
+		ps_unlock(ps);
+		return rc;
 	}
 	rc = sin_from(sa, len, &to);
 	if (rc == 0)
 		rc = dest_ok(ps, &to);
 	if (rc < 0)
-		return fail(-rc);
+		return rc;
+	ps_lock(ps);
 	sess_lock();
 	rc = pollnet_connect(ps->s, &to);
 	sess_unlock();
-	return rc < 0 ? fail(-rc) : 0;
+	ps_unlock(ps);
+	return rc;
 }
 
 EXPORT int
-getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct psock *ps = ps_of(fd);
-	struct sockaddr_in me = { .sin_family = AF_INET };
-	struct sockaddr_in peer;
+	struct psock *ps = ps_get(fd);
+	int rc;
 
 	if (ps == NULL)
-		return LIBC(getsockname)(fd, sa, len);
-	if (sa == NULL || len == NULL)
-		return fail(EFAULT);
+		return LIBC(connect)(fd, sa, len);
+	rc = ps_connect(ps, sa, len);
+	ps_put(ps);
+	return rc < 0 ? fail(-rc) : 0;
+}
+
+/* The local address: the bound one, else the one a datagram to the peer
+ * leaves from. */
+static struct sockaddr_in
+ps_name(struct psock *ps)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET }, peer;
+
+	ps_lock(ps);
 	me.sin_port = htons(pollnet_local_port(ps->s));
 	if (ps->sh->bind_addr != 0)
 		me.sin_addr.s_addr = ps->sh->bind_addr;
 	else if (pn_int_peer(ps->s, &peer) == 0)
 		me.sin_addr.s_addr = LOOPBACK(peer.sin_addr.s_addr) ? peer.sin_addr.s_addr == g_addr ?
 				     g_addr : htonl(INADDR_LOOPBACK) : g_addr;
+	ps_unlock(ps);
+	return me;
+}
+
+EXPORT int
+getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct psock *ps = ps_get(fd);
+	struct sockaddr_in me;
+
+	if (ps == NULL)
+		return LIBC(getsockname)(fd, sa, len);
+	me = ps_name(ps);
+	ps_put(ps);
+	if (sa == NULL || len == NULL)
+		return fail(EFAULT);
 	sin_to(&me, sa, len);
 	return 0;
 }
@@ -205,23 +263,35 @@ getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 EXPORT int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 	struct sockaddr_in peer;
+	int rc;
 
 	if (ps == NULL)
 		return LIBC(getpeername)(fd, sa, len);
+	ps_lock(ps);
+	rc = pn_int_peer(ps->s, &peer);
+	ps_unlock(ps);
+	ps_put(ps);
 	if (sa == NULL || len == NULL)
 		return fail(EFAULT);
-	if (pn_int_peer(ps->s, &peer) < 0)
+	if (rc < 0)
 		return fail(ENOTCONN);
 	sin_to(&peer, sa, len);
 	return 0;
 }
 
+/* Is fd a pollnet socket?  (For calls it refuses whole.) */
+static int
+is_ours(int fd)
+{
+	return is_psock(tab(fd));
+}
+
 EXPORT int
 listen(int fd, int backlog)
 {
-	if (ps_of(fd) != NULL)
+	if (is_ours(fd))
 		return fail(EOPNOTSUPP);
 	return LIBC(listen)(fd, backlog);
 }
@@ -229,7 +299,7 @@ listen(int fd, int backlog)
 EXPORT int
 accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	if (ps_of(fd) != NULL)
+	if (is_ours(fd))
 		return fail(EOPNOTSUPP);
 	return LIBC(accept)(fd, sa, len);
 }
@@ -237,20 +307,30 @@ accept(int fd, struct sockaddr *sa, socklen_t *len)
 EXPORT int
 accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
-	if (ps_of(fd) != NULL)
+	if (is_ours(fd))
 		return fail(EOPNOTSUPP);
 	return LIBC(accept4)(fd, sa, len, flags);
+}
+
+/* A refusal of what ps does not support: the errno, for fail(). */
+static int
+refuse(struct psock *ps, int fd, const char *what, int err)
+{
+	ps_lock(ps);
+	refused(ps, fd, what);
+	ps_unlock(ps);
+	ps_put(ps);
+	return err;
 }
 
 EXPORT int
 shutdown(int fd, int how)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 
 	if (ps == NULL)
 		return LIBC(shutdown)(fd, how);
-	refused(ps, fd, "shutdown()");
-	return fail(EOPNOTSUPP);
+	return fail(refuse(ps, fd, "shutdown()", EOPNOTSUPP));
 }
 
 /* ---- options ---- */
@@ -261,21 +341,6 @@ int_opt(const void *v, socklen_t len, int *out)
 	if (v == NULL || len < (socklen_t)sizeof(int))
 		return -EINVAL;
 	memcpy(out, v, sizeof(int));
-	return 0;
-}
-
-static int
-put_int(void *v, socklen_t *len, int x)
-{
-	if (v == NULL || len == NULL)
-		return fail(EFAULT);
-	if (*len >= (socklen_t)sizeof(int)) {
-		memcpy(v, &x, sizeof(int));
-		*len = sizeof(int);
-	} else if (*len > 0) {
-		*(unsigned char *)v = (unsigned char)x;
-		*len = 1;
-	}
 	return 0;
 }
 
@@ -339,86 +404,108 @@ ring_for(int bytes)
 
 /* SO_RCVBUF/SO_SNDBUF: a new pollnet socket with rings of that size takes
  * the old one's place under the same descriptor.  Only while nothing can
- * tell: not bound, no datagram queued, one descriptor in one process, in no
- * epoll set.  Otherwise the rings stay as they are, and getsockopt says
- * their size (as the kernel's says what it clamped a request to). */
+ * tell: not bound, no datagram queued, one descriptor in one process, no
+ * other call under way, in no epoll set.  Otherwise the rings stay as they
+ * are, and getsockopt says their size (as the kernel's says what it
+ * clamped a request to).  Under the socket's lock, which every use of
+ * ps->s takes: no thread holds the old one when it goes. */
 static void
 resize(struct psock *ps, int fd)
 {
-	struct pollnet_socket *s, *old = ps->s;
+	struct pollnet_socket *old = ps->s;
+	int wfd = ps->wfd, tfd = ps->tfd, flags, nfd, rc;
 	uint32_t rx, tx, want_rx, want_tx;
 	struct timeval tmo[2];
 	socklen_t tl = sizeof(tmo[0]);
-	int flags, nfd, rc;
 
 	pn_int_rings(old, &rx, &tx);
 	want_rx = ps->sh->rcvbuf > 0 ? ring_for(ps->sh->rcvbuf) : 0;
 	want_tx = ps->sh->sndbuf > 0 ? ring_for(ps->sh->sndbuf) : 0;
 	if ((want_rx == 0 || pow2_up(want_rx) == rx) && (want_tx == 0 || pow2_up(want_tx) == tx))
 		return;                 /* the rings are that size already */
+	/* (2: the descriptor's reference and this call's) */
 	if (pollnet_local_port(old) != 0 || (pn_int_ready(old) & ~PN_READY_TX) ||
-	    pn_int_tx_pending(old) || atomic_load(&ps->refs) != 1 ||
-	    atomic_load(&ps->sh->shared) || ep_has(ps)) {
+	    pn_int_tx_pending(old) || atomic_load(&ps->refs) != 2 ||
+	    atomic_load(&ps->sh->shared) || ps->neps != 0) {
 		DEBUG("fd %d: SO_RCVBUF/SO_SNDBUF on a socket in use: its rings stay %u/%u",
 		      fd, rx, tx);
 		return;
 	}
-	sess_lock();
-	rc = pn_int_socket(g_pn, &s, PN_SOCK_WAKE_SOCKET | PN_SOCK_PRELOAD, want_rx, want_tx);
-	sess_unlock();
+	rc = ps_open(ps, want_rx, want_tx, &nfd);
 	if (rc < 0) {
 		DEBUG("fd %d: rings of %u/%u: pollnet said %s; they stay %u/%u", fd, want_rx,
 		      want_tx, pollnet_strerror(rc), rx, tx);
+		ps->s = old;
+		ps->wfd = wfd;
+		ps->tfd = tfd;
 		return;
 	}
-	nfd = pn_int_take_wake_fd(s);
+	/* the new receive end under the program's number, with the old one's
+	 * timeouts; the send end's SO_RCVTIMEO is the program's SO_SNDTIMEO */
 	flags = LIBC(fcntl)(fd, F_GETFD);
 	if (LIBC(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo[0], &tl) < 0 ||
 	    LIBC(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo[1], &tl) < 0 ||
 	    LIBC(setsockopt)(nfd, SOL_SOCKET, SO_RCVTIMEO, &tmo[0], sizeof(tmo[0])) < 0 ||
 	    LIBC(setsockopt)(nfd, SOL_SOCKET, SO_SNDTIMEO, &tmo[1], sizeof(tmo[1])) < 0 ||
+	    LIBC(setsockopt)(ps->tfd, SOL_SOCKET, SO_RCVTIMEO, &tmo[1], sizeof(tmo[1])) < 0 ||
 	    LIBC(dup3)(nfd, fd, flags > 0 && (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		LIBC(close)(nfd);
+		fd_private_close(ps->wfd);
+		fd_private_close(ps->tfd);
 		sess_lock();
-		pollnet_close(s);
+		pollnet_close(ps->s);
 		sess_unlock();
+		ps->s = old;
+		ps->wfd = wfd;
+		ps->tfd = tfd;
 		return;
 	}
 	LIBC(close)(nfd);
-	ps->s = s;              /* the old wake end is closed: pollnet lets it go */
+	/* the old socket: its receive end's last descriptor is wfd */
+	fd_private_close(wfd);
+	fd_private_close(tfd);
 	sess_lock();
 	pollnet_close(old);
 	sess_unlock();
-	pn_int_rings(s, &rx, &tx);
+	pn_int_rings(ps->s, &rx, &tx);
 	DEBUG("fd %d: rings of %u/%u entries", fd, rx, tx);
 }
 
-EXPORT int
-setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+/* A timeout option's value: 0, or a negative errno as the kernel's. */
+static int
+timeout_opt(const void *v, socklen_t len)
 {
-	struct psock *ps = ps_of(fd);
+	struct timeval tv;
+
+	if (v == NULL || len < (socklen_t)sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, v, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	return 0;
+}
+
+static int
+ps_setsockopt(struct psock *ps, int fd, int level, int name, const void *v, socklen_t len)
+{
 	int x, rc;
 
-	if (ps == NULL)
-		return LIBC(setsockopt)(fd, level, name, v, len);
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_RCVTIMEO:
-			/* the wake end waits for us: the kernel times it out */
-			return LIBC(setsockopt)(fd, level, name, v, len);
-		case SO_SNDTIMEO: {
-			struct timeval tv;
-
-			if (v == NULL || len < (socklen_t)sizeof(tv))
-				return fail(EINVAL);
-			memcpy(&tv, v, sizeof(tv));
-			if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
-				return fail(EDOM);
-			ps->sh->sndtimeo_ms = tv.tv_sec == 0 && tv.tv_usec == 0 ? -1 :
-				tv.tv_sec > INT_MAX / 1000 - 1 ? INT_MAX :
-				(int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
-			return LIBC(setsockopt)(fd, level, name, v, len);
-		}
+			/* our copy of the receive end waits: the kernel times
+			 * it out */
+			return LIBC(setsockopt)(fd, level, name, v, len) < 0 ? -errno : 0;
+		case SO_SNDTIMEO:
+			/* the program reads it back from its descriptor; a
+			 * blocked send waits on the send end, whose receive
+			 * timeout it becomes */
+			rc = timeout_opt(v, len);
+			if (rc == 0 && (LIBC(setsockopt)(fd, level, name, v, len) < 0 ||
+					LIBC(setsockopt)(ps->tfd, SOL_SOCKET, SO_RCVTIMEO, v,
+							 len) < 0))
+				rc = -errno;
+			return rc;
 		case SO_REUSEADDR:
 		case SO_REUSEPORT:              /* at bind: the port may be shared
 		                                 * with connected sockets that asked
@@ -431,7 +518,8 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 		case SO_SNDBUFFORCE:
 			rc = int_opt(v, len, &x);
 			if (rc < 0)
-				return fail(-rc);
+				return rc;
+			ps_lock(ps);
 			if (name == SO_REUSEADDR)
 				ps->sh->reuseaddr = x != 0;
 			else if (name == SO_REUSEPORT)
@@ -444,54 +532,111 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 				ps->sh->sndbuf = x;
 			if (name != SO_REUSEADDR && name != SO_REUSEPORT && name != SO_BROADCAST)
 				resize(ps, fd);
+			ps_unlock(ps);
 			return 0;
 		}
 	}
+	ps_lock(ps);
 	refused(ps, fd, opt_name(level, name));
-	return fail(ENOPROTOOPT);
+	ps_unlock(ps);
+	return -ENOPROTOOPT;
+}
+
+EXPORT int
+setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	struct psock *ps = ps_get(fd);
+	int rc;
+
+	if (ps == NULL)
+		return LIBC(setsockopt)(fd, level, name, v, len);
+	rc = ps_setsockopt(ps, fd, level, name, v, len);
+	ps_put(ps);
+	return rc < 0 ? fail(-rc) : 0;
+}
+
+/* An int option's value (x) into the caller's buffer, as the kernel's. */
+static int
+put_int(void *v, socklen_t *len, int x)
+{
+	if (v == NULL || len == NULL)
+		return fail(EFAULT);
+	if (*len >= (socklen_t)sizeof(int)) {
+		memcpy(v, &x, sizeof(int));
+		*len = sizeof(int);
+	} else if (*len > 0) {
+		*(unsigned char *)v = (unsigned char)x;
+		*len = 1;
+	}
+	return 0;
+}
+
+/* An option's value: 0 with *x, 1 for one the kernel keeps, or a negative
+ * errno. */
+static int
+ps_getsockopt(struct psock *ps, int fd, int level, int name, int *x)
+{
+	uint32_t rx, tx;
+
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO:
+			return 1;
+		case SO_TYPE:
+			*x = SOCK_DGRAM;
+			return 0;
+		case SO_DOMAIN:
+			*x = AF_INET;
+			return 0;
+		case SO_PROTOCOL:
+			*x = IPPROTO_UDP;
+			return 0;
+		case SO_ACCEPTCONN:
+			*x = 0;
+			return 0;
+		case SO_REUSEADDR:
+			*x = ps->sh->reuseaddr;
+			return 0;
+		case SO_REUSEPORT:
+			*x = ps->sh->reuseport;
+			return 0;
+		case SO_BROADCAST:
+			*x = ps->sh->broadcast;
+			return 0;
+		case SO_RCVBUF:
+		case SO_SNDBUF:
+			ps_lock(ps);
+			pn_int_rings(ps->s, &rx, &tx);
+			ps_unlock(ps);
+			*x = (int)((name == SO_RCVBUF ? rx : tx) * PN_SHM_SLOT_SIZE);
+			return 0;
+		case SO_ERROR:
+			ps_lock(ps);
+			*x = -pn_int_take_error(ps->s);
+			ps_unlock(ps);
+			return 0;
+		}
+	}
+	ps_lock(ps);
+	refused(ps, fd, opt_name(level, name));
+	ps_unlock(ps);
+	return -ENOPROTOOPT;
 }
 
 EXPORT int
 getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 {
-	struct psock *ps = ps_of(fd);
-	uint32_t rx, tx;
-	int err;
+	struct psock *ps = ps_get(fd);
+	int rc, x = 0;
 
 	if (ps == NULL)
 		return LIBC(getsockopt)(fd, level, name, v, len);
-	if (level == SOL_SOCKET) {
-		switch (name) {
-		case SO_RCVTIMEO:
-		case SO_SNDTIMEO:
-			return LIBC(getsockopt)(fd, level, name, v, len);
-		case SO_TYPE:
-			return put_int(v, len, SOCK_DGRAM);
-		case SO_DOMAIN:
-			return put_int(v, len, AF_INET);
-		case SO_PROTOCOL:
-			return put_int(v, len, IPPROTO_UDP);
-		case SO_ACCEPTCONN:
-			return put_int(v, len, 0);
-		case SO_REUSEADDR:
-			return put_int(v, len, ps->sh->reuseaddr);
-		case SO_REUSEPORT:
-			return put_int(v, len, ps->sh->reuseport);
-		case SO_BROADCAST:
-			return put_int(v, len, ps->sh->broadcast);
-		case SO_RCVBUF:
-		case SO_SNDBUF:
-			pn_int_rings(ps->s, &rx, &tx);
-			return put_int(v, len, (int)((name == SO_RCVBUF ? rx : tx) * PN_SHM_SLOT_SIZE));
-		case SO_ERROR:
-			ps_lock(ps);
-			err = pn_int_take_error(ps->s);
-			ps_unlock(ps);
-			return put_int(v, len, -err);
-		}
-	}
-	refused(ps, fd, opt_name(level, name));
-	return fail(ENOPROTOOPT);
+	rc = ps_getsockopt(ps, fd, level, name, &x);
+	ps_put(ps);
+	if (rc == 1)
+		return LIBC(getsockopt)(fd, level, name, v, len);
+	return rc < 0 ? fail(-rc) : put_int(v, len, x);
 }
 
 /* fcntl's third argument, by command. */
@@ -499,7 +644,7 @@ static int
 fcntl_common(int fd, int cmd, va_list ap, int is64)
 {
 	int (*fn)(int, int, ...) = is64 && LIBC(fcntl64) != NULL ? LIBC(fcntl64) : LIBC(fcntl);
-	struct psock *ps = ps_of(fd);
+	struct psock *ps;
 	int arg = 0, rc;
 	void *p = NULL;
 
@@ -516,27 +661,30 @@ fcntl_common(int fd, int cmd, va_list ap, int is64)
 		break;
 	}
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
-		if (tab(fd) == T_PRIV)
+		if ((tab(fd) & T_MASK) == T_PRIV)
 			return fail(EBADF);
 		rc = fn(fd, cmd, arg);
 		if (rc >= 0)
 			fd_copy(fd, rc);
 		return rc;
 	}
-	if (ps != NULL && cmd == F_GETFL)
-		return O_RDWR | (atomic_load(&ps->sh->nonblock) ? O_NONBLOCK : 0);
-	if (ps != NULL && cmd == F_SETFL) {
-		/* O_NONBLOCK is ours to keep: the wake end must stay blocking */
-		atomic_store(&ps->sh->nonblock, (arg & O_NONBLOCK) != 0);
-		if (arg & O_ASYNC) {
-			refused(ps, fd, "fcntl(F_SETFL, O_ASYNC)");
-			return fail(EINVAL);
+	ps = cmd == F_GETFL || cmd == F_SETFL || cmd == F_SETOWN || cmd == F_SETSIG ||
+	     cmd == F_SETOWN_EX ? ps_get(fd) : NULL;
+	if (ps != NULL) {
+		rc = 0;
+		if (cmd == F_GETFL) {
+			rc = O_RDWR | (atomic_load(&ps->sh->nonblock) ? O_NONBLOCK : 0);
+		} else if (cmd == F_SETFL) {
+			/* O_NONBLOCK is ours to keep: the wake end must stay
+			 * blocking */
+			atomic_store(&ps->sh->nonblock, (arg & O_NONBLOCK) != 0);
+			if (arg & O_ASYNC)
+				return fail(refuse(ps, fd, "fcntl(F_SETFL, O_ASYNC)", EINVAL));
+		} else {
+			return fail(refuse(ps, fd, "fcntl(F_SETOWN/F_SETSIG)", EINVAL));
 		}
-		return 0;
-	}
-	if (ps != NULL && (cmd == F_SETOWN || cmd == F_SETSIG || cmd == F_SETOWN_EX)) {
-		refused(ps, fd, "fcntl(F_SETOWN/F_SETSIG)");
-		return fail(EINVAL);
+		ps_put(ps);
+		return rc;
 	}
 	switch (cmd) {
 	case F_GETFD: case F_GETFL: case F_GETOWN: case F_GETSIG: case F_GETLEASE:
@@ -574,32 +722,56 @@ fcntl64(int fd, int cmd, ...)
 	return rc;
 }
 
+/*
+ * ioctl's third argument exists for the requests that take one; the C
+ * library reads it whatever the request (its ioctl() is variadic, and the
+ * kernel's takes three), so for another file we pass on what we read, as
+ * it would.  On a pollnet socket we read it only for a request that has
+ * one.  FIOCLEX and FIONCLEX are the descriptor's (the kernel answers them
+ * for any file).
+ */
 EXPORT int
 ioctl(int fd, unsigned long req, ...)
 {
-	struct psock *ps = ps_of(fd);
+	struct psock *ps = ps_get(fd);
 	va_list ap;
-	void *p;
+	int *p, rc = 0;
 
 	va_start(ap, req);
-	p = va_arg(ap, void *);
-	va_end(ap);
-	if (ps == NULL)
-		return LIBC(ioctl)(fd, req, p);
-	switch (req) {
-	case FIONBIO:
-		if (p == NULL)
-			return fail(EFAULT);
-		atomic_store(&ps->sh->nonblock, *(int *)p != 0);
-		return 0;
-	case FIONREAD:
-		if (p == NULL)
-			return fail(EFAULT);
-		ps_lock(ps);
-		*(int *)p = (int)pn_int_next_len(ps->s);
-		ps_unlock(ps);
-		return 0;
+	if (ps == NULL) {
+		void *arg = va_arg(ap, void *);
+
+		va_end(ap);
+		return LIBC(ioctl)(fd, req, arg);
 	}
-	refused(ps, fd, "ioctl()");
-	return fail(ENOTTY);
+	switch (req) {
+	case FIOCLEX:
+	case FIONCLEX:
+		ps_put(ps);
+		va_end(ap);
+		return LIBC(ioctl)(fd, req);
+	case FIONBIO:
+		p = va_arg(ap, int *);
+		if (p == NULL)
+			rc = -EFAULT;
+		else
+			atomic_store(&ps->sh->nonblock, *p != 0);
+		break;
+	case FIONREAD:
+		p = va_arg(ap, int *);
+		if (p == NULL) {
+			rc = -EFAULT;
+			break;
+		}
+		ps_lock(ps);
+		*p = (int)pn_int_next_len(ps->s);
+		ps_unlock(ps);
+		break;
+	default:
+		va_end(ap);
+		return fail(refuse(ps, fd, "ioctl()", ENOTTY));
+	}
+	va_end(ap);
+	ps_put(ps);
+	return rc < 0 ? fail(-rc) : 0;
 }

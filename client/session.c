@@ -52,11 +52,10 @@ close_passed_fds(struct msghdr *mh)
 				LIBC(close)(((int *)CMSG_DATA(cm))[i]);
 }
 
-/* One request, one reply (with up to two file descriptors). */
 int
 lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds)
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
 	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -94,7 +93,7 @@ lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int 
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
-			if (fds != NULL && k <= 2)
+			if (fds != NULL && k <= 3)
 				memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
 			else    /* not expected: do not leak them */
 				for (size_t i = 0; i < k; i++)
@@ -114,7 +113,7 @@ pollnet_open(struct pollnet **out, const char *path)
 	struct pn_ctl_req req = { .op = PN_CTL_HELLO, .version = PN_CTL_VERSION };
 	struct pn_ctl_rep rep;
 	struct pollnet *pn;
-	int fds[2] = { -1, -1 }, rc;
+	int fds[3] = { -1, -1, -1 }, rc;
 	void *map;
 
 	if (path == NULL)
@@ -164,6 +163,8 @@ fail:
 		LIBC(close)(fds[0]);
 	if (fds[1] >= 0)
 		LIBC(close)(fds[1]);
+	if (fds[2] >= 0)
+		LIBC(close)(fds[2]);
 	if (pn->fd >= 0)
 		LIBC(close)(pn->fd);
 	pthread_mutex_destroy(&pn->lock);
@@ -182,8 +183,10 @@ sock_unmap(struct pollnet_socket *s)
 {
 	if (s->region != NULL)
 		munmap(s->region, s->geo.region_size);
-	if (s->efd >= 0)
-		LIBC(close)(s->efd);
+	if (s->rx_fd >= 0)
+		LIBC(close)(s->rx_fd);
+	if (s->tx_fd >= 0)
+		LIBC(close)(s->tx_fd);
 	free(s);
 }
 
@@ -208,7 +211,7 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 				  .tx_ring = tx_ring };
 	struct pn_ctl_rep rep;
 	struct pollnet_socket *s;
-	int fds[2] = { -1, -1 }, rc;
+	int fds[3] = { -1, -1, -1 }, rc;
 	struct stat st;
 	void *map;
 
@@ -216,14 +219,15 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	if (s == NULL)
 		return -ENOMEM;
 	s->pn = pn;
-	s->efd = -1;
+	s->rx_fd = s->tx_fd = -1;
 	s->timeout_ms = -1;
 	rc = lib_rpc(pn, &req, &rep, fds);
 	if (rc < 0)
 		goto fail;
 	s->id = rep.sock_id;
-	s->efd = fds[1];
-	if (fds[0] < 0 || fds[1] < 0 || fstat(fds[0], &st) < 0) {
+	s->rx_fd = fds[1];
+	s->tx_fd = fds[2];
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || fstat(fds[0], &st) < 0) {
 		rc = -EPROTO;
 		goto fail_close;
 	}
@@ -280,11 +284,8 @@ pn_int_bind(struct pollnet_socket *s, uint16_t port, uint32_t flags)
 	struct pn_ctl_req req = { .op = PN_CTL_BIND, .sock_id = s->id, .port = htons(port),
 				  .arg = flags };
 	struct pn_ctl_rep rep;
-	int rc = lib_rpc(s->pn, &req, &rep, NULL);
 
-	if (rc == 0)
-		s->lport = ntohs(rep.port);
-	return rc;
+	return lib_rpc(s->pn, &req, &rep, NULL);
 }
 
 int
@@ -293,23 +294,16 @@ pollnet_connect(struct pollnet_socket *s, const struct sockaddr_in *to)
 	struct pn_ctl_req req = { .op = PN_CTL_CONNECT, .sock_id = s->id,
 				  .addr = to->sin_addr.s_addr, .port = to->sin_port };
 	struct pn_ctl_rep rep;
-	int rc;
 
 	if (to->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
-	rc = lib_rpc(s->pn, &req, &rep, NULL);
-	if (rc == 0) {
-		s->lport = ntohs(rep.port);
-		s->peer = *to;
-		s->connected = 1;
-	}
-	return rc;
+	return lib_rpc(s->pn, &req, &rep, NULL);
 }
 
 uint16_t
 pollnet_local_port(const struct pollnet_socket *s)
 {
-	return s->lport;
+	return ntohs(lib_lport(s));
 }
 
 int
@@ -356,18 +350,17 @@ pollnet_set_timeout(struct pollnet_socket *s, int ms)
 int
 pollnet_fd(const struct pollnet_socket *s)
 {
-	return s->efd;
+	return s->rx_fd;
 }
 
 /* ---- for pollnet-run (pollnet_int.h) ---- */
 
-int
-pn_int_take_wake_fd(struct pollnet_socket *s)
+void
+pn_int_take_wake_fds(struct pollnet_socket *s, int *rx, int *tx)
 {
-	int fd = s->efd;
-
-	s->efd = -1;
-	return fd;
+	*rx = s->rx_fd;
+	*tx = s->tx_fd;
+	s->rx_fd = s->tx_fd = -1;
 }
 
 void
@@ -399,25 +392,17 @@ pn_int_disconnect(struct pollnet_socket *s)
 {
 	struct pn_ctl_req req = { .op = PN_CTL_CONNECT, .sock_id = s->id };
 	struct pn_ctl_rep rep;
-	int rc;
 
-	if (!s->connected)
+	if (lib_peer(s).sin_port == 0)
 		return 0;
-	rc = lib_rpc(s->pn, &req, &rep, NULL);
-	if (rc == 0) {
-		s->connected = 0;
-		memset(&s->peer, 0, sizeof(s->peer));
-	}
-	return rc;
+	return lib_rpc(s->pn, &req, &rep, NULL);
 }
 
 int
 pn_int_peer(const struct pollnet_socket *s, struct sockaddr_in *peer)
 {
-	if (!s->connected)
-		return -ENOTCONN;
-	*peer = s->peer;
-	return 0;
+	*peer = lib_peer(s);
+	return peer->sin_port != 0 ? 0 : -ENOTCONN;
 }
 
 void

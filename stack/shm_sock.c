@@ -87,13 +87,55 @@ shm_sock_tx_ready(const struct pn_sock *sock)
 	return n != 0 && n <= sock->geo.tx_size;
 }
 
+/* sock's wake-ups for this loop: bits more (there is room in the list, or
+ * sock is on it). */
+static void
+shm_wake_add(struct stack *s, struct pn_sock *sock, uint8_t bits)
+{
+	if (sock->wake_idx < s->wake_n && s->wake[sock->wake_idx] == sock) {
+		sock->wake_bits |= bits;
+		return;
+	}
+	sock->wake_idx = s->wake_n;
+	s->wake[s->wake_n++] = sock;
+	sock->wake_bits = bits;
+}
+
+static int
+shm_wake_listed(const struct stack *s, const struct pn_sock *sock)
+{
+	return sock->wake_idx < s->wake_n && s->wake[sock->wake_idx] == sock;
+}
+
+/* The client asks for one more wake-up message (pollnet_shm.h, Poking): one
+ * per half that moved, at most one of each per loop. */
+static void
+shm_sock_poked(struct stack *s, struct pn_sock *sock, uint32_t poke)
+{
+	uint32_t moved = poke ^ sock->poke_seen;
+	uint8_t bits = 0;
+
+	if (moved & 0xffffu)
+		bits |= PN_WAKE_RX;
+	if (moved & 0xffff0000u)
+		bits |= PN_WAKE_TX;
+	if (!shm_wake_listed(s, sock) && s->wake_n == STACK_SHM_MAX)
+		return;                 /* no room this loop: the next one */
+	sock->poke_seen = poke;
+	shm_wake_add(s, sock, bits);
+}
+
 unsigned
 shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 {
 	const uint32_t size = sock->geo.tx_size;
-	uint32_t n = pn_ring_ready(&pn_shm_ctl(sock->region)->tx_head.v, sock->tx_tail);
+	const struct pn_shm_txh *txh = &pn_shm_ctl(sock->region)->tx_head;
+	uint32_t n = pn_ring_ready(&txh->v, sock->tx_tail);
+	uint32_t poke = atomic_load_explicit(&txh->poke, memory_order_relaxed);
 	unsigned done = 0;
 
+	if (poke != sock->poke_seen)
+		shm_sock_poked(s, sock, poke);
 	if (n == 0)
 		return 0;
 	if (n > size) {                 /* a head it cannot have */
@@ -213,7 +255,7 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 		sock->wake_held = 0;            /* woken now, or awake by itself */
 		s->wakes_deferred--;
 	}
-	if (want != 0 && s->wake_n == STACK_SHM_MAX) {
+	if (want != 0 && s->wake_n == STACK_SHM_MAX && !shm_wake_listed(s, sock)) {
 		/* No room to wake it this loop: keep what moved, and have the
 		 * next commit look at every socket. */
 		sock->moved = (uint8_t)want;
@@ -222,7 +264,7 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 	if (want != 0) {
 		atomic_fetch_and_explicit(&ctl->wake.v, ~want, memory_order_relaxed);
 		atomic_fetch_add_explicit(&ctl->wakes.v, 1, memory_order_relaxed);
-		s->wake[s->wake_n++] = sock;
+		shm_wake_add(s, sock, (uint8_t)want);
 		sock->wakeups++;
 		if (want & PN_WAKE_RX)
 			sock->woken_us = s->now_us;

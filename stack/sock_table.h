@@ -70,12 +70,14 @@ struct pn_sock {
 	uint8_t wake_held;          /* an RX wake-up held back (moderation) */
 	uint64_t wake_held_us;      /* since when */
 	uint64_t woken_us;          /* its last RX wake-up (moderation) */
-	int efd;                    /* eventfd the client sleeps on, or our
-	                             * end of its wake socket pair */
-	uint8_t wake_sock;          /* efd is a socket */
+	int efd;                    /* our ends of its receive and send wake */
+	int tx_efd;                 /* pairs (pollnet_shm.h) */
+	uint8_t wake_bits;          /* PN_WAKE_* to send: its wake-ups this loop */
+	uint16_t wake_idx;          /* where it is in the loop's wake list */
+	uint32_t poke_seen;         /* the client's poke word, last seen */
 	uint64_t shm_errors;        /* nonsense read from the region */
 	uint32_t errors_posted;     /* ICMP errors posted to the client */
-	uint64_t wakeups;           /* eventfd writes */
+	uint64_t wakeups;           /* wake-ups sent */
 	int32_t pid;                /* the client process */
 	uint32_t uid;
 };

@@ -105,7 +105,7 @@ struct stack {
 	uint16_t tx_n;
 	struct rte_mbuf *tx[STACK_TX_MAX];
 	/* SHM sockets whose positions moved this loop, and those whose client
-	 * asked to be woken (the lcore writes their eventfds) */
+	 * asked to be woken (the lcore sends their wake-ups) */
 	uint16_t touched_n, wake_n;
 	uint8_t touched_overflow;       /* more than STACK_SHM_MAX: scan */
 	uint32_t wakes_deferred;        /* sockets whose wake-up is held back */
@@ -153,11 +153,12 @@ int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 void shm_sock_error(struct stack *s, struct pn_sock *sock, int err);
 /* Does sock's client have datagrams for us to send (a sane count)? */
 int shm_sock_tx_ready(const struct pn_sock *sock);
-/* Send up to `budget` datagrams from sock's TX ring.  Returns how many. */
+/* Send up to `budget` datagrams from sock's TX ring, and collect the
+ * wake-up it asked for (its poke).  Returns how many datagrams. */
 unsigned shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget);
 /* Publish what moved this loop and collect the sockets to wake
- * (s->wake[0..wake_n)); the caller writes their eventfds, then sets
- * wake_n = 0. */
+ * (s->wake[0..wake_n), each with its wake_bits); the caller sends their
+ * wake-ups, then sets wake_n = 0. */
 void shm_sock_commit(struct stack *s);
 
 /* Is dst one of ours (our address, or 127.0.0.0/8)? */

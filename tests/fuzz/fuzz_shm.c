@@ -46,7 +46,7 @@ setup_sock(struct pn_sock *s, uint32_t id, uint16_t port)
 	s->geo.sock_id = id;
 	s->id = id;
 	s->kind = SOCK_SHM;
-	s->efd = -1;
+	s->efd = s->tx_efd = -1;
 	s->key.lport = rte_cpu_to_be_16(port);
 	FUZZ_CHECK(sock_table_add(tbl, s) == 0, "add socket");
 }

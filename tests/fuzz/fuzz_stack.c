@@ -65,7 +65,7 @@ shm_sock_setup(struct pn_sock *s, uint32_t id, uint16_t lport, uint32_t rip, uin
 	s->rx_limit = h.rx_size;
 	s->id = id;
 	s->kind = SOCK_SHM;
-	s->efd = -1;
+	s->efd = s->tx_efd = -1;
 	s->key.lport = rte_cpu_to_be_16(lport);
 	s->key.rip = rte_cpu_to_be_32(rip);
 	s->key.rport = rte_cpu_to_be_16(rport);

@@ -429,6 +429,8 @@ def case_close_blocked():
     time.sleep(0.2)
     s.close()
     r, w = os.pipe()
+    if w == fd:
+        w = os.dup(w)
     if r != fd:
         os.dup2(r, fd)                      # the number, taken by a pipe
     os.write(w, b"pipe")
