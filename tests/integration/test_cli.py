@@ -9,6 +9,10 @@ import tempfile
 binary = sys.argv[1]
 source = sys.argv[2]
 failures = []
+# EAL options that make a pollnet which wrongly gets past its options
+# harmless: no hugepages, no devices, no shared configuration, no telemetry
+SAFE_EAL = ["-l", "0-1", "--no-huge", "-m", "64", "--no-shconf", "--no-pci", "--no-telemetry",
+            "--file-prefix=pn-cli-test", "--log-level=error"]
 
 
 def run(*args):
@@ -59,14 +63,44 @@ os.unlink(f.name)
 d = tempfile.mkdtemp()
 expect(["--", "--config", d], 2, "%s: not a file (a directory)" % d)
 os.rmdir(d)
-expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "198.18.0.2"], 2,
-       "the gateway is our own address")
-expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "198.18.0.255"], 2,
-       "the gateway is the /24 network's broadcast address, not a host")
-expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.255/24"], 2,
-       "the address is the /24 network's broadcast address, not a host")
-expect(["--", "--port", "dpdk:x", "--ip", "198.18.0.0/24"], 2,
-       "the address is the /24 network's network address, not a host")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "198.18.0.2"], 2,
+       "--gateway 198.18.0.2: '198.18.0.2' is pollnet's own address")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "198.18.0.255"], 2,
+       "--gateway 198.18.0.255: '198.18.0.255' is the broadcast address of 198.18.0.0/24")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.255/24"], 2,
+       "--ip 198.18.0.255/24: '198.18.0.255' is the broadcast address of 198.18.0.0/24")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.0/24"], 2,
+       "--ip 198.18.0.0/24: '198.18.0.0' is the network address of 198.18.0.0/24")
+# addresses the stack drops as martian sources: pollnet cannot be one
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "127.0.0.1/8"], 2,
+       "--ip 127.0.0.1/8: '127.0.0.1' is a loopback address (127.0.0.0/8)")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "0.0.0.1/8"], 2, "is in 0.0.0.0/8")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "224.0.0.5/24"], 2, "is a multicast address")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.2/32"], 2, "--ip 198.18.0.2/32: a /32 has no neighbour")
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--gateway", "127.0.0.1"], 2,
+       "--gateway 127.0.0.1: '127.0.0.1' is a loopback address")
+
+# a bad value is refused whatever else is given: EAL's -l makes
+# dataplane.lcores unused, not right
+expect(SAFE_EAL + ["--", "--port", "dpdk:x", "--ip", "198.18.0.2/24", "--set",
+                   "dataplane.lcores=garbage"], 2,
+       "--set dataplane.lcores=garbage: 'garbage' is not a core list")
+with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+    f.write("[port]\nspec = dpdk:x\n[ipv4]\naddress = 198.18.0.2/24\n[dataplane]\nlcores = garbage\n")
+expect(SAFE_EAL + ["--", "--config", f.name], 2,
+       "%s:6: [dataplane] lcores: 'garbage' is not a core list" % f.name)
+os.unlink(f.name)
+# an unknown section is an error, empty or not
+with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+    f.write("[port]\nspec = dpdk:x\n[ipv4]\naddress = 198.18.0.2/24\n" +
+            "".join("[unknown%d]\n" % i for i in range(300)))
+expect(SAFE_EAL + ["--", "--config", f.name], 2, "%s:5: [unknown0]: unknown section" % f.name)
+os.unlink(f.name)
+with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+    f.write("[port]\nspec = dpdk:x\n[ipv4]\naddress = 127.0.0.1/8\n")
+expect(SAFE_EAL + ["--", "--config", f.name], 2,
+       "%s:4: [ipv4] address: '127.0.0.1' is a loopback address" % f.name)
+os.unlink(f.name)
 
 # the client tools
 tools = os.path.join(os.path.dirname(os.path.dirname(binary)), "client")
