@@ -172,13 +172,15 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		return OPTIONS_ERROR;
 	}
 	for (int i = 0; i < nov; i++) {
-		if (config_set(&o->cfg, ov[i].key, ov[i].val, err, sizeof(err)) < 0) {
-			/* --set names its key: "--set sockets.rx_ring=1000: ..." */
-			if (strcmp(ov[i].opt, "--set") == 0)
-				fprintf(stderr, "%s: --set %s=%s: %s\n\n", prog, ov[i].key,
-					ov[i].val, err);
-			else
-				fprintf(stderr, "%s: %s %s: %s\n\n", prog, ov[i].opt, ov[i].val, err);
+		char from[300];
+
+		/* --set names its key: "--set sockets.rx_ring=1000: ..." */
+		if (strcmp(ov[i].opt, "--set") == 0)
+			snprintf(from, sizeof(from), "--set %s=%s", ov[i].key, ov[i].val);
+		else
+			snprintf(from, sizeof(from), "%s %s", ov[i].opt, ov[i].val);
+		if (config_set_from(&o->cfg, from, ov[i].key, ov[i].val, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s: %s\n\n", prog, from, err);
 			options_usage(prog, stderr);
 			return OPTIONS_ERROR;
 		}

@@ -127,7 +127,7 @@ bad_addresses(void **state)
 	expect_error("[ipv4]\naddress = 198.18.0.300/24\n",
 		     ":2: [ipv4] address: '198.18.0.300' is not an IPv4 address");
 	expect_error("[ipv4]\naddress = 198.18.0.2/33\n", ":2: [ipv4] address: '33' is too large");
-	expect_error("[ipv4]\naddress = 224.0.0.1/24\n", ":2: [ipv4] address: '224.0.0.1' is not a unicast");
+	expect_error("[ipv4]\naddress = 224.0.0.1/24\n", ":2: [ipv4] address: '224.0.0.1' is a multicast address");
 	expect_error("[ipv4]\ngateway = gw.example\n", ":2: [ipv4] gateway: 'gw.example' is not an IPv4");
 	expect_error("[port]\nmac = 01:00:5e:00:00:01\n", ":2: [port] mac: '01:00:5e:00:00:01' is not a unicast MAC");
 	expect_error("[port]\nmac = zz\n", ":2: [port] mac: 'zz' is not a unicast MAC");
