@@ -110,6 +110,7 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	struct pn_stats_clock clk;
 	struct pn_cap_hdr geo;
 	const char *file = NULL;
+	char spec[sizeof(s->h->ctl_path) + 1];
 	long count = -1, snaplen = PN_CAP_DATA;
 	double secs = 0;
 	uint64_t got = 0, skipped = 0;
@@ -138,9 +139,12 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->h->ctl_path);
+	/* the segment's path may lack its NUL: at most what sun_path holds */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s",
+		 (int)strnlen(s->h->ctl_path, sizeof(s->h->ctl_path)), s->h->ctl_path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("%s: %s", s->h->ctl_path, strerror(errno));
+		die("%s: %s", text_string(spec, sizeof(spec), sa.sun_path, sizeof(sa.sun_path)),
+		    strerror(errno));
 	req = (struct pn_ctl_req){ .op = PN_CTL_HELLO, .seq = 1, .version = PN_CTL_VERSION };
 	rc = ctl_call(fd, &req, NULL, 0, &rep, NULL);
 	if (rc < 0)
@@ -180,7 +184,8 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGPIPE, on_stop);
-	fprintf(stderr, "%s: capturing on %s, snaplen %ld", prog, s->h->port_spec, snaplen);
+	fprintf(stderr, "%s: capturing on %s, snaplen %ld", prog,
+		text_string(spec, sizeof(spec), s->h->port_spec, sizeof(s->h->port_spec)), snaplen);
 	for (int i = optind; i < argc; i++)
 		fprintf(stderr, "%s%s", i == optind ? ", filter: " : " ", argv[i]);
 	fprintf(stderr, "\n");
@@ -200,8 +205,8 @@ cmd_capture(struct seg *s, int argc, char **argv)
 				batch[k++] = pn_cap_rec(region, &geo, i, p);
 		}
 		qsort(batch, k, sizeof(batch[0]), cap_cmp);
-		if (k > 0 && pn_stats_clock_read(s->h, &clk) < 0)
-			die("pollnet keeps its clock busy: no consistent copy");
+		if (k > 0)
+			clock_take(s, &clk);
 		for (size_t j = 0; j < k && (count < 0 || got < (uint64_t)count); j++) {
 			struct pcap_pkthdr ph;
 

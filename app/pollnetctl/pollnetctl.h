@@ -66,6 +66,26 @@ void snap_take(const struct seg *s, struct snap *sn);
 struct bpf_program;
 void filter_compile(struct bpf_program *bpf, int argc, char *const argv[]);
 
+/*
+ * Strings from the segment: at most max bytes of s, up to a NUL if there is
+ * one.  pollnet writes them, but a segment gone wrong (or an older layout)
+ * can hold any bytes, and neither a JSON reader nor a terminal should get
+ * them raw.
+ *
+ * json_string prints s as a JSON string: UTF-8 kept where it is valid, each
+ * byte that is not replaced by U+FFFD, quotes, backslashes and control
+ * characters escaped.  text_string copies s into dst (len bytes, always
+ * terminated) for a table: valid UTF-8 kept, control characters and bytes
+ * that are not UTF-8 each made a '?'.
+ */
+void json_string(FILE *f, const char *s, size_t max);
+const char *text_string(char *dst, size_t len, const char *s, size_t max);
+
+/* A consistent copy of the segment's clock that makes sense (a rate, in
+ * Hz, that is finite and positive), or exit with why not. */
+struct pn_stats_clock;
+void clock_take(const struct seg *s, struct pn_stats_clock *clk);
+
 /* 1234567 -> "1.23M" */
 const char *human(double v, char *buf, size_t len);
 /* a network-order IPv4 address, dotted */

@@ -61,11 +61,13 @@ collect(const struct snap *sn, struct counters *cs)
 static void
 print_header(const struct snap *sn)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], spec[sizeof(sn->h.port_spec) + 1], drv[sizeof(sn->h.driver) + 1];
 
 	ip_str(sn->h.ip, ip);
-	printf("pollnet pid %d, port %s (%s), link %s", sn->h.pid, sn->h.port_spec,
-	       sn->h.driver, sn->h.port.link_up ? "up" : "down");
+	printf("pollnet pid %d, port %s (%s), link %s", sn->h.pid,
+	       text_string(spec, sizeof(spec), sn->h.port_spec, sizeof(sn->h.port_spec)),
+	       text_string(drv, sizeof(drv), sn->h.driver, sizeof(sn->h.driver)),
+	       sn->h.port.link_up ? "up" : "down");
 	if (sn->h.port.link_up && sn->h.port.speed_mbps)
 		printf(" %u Mbps", sn->h.port.speed_mbps);
 	printf(", %02x:%02x:%02x:%02x:%02x:%02x %s/%u, %u lcore%s, up %.1f s\n",
@@ -95,10 +97,13 @@ print_stats(const struct snap *sn, const struct counters *now, const struct coun
 		char ip[INET_ADDRSTRLEN];
 
 		ip_str(sn->h.ip, ip);
-		printf("{\"pid\": %d, \"port\": \"%s\", \"driver\": \"%s\", \"ip\": \"%s\", "
-		       "\"link_up\": %s, \"uptime_s\": %.3f, \"interval_s\": %.3f, \"counters\": {",
-		       sn->h.pid, sn->h.port_spec, sn->h.driver, ip,
-		       sn->h.port.link_up ? "true" : "false", sn->t, dt);
+		printf("{\"pid\": %d, \"port\": ", sn->h.pid);
+		json_string(stdout, sn->h.port_spec, sizeof(sn->h.port_spec));
+		printf(", \"driver\": ");
+		json_string(stdout, sn->h.driver, sizeof(sn->h.driver));
+		printf(", \"ip\": \"%s\", \"link_up\": %s, \"uptime_s\": %.3f, "
+		       "\"interval_s\": %.3f, \"counters\": {",
+		       ip, sn->h.port.link_up ? "true" : "false", sn->t, dt);
 		for (size_t i = 0; i < now->n; i++)
 			printf("%s\"%s\": %" PRIu64, i ? ", " : "", now->c[i].name, now->c[i].v);
 		printf("}, \"rates\": {");

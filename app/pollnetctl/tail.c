@@ -31,22 +31,41 @@ static void
 print_rec(const struct pn_stats_clock *clk, const struct rec *r, bool json)
 {
 	const int64_t ns = pn_clock_ns(clk, r->r.ts);
-	const time_t sec = (time_t)(ns / 1000000000);
+	/* the time as a decimal: a sign, then the magnitude (a time before
+	 * 1970 too, and INT64_MIN, whose magnitude no int64_t holds) */
+	const uint64_t mag = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
+	/* the clock's: whole seconds rounded down, microseconds never negative */
+	const int64_t rem = ns % 1000000000 + (ns % 1000000000 < 0 ? 1000000000 : 0);
+	const time_t t = (time_t)((ns - rem) / 1000000000);
 	struct pkt_summary ps;
-	char line[1024];
+	static char *line;
+	static size_t size = 1024;
 	struct tm tm;
+	int need;
 
+	if (line == NULL && (line = malloc(size)) == NULL)
+		die("out of memory");
 	pkt_summarize(&ps, r->r.hdr, r->r.caplen, r->r.len, r->r.dir, r->r.ts);
 	if (!json) {
-		localtime_r(&sec, &tm);
-		pkt_summary_format(&ps, line, sizeof(line));
-		printf("%02d:%02d:%02d.%06ld %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		       (long)(ns % 1000000000) / 1000, line);
+		pkt_summary_format(&ps, line, size);
+		if (localtime_r(&t, &tm) == NULL)
+			printf("??:??:??.%06" PRId64 " %s\n", rem / 1000, line);
+		else
+			printf("%02d:%02d:%02d.%06" PRId64 " %s\n", tm.tm_hour, tm.tm_min,
+			       tm.tm_sec, rem / 1000, line);
 		return;
 	}
-	pkt_summary_json(&ps, line, sizeof(line));
-	printf("{\"time\": %" PRId64 ".%06" PRId64 ", \"lcore\": %u, %s}\n",
-	       ns / 1000000000, ns % 1000000000 / 1000, r->lcore, line);
+	/* a line cut short would be no JSON at all */
+	need = pkt_summary_json(&ps, line, size);
+	if (need >= 0 && (size_t)need >= size) {
+		free(line);
+		size = (size_t)need + 1;
+		if ((line = malloc(size)) == NULL)
+			die("out of memory");
+		pkt_summary_json(&ps, line, size);
+	}
+	printf("{\"time\": %s%" PRIu64 ".%06" PRIu64 ", \"lcore\": %u, %s}\n",
+	       ns < 0 ? "-" : "", mag / 1000000000, mag % 1000000000 / 1000, r->lcore, line);
 }
 
 /* Does the user's filter take this frame?  (What pollnet kept of it.) */
@@ -133,8 +152,7 @@ cmd_tail(struct seg *s, int argc, char **argv)
 			pos[i] = head;
 		}
 		qsort(batch, k, sizeof(batch[0]), rec_cmp);
-		if (pn_stats_clock_read(s->h, &clk) < 0)
-			die("pollnet keeps its clock busy: no consistent copy");
+		clock_take(s, &clk);
 		for (size_t j = k > (size_t)n ? k - (size_t)n : 0; j < k; j++) {
 			if (count >= 0 && printed >= count)
 				break;
@@ -168,8 +186,8 @@ cmd_tail(struct seg *s, int argc, char **argv)
 			}
 		}
 		qsort(batch, k, sizeof(batch[0]), rec_cmp);
-		if (k > 0 && pn_stats_clock_read(s->h, &clk) < 0)
-			die("pollnet keeps its clock busy: no consistent copy");
+		if (k > 0)
+			clock_take(s, &clk);
 		for (size_t j = 0; j < k && (count < 0 || printed < count); j++, printed++)
 			print_rec(&clk, &batch[j], json);
 		fflush(stdout);
