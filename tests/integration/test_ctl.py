@@ -312,10 +312,15 @@ def main():
     s7 = next((s for s in socks if s["kind"] == "echo"), None)
     check(s7 is not None and s7["local_port"] == 7 and s7["rx_datagrams"] == 1,
           "sockets: the echo service on port 7, 1 datagram (%s)" % s7)
+    # the echo service runs in pollnet's own process: that is its owner
+    check(s7 is not None and s7["pid"] == pid and pid > 0,
+          "sockets: the echo service's pid is pollnet's, %d (%s)" % (pid, s7 and s7["pid"]))
     rc, out, err = ctl("sockets")
     check(re.search(r"^\d+\s+udp\s+%s:7000\s+\*:\*\s+%d\s" % (re.escape(DUT_IP), s7000["pid"]
                                                             if s7000 else -1), out, re.M)
           is not None, "sockets table row for 7000")
+    check(re.search(r"^\d+\s+echo\s+%s:7\s+\*:\*\s+%d\s" % (re.escape(DUT_IP), pid), out, re.M)
+          is not None, "sockets table: the echo service's row shows pollnet's pid %d" % pid)
 
     # -- telemetry --
     t = telemetry("/pollnet/stats", pid)
@@ -344,6 +349,8 @@ def main():
     check(len(same) == len(mine) and len(mine) == 2,
           "telemetry's socket entries equal sockets --json's, field for field (%d of %d; "
           "json %s, telemetry %s)" % (len(same), len(mine), again, mine))
+    check([s.get("pid") for s in info if s.get("kind") == "echo"] == [pid],
+          "telemetry: the echo service's pid is pollnet's (%s)" % info)
 
     # -- who may do what --
     rc, out, err = ctl("stats", user="nobody")

@@ -86,6 +86,12 @@ def main():
     missing = [k for k in fields if not re.search(r"\b%s\b" % k, page)]
     check(len(fields) >= 16 and not missing, "pollnetctl(8) names the %d fields of a socket%s" %
           (len(fields), " (missing %s)" % missing if missing else ""))
+    # the echo service runs in pollnet's process: its pid is pollnet's
+    # (app/statseg.c publishes it, app/statnames.h says so)
+    pid = re.search(r"\n {7}pid\s+(.*?)\n\n", page, re.S)
+    pid = " ".join(pid.group(1).split()) if pid else ""
+    check("pollnet's own" in pid and "echo service" in pid,
+          "pollnetctl(8): the echo service's pid is pollnet's own (%r)" % pid)
     with open(os.path.join(src, "stack", "summary.c")) as f:
         text = f.read()
     jkeys = set(re.findall(r'\\"(\w+)\\": ', text[text.index("pkt_summary_json"):]))
