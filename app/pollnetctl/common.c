@@ -16,10 +16,11 @@
 
 #include <pcap/pcap.h>
 
+#include "cli.h"
 #include "pollnetctl.h"
 
 const char *prog = "pollnetctl";
-const char *cmd_name;
+void (*usage_fn)(FILE *f);
 volatile sig_atomic_t got_stop;
 
 void
@@ -50,13 +51,25 @@ die(const char *fmt, ...)
 void
 bad_args(const char *fmt, ...)
 {
-	char tail[96];
 	va_list ap;
 
-	snprintf(tail, sizeof(tail), "\nTry 'pollnetctl %s%s--help'.\n",
-		 cmd_name != NULL ? cmd_name : "", cmd_name != NULL ? " " : "");
+	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vquit(2, tail, fmt, ap);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	if (usage_fn != NULL)
+		usage_fn(stderr);
+	exit(2);
+}
+
+void
+bad_option(int c, char *const argv[], const struct option *longopts)
+{
+	char why[128];
+
+	cli_option_reason(why, sizeof(why), c, argv, longopts);
+	bad_args("%s", why);
 }
 
 long

@@ -9,6 +9,7 @@
 #ifndef PN_POLLNETCTL_H
 #define PN_POLLNETCTL_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,15 +22,21 @@
 #define SEQ_TRIES 100000
 
 extern const char *prog;
-extern const char *cmd_name;            /* the command running, for messages */
+extern void (*usage_fn)(FILE *f);       /* the running command's usage, for bad_args */
 extern volatile sig_atomic_t got_stop;  /* SIGINT/SIGTERM (on_stop) */
 
 void on_stop(int sig);
 /* "pollnetctl: MESSAGE", exit status 1 */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* a bad argument: the message, a pointer to --help, exit status 2 */
+/* a bad argument (app/cli.h): the message, a blank line and the usage on
+ * stderr, exit status 2 */
 void bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* getopt_long returned c, '?' or ':', for argv[optind - 1]: say why, as
+ * bad_args */
+void bad_option(int c, char *const argv[], const struct option *longopts)
+	__attribute__((noreturn));
 
+/* A value of option opt (its long name: "--lines"), or bad_args. */
 long parse_long(const char *opt, const char *v, long lo, long hi);
 double parse_secs(const char *opt, const char *v);
 void sleep_secs(double s);

@@ -13,7 +13,7 @@ static void
 usage_sockets(FILE *f)
 {
 	fputs(
-"Usage: pollnetctl [--stats PATH] sockets [--json]\n"
+"Usage: pollnetctl [-S PATH] sockets [-j]\n"
 "\n"
 "Every socket of a running pollnet: id, kind (udp: a libpollnet client's,\n"
 "udp-run: a program's under pollnet-run, echo: the built-in service), local\n"
@@ -21,7 +21,7 @@ usage_sockets(FILE *f)
 "queue depths (queued/ring size), and what pollnet-run refused the program\n"
 "(options, flags and calls it does not support: how many, the last one).\n"
 "\n"
-"  --json      a JSON array, one object per socket\n"
+"  -j, --json  a JSON array, one object per socket\n"
 "  -h, --help  this text\n", f);
 }
 
@@ -60,11 +60,12 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 	bool json = false;
 	int c, n = 0;
 
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	usage_fn = usage_sockets;
+	while ((c = getopt_long(argc, argv, "+:jh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'h': usage_sockets(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	if (optind < argc)

@@ -81,16 +81,16 @@ static void
 usage_tail(FILE *f)
 {
 	fputs(
-"Usage: pollnetctl [--stats PATH] tail [-f] [-n N] [-c COUNT] [--json] [FILTER]\n"
+"Usage: pollnetctl [-S PATH] tail [-f] [-n N] [-c COUNT] [-j] [FILTER]\n"
 "\n"
 "The last N packets pollnet received or sent, one line each, oldest first,\n"
 "from every lcore's log.\n"
 "\n"
-"  -n N        how many (default 10)\n"
-"  -f          keep following new ones (Ctrl-C stops)\n"
-"  -c COUNT    stop after COUNT lines\n"
-"  --json      one JSON object per packet\n"
-"  -h, --help  this text\n"
+"  -n, --lines N      how many (default 10)\n"
+"  -f, --follow       keep following new ones (Ctrl-C stops)\n"
+"  -c, --count COUNT  stop after COUNT lines\n"
+"  -j, --json         one JSON object per packet\n"
+"  -h, --help         this text\n"
 "\n"
 "FILTER: a tcpdump expression (pcap-filter(7)), compiled by libpcap and run\n"
 "over what pollnet keeps of each frame, its headers (no payload: one that\n"
@@ -102,7 +102,11 @@ int
 cmd_tail(struct seg *s, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct bpf_program filt;
 	struct pn_stats_clock clk;
@@ -113,14 +117,15 @@ cmd_tail(struct seg *s, int argc, char **argv)
 	size_t cap;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+fn:c:h", lo, NULL)) != -1) {
+	usage_fn = usage_tail;
+	while ((c = getopt_long(argc, argv, "+:fn:c:jh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': follow = true; break;
-		case 'n': n = parse_long("-n", optarg, 0, PN_STATS_LOG_SIZE * 1024L); break;
-		case 'c': count = parse_long("-c", optarg, 1, 1000000000); break;
+		case 'n': n = parse_long("--lines", optarg, 0, PN_STATS_LOG_SIZE * 1024L); break;
+		case 'c': count = parse_long("--count", optarg, 1, 1000000000); break;
 		case 'j': json = true; break;
 		case 'h': usage_tail(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	filter_compile(&filt, argc - optind, argv + optind);
