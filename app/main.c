@@ -89,7 +89,8 @@ echo_open(struct app *a, uint16_t port)
 	s->key.lport = htons(port);
 	s->kind = SOCK_ECHO;
 	s->id = a->cfg->max_sockets;    /* its entry in the stats segment, after the clients' */
-	s->owner = 0;
+	s->owner = 0;                   /* the first data-plane lcore runs it */
+	s->pid = (int32_t)getpid();     /* it runs in pollnet's own process */
 	s->rx = rte_ring_create("pn_echo_rx", a->cfg->sock_ring, SOCKET_ID_ANY,
 				RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (s->rx == NULL) {

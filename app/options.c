@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "options.h"
 
+#include "cli.h"
 #include "pollnet_shm.h"
 
 #include <getopt.h>
@@ -86,7 +87,8 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *prog = argv[0], *config = NULL;
+	const char *slash = strrchr(argv[0], '/');
+	const char *prog = slash != NULL ? slash + 1 : argv[0], *config = NULL;
 	struct override ov[64];
 	int nov = 0, sep = -1, c, app_argc;
 	char **app_argv, err[512];
@@ -100,14 +102,28 @@ options_parse(int argc, char **argv, struct pn_options *o)
 			sep = i;
 			break;
 		}
-	if (sep < 0) {
-		/* No "--": only a request for help makes sense without EAL. */
-		for (int i = 1; i < argc; i++)
-			if (strcmp(argv[i], "--help") == 0) {
-				options_usage(prog, stdout);
-				return OPTIONS_EXIT;
-			}
+	if (sep < 0)
 		sep = argc;
+	/*
+	 * Before "--" are EAL's options.  A request for help there is
+	 * answered with pollnet's usage (which says where EAL's are); one of
+	 * pollnet's own there is a mistake EAL would report as its own.
+	 */
+	for (int i = 1; i < sep; i++) {
+		const size_t n = strcspn(argv[i], "=");
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			options_usage(prog, stdout);
+			return OPTIONS_EXIT;
+		}
+		for (const struct option *lo = longopts; lo->name != NULL; lo++)
+			if (strncmp(argv[i], "--", 2) == 0 && strlen(lo->name) == n - 2 &&
+			    strncmp(argv[i] + 2, lo->name, n - 2) == 0) {
+				fprintf(stderr, "%s: '--%s' is a pollnet option: it goes after '--' "
+					"(EAL's options come before it)\n\n", prog, lo->name);
+				options_usage(prog, stderr);
+				return OPTIONS_ERROR;
+			}
 	}
 	app_argc = argc - sep;        /* argv[sep] ("--") stands in for argv[0] */
 	app_argv = argv + sep;
@@ -116,10 +132,9 @@ options_parse(int argc, char **argv, struct pn_options *o)
 	opterr = 0;
 	while (app_argc > 1 &&
 	       (c = getopt_long(app_argc, app_argv, ":f:p:i:g:m:e:s:c:S:dh", longopts, NULL)) != -1) {
-		const char *opt = app_argv[optind - 1];
-
 		if (nov == (int)(sizeof(ov) / sizeof(ov[0]))) {
-			fprintf(stderr, "%s: too many options\n", prog);
+			fprintf(stderr, "%s: more than %d options\n\n", prog, nov);
+			options_usage(prog, stderr);
 			return OPTIONS_ERROR;
 		}
 		switch (c) {
@@ -134,7 +149,12 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		case 's': {
 			char *eq;
 
-			strlcpy(setbuf[nov], optarg, sizeof(setbuf[nov]));
+			if (strlcpy(setbuf[nov], optarg, sizeof(setbuf[nov])) >= sizeof(setbuf[nov])) {
+				fprintf(stderr, "%s: --set %.40s...: longer than %zu characters\n\n",
+					prog, optarg, sizeof(setbuf[nov]) - 1);
+				options_usage(prog, stderr);
+				return OPTIONS_ERROR;
+			}
 			eq = strchr(setbuf[nov], '=');
 			if (eq == NULL) {
 				fprintf(stderr, "%s: --set %s: expected SECTION.KEY=VALUE\n\n",
@@ -151,12 +171,9 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		case 'h':
 			options_usage(prog, stdout);
 			return OPTIONS_EXIT;
-		case ':':
-			fprintf(stderr, "%s: option %s needs a value\n\n", prog, opt);
-			options_usage(prog, stderr);
-			return OPTIONS_ERROR;
 		default:
-			fprintf(stderr, "%s: unknown option '%s'\n\n", prog, opt);
+			cli_option_reason(err, sizeof(err), c, app_argv, longopts);
+			fprintf(stderr, "%s: %s\n\n", prog, err);
 			options_usage(prog, stderr);
 			return OPTIONS_ERROR;
 		}
@@ -172,13 +189,15 @@ options_parse(int argc, char **argv, struct pn_options *o)
 		return OPTIONS_ERROR;
 	}
 	for (int i = 0; i < nov; i++) {
-		if (config_set(&o->cfg, ov[i].key, ov[i].val, err, sizeof(err)) < 0) {
-			/* --set names its key: "--set sockets.rx_ring=1000: ..." */
-			if (strcmp(ov[i].opt, "--set") == 0)
-				fprintf(stderr, "%s: --set %s=%s: %s\n\n", prog, ov[i].key,
-					ov[i].val, err);
-			else
-				fprintf(stderr, "%s: %s %s: %s\n\n", prog, ov[i].opt, ov[i].val, err);
+		char from[300];
+
+		/* --set names its key: "--set sockets.rx_ring=1000: ..." */
+		if (strcmp(ov[i].opt, "--set") == 0)
+			snprintf(from, sizeof(from), "--set %s=%s", ov[i].key, ov[i].val);
+		else
+			snprintf(from, sizeof(from), "%s %s", ov[i].opt, ov[i].val);
+		if (config_set_from(&o->cfg, from, ov[i].key, ov[i].val, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s: %s\n\n", prog, from, err);
 			options_usage(prog, stderr);
 			return OPTIONS_ERROR;
 		}

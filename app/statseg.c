@@ -158,8 +158,10 @@ statseg_destroy(struct statseg *s)
 	s->h = NULL;
 }
 
+/* pid: sk's owner process, the client's (pollnet's own for the echo
+ * service, main.c's echo_open) */
 static void
-publish_sock(struct pn_stats_sock *e, const struct pn_sock *sk, uint8_t kind, int32_t pid,
+publish_sock(struct pn_stats_sock *e, const struct pn_sock *sk, uint8_t kind,
 	     uint32_t ip, int preload)
 {
 	pn_seq_begin(&e->seq);
@@ -167,7 +169,7 @@ publish_sock(struct pn_stats_sock *e, const struct pn_sock *sk, uint8_t kind, in
 	e->preload = (uint8_t)(preload != 0);
 	e->id = sk->id;
 	e->lcore = sk->owner;
-	e->pid = pid;
+	e->pid = sk->pid;
 	e->laddr = ip;
 	e->lport = ntohs(sk->key.lport);
 	e->raddr = sk->key.rip;
@@ -275,9 +277,9 @@ statseg_publish(struct app *a)
 		if (cs->s == NULL)
 			publish_free(&socks[id]);
 		else
-			publish_sock(&socks[id], cs->s, PN_SOCK_CLIENT, cs->s->pid,
+			publish_sock(&socks[id], cs->s, PN_SOCK_CLIENT,
 				     cs->in_table ? a->sconf.ip : 0, cs->preload);
 	}
 	if (a->echo != NULL)
-		publish_sock(&socks[h->nb_socks - 1], a->echo, PN_SOCK_ECHO, h->pid, a->sconf.ip, 0);
+		publish_sock(&socks[h->nb_socks - 1], a->echo, PN_SOCK_ECHO, a->sconf.ip, 0);
 }

@@ -73,11 +73,23 @@ struct pn_stats_clock {
 	double hz;                  /* TSC ticks per second, measured */
 };
 
-/* Wall-clock nanoseconds of TSC value tsc. */
+/* Wall-clock nanoseconds of TSC value tsc.  Saturated, never undefined: a
+ * reader may hold a clock from a segment gone wrong (hz 0 or NaN, anchors
+ * anywhere). */
 static inline int64_t
 pn_clock_ns(const struct pn_stats_clock *c, uint64_t tsc)
 {
-	return c->realtime_ns + (int64_t)(((double)tsc - (double)c->tsc) * 1e9 / c->hz);
+	const double d = ((double)tsc - (double)c->tsc) * 1e9 / c->hz;
+	int64_t ns;
+
+	if (d != d)
+		return c->realtime_ns;
+	if (d <= -9.2e18 || d >= 9.2e18)
+		return d < 0 ? INT64_MIN : INT64_MAX;
+	/* the anchor added as an integer: a double would round it to 256 ns */
+	if (__builtin_add_overflow(c->realtime_ns, (int64_t)d, &ns))
+		return d < 0 ? INT64_MIN : INT64_MAX;
+	return ns;
 }
 
 struct pn_stats_ctl {
@@ -330,7 +342,11 @@ pn_log_read(const struct pn_stats_log *l, uint32_t log_size, uint64_t pos,
 		return -1;
 	memcpy(out, r, sizeof(*out));
 	atomic_thread_fence(memory_order_acquire);
-	return __atomic_load_n(&r->tag, __ATOMIC_RELAXED) == t ? 0 : -1;
+	if (__atomic_load_n(&r->tag, __ATOMIC_RELAXED) != t)
+		return -1;
+	/* readers decode caplen bytes of hdr: a record claiming more is not
+	 * one pollnet wrote */
+	return out->caplen <= PN_LOG_SNAP ? 0 : -1;
 }
 
 /* The segment's layout for these sizes; returns its total size. */

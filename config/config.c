@@ -107,6 +107,54 @@ parse_ip(const char *v, rte_be32_t *ip, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Why no host on a LAN can have this address, or NULL: the classes the stack
+ * drops as martian sources (stack_martian_src in stack/stack.h), so that
+ * pollnet never takes an address its own stack would not believe.
+ */
+static const char *
+not_a_host(rte_be32_t ip)
+{
+	const uint32_t a = rte_be_to_cpu_32(ip);
+
+	if ((a >> 24) == 0)
+		return "in 0.0.0.0/8 (\"this network\")";
+	if ((a >> 24) == 127)
+		return "a loopback address (127.0.0.0/8)";
+	if ((a >> 28) == 0xe)
+		return "a multicast address (224.0.0.0/4)";
+	if (a == 0xffffffffu)
+		return "the broadcast address";
+	if ((a >> 28) == 0xf)
+		return "a class E address (240.0.0.0/4)";
+	return NULL;
+}
+
+static rte_be32_t
+prefix_mask(uint32_t prefix)
+{
+	return prefix == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - prefix));
+}
+
+/*
+ * The network or broadcast address of ip/prefix (host part all zeros or all
+ * ones) is no host's, but a /31 has neither (RFC 3021): NULL if ip is a
+ * host's on that network.
+ */
+static const char *
+net_or_bcast(rte_be32_t ip, uint32_t prefix, char *net, size_t netlen)
+{
+	const rte_be32_t mask = prefix_mask(prefix);
+	struct in_addr n = { .s_addr = ip & mask };
+	char a[INET_ADDRSTRLEN];
+
+	if (prefix >= 31 || (ip != (ip & mask) && ip != (ip | ~mask)))
+		return NULL;
+	inet_ntop(AF_INET, &n, a, sizeof(a));
+	snprintf(net, netlen, "%s/%u", a, prefix);
+	return ip == (ip & mask) ? "network" : "broadcast";
+}
+
 /* A ring size: a power of 2 a region can hold. */
 static int
 parse_ring(const char *v, uint32_t *out, char *err, size_t errlen)
@@ -123,6 +171,63 @@ parse_ring(const char *v, uint32_t *out, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An EAL core list as -l takes it: "N" or "N-M" items joined by commas, each
+ * core below RTE_MAX_LCORE, and at least two cores (the control thread's and
+ * one data-plane lcore's).  Checked when set, used or not: EAL's own -l
+ * makes the value unused, not right.
+ */
+static int
+parse_lcores(const char *v, char *err, size_t errlen)
+{
+	uint8_t seen[(RTE_MAX_LCORE + 7) / 8] = { 0 };
+	const char *p = v;
+	unsigned cores = 0;
+
+	for (;;) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			goto syntax;
+		lo = hi = strtoul(p, &end, 10);
+		p = end;
+		if (*p == '-') {
+			if (p[1] < '0' || p[1] > '9')
+				goto syntax;
+			hi = strtoul(p + 1, &end, 10);
+			if (hi < lo) {
+				snprintf(err, errlen, "%lu-%lu goes backwards", lo, hi);
+				return -1;
+			}
+			p = end;
+		}
+		if (hi >= RTE_MAX_LCORE) {
+			snprintf(err, errlen, "%lu is not a core (EAL's are 0 to %d)",
+				 hi, RTE_MAX_LCORE - 1);
+			return -1;
+		}
+		for (unsigned long i = lo; i <= hi; i++) {
+			if (!(seen[i / 8] & (1u << (i % 8))))
+				cores++;
+			seen[i / 8] |= (uint8_t)(1u << (i % 8));
+		}
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			goto syntax;
+	}
+	if (cores < 2) {
+		snprintf(err, errlen, "'%s' names one core: pollnet needs two (the control "
+			 "thread's and a data-plane lcore's)", v);
+		return -1;
+	}
+	return 0;
+syntax:
+	snprintf(err, errlen, "'%s' is not a core list (e.g. 0-1, or 0,2-3)", v);
+	return -1;
+}
+
 static int
 set_str(char *dst, size_t size, const char *v, char *err, size_t errlen)
 {
@@ -131,6 +236,19 @@ set_str(char *dst, size_t size, const char *v, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The sections a file may have, in the order pollnet.conf gives them. */
+static const char *const sections[] = { "port", "ipv4", "dataplane", "sockets", "control" };
+#define SECTIONS_LIST "[port], [ipv4], [dataplane], [sockets] and [control]"
+
+static int
+section_index(const char *sec)
+{
+	for (size_t i = 0; i < RTE_DIM(sections); i++)
+		if (strcmp(sec, sections[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 #define NUM(field, min, max) do {                                         \
@@ -146,6 +264,10 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	char *err, size_t errlen)
 {
 #define IS(s, k) (strcmp(sec, s) == 0 && strcmp(key, k) == 0)
+	if (section_index(sec) < 0) {
+		snprintf(err, errlen, "unknown section [%s] (pollnet's are " SECTIONS_LIST ")", sec);
+		return -1;
+	}
 	if (IS("port", "spec")) {
 		const char *colon = strchr(v, ':');
 
@@ -181,9 +303,11 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		return -1;
 	}
 	if (IS("ipv4", "address")) {
-		char a[INET_ADDRSTRLEN + 4];
+		char a[INET_ADDRSTRLEN + 4], net[INET_ADDRSTRLEN + 4];
+		const char *why, *which;
 		char *slash;
 		long long p = 24;
+		rte_be32_t ip;
 
 		if (strlcpy(a, v, sizeof(a)) >= sizeof(a)) {
 			snprintf(err, errlen, "'%s' is not ADDR/PREFIX", v);
@@ -192,29 +316,57 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		slash = strchr(a, '/');
 		if (slash != NULL) {
 			*slash = '\0';
-			if (parse_num(slash + 1, 1, 32, &p, err, errlen) < 0)
+			/* /32: no neighbour, and no gateway could be on the network */
+			if (strcmp(slash + 1, "32") == 0) {
+				snprintf(err, errlen, "a /32 has no neighbour and no room for a "
+					 "gateway: pollnet could reach no one (prefix 1 to 31)");
+				return -1;
+			}
+			if (parse_num(slash + 1, 1, 31, &p, err, errlen) < 0)
 				return -1;
 		}
-		if (parse_ip(a, &c->ip, err, errlen) < 0)
+		if (parse_ip(a, &ip, err, errlen) < 0)
 			return -1;
-		if (c->ip == 0 || (rte_be_to_cpu_32(c->ip) >> 28) >= 14) {
-			snprintf(err, errlen, "'%s' is not a unicast address", a);
+		why = not_a_host(ip);
+		if (why != NULL) {
+			snprintf(err, errlen, "'%s' is %s, not a host's", a, why);
 			return -1;
 		}
+		which = net_or_bcast(ip, (uint32_t)p, net, sizeof(net));
+		if (which != NULL) {
+			snprintf(err, errlen, "'%s' is the %s address of %s, not a host's",
+				 a, which, net);
+			return -1;
+		}
+		c->ip = ip;
 		c->prefix = p;
 		return 0;
 	}
 	if (IS("ipv4", "gateway")) {
+		const char *why;
+		rte_be32_t gw;
+
 		if (strcmp(v, "none") == 0) {
 			c->gateway = 0;
 			return 0;
 		}
-		return parse_ip(v, &c->gateway, err, errlen);
+		if (parse_ip(v, &gw, err, errlen) < 0)
+			return -1;
+		why = not_a_host(gw);
+		if (why != NULL) {
+			snprintf(err, errlen, "'%s' is %s, not a host's", v, why);
+			return -1;
+		}
+		c->gateway = gw;
+		return 0;
 	}
 	if (IS("ipv4", "arp_timeout"))
 		NUM(arp_timeout_s, 1, 86400);
-	if (IS("dataplane", "lcores"))
+	if (IS("dataplane", "lcores")) {
+		if (parse_lcores(v, err, errlen) < 0)
+			return -1;
 		return set_str(c->lcores, sizeof(c->lcores), v, err, errlen);
+	}
 	if (IS("dataplane", "pool_size"))
 		NUM(pool_size, 1023, 1 << 22);
 	if (IS("dataplane", "idle_sleep"))
@@ -298,11 +450,22 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	return -1;
 }
 
-int
-config_set(struct pn_config *c, const char *name, const char *value,
-	   char *err, size_t errlen)
+/* Remember where the keys that config_validate checks together were set,
+ * so that its errors can point there. */
+static void
+note_origin(struct pn_config *c, const char *sec, const char *key, const char *from)
 {
-	char sec[64];
+	if (strcmp(sec, "ipv4") == 0 && strcmp(key, "address") == 0)
+		strlcpy(c->ip_from, from, sizeof(c->ip_from));
+	else if (strcmp(sec, "ipv4") == 0 && strcmp(key, "gateway") == 0)
+		strlcpy(c->gw_from, from, sizeof(c->gw_from));
+}
+
+int
+config_set_from(struct pn_config *c, const char *from, const char *name, const char *value,
+		char *err, size_t errlen)
+{
+	char sec[64], origin[sizeof(c->ip_from)];
 	const char *dot = strchr(name, '.');
 
 	if (dot == NULL || (size_t)(dot - name) >= sizeof(sec)) {
@@ -311,7 +474,21 @@ config_set(struct pn_config *c, const char *name, const char *value,
 	}
 	memcpy(sec, name, dot - name);
 	sec[dot - name] = '\0';
-	return set_key(c, sec, dot + 1, value, err, errlen);
+	if (set_key(c, sec, dot + 1, value, err, errlen) < 0)
+		return -1;
+	if (from == NULL) {
+		snprintf(origin, sizeof(origin), "%s = %s", name, value);
+		from = origin;
+	}
+	note_origin(c, sec, dot + 1, from);
+	return 0;
+}
+
+int
+config_set(struct pn_config *c, const char *name, const char *value,
+	   char *err, size_t errlen)
+{
+	return config_set_from(c, NULL, name, value, err, errlen);
 }
 
 /* ---- the file ---- */
@@ -346,6 +523,7 @@ index_file(const char *path, struct key_line *kl, int max, int *n,
 	   char *err, size_t errlen)
 {
 	char buf[CFG_NAME_LEN + CFG_VALUE_LEN + 4], sec[CFG_NAME_LEN] = "";
+	int opened[RTE_DIM(sections)] = { 0 };     /* the line of each section */
 	FILE *f = fopen(path, "r");
 	struct stat st;
 	int line = 0;
@@ -365,7 +543,7 @@ index_file(const char *path, struct key_line *kl, int max, int *n,
 	for (;;) {
 		char *s, *eq, *hash;
 		size_t got = 0;
-		int ch = 0;
+		int ch = 0, si;
 
 		/* a line, byte by byte: fgets would hide a NUL in it */
 		while (got < sizeof(buf) - 1 && (ch = getc(f)) != EOF) {
@@ -404,6 +582,20 @@ index_file(const char *path, struct key_line *kl, int max, int *n,
 				snprintf(err, errlen, "%s:%d: section name too long", path, line);
 				goto fail;
 			}
+			si = section_index(sec);
+			if (si < 0) {
+				snprintf(err, errlen, "%s:%d: [%s]: unknown section (pollnet's "
+					 "are " SECTIONS_LIST ")", path, line, sec);
+				goto fail;
+			}
+			/* rte_cfgfile would keep a second block apart and
+			 * never find its keys */
+			if (opened[si] != 0) {
+				snprintf(err, errlen, "%s:%d: [%s]: already opened at line %d "
+					 "(one block per section)", path, line, sec, opened[si]);
+				goto fail;
+			}
+			opened[si] = line;
 			continue;
 		}
 		eq = strchr(s, '=');
@@ -419,15 +611,14 @@ index_file(const char *path, struct key_line *kl, int max, int *n,
 			goto fail;
 		}
 		if (*trim(eq + 1) == '\0') {
-			snprintf(err, errlen, "%s:%d: '%s' has an empty value",
-				 path, line, trim(s));
+			snprintf(err, errlen, "%s:%d: [%s] %s: no value", path, line, sec, trim(s));
 			goto fail;
 		}
 		s = trim(s);
 		for (int i = 0; i < *n; i++) {
 			if (strcmp(kl[i].sec, sec) == 0 && strcmp(kl[i].key, s) == 0) {
-				snprintf(err, errlen, "%s:%d: '%s' is already set in [%s] "
-					 "at line %d", path, line, s, sec, kl[i].line);
+				snprintf(err, errlen, "%s:%d: [%s] %s: already set at line %d",
+					 path, line, sec, s, kl[i].line);
 				goto fail;
 			}
 		}
@@ -473,10 +664,17 @@ config_load(struct pn_config *c, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%d: rte_cfgfile lost '%s'",
 				 path, kl[i].line, kl[i].key);
 			rc = -1;
-		} else if (set_key(c, kl[i].sec, kl[i].key, v, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%d: [%s] %s: %s", path, kl[i].line,
-				 kl[i].sec, kl[i].key, why);
-			rc = -1;
+		} else {
+			char from[sizeof(c->ip_from)];
+
+			snprintf(from, sizeof(from), "%s:%d: [%s] %s", path, kl[i].line,
+				 kl[i].sec, kl[i].key);
+			if (set_key(c, kl[i].sec, kl[i].key, v, why, sizeof(why)) < 0) {
+				snprintf(err, errlen, "%s: %s", from, why);
+				rc = -1;
+			} else {
+				note_origin(c, kl[i].sec, kl[i].key, from);
+			}
 		}
 	}
 	rte_cfgfile_close(cf);
@@ -486,8 +684,12 @@ config_load(struct pn_config *c, const char *path, char *err, size_t errlen)
 int
 config_validate(const struct pn_config *c, char *err, size_t errlen)
 {
-	rte_be32_t mask = c->prefix == 0 ? 0 :
-		rte_cpu_to_be_32(~0u << (32 - c->prefix));
+	const rte_be32_t mask = prefix_mask(c->prefix);
+	const char *gw_from = c->gw_from[0] != '\0' ? c->gw_from : "ipv4.gateway";
+	const char *ip_from = c->ip_from[0] != '\0' ? c->ip_from : "ipv4.address";
+	char gw[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4];
+	struct in_addr n = { .s_addr = c->ip & mask };
+	const char *which;
 
 	if (c->port[0] == '\0') {
 		snprintf(err, errlen, "no port: set [port] spec or --port");
@@ -497,24 +699,23 @@ config_validate(const struct pn_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "no address: set [ipv4] address or --ip");
 		return -1;
 	}
-	if (c->gateway != 0 && ((c->gateway ^ c->ip) & mask) != 0) {
-		snprintf(err, errlen, "the gateway is not on the /%u network of the address",
-			 c->prefix);
+	if (c->gateway == 0)
+		return 0;
+	inet_ntop(AF_INET, &c->gateway, gw, sizeof(gw));
+	inet_ntop(AF_INET, &n, net, sizeof(net));
+	if (((c->gateway ^ c->ip) & mask) != 0) {
+		snprintf(err, errlen, "%s: '%s' is not on %s/%u, the network of %s",
+			 gw_from, gw, net, c->prefix, ip_from);
 		return -1;
 	}
-	if (c->gateway != 0 && c->gateway == c->ip) {
-		snprintf(err, errlen, "the gateway is our own address");
+	if (c->gateway == c->ip) {
+		snprintf(err, errlen, "%s: '%s' is pollnet's own address (%s)", gw_from, gw, ip_from);
 		return -1;
 	}
-	if (c->gateway != 0 && c->prefix < 31 &&
-	    (c->gateway == (c->ip | ~mask) || c->gateway == (c->ip & mask))) {
-		snprintf(err, errlen, "the gateway is the /%u network's %s address, not a host",
-			 c->prefix, c->gateway == (c->ip & mask) ? "network" : "broadcast");
-		return -1;
-	}
-	if (c->prefix < 31 && (c->ip == (c->ip | ~mask) || c->ip == (c->ip & mask))) {
-		snprintf(err, errlen, "the address is the /%u network's %s address, not a host",
-			 c->prefix, c->ip == (c->ip & mask) ? "network" : "broadcast");
+	which = net_or_bcast(c->gateway, c->prefix, net, sizeof(net));
+	if (which != NULL) {
+		snprintf(err, errlen, "%s: '%s' is the %s address of %s, not a host's",
+			 gw_from, gw, which, net);
 		return -1;
 	}
 	return 0;

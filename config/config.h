@@ -63,6 +63,9 @@ struct pn_config {
 	char stats_path[108];           /* the stats segment pollnetctl reads */
 	uint32_t allow_uid[CONFIG_MAX_IDS], n_allow_uid;   /* besides root */
 	uint32_t allow_gid[CONFIG_MAX_IDS], n_allow_gid;
+	/* where [ipv4] address and gateway were set ("FILE:LINE: [ipv4] gateway",
+	 * "--gateway 198.18.0.1"), for config_validate's errors */
+	char ip_from[160], gw_from[160];
 };
 
 void config_defaults(struct pn_config *c);
@@ -72,11 +75,15 @@ void config_defaults(struct pn_config *c);
 int config_load(struct pn_config *c, const char *path, char *err, size_t errlen);
 
 /* Set one key ("section.key") from a string; on error returns -1 with the
- * reason in err. */
+ * reason in err.  from says where the value came from ("--ip 198.18.0.2/24")
+ * for config_validate's errors; config_set's is "section.key = value". */
+int config_set_from(struct pn_config *c, const char *from, const char *name,
+		    const char *value, char *err, size_t errlen);
 int config_set(struct pn_config *c, const char *name, const char *value,
 	       char *err, size_t errlen);
 
-/* Checks across keys (e.g. an address is required).  -1 with err on error. */
+/* Checks across keys (an address is required, the gateway is on its
+ * network).  -1 with err on error, naming where the keys were set. */
 int config_validate(const struct pn_config *c, char *err, size_t errlen);
 
 /* "section.key = value" lines describing c, for --help and logs. */

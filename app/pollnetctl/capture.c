@@ -77,8 +77,8 @@ cap_cmp(const void *a, const void *b)
 static void
 usage_capture(FILE *f)
 {
-	fputs(
-"Usage: pollnetctl [--stats PATH] capture -w FILE [-c N] [-t SECS] [-s SNAPLEN] [FILTER]\n"
+	fprintf(f,
+"Usage: pollnetctl [-S PATH] capture -w FILE [-c N] [-t SECS] [-s SNAPLEN] [FILTER]\n"
 "\n"
 "Frames pollnet receives and sends from now on, into a pcap file that\n"
 "tcpdump and Wireshark read, until N frames, SECS seconds or Ctrl-C.  Root\n"
@@ -86,23 +86,29 @@ usage_capture(FILE *f)
 "that match into a ring this command empties; when it is full they skip\n"
 "frames (counted, and said at the end) rather than slow down.\n"
 "\n"
-"  -w FILE     the pcap file ('-' is standard output)\n"
-"  -c N        stop after N frames\n"
-"  -t SECS     stop after SECS seconds\n"
-"  -s SNAPLEN  bytes kept of each frame (default and most: 2048)\n"
-"  -h, --help  this text\n"
+"  -w, --write FILE       the pcap file ('-' is standard output)\n"
+"  -c, --count N          stop after N frames\n"
+"  -t, --seconds SECS     stop after SECS seconds\n"
+"  -s, --snaplen SNAPLEN  bytes kept of each frame (default and most: %d)\n"
+"  -h, --help             this text\n"
 "\n"
 "FILTER: a tcpdump expression (pcap-filter(7)), compiled by libpcap; pollnet\n"
 "runs it on every whole frame with DPDK's BPF library (JIT-compiled), as\n"
 "dpdk-dumpcap does; one that indexes into the packet (e.g. 'tcp port 80',\n"
-"whose TCP header follows a variable IP header) with libpcap's interpreter.\n", f);
+"whose TCP header follows a variable IP header) with libpcap's interpreter.\n",
+		PN_CAP_DATA);
 }
 
 int
 cmd_capture(struct seg *s, int argc, char **argv)
 {
-	static const struct option lo[] = { { "help", no_argument, NULL, 'h' },
-					    { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {
+		{ "write", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct pn_ctl_req req = { 0 };
 	struct pn_ctl_rep rep = { 0 };
@@ -110,6 +116,7 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	struct pn_stats_clock clk;
 	struct pn_cap_hdr geo;
 	const char *file = NULL;
+	char spec[sizeof(s->h->ctl_path) + 1];
 	long count = -1, snaplen = PN_CAP_DATA;
 	double secs = 0;
 	uint64_t got = 0, skipped = 0;
@@ -120,27 +127,31 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	pcap_dumper_t *out;
 	const struct pn_cap_rec **batch;
 
-	while ((c = getopt_long(argc, argv, "+w:c:t:s:h", lo, NULL)) != -1) {
+	usage_fn = usage_capture;
+	while ((c = getopt_long(argc, argv, "+:w:c:t:s:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'w': file = optarg; break;
-		case 'c': count = parse_long("-c", optarg, 1, 1000000000); break;
-		case 't': secs = parse_secs("-t", optarg); break;
-		case 's': snaplen = parse_long("-s", optarg, 14, PN_CAP_DATA); break;
+		case 'c': count = parse_long("--count", optarg, 1, 1000000000); break;
+		case 't': secs = parse_secs("--seconds", optarg); break;
+		case 's': snaplen = parse_long("--snaplen", optarg, 14, PN_CAP_DATA); break;
 		case 'h': usage_capture(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	if (file == NULL)
-		bad_args("-w FILE is required");
+		bad_args("--write FILE is required");
 	filter_compile(&filt, argc - optind, argv + optind);
 	seg_open(s);
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->h->ctl_path);
+	/* the segment's path may lack its NUL: at most what sun_path holds */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s",
+		 (int)strnlen(s->h->ctl_path, sizeof(s->h->ctl_path)), s->h->ctl_path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("%s: %s", s->h->ctl_path, strerror(errno));
+		die("%s: %s", text_string(spec, sizeof(spec), sa.sun_path, sizeof(sa.sun_path)),
+		    strerror(errno));
 	req = (struct pn_ctl_req){ .op = PN_CTL_HELLO, .seq = 1, .version = PN_CTL_VERSION };
 	rc = ctl_call(fd, &req, NULL, 0, &rep, NULL);
 	if (rc < 0)
@@ -180,7 +191,8 @@ cmd_capture(struct seg *s, int argc, char **argv)
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGPIPE, on_stop);
-	fprintf(stderr, "%s: capturing on %s, snaplen %ld", prog, s->h->port_spec, snaplen);
+	fprintf(stderr, "%s: capturing on %s, snaplen %ld", prog,
+		text_string(spec, sizeof(spec), s->h->port_spec, sizeof(s->h->port_spec)), snaplen);
 	for (int i = optind; i < argc; i++)
 		fprintf(stderr, "%s%s", i == optind ? ", filter: " : " ", argv[i]);
 	fprintf(stderr, "\n");
@@ -200,8 +212,8 @@ cmd_capture(struct seg *s, int argc, char **argv)
 				batch[k++] = pn_cap_rec(region, &geo, i, p);
 		}
 		qsort(batch, k, sizeof(batch[0]), cap_cmp);
-		if (k > 0 && pn_stats_clock_read(s->h, &clk) < 0)
-			die("pollnet keeps its clock busy: no consistent copy");
+		if (k > 0)
+			clock_take(s, &clk);
 		for (size_t j = 0; j < k && (count < 0 || got < (uint64_t)count); j++) {
 			struct pcap_pkthdr ph;
 

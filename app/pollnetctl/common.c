@@ -16,10 +16,11 @@
 
 #include <pcap/pcap.h>
 
+#include "cli.h"
 #include "pollnetctl.h"
 
 const char *prog = "pollnetctl";
-const char *cmd_name;
+void (*usage_fn)(FILE *f);
 volatile sig_atomic_t got_stop;
 
 void
@@ -50,13 +51,25 @@ die(const char *fmt, ...)
 void
 bad_args(const char *fmt, ...)
 {
-	char tail[96];
 	va_list ap;
 
-	snprintf(tail, sizeof(tail), "\nTry 'pollnetctl %s%s--help'.\n",
-		 cmd_name != NULL ? cmd_name : "", cmd_name != NULL ? " " : "");
+	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vquit(2, tail, fmt, ap);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	if (usage_fn != NULL)
+		usage_fn(stderr);
+	exit(2);
+}
+
+void
+bad_option(int c, char *const argv[], const struct option *longopts)
+{
+	char why[128];
+
+	cli_option_reason(why, sizeof(why), c, argv, longopts);
+	bad_args("%s", why);
 }
 
 long
@@ -155,7 +168,98 @@ snap_take(const struct seg *s, struct snap *sn)
 	}
 }
 
+void
+clock_take(const struct seg *s, struct pn_stats_clock *clk)
+{
+	if (pn_stats_clock_read(s->h, clk) < 0)
+		die("pollnet keeps its clock busy: no consistent copy");
+	if (!isfinite(clk->hz) || !(clk->hz > 0))
+		die("%s: the segment's clock makes no sense (a rate of %g Hz)", s->path, clk->hz);
+}
+
 /* ---- output ---- */
+
+/* The length of the valid UTF-8 sequence at p (n bytes left), or 0: no
+ * overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629). */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void
+json_string(FILE *f, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const size_t n = strnlen(s, max);
+
+	fputc('"', f);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(p + i, n - i);
+
+		if (len == 0) {
+			fputs("\\ufffd", f);
+			i++;
+		} else if (p[i] == '"' || p[i] == '\\') {
+			fprintf(f, "\\%c", p[i++]);
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			fprintf(f, "\\u%04x", p[i++]);
+		} else {
+			fwrite(p + i, 1, len, f);
+			i += len;
+		}
+	}
+	fputc('"', f);
+}
+
+const char *
+text_string(char *dst, size_t len, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const size_t n = strnlen(s, max);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < len;) {
+		size_t l = utf8_len(p + i, n - i);
+
+		if (l == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			dst[o++] = '?';
+			i++;
+		} else if (o + l < len) {
+			memcpy(dst + o, p + i, l);
+			o += l;
+			i += l;
+		} else {
+			break;          /* a character that does not fit whole */
+		}
+	}
+	if (len > 0)
+		dst[o] = '\0';
+	return dst;
+}
 
 const char *
 human(double v, char *buf, size_t len)

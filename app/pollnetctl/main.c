@@ -12,7 +12,7 @@ static void
 usage(FILE *f)
 {
 	fputs(
-"Usage: pollnetctl [--stats PATH] COMMAND [OPTIONS] [FILTER]\n"
+"Usage: pollnetctl [-S PATH] COMMAND [OPTIONS] [FILTER]\n"
 "\n"
 "What a running pollnet is doing, read from its stats segment.\n"
 "\n"
@@ -24,9 +24,9 @@ usage(FILE *f)
 "'pollnetctl COMMAND --help' says more about each.\n"
 "\n"
 "Options:\n"
-"  --stats PATH   the stats segment (default $POLLNET_STATS, else\n"
-"                 " PN_STATS_DEFAULT_PATH ")\n"
-"  -h, --help     this text\n"
+"  -S, --stats PATH  the stats segment (default $POLLNET_STATS, else\n"
+"                    " PN_STATS_DEFAULT_PATH ")\n"
+"  -h, --help        this text\n"
 "\n"
 "Exit status: 0 ok, 1 pollnet not running or an error, 2 bad arguments.\n", f);
 }
@@ -42,21 +42,21 @@ main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
-	opterr = 0;             /* bad_args says it, with a pointer to --help */
+	usage_fn = usage;
+	opterr = 0;             /* bad_option says it, then the usage */
 	s.path = getenv("POLLNET_STATS");
 	if (s.path == NULL || s.path[0] == '\0')
 		s.path = PN_STATS_DEFAULT_PATH;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:S:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'S': s.path = optarg; break;
 		case 'h': usage(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	if (optind >= argc)
 		bad_args("a command is needed: stats, sockets, tail or capture");
 	cmd = argv[optind];
-	cmd_name = cmd;
 	argc -= optind;
 	argv += optind;
 	optind = 1;
@@ -72,6 +72,5 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	cmd_name = NULL;
 	bad_args("unknown command '%s' (stats, sockets, tail, capture)", cmd);
 }

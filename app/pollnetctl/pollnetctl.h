@@ -9,6 +9,7 @@
 #ifndef PN_POLLNETCTL_H
 #define PN_POLLNETCTL_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,15 +22,21 @@
 #define SEQ_TRIES 100000
 
 extern const char *prog;
-extern const char *cmd_name;            /* the command running, for messages */
+extern void (*usage_fn)(FILE *f);       /* the running command's usage, for bad_args */
 extern volatile sig_atomic_t got_stop;  /* SIGINT/SIGTERM (on_stop) */
 
 void on_stop(int sig);
 /* "pollnetctl: MESSAGE", exit status 1 */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* a bad argument: the message, a pointer to --help, exit status 2 */
+/* a bad argument (app/cli.h): the message, a blank line and the usage on
+ * stderr, exit status 2 */
 void bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* getopt_long returned c, '?' or ':', for argv[optind - 1]: say why, as
+ * bad_args */
+void bad_option(int c, char *const argv[], const struct option *longopts)
+	__attribute__((noreturn));
 
+/* A value of option opt (its long name: "--lines"), or bad_args. */
 long parse_long(const char *opt, const char *v, long lo, long hi);
 double parse_secs(const char *opt, const char *v);
 void sleep_secs(double s);
@@ -65,6 +72,26 @@ void snap_take(const struct seg *s, struct snap *sn);
  * libpcap's own message.  No words: every frame. */
 struct bpf_program;
 void filter_compile(struct bpf_program *bpf, int argc, char *const argv[]);
+
+/*
+ * Strings from the segment: at most max bytes of s, up to a NUL if there is
+ * one.  pollnet writes them, but a segment gone wrong (or an older layout)
+ * can hold any bytes, and neither a JSON reader nor a terminal should get
+ * them raw.
+ *
+ * json_string prints s as a JSON string: UTF-8 kept where it is valid, each
+ * byte that is not replaced by U+FFFD, quotes, backslashes and control
+ * characters escaped.  text_string copies s into dst (len bytes, always
+ * terminated) for a table: valid UTF-8 kept, control characters and bytes
+ * that are not UTF-8 each made a '?'.
+ */
+void json_string(FILE *f, const char *s, size_t max);
+const char *text_string(char *dst, size_t len, const char *s, size_t max);
+
+/* A consistent copy of the segment's clock that makes sense (a rate, in
+ * Hz, that is finite and positive), or exit with why not. */
+struct pn_stats_clock;
+void clock_take(const struct seg *s, struct pn_stats_clock *clk);
 
 /* 1234567 -> "1.23M" */
 const char *human(double v, char *buf, size_t len);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "pollnetctl.h"
@@ -12,7 +13,7 @@ static void
 usage_sockets(FILE *f)
 {
 	fputs(
-"Usage: pollnetctl [--stats PATH] sockets [--json]\n"
+"Usage: pollnetctl [-S PATH] sockets [-j]\n"
 "\n"
 "Every socket of a running pollnet: id, kind (udp: a libpollnet client's,\n"
 "udp-run: a program's under pollnet-run, echo: the built-in service), local\n"
@@ -20,7 +21,7 @@ usage_sockets(FILE *f)
 "queue depths (queued/ring size), and what pollnet-run refused the program\n"
 "(options, flags and calls it does not support: how many, the last one).\n"
 "\n"
-"  --json      a JSON array, one object per socket\n"
+"  -j, --json  a JSON array, one object per socket\n"
 "  -h, --help  this text\n", f);
 }
 
@@ -28,12 +29,15 @@ struct json_obj {
 	bool first;
 };
 
+/* pn_sock_fields' strings are bounded: every one of them is pollnetctl's
+ * own, or a copy's last_refused, terminated before the call */
 static void
 json_str(void *arg, const char *key, const char *v)
 {
 	struct json_obj *o = arg;
 
-	printf("%s\"%s\": \"%s\"", o->first ? "" : ", ", key, v);
+	printf("%s\"%s\": ", o->first ? "" : ", ", key);
+	json_string(stdout, v, SIZE_MAX);
 	o->first = false;
 }
 
@@ -56,11 +60,12 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 	bool json = false;
 	int c, n = 0;
 
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	usage_fn = usage_sockets;
+	while ((c = getopt_long(argc, argv, "+:jh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'h': usage_sockets(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	if (optind < argc)
@@ -76,11 +81,13 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 	for (uint32_t i = 0; i < s->h->nb_socks; i++) {
 		struct pn_stats_sock e;
 		char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], local[32], remote[32];
-		char rx[16], tx[16], rq[24], tq[24], ref[48];
+		char rx[16], tx[16], rq[24], tq[24], ref[64], last[sizeof(e.last_refused)];
 
+		/* a kind this pollnetctl does not know is no socket it can describe */
 		if (pn_seq_read(&tab[i].seq, &e, &tab[i], sizeof(e), SEQ_TRIES) < 0 ||
-		    e.kind == PN_SOCK_FREE)
+		    (e.kind != PN_SOCK_CLIENT && e.kind != PN_SOCK_ECHO))
 			continue;
+		e.last_refused[sizeof(e.last_refused) - 1] = '\0';
 		ip_str(e.laddr, la);
 		ip_str(e.raddr, ra);
 		if (e.lport != 0)
@@ -100,10 +107,10 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 		} else {
 			snprintf(rq, sizeof(rq), "%u/%u", e.rx_queued, e.rx_size);
 			snprintf(tq, sizeof(tq), "%u/%u", e.tx_queued, e.tx_size);
-			e.last_refused[sizeof(e.last_refused) - 1] = 0;
 			if (e.refused)
 				snprintf(ref, sizeof(ref), "%" PRIu64 " (%s)", e.refused,
-					 e.last_refused);
+					 text_string(last, sizeof(last), e.last_refused,
+						     sizeof(e.last_refused)));
 			else
 				snprintf(ref, sizeof(ref), "-");
 			printf("%-5u %-7s %-21s %-21s %7d %5u %10s %10s %8" PRIu64 " %8" PRIu64

@@ -61,11 +61,13 @@ collect(const struct snap *sn, struct counters *cs)
 static void
 print_header(const struct snap *sn)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], spec[sizeof(sn->h.port_spec) + 1], drv[sizeof(sn->h.driver) + 1];
 
 	ip_str(sn->h.ip, ip);
-	printf("pollnet pid %d, port %s (%s), link %s", sn->h.pid, sn->h.port_spec,
-	       sn->h.driver, sn->h.port.link_up ? "up" : "down");
+	printf("pollnet pid %d, port %s (%s), link %s", sn->h.pid,
+	       text_string(spec, sizeof(spec), sn->h.port_spec, sizeof(sn->h.port_spec)),
+	       text_string(drv, sizeof(drv), sn->h.driver, sizeof(sn->h.driver)),
+	       sn->h.port.link_up ? "up" : "down");
 	if (sn->h.port.link_up && sn->h.port.speed_mbps)
 		printf(" %u Mbps", sn->h.port.speed_mbps);
 	printf(", %02x:%02x:%02x:%02x:%02x:%02x %s/%u, %u lcore%s, up %.1f s\n",
@@ -95,10 +97,13 @@ print_stats(const struct snap *sn, const struct counters *now, const struct coun
 		char ip[INET_ADDRSTRLEN];
 
 		ip_str(sn->h.ip, ip);
-		printf("{\"pid\": %d, \"port\": \"%s\", \"driver\": \"%s\", \"ip\": \"%s\", "
-		       "\"link_up\": %s, \"uptime_s\": %.3f, \"interval_s\": %.3f, \"counters\": {",
-		       sn->h.pid, sn->h.port_spec, sn->h.driver, ip,
-		       sn->h.port.link_up ? "true" : "false", sn->t, dt);
+		printf("{\"pid\": %d, \"port\": ", sn->h.pid);
+		json_string(stdout, sn->h.port_spec, sizeof(sn->h.port_spec));
+		printf(", \"driver\": ");
+		json_string(stdout, sn->h.driver, sizeof(sn->h.driver));
+		printf(", \"ip\": \"%s\", \"link_up\": %s, \"uptime_s\": %.3f, "
+		       "\"interval_s\": %.3f, \"counters\": {",
+		       ip, sn->h.port.link_up ? "true" : "false", sn->t, dt);
 		for (size_t i = 0; i < now->n; i++)
 			printf("%s\"%s\": %" PRIu64, i ? ", " : "", now->c[i].name, now->c[i].v);
 		printf("}, \"rates\": {");
@@ -136,25 +141,30 @@ static void
 usage_stats(FILE *f)
 {
 	fputs(
-"Usage: pollnetctl [--stats PATH] stats [-i SECS] [-c COUNT] [-a] [--json]\n"
+"Usage: pollnetctl [-S PATH] stats [-i SECS] [-c COUNT] [-a] [-j]\n"
 "\n"
 "Every counter of a running pollnet: the port (hardware and driver), the\n"
 "stack, drops by reason, each lcore, the control channel.  Rates are per\n"
 "second: since pollnet started, or over each interval with -i.\n"
 "\n"
-"  -i SECS     refresh every SECS seconds (a fraction is fine), rates over\n"
-"              the interval\n"
-"  -c COUNT    with -i: stop after COUNT refreshes\n"
-"  -a          show the drop reasons that are zero too\n"
-"  --json      one JSON object (one per line with -i): \"counters\", \"rates\"\n"
-"  -h, --help  this text\n", f);
+"  -i, --interval SECS  refresh every SECS seconds (a fraction is fine),\n"
+"                       rates over the interval\n"
+"  -c, --count COUNT    with -i: stop after COUNT refreshes\n"
+"  -a, --all            show the drop reasons that are zero too\n"
+"  -j, --json           one JSON object (one per line with -i): \"counters\",\n"
+"                       \"rates\"\n"
+"  -h, --help           this text\n", f);
 }
 
 int
 cmd_stats(struct seg *s, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	double interval = 0;
 	long count = -1;
@@ -163,20 +173,21 @@ cmd_stats(struct seg *s, int argc, char **argv)
 	struct counters cs[2] = { 0 };
 	int c, cur = 0;
 
-	while ((c = getopt_long(argc, argv, "+i:c:ah", lo, NULL)) != -1) {
+	usage_fn = usage_stats;
+	while ((c = getopt_long(argc, argv, "+:i:c:ajh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'i': interval = parse_secs("-i", optarg); break;
-		case 'c': count = parse_long("-c", optarg, 1, 1000000000); break;
+		case 'i': interval = parse_secs("--interval", optarg); break;
+		case 'c': count = parse_long("--count", optarg, 1, 1000000000); break;
 		case 'a': all = true; break;
 		case 'j': json = true; break;
 		case 'h': usage_stats(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	if (optind < argc)
 		bad_args("unexpected argument '%s'", argv[optind]);
 	if (count > 0 && interval == 0)
-		bad_args("-c needs -i");
+		bad_args("--count needs --interval");
 	seg_open(s);
 	snap_take(s, &sn[cur]);
 	collect(&sn[cur], &cs[cur]);

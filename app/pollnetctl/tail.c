@@ -31,22 +31,41 @@ static void
 print_rec(const struct pn_stats_clock *clk, const struct rec *r, bool json)
 {
 	const int64_t ns = pn_clock_ns(clk, r->r.ts);
-	const time_t sec = (time_t)(ns / 1000000000);
+	/* the time as a decimal: a sign, then the magnitude (a time before
+	 * 1970 too, and INT64_MIN, whose magnitude no int64_t holds) */
+	const uint64_t mag = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
+	/* the clock's: whole seconds rounded down, microseconds never negative */
+	const int64_t rem = ns % 1000000000 + (ns % 1000000000 < 0 ? 1000000000 : 0);
+	const time_t t = (time_t)((ns - rem) / 1000000000);
 	struct pkt_summary ps;
-	char line[1024];
+	static char *line;
+	static size_t size = 1024;
 	struct tm tm;
+	int need;
 
+	if (line == NULL && (line = malloc(size)) == NULL)
+		die("out of memory");
 	pkt_summarize(&ps, r->r.hdr, r->r.caplen, r->r.len, r->r.dir, r->r.ts);
 	if (!json) {
-		localtime_r(&sec, &tm);
-		pkt_summary_format(&ps, line, sizeof(line));
-		printf("%02d:%02d:%02d.%06ld %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		       (long)(ns % 1000000000) / 1000, line);
+		pkt_summary_format(&ps, line, size);
+		if (localtime_r(&t, &tm) == NULL)
+			printf("??:??:??.%06" PRId64 " %s\n", rem / 1000, line);
+		else
+			printf("%02d:%02d:%02d.%06" PRId64 " %s\n", tm.tm_hour, tm.tm_min,
+			       tm.tm_sec, rem / 1000, line);
 		return;
 	}
-	pkt_summary_json(&ps, line, sizeof(line));
-	printf("{\"time\": %" PRId64 ".%06" PRId64 ", \"lcore\": %u, %s}\n",
-	       ns / 1000000000, ns % 1000000000 / 1000, r->lcore, line);
+	/* a line cut short would be no JSON at all */
+	need = pkt_summary_json(&ps, line, size);
+	if (need >= 0 && (size_t)need >= size) {
+		free(line);
+		size = (size_t)need + 1;
+		if ((line = malloc(size)) == NULL)
+			die("out of memory");
+		pkt_summary_json(&ps, line, size);
+	}
+	printf("{\"time\": %s%" PRIu64 ".%06" PRIu64 ", \"lcore\": %u, %s}\n",
+	       ns < 0 ? "-" : "", mag / 1000000000, mag % 1000000000 / 1000, r->lcore, line);
 }
 
 /* Does the user's filter take this frame?  (What pollnet kept of it.) */
@@ -62,16 +81,16 @@ static void
 usage_tail(FILE *f)
 {
 	fputs(
-"Usage: pollnetctl [--stats PATH] tail [-f] [-n N] [-c COUNT] [--json] [FILTER]\n"
+"Usage: pollnetctl [-S PATH] tail [-f] [-n N] [-c COUNT] [-j] [FILTER]\n"
 "\n"
 "The last N packets pollnet received or sent, one line each, oldest first,\n"
 "from every lcore's log.\n"
 "\n"
-"  -n N        how many (default 10)\n"
-"  -f          keep following new ones (Ctrl-C stops)\n"
-"  -c COUNT    stop after COUNT lines\n"
-"  --json      one JSON object per packet\n"
-"  -h, --help  this text\n"
+"  -n, --lines N      how many (default 10)\n"
+"  -f, --follow       keep following new ones (Ctrl-C stops)\n"
+"  -c, --count COUNT  stop after COUNT lines\n"
+"  -j, --json         one JSON object per packet\n"
+"  -h, --help         this text\n"
 "\n"
 "FILTER: a tcpdump expression (pcap-filter(7)), compiled by libpcap and run\n"
 "over what pollnet keeps of each frame, its headers (no payload: one that\n"
@@ -83,7 +102,11 @@ int
 cmd_tail(struct seg *s, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct bpf_program filt;
 	struct pn_stats_clock clk;
@@ -94,14 +117,15 @@ cmd_tail(struct seg *s, int argc, char **argv)
 	size_t cap;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+fn:c:h", lo, NULL)) != -1) {
+	usage_fn = usage_tail;
+	while ((c = getopt_long(argc, argv, "+:fn:c:jh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': follow = true; break;
-		case 'n': n = parse_long("-n", optarg, 0, PN_STATS_LOG_SIZE * 1024L); break;
-		case 'c': count = parse_long("-c", optarg, 1, 1000000000); break;
+		case 'n': n = parse_long("--lines", optarg, 0, PN_STATS_LOG_SIZE * 1024L); break;
+		case 'c': count = parse_long("--count", optarg, 1, 1000000000); break;
 		case 'j': json = true; break;
 		case 'h': usage_tail(stdout); return 0;
-		default: bad_args("'%s': an unknown option, or one without its value", argv[optind - 1]);
+		default: bad_option(c, argv, lo);
 		}
 	}
 	filter_compile(&filt, argc - optind, argv + optind);
@@ -133,8 +157,7 @@ cmd_tail(struct seg *s, int argc, char **argv)
 			pos[i] = head;
 		}
 		qsort(batch, k, sizeof(batch[0]), rec_cmp);
-		if (pn_stats_clock_read(s->h, &clk) < 0)
-			die("pollnet keeps its clock busy: no consistent copy");
+		clock_take(s, &clk);
 		for (size_t j = k > (size_t)n ? k - (size_t)n : 0; j < k; j++) {
 			if (count >= 0 && printed >= count)
 				break;
@@ -168,8 +191,8 @@ cmd_tail(struct seg *s, int argc, char **argv)
 			}
 		}
 		qsort(batch, k, sizeof(batch[0]), rec_cmp);
-		if (k > 0 && pn_stats_clock_read(s->h, &clk) < 0)
-			die("pollnet keeps its clock busy: no consistent copy");
+		if (k > 0)
+			clock_take(s, &clk);
 		for (size_t j = 0; j < k && (count < 0 || printed < count); j++, printed++)
 			print_rec(&clk, &batch[j], json);
 		fflush(stdout);

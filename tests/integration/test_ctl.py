@@ -106,18 +106,18 @@ def main():
     expect_rc(["--help"], 0, "Usage: pollnetctl", "stdout")
     expect_rc([], 2, "a command is needed")
     expect_rc(["frobnicate"], 2, "unknown command 'frobnicate'")
-    expect_rc(["stats", "-i", "0"], 2, "-i 0: expected seconds")
-    expect_rc(["stats", "-c", "3"], 2, "-c needs -i")
+    expect_rc(["stats", "-i", "0"], 2, "--interval 0: expected seconds")
+    expect_rc(["stats", "-c", "3"], 2, "--count needs --interval")
     expect_rc(["stats", "extra"], 2, "unexpected argument 'extra'")
-    expect_rc(["tail", "-n", "ten"], 2, "-n ten: expected a whole number")
+    expect_rc(["tail", "-n", "ten"], 2, "--lines ten: expected a whole number")
     # filters are libpcap's: its own messages
     expect_rc(["tail", "port"], 2, "filter 'port': can't parse filter expression: syntax error")
     expect_rc(["tail", "port", "70000"], 2, "illegal port number 70000 > 65535")
     expect_rc(["tail", "host", "300.1.1.1"], 2, "invalid IPv4 address '300.1.1.1'")
     expect_rc(["tail", "vlan", "5000"], 2, "VLAN tag 5000 greater than maximum 4095")
     expect_rc(["capture", "-w", "/tmp/x.pcap", "udp", "and"], 2, "syntax error")
-    expect_rc(["capture", "udp"], 2, "-w FILE is required")
-    expect_rc(["capture", "-w", "/tmp/x.pcap", "-s", "5"], 2, "-s 5: expected a whole number")
+    expect_rc(["capture", "udp"], 2, "--write FILE is required")
+    expect_rc(["capture", "-w", "/tmp/x.pcap", "-s", "5"], 2, "--snaplen 5: expected a whole number")
     expect_rc(["sockets"], 1, "pollnet is not running (no stats segment at %s)" % STATS)
     expect_rc(["tail"], 1, "pollnet is not running")
 
@@ -312,10 +312,15 @@ def main():
     s7 = next((s for s in socks if s["kind"] == "echo"), None)
     check(s7 is not None and s7["local_port"] == 7 and s7["rx_datagrams"] == 1,
           "sockets: the echo service on port 7, 1 datagram (%s)" % s7)
+    # the echo service runs in pollnet's own process: that is its owner
+    check(s7 is not None and s7["pid"] == pid and pid > 0,
+          "sockets: the echo service's pid is pollnet's, %d (%s)" % (pid, s7 and s7["pid"]))
     rc, out, err = ctl("sockets")
     check(re.search(r"^\d+\s+udp\s+%s:7000\s+\*:\*\s+%d\s" % (re.escape(DUT_IP), s7000["pid"]
                                                             if s7000 else -1), out, re.M)
           is not None, "sockets table row for 7000")
+    check(re.search(r"^\d+\s+echo\s+%s:7\s+\*:\*\s+%d\s" % (re.escape(DUT_IP), pid), out, re.M)
+          is not None, "sockets table: the echo service's row shows pollnet's pid %d" % pid)
 
     # -- telemetry --
     t = telemetry("/pollnet/stats", pid)
@@ -344,6 +349,8 @@ def main():
     check(len(same) == len(mine) and len(mine) == 2,
           "telemetry's socket entries equal sockets --json's, field for field (%d of %d; "
           "json %s, telemetry %s)" % (len(same), len(mine), again, mine))
+    check([s.get("pid") for s in info if s.get("kind") == "echo"] == [pid],
+          "telemetry: the echo service's pid is pollnet's (%s)" % info)
 
     # -- who may do what --
     rc, out, err = ctl("stats", user="nobody")

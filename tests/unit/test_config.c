@@ -127,10 +127,126 @@ bad_addresses(void **state)
 	expect_error("[ipv4]\naddress = 198.18.0.300/24\n",
 		     ":2: [ipv4] address: '198.18.0.300' is not an IPv4 address");
 	expect_error("[ipv4]\naddress = 198.18.0.2/33\n", ":2: [ipv4] address: '33' is too large");
-	expect_error("[ipv4]\naddress = 224.0.0.1/24\n", ":2: [ipv4] address: '224.0.0.1' is not a unicast");
+	expect_error("[ipv4]\naddress = 224.0.0.1/24\n", ":2: [ipv4] address: '224.0.0.1' is a multicast address");
 	expect_error("[ipv4]\ngateway = gw.example\n", ":2: [ipv4] gateway: 'gw.example' is not an IPv4");
 	expect_error("[port]\nmac = 01:00:5e:00:00:01\n", ":2: [port] mac: '01:00:5e:00:00:01' is not a unicast MAC");
 	expect_error("[port]\nmac = zz\n", ":2: [port] mac: 'zz' is not a unicast MAC");
+}
+
+/* An address pollnet could not be: the stack drops it as a martian source
+ * (stack_martian_src), or the prefix makes it no host's. */
+static void
+addresses_no_host_can_have(void **state)
+{
+	static const struct { const char *v, *why; } bad[] = {
+		{ "127.0.0.1/8", "'127.0.0.1' is a loopback address (127.0.0.0/8)" },
+		{ "127.1.2.3/24", "'127.1.2.3' is a loopback address (127.0.0.0/8)" },
+		{ "0.1.2.3/24", "'0.1.2.3' is in 0.0.0.0/8 (\"this network\")" },
+		{ "239.1.1.1/24", "'239.1.1.1' is a multicast address (224.0.0.0/4)" },
+		{ "240.0.0.1/24", "'240.0.0.1' is a class E address (240.0.0.0/4)" },
+		{ "255.255.255.255/24", "'255.255.255.255' is the broadcast address" },
+		{ "198.18.0.0/24", "'198.18.0.0' is the network address of 198.18.0.0/24" },
+		{ "198.18.0.255/24", "'198.18.0.255' is the broadcast address of 198.18.0.0/24" },
+		{ "198.18.0.3/30", "'198.18.0.3' is the broadcast address of 198.18.0.0/30" },
+		{ "10.255.255.255/8", "'10.255.255.255' is the broadcast address of 10.0.0.0/8" },
+		{ "198.18.0.2/32", "a /32 has no neighbour" },
+		{ "198.18.0.2/0", "'0' is too small" },
+	};
+	static const char *const good[] = { "198.18.0.1/31", "198.18.0.0/31", "198.18.0.2",
+					    "10.0.2.15/24", "198.18.255.254/15" };
+	char text[128], want[160];
+	struct pn_config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[ipv4]\naddress = %s\n", bad[i].v);
+		snprintf(want, sizeof(want), ":2: [ipv4] address: %s", bad[i].why);
+		expect_error(text, want);
+		config_defaults(&c);
+		assert_int_equal(config_set(&c, "ipv4.address", bad[i].v, err, sizeof(err)), -1);
+		if (strstr(err, bad[i].why) == NULL)
+			fail_msg("--ip %s: '%s' does not say '%s'", bad[i].v, err, bad[i].why);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		config_defaults(&c);
+		if (config_set(&c, "ipv4.address", good[i], err, sizeof(err)) != 0)
+			fail_msg("%s refused: %s", good[i], err);
+	}
+	/* a gateway that no host can be either */
+	expect_error("[ipv4]\ngateway = 127.0.0.1\n",
+		     ":2: [ipv4] gateway: '127.0.0.1' is a loopback address (127.0.0.0/8)");
+	expect_error("[ipv4]\ngateway = 224.0.0.1\n",
+		     ":2: [ipv4] gateway: '224.0.0.1' is a multicast address (224.0.0.0/4)");
+}
+
+/* A gateway that does not fit the address is named where it was set. */
+static void
+gateway_named_where_set(void **state)
+{
+	struct pn_config c;
+	char err[512], want[160];
+
+	config_defaults(&c);
+	write_conf("[port]\nspec = dpdk:x\n[ipv4]\naddress = 198.18.0.2/24\ngateway = 198.18.0.255\n");
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:5: [ipv4] gateway: '198.18.0.255' is the broadcast "
+		 "address of 198.18.0.0/24", path);
+	if (strstr(err, want) == NULL)
+		fail_msg("'%s' does not contain '%s'", err, want);
+	unlink(path);
+	assert_int_equal(config_set(&c, "ipv4.gateway", "198.19.0.1", err, sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+	if (strstr(err, "ipv4.gateway = 198.19.0.1: '198.19.0.1' is not on 198.18.0.0/24") == NULL)
+		fail_msg("'%s'", err);
+}
+
+/* dataplane.lcores is an EAL core list, checked when it is set (whether or
+ * not EAL's -l makes it unused). */
+static void
+lcores_checked(void **state)
+{
+	static const struct { const char *v, *why; } bad[] = {
+		{ "garbage", "'garbage' is not a core list" },
+		{ "0-", "'0-' is not a core list" },
+		{ "0,,1", "'0,,1' is not a core list" },
+		{ "0-1 ", "'0-1 ' is not a core list" },
+		{ "3-1", "3-1 goes backwards" },
+		{ "0", "one core" },
+		{ "1,1", "one core" },
+		{ "0,100000", "100000 is not a core" },
+	};
+	struct pn_config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		assert_int_equal(config_set(&c, "dataplane.lcores", bad[i].v, err, sizeof(err)), -1);
+		if (strstr(err, bad[i].why) == NULL)
+			fail_msg("lcores %s: '%s' does not say '%s'", bad[i].v, err, bad[i].why);
+		assert_string_equal(c.lcores, "");
+	}
+	expect_error("[dataplane]\nlcores = garbage\n",
+		     ":2: [dataplane] lcores: 'garbage' is not a core list");
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "dataplane.lcores", "0-1,4,6-7", err, sizeof(err)), 0);
+	assert_string_equal(c.lcores, "0-1,4,6-7");
+}
+
+/* A section pollnet does not know is an error, empty or not; so is a
+ * section opened twice (rte_cfgfile would keep only the first). */
+static void
+sections_checked(void **state)
+{
+	char text[300 * 8 + 1] = "";
+
+	expect_error("[ports]\n", ":1: [ports]: unknown section");
+	expect_error("[port]\nspec = dpdk:x\n\n[bogus]\n", ":4: [bogus]: unknown section");
+	for (int i = 0; i < 300; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "[x%d]\n", i);
+	expect_error(text, ":1: [x0]: unknown section");
+	expect_error("[port]\nspec = dpdk:x\n[ipv4]\naddress = 198.18.0.2/24\n[port]\nrx_desc = 64\n",
+		     ":5: [port]: already opened at line 1");
 }
 
 static void
@@ -139,10 +255,10 @@ bad_lines(void **state)
 	expect_error("[port]\nspec dpdk:x\n", ":2: expected 'key = value', got 'spec dpdk:x'");
 	expect_error("spec = dpdk:x\n", ":1: 'spec' is outside any [section]");
 	expect_error("[port\n", ":1: expected [section]");
-	expect_error("[port]\nspec =\n", ":2: 'spec' has an empty value");
-	expect_error("[port]\nspec = dpdk:b\n\nspec = dpdk:d\n", ":4: 'spec' is already set in [port] at line 2");
+	expect_error("[port]\nspec =\n", ":2: [port] spec: no value");
+	expect_error("[port]\nspec = dpdk:b\n\nspec = dpdk:d\n", ":4: [port] spec: already set at line 2");
 	expect_error("[port]\nspeed = 10\n", ":2: [port] speed: unknown key 'speed' in section [port]");
-	expect_error("[ports]\nspec = dpdk:b\n", ":2: [ports] spec: unknown key 'spec' in section [ports]");
+	expect_error("[ports]\nspec = dpdk:b\n", ":1: [ports]: unknown section");
 }
 
 static void
@@ -171,7 +287,7 @@ validation(void **state)
 	assert_int_equal(config_set(&c, "ipv4.address", "198.18.0.2/24", err, sizeof(err)), 0);
 	assert_int_equal(config_set(&c, "ipv4.gateway", "198.19.0.1", err, sizeof(err)), 0);
 	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "gateway is not on the /24"));
+	assert_non_null(strstr(err, "ipv4.gateway = 198.19.0.1: '198.19.0.1' is not on 198.18.0.0/24"));
 	assert_int_equal(config_set(&c, "nodot", "1", err, sizeof(err)), -1);
 }
 
@@ -200,6 +316,10 @@ main(void)
 		cmocka_unit_test(good_file),
 		cmocka_unit_test(bad_numbers_rejected_not_truncated),
 		cmocka_unit_test(bad_addresses),
+		cmocka_unit_test(addresses_no_host_can_have),
+		cmocka_unit_test(gateway_named_where_set),
+		cmocka_unit_test(lcores_checked),
+		cmocka_unit_test(sections_checked),
 		cmocka_unit_test(idle_modes),
 		cmocka_unit_test(bad_lines),
 		cmocka_unit_test(missing_file),
