@@ -28,7 +28,7 @@ extern volatile sig_atomic_t got_stop;  /* SIGINT/SIGTERM (on_stop) */
 void on_stop(int sig);
 /* "pollnetctl: MESSAGE", exit status 1 */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* a bad argument (app/cli.h): the message, a blank line and the usage on
+/* a bad argument (client/cli.h): the message, a blank line and the usage on
  * stderr, exit status 2 */
 void bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* getopt_long returned c, '?' or ':', for argv[optind - 1]: say why, as

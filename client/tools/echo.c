@@ -4,11 +4,14 @@
  * than pollnet can send (1472 bytes) is counted and not answered. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "pollnet.h"
 
 #define MAX_BATCH 32
@@ -26,26 +29,59 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"Usage: %s [--ctl PATH] [--count N] [--batch N] [--ring N] [--zero-copy] PORT\n"
+"Usage: %s [-c PATH] [-n N] [-b N] [-r N] [-z] PORT\n"
 "\n"
 "Echo every UDP datagram received on PORT back to its sender, through\n"
 "pollnet's shared-memory sockets.  A datagram longer than 1472 bytes (one\n"
 "the kernel reassembled from fragments) cannot be sent back whole: it is\n"
 "counted, not answered.  The counts are printed at exit.\n"
 "\n"
-"  -c, --ctl PATH   pollnet's control socket (default: $POLLNET_CTL, else\n"
-"                   /run/pollnet/pollnet.sock)\n"
-"  -n, --count N    exit after N datagrams (default: until SIGINT/SIGTERM)\n"
-"  -b, --batch N    take up to N datagrams per call and send them back in\n"
-"                   one (pollnet_recvmmsg/pollnet_sendmmsg; 1 to %d, default\n"
-"                   %d; 1: pollnet_recvfrom and pollnet_sendto, one each)\n"
-"  -r, --ring N     a receive ring of N datagrams (pollnet_socket_rings; 16\n"
-"                   to 65536, rounded up to a power of 2 and capped by\n"
-"                   pollnet's sockets.ring_max; default: pollnet's)\n"
-"  -z, --zero-copy  send each datagram back from pollnet's receive slot\n"
-"                   (pollnet_recv_borrow, then pollnet_recv_release): one\n"
-"                   copy instead of two; with --batch 1 too, as a batch of 1\n"
-"  -h, --help       this help\n", prog, MAX_BATCH, MAX_BATCH);
+"  -c, --ctl PATH      pollnet's control socket (default: $POLLNET_CTL, else\n"
+"                      /run/pollnet/pollnet.sock)\n"
+"  -n, --datagrams N   exit after N datagrams (default: until SIGINT/SIGTERM)\n"
+"  -b, --batch N       take up to N datagrams per call and send them back in\n"
+"                      one (pollnet_recvmmsg/pollnet_sendmmsg; 1 to %d,\n"
+"                      default %d; 1: pollnet_recvfrom and pollnet_sendto,\n"
+"                      one each)\n"
+"  -r, --ring N        a receive ring of N datagrams (pollnet_socket_rings; 16\n"
+"                      to 65536, rounded up to a power of 2 and capped by\n"
+"                      pollnet's sockets.ring_max; default: pollnet's)\n"
+"  -z, --zero-copy     send each datagram back from pollnet's receive slot\n"
+"                      (pollnet_recv_borrow, then pollnet_recv_release): one\n"
+"                      copy instead of two; with --batch 1 too, as a batch of 1\n"
+"  -h, --help          this help\n", prog, MAX_BATCH, MAX_BATCH);
+}
+
+/* A bad option, value or argument: why, then the usage, exit status 2
+ * (client/cli.h has the convention). */
+static void __attribute__((format(printf, 2, 3), noreturn))
+bad_args(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	usage(stderr, prog);
+	exit(2);
+}
+
+static long
+number(const char *prog, const char *opt, const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		if (hi == LONG_MAX)
+			bad_args(prog, "%s %s: not a number from %ld up", opt, v, lo);
+		bad_args(prog, "%s %s: not a number from %ld to %ld", opt, v, lo, hi);
+	}
+	return n;
 }
 
 int
@@ -53,77 +89,54 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, 'c' },
-		{ "count", required_argument, NULL, 'n' },
+		{ "datagrams", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "ring", required_argument, NULL, 'r' },
 		{ "zero-copy", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ctl = NULL;
+	const char *slash = strrchr(argv[0], '/');
+	const char *prog = slash != NULL ? slash + 1 : argv[0], *ctl = NULL;
 	long count = -1, port, done = 0, too_long = 0, truncated = 0, batch = MAX_BATCH, ring = 0;
 	int zero_copy = 0;
 	struct pollnet *pn;
 	struct pollnet_socket *s;
-	char *end;
+	char *end, why[128];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:n:b:r:zh", opts, NULL)) != -1) {
+	opterr = 0;             /* bad_args says it, then the usage */
+	while ((c = getopt_long(argc, argv, ":c:n:b:r:zh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
-		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end != '\0' || count <= 0) {
-				fprintf(stderr, "%s: --count: '%s' is not a positive number\n\n",
-					argv[0], optarg);
-				usage(stderr, argv[0]);
-				return 2;
-			}
-			break;
-		case 'b':
-			batch = strtol(optarg, &end, 10);
-			if (*end != '\0' || batch < 1 || batch > MAX_BATCH) {
-				fprintf(stderr, "%s: --batch: '%s' is not a number from 1 to %d\n\n",
-					argv[0], optarg, MAX_BATCH);
-				usage(stderr, argv[0]);
-				return 2;
-			}
-			break;
-		case 'r':
-			ring = strtol(optarg, &end, 10);
-			if (*end != '\0' || ring < 16 || ring > 65536) {
-				fprintf(stderr, "%s: --ring: '%s' is not a number from 16 to 65536\n\n",
-					argv[0], optarg);
-				usage(stderr, argv[0]);
-				return 2;
-			}
-			break;
+		case 'n': count = number(prog, "--datagrams", optarg, 1, LONG_MAX); break;
+		case 'b': batch = number(prog, "--batch", optarg, 1, MAX_BATCH); break;
+		case 'r': ring = number(prog, "--ring", optarg, 16, 65536); break;
 		case 'z': zero_copy = 1; break;
-		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
+		case 'h': usage(stdout, prog); return 0;
+		default:
+			cli_option_reason(why, sizeof(why), c, argv, opts);
+			bad_args(prog, "%s", why);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	if (optind == argc)
+		bad_args(prog, "a PORT is needed");
+	if (optind < argc - 1)
+		bad_args(prog, "unexpected argument '%s'", argv[optind + 1]);
 	port = strtol(argv[optind], &end, 10);
-	if (*end != '\0' || port < 1 || port > 65535) {
-		fprintf(stderr, "%s: '%s' is not a port (1-65535)\n\n", argv[0], argv[optind]);
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	if (*end != '\0' || end == argv[optind] || port < 1 || port > 65535)
+		bad_args(prog, "'%s' is not a port (1-65535)", argv[optind]);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
 	rc = pollnet_open(&pn, ctl);
 	if (rc < 0) {
-		fprintf(stderr, "%s: cannot reach pollnet: %s\n", argv[0], pollnet_strerror(rc));
+		fprintf(stderr, "%s: cannot reach pollnet: %s\n", prog, pollnet_strerror(rc));
 		return 1;
 	}
 	if ((rc = pollnet_socket_rings(pn, &s, (uint32_t)ring, 0)) < 0 ||
 	    (rc = pollnet_bind(s, (uint16_t)port)) < 0) {
-		fprintf(stderr, "%s: port %ld: %s\n", argv[0], port, pollnet_strerror(rc));
+		fprintf(stderr, "%s: port %ld: %s\n", prog, port, pollnet_strerror(rc));
 		pollnet_session_close(pn);
 		return 1;
 	}
@@ -153,7 +166,7 @@ main(int argc, char **argv)
 		if (k == -ETIMEDOUT || k == -EINTR)
 			continue;
 		if (k < 0) {
-			fprintf(stderr, "%s: recv: %s\n", argv[0], pollnet_strerror(k));
+			fprintf(stderr, "%s: recv: %s\n", prog, pollnet_strerror(k));
 			break;
 		}
 		for (int i = 0; i < k; i++) {
@@ -174,7 +187,7 @@ main(int argc, char **argv)
 				continue;
 			}
 			if (r < 0) {
-				fprintf(stderr, "%s: send: %s\n", argv[0], pollnet_strerror(r));
+				fprintf(stderr, "%s: send: %s\n", prog, pollnet_strerror(r));
 				stop = 1;
 				break;
 			}
@@ -193,7 +206,7 @@ main(int argc, char **argv)
 		if (n == -ETIMEDOUT || n == -EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "%s: recv: %s\n", argv[0], pollnet_strerror((int)n));
+			fprintf(stderr, "%s: recv: %s\n", prog, pollnet_strerror((int)n));
 			break;
 		}
 		if (flags & POLLNET_TRUNC) {
@@ -206,7 +219,7 @@ main(int argc, char **argv)
 		}
 		n = pollnet_sendto(s, buf, (size_t)n, &from);
 		if (n < 0) {
-			fprintf(stderr, "%s: send: %s\n", argv[0], pollnet_strerror((int)n));
+			fprintf(stderr, "%s: send: %s\n", prog, pollnet_strerror((int)n));
 			break;
 		}
 		done++;

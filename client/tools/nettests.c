@@ -14,12 +14,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "pollnet.h"
 
 #define LOCAL_PORT 2000
@@ -257,6 +259,22 @@ usage(FILE *f, const char *prog)
 "  -h, --help             this help\n", prog);
 }
 
+/* A bad option, value or argument: why, then the usage, exit status 2
+ * (client/cli.h has the convention). */
+static void __attribute__((format(printf, 2, 3), noreturn))
+bad_args(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	usage(stderr, prog);
+	exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -270,50 +288,55 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *slash = strrchr(argv[0], '/');
+	const char *prog = slash != NULL ? slash + 1 : argv[0];
 	const char *dns_ip = NULL, *dns_name = "pollnet.test", *expect = NULL;
 	struct sockaddr_in dns = { .sin_family = AF_INET, .sin_port = htons(53) };
 	int c, skip_dns = 0, failed = 0;
 	long port;
-	char *end;
+	char *end, why[128];
+	struct in_addr a;
 
-	while ((c = getopt_long(argc, argv, "c:d:n:x:p:sh", opts, NULL)) != -1) {
+	opterr = 0;             /* bad_args says it, then the usage */
+	while ((c = getopt_long(argc, argv, ":c:d:n:x:p:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
-		case 'd': dns_ip = optarg; break;
+		case 'd':
+			if (inet_pton(AF_INET, optarg, &a) != 1)
+				bad_args(prog, "--dns %s: not an IPv4 address", optarg);
+			dns_ip = optarg;
+			break;
 		case 'n': dns_name = optarg; break;
-		case 'x': expect = optarg; break;
+		case 'x':
+			if (inet_pton(AF_INET, optarg, &a) != 1)
+				bad_args(prog, "--dns-expect %s: not an IPv4 address", optarg);
+			expect = optarg;
+			break;
 		case 'p':
 			port = strtol(optarg, &end, 10);
-			if (*end != '\0' || port < 1 || port > 65535) {
-				fprintf(stderr, "%s: --dns-port: '%s' is not a port\n\n", argv[0], optarg);
-				usage(stderr, argv[0]);
-				return 2;
-			}
+			if (*end != '\0' || end == optarg || port < 1 || port > 65535)
+				bad_args(prog, "--dns-port %s: not a port (1-65535)", optarg);
 			dns.sin_port = htons((uint16_t)port);
 			break;
 		case 's': skip_dns = 1; break;
-		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
+		case 'h': usage(stdout, prog); return 0;
+		default:
+			cli_option_reason(why, sizeof(why), c, argv, opts);
+			bad_args(prog, "%s", why);
 		}
 	}
-	if (optind != argc - 2) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	if (optind > argc - 2)
+		bad_args(prog, "expected SERVER_IP SERVER_PORT");
+	if (optind < argc - 2)
+		bad_args(prog, "unexpected argument '%s'", argv[optind + 2]);
 	server.sin_family = AF_INET;
 	port = strtol(argv[optind + 1], &end, 10);
 	if (inet_pton(AF_INET, argv[optind], &server.sin_addr) != 1 || *end != '\0' ||
-	    port < 1 || port > 65535) {
-		fprintf(stderr, "%s: expected SERVER_IP SERVER_PORT, got '%s %s'\n\n",
-			argv[0], argv[optind], argv[optind + 1]);
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	    port < 1 || port > 65535)
+		bad_args(prog, "expected SERVER_IP SERVER_PORT, got '%s %s'",
+			 argv[optind], argv[optind + 1]);
 	server.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, dns_ip ? dns_ip : argv[optind], &dns.sin_addr) != 1) {
-		fprintf(stderr, "%s: --dns: '%s' is not an IPv4 address\n", argv[0], dns_ip);
-		return 2;
-	}
+	inet_pton(AF_INET, dns_ip ? dns_ip : argv[optind], &dns.sin_addr);
 
 	printf("nettests running against %s:%ld\n", argv[optind], port);
 	printf("testing one ping: ");

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """The command lines: pollnet's --help, bad options and bad configuration
 files give a clear message and exit status 2, before anything is
-initialised; pollnet, pollnetctl (and each of its commands) parse their
-options one way (below: "one way to parse options"); the client tools'
-messages.
+initialised; pollnet, pollnetctl (and each of its commands), pollnet-echo
+and pollnet-nettests parse their options one way (below: "one way to parse
+options"); the client tools' messages.
 
 usage: test_cli.py POLLNET SOURCE_DIR (pollnetctl and the client tools are
 found beside pollnet in the build tree)"""
@@ -124,13 +124,15 @@ def tool(name, args, rc, needle, where="stderr"):
 
 
 tool("pollnet-echo", ["--help"], 0, "Usage:", "stdout")
-tool("pollnet-echo", [], 2, "Usage:")
+tool("pollnet-echo", [], 2, "pollnet-echo: a PORT is needed")
 tool("pollnet-echo", ["70000"], 2, "'70000' is not a port")
-tool("pollnet-echo", ["--count", "x", "7"], 2, "--count: 'x' is not a positive number")
+tool("pollnet-echo", ["7", "8"], 2, "unexpected argument '8'")
+tool("pollnet-echo", ["--datagrams", "x", "7"], 2, "--datagrams x: not a number from 1 up")
 tool("pollnet-echo", ["--ctl", "/nonexistent/pollnet.sock", "7000"], 1,
      "cannot reach pollnet: No such file or directory")
 tool("pollnet-nettests", ["--help"], 0, "Usage:", "stdout")
-tool("pollnet-nettests", ["198.18.0.1"], 2, "Usage:")
+tool("pollnet-nettests", ["198.18.0.1"], 2, "pollnet-nettests: expected SERVER_IP SERVER_PORT")
+tool("pollnet-nettests", ["--dns", "x", "198.18.0.1", "7"], 2, "--dns x: not an IPv4 address")
 tool("pollnet-nettests", ["198.18.0.999", "7"], 2, "expected SERVER_IP SERVER_PORT")
 tool("pollnet-nettests", ["--ctl", "/nonexistent/pollnet.sock", "--skip-dns", "198.18.0.1", "7"], 1,
      "FAILED: open: No such file or directory", "stdout")
@@ -154,6 +156,9 @@ TOOLS = {
     "pollnetctl tail": ([pollnetctl, "tail"], (["-n", "ten"], "--lines", "ten"), "--lines"),
     "pollnetctl capture": ([pollnetctl, "capture"], (["-w", "/dev/null", "-s", "5"], "--snaplen", "5"),
                            "--write"),
+    "pollnet-echo": ([os.path.join(tools, "pollnet-echo")], (["-b", "99"], "--batch", "99"), "--ctl"),
+    "pollnet-nettests": ([os.path.join(tools, "pollnet-nettests")],
+                         (["-p", "x"], "--dns-port", "x"), "--dns"),
 }
 
 

@@ -231,7 +231,7 @@ def main():
                env=env)
         check(r.returncode == 0, "user nobody (allowed) passes the lab tests")
         r = sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-               any_echo, "--ctl", ctl, "--count", "1", "80", check=False, env=env)
+               any_echo, "--ctl", ctl, "--datagrams", "1", "80", check=False, env=env)
         check(r.returncode != 0 and "Permission denied" in r.stdout,
               "nobody cannot bind port 80")
         c = settled("credentials")

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * How pollnet and pollnetctl (and the client tools, the same way) treat
+ * How pollnet, pollnetctl, pollnet-echo and pollnet-nettests treat
  * their command lines:
  *
  *   - getopt_long, every option with a short and a long spelling, a long
