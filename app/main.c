@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,6 +254,27 @@ teardown_lcores(struct app *a)
 	rte_free(a->lc);
 }
 
+/* Each socket holds two descriptors (its wake pairs' ends), each session
+ * one: raise the soft limit as far as the hard one, and say so if
+ * sockets.max may not fit. */
+static void
+raise_nofile(uint32_t max_sockets)
+{
+	const rlim_t need = 2 * (rlim_t)max_sockets + CTL_MAX_CLIENTS + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need)
+		fprintf(stderr, "pollnet: RLIMIT_NOFILE is %llu; sockets.max = %u may need %llu "
+			"descriptors: beyond, a new socket is refused with EMFILE\n",
+			(unsigned long long)rl.rlim_cur, max_sockets, (unsigned long long)need);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -351,6 +373,7 @@ main(int argc, char **argv)
 			goto out_lcores;
 	}
 
+	raise_nofile(o.cfg.max_sockets);
 	if (ctl_open(&ctl, &a, err, sizeof(err)) < 0) {
 		fail("%s", err);
 		goto out_lcores;
