@@ -249,10 +249,8 @@ ps_release(struct psock *ps)
 void
 ps_put(struct psock *ps)
 {
-	if (atomic_fetch_sub_explicit(&ps->refs, 1, memory_order_release) == 1) {
-		atomic_thread_fence(memory_order_acquire);
+	if (atomic_fetch_sub_explicit(&ps->refs, 1, memory_order_acq_rel) == 1)
 		ps_release(ps);
-	}
 }
 
 /* fd stops naming what it named (v: its entry, taken). */

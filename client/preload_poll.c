@@ -453,9 +453,8 @@ ep_put(uintptr_t v)
 {
 	struct ep *ep = ep_of(v);
 
-	if (atomic_fetch_sub_explicit(&ep->refs, 1, memory_order_release) != 1)
+	if (atomic_fetch_sub_explicit(&ep->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	atomic_thread_fence(memory_order_acquire);
 	pthread_mutex_lock(&g_lock);
 	for (int i = 0; i < ep->n; i++)
 		ps_leave(ep->e[i].ps, ep);

@@ -120,20 +120,16 @@ nap(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Join t within ms: 1, or 0 if it is still running. */
+/* Join t within ms (done: what t sets as it ends): 1, or 0 if it is still
+ * running. */
 static int
-joined(pthread_t t, int ms)
+joined(pthread_t t, _Atomic int *done, int ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return pthread_timedjoin_np(t, NULL, &ts) == 0;
+	for (uint64_t t0 = now_ms(); !*done; nap(5))
+		if (now_ms() - t0 > (uint64_t)ms)
+			return 0;
+	pthread_join(t, NULL);
+	return 1;
 }
 
 /* ---- close() while another thread is blocked receiving ---- */
@@ -143,6 +139,7 @@ struct rx_result {
 	ssize_t n;
 	int err;
 	char data[64];
+	_Atomic int done;
 };
 
 static void *
@@ -154,6 +151,7 @@ rx_thread(void *arg)
 	r->err = r->n < 0 ? errno : 0;
 	if (r->n >= 0)
 		r->data[r->n] = 0;
+	r->done = 1;
 	return NULL;
 }
 
@@ -186,7 +184,7 @@ case_close_blocked(void)
 	nap(100);
 	if (sendto(t, "after close", 11, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		die("sendto");
-	if (!joined(th, 3000)) {
+	if (!joined(th, &r.done, 3000)) {
 		printf("= the blocked receive: still blocked 3 s after the datagram\n");
 		fflush(stdout);
 		_exit(0);
@@ -216,6 +214,7 @@ case_fork_bind(void)
 
 	if (pipe(p) < 0)
 		die("pipe");
+	fflush(stdout);                 /* not the child's to print */
 	pid = fork();
 	if (pid == 0) {
 		child = bound(s, "0.0.0.0");
@@ -248,6 +247,7 @@ case_fork_connect(void)
 	ssize_t n;
 	pid_t pid;
 
+	fflush(stdout);                 /* not the child's to print */
 	pid = fork();
 	if (pid == 0)
 		_exit(connect(s, (struct sockaddr *)&echo_to, sizeof(echo_to)) == 0 ? 0 : 1);
@@ -269,6 +269,7 @@ case_fork_connect(void)
 	printf("= the parent's send() with no address, echoed: %s\n",
 	       n == 12 ? "yes" : n < 0 ? strerror(errno) : "no");
 	/* and a disconnect in a child is the parent's too */
+	fflush(stdout);                 /* not the child's to print */
 	pid = fork();
 	if (pid == 0) {
 		struct sockaddr un = { .sa_family = AF_UNSPEC };
@@ -286,6 +287,7 @@ case_fork_connect(void)
 struct tx_job {
 	int fd;
 	ssize_t n;
+	_Atomic int done;
 };
 
 static void *
@@ -294,6 +296,7 @@ tx_thread(void *arg)
 	struct tx_job *j = arg;
 
 	j->n = sendto(j->fd, "t", 1, 0, (struct sockaddr *)&sink_to, sizeof(sink_to));
+	j->done = 1;
 	return NULL;
 }
 
@@ -330,12 +333,12 @@ case_wake_rx_tx(void)
 	pthread_create(&tt, NULL, tx_thread, &j);
 	nap(300);                       /* both asleep */
 	ask("CONT");
-	sent = joined(tt, 2000);
+	sent = joined(tt, &j.done, 2000);
 	printf("= the blocked send returned once pollnet took the queue: %s\n",
 	       sent ? "yes" : "no");
 	ask("SEND %u", port);
 	printf("= the blocked receive returned when the datagram came: %s\n",
-	       joined(rt, 2000) ? "yes" : "no");
+	       joined(rt, &r.done, 2000) ? "yes" : "no");
 	printf("# %d datagrams filled the queue\n", filled);
 	fflush(stdout);
 	_exit(0);
@@ -405,8 +408,8 @@ case_pollout_idle(void)
 
 struct peeker {
 	int fd;
-	int got;                        /* loopback datagrams */
-	int other;                      /* anything else (must be 0) */
+	_Atomic int got;                /* loopback datagrams */
+	_Atomic int other;              /* anything else (must be 0) */
 	char *seen;
 	pthread_mutex_t *lock;
 	_Atomic int *done;

@@ -8,7 +8,15 @@ send queue, which a kernel's UDP socket does not keep) run under pollnet-run
 only, against what the kernel's semantics promise.  python3's socket module
 does some of the same (preload_py.py), on the kernel and under pollnet-run.
 
-usage: test_preload_races.py POLLNET_BINARY BUILD_DIR
+libpollnet's own calls are tried the same way (pn_threads: a thread
+blocked receiving, one blocked sending).
+
+usage: test_preload_races.py POLLNET_BINARY BUILD_DIR [PRELOAD_LIB PR_RACES PN_THREADS]
+
+With PRELOAD_LIB, PR_RACES and PN_THREADS (built with ThreadSanitizer) the C
+cases under pollnet run with that library preloaded into that program (the
+kernel's runs stay as they are), and any report of ThreadSanitizer's fails
+the case.
 """
 import os
 import select
@@ -28,9 +36,10 @@ ECHO, SINK = 9100, 9109
 
 BOTH = ["close-blocked", "fork-bind", "fork-connect", "loopback-peek", "resize-polled",
         "ioctl-cloexec"]
+RX_TX = ["the blocked send returned once pollnet took the queue: yes",
+         "the blocked receive returned when the datagram came: yes"]
 POLLNET_ONLY = {
-    "wake-rx-tx": ["the blocked send returned once pollnet took the queue: yes",
-                   "the blocked receive returned when the datagram came: yes"],
+    "wake-rx-tx": RX_TX,
     "pollout-idle": ["poll(POLLIN) saw the datagram: yes",
                      "poll(POLLOUT) on a full queue timed out: yes",
                      "... and slept, using under 100 ms of CPU in 500: yes",
@@ -122,7 +131,18 @@ def main():
     binary, build = sys.argv[1], sys.argv[2]
     run = os.path.join(build, "client", "pollnet-run")
     prog = os.path.join(build, "tests", "pr_races")
+    threads = os.path.join(build, "tests", "pn_threads")
     tmp = tempfile.mkdtemp(prefix="pn-races-")
+    tsan = len(sys.argv) > 5
+    prog_tsan = prog
+    if tsan:
+        lib, prog_tsan, threads = sys.argv[3], sys.argv[4], sys.argv[5]
+        # close-blocked closes a descriptor another thread is receiving on:
+        # that is the case, not a fault of ours
+        supp = os.path.join(tmp, "tsan.supp")
+        with open(supp, "w") as f:
+            f.write("race_top:^close$\n")
+        os.environ["TSAN_OPTIONS"] = "halt_on_error=1:suppressions=" + supp
     ctl = os.path.join(tmp, "pollnet.sock")
     os.environ["POLLNET_CTL"] = ctl
     net = Namespaces(peer_ip=PEER_IP + "/24")
@@ -144,7 +164,8 @@ def main():
                 break
         args = [PEER_IP, str(ECHO), str(SINK)]
         kernel = ["ip", "netns", "exec", net.peer, prog]
-        under = ["ip", "netns", "exec", net.dut, "sh", run, prog]
+        under = ["ip", "netns", "exec", net.dut] + (
+            ["env", "LD_PRELOAD=" + lib, prog_tsan] if tsan else ["sh", run, prog])
         only = os.environ.get("PN_RACES", "").split(",")    # by hand: some cases
 
         def chosen(case):
@@ -158,24 +179,32 @@ def main():
                   (case, "\n      ".join(want or [kout[-500:]]),
                    "" if got == want else "\n    pollnet-run:\n      " +
                    "\n      ".join(got or [out[-800:]])))
+            if tsan:
+                check("ThreadSanitizer" not in out, "%s: no report of ThreadSanitizer's%s" %
+                      (case, "" if "ThreadSanitizer" not in out else ":\n" + out[-3000:]))
             if case == "loopback-peek":
                 after = pn.report()
                 full = sum(after.get(k, 0) - before.get(k, 0) for k in
                            ("stack.rx_drop.udp_ring_full", "stack.local_ring_full"))
                 check(full == 0, "loopback-peek: no datagram found the ring full (%d)" % full)
-        for case, want in POLLNET_ONLY.items():
+        for case, want in list(POLLNET_ONLY.items()) + [("libpollnet", RX_TX)]:
             if not chosen(case):
                 continue
-            got, out = run_case(under + [case] + args, net, DUT_IP, pn)
+            cmd = under + [case] + args if case != "libpollnet" else \
+                ["ip", "netns", "exec", net.dut, threads, PEER_IP, str(SINK)]
+            got, out = run_case(cmd, net, DUT_IP, pn)
             check(got == want, "%s under pollnet-run:\n      %s%s" %
                   (case, "\n      ".join(want), "" if got == want else
                    "\n    got:\n      " + "\n      ".join(got or [out[-800:]])))
+            if tsan:
+                check("ThreadSanitizer" not in out, "%s: no report of ThreadSanitizer's%s" %
+                      (case, "" if "ThreadSanitizer" not in out else ":\n" + out[-3000:]))
             extra = [ln.strip() for ln in out.splitlines() if ln.startswith("# ")]
             if extra:
                 print("    " + "; ".join(extra))
         # python3's socket module, the same cases
         py = os.path.join(HERE, "preload_py.py")
-        for case in filter(chosen, PY_BOTH):
+        for case in filter(chosen, [] if tsan else PY_BOTH):
             k = sh("/usr/bin/python3", py, case, PEER_IP, str(ECHO), ns=net.peer, check=False,
                    timeout=60)
             u = sh("sh", run, "/usr/bin/python3", py, case, PEER_IP, str(ECHO), ns=net.dut,
