@@ -493,7 +493,7 @@ static int
 ctl_request(struct ctl *c, int ci)
 {
 	struct ctl_client *cl = &c->clients[ci];
-	struct pn_ctl_req req;
+	struct pn_ctl_req req = { 0 };
 	struct pn_ctl_rep rep = { 0 };
 	int fds[2] = { -1, -1 }, nfds = 0, rc;
 	ssize_t n = recv(cl->fd, c->msg.raw, sizeof(c->msg.raw), MSG_DONTWAIT | MSG_TRUNC);
@@ -502,7 +502,10 @@ ctl_request(struct ctl *c, int ci)
 		return -1;              /* the client went away (or died) */
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-	memcpy(&req, c->msg.raw, n < (ssize_t)sizeof(req) ? (size_t)n : sizeof(req));
+	/* a message shorter than a request is answered with sequence 0: what
+	 * it holds of one is not a request (req stays all zero, op 0) */
+	if (n >= (ssize_t)sizeof(req))
+		memcpy(&req, c->msg.raw, sizeof(req));
 	rep.seq = req.seq;
 	rep.version = PN_CTL_VERSION;
 	if (n < (ssize_t)sizeof(req) || n > (ssize_t)sizeof(c->msg.raw) ||
