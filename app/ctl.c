@@ -87,46 +87,62 @@ fail:
 	return -1;
 }
 
-/* root, a listed user, or a member (primary or supplementary) of a listed
- * group. */
+static int
+gid_allowed(const struct pn_config *cfg, gid_t g)
+{
+	for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
+		if (cfg->allow_gid[i] == g)
+			return 1;
+	return 0;
+}
+
+/*
+ * Was a group of the peer's, primary (SO_PEERCRED's gid) or supplementary
+ * (SO_PEERGROUPS), in control.allow_groups when it connected?  The
+ * connection's credentials, as the kernel took them at connect(), not its
+ * process's now: that process may have changed its groups since, or exited
+ * and left its pid to another.
+ */
+static int
+ctl_peer_in_group(struct ctl *c, int fd, gid_t gid)
+{
+	const struct pn_config *cfg = c->a->cfg;
+	socklen_t len;
+
+	if (gid_allowed(cfg, gid))
+		return 1;
+	if (cfg->n_allow_gid == 0)
+		return 0;
+	for (;;) {
+		len = (socklen_t)(c->ngroups_cap * sizeof(gid_t));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
+			break;
+		/* ERANGE: len says how much they take (they never change) */
+		if (errno != ERANGE || len <= c->ngroups_cap * sizeof(gid_t))
+			return 0;
+		gid_t *g = realloc(c->groups, len);
+
+		if (g == NULL)
+			return 0;
+		c->groups = g;
+		c->ngroups_cap = len / sizeof(gid_t);
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (gid_allowed(cfg, c->groups[i]))
+			return 1;
+	return 0;
+}
+
+/* root, a listed user, or a member of a listed group when it connected. */
 static int
 ctl_allowed(const struct pn_config *cfg, const struct ctl_client *cl)
 {
-	char path[64], line[4096];
-	FILE *f;
-	int ok = 0;
-
 	if (cl->uid == 0)
 		return 1;
 	for (uint32_t i = 0; i < cfg->n_allow_uid; i++)
 		if (cfg->allow_uid[i] == cl->uid)
 			return 1;
-	for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
-		if (cfg->allow_gid[i] == cl->gid)
-			return 1;
-	if (cfg->n_allow_gid == 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cl->pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	while (!ok && fgets(line, sizeof(line), f) != NULL) {
-		char *p = line + 7, *end;
-
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (;;) {
-			unsigned long g = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
-				ok |= cfg->allow_gid[i] == g;
-			p = end;
-		}
-	}
-	fclose(f);
-	return ok;
+	return cl->in_group;
 }
 
 /* Sessions (or, sock: sockets) the user uid holds. */
@@ -184,7 +200,8 @@ ctl_accept(struct ctl *c)
 			continue;
 		}
 		c->clients[slot] = (struct ctl_client){
-			.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
+			.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
+			.in_group = ctl_peer_in_group(c, fd, cred.gid) };
 		c->nclients++;
 	}
 }
@@ -650,6 +667,8 @@ ctl_close(struct ctl *c)
 	free(c->socks);
 	free(c->pfd);
 	free(c->pfd_idx);
+	free(c->groups);
+	c->groups = NULL;
 	c->socks = NULL;
 	c->pfd = NULL;
 	c->pfd_idx = NULL;

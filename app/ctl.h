@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control channel: clients (libpollnet) connect to a Unix socket, are
- * checked (SO_PEERCRED against the configuration), and create, bind,
- * connect and close sockets.  Runs on the control thread only; the lcores
- * learn of sockets through the socket table.
+ * checked (SO_PEERCRED and SO_PEERGROUPS against the configuration), and
+ * create, bind, connect and close sockets.  Runs on the control thread
+ * only; the lcores learn of sockets through the socket table.
  */
 #ifndef PN_CTL_H
 #define PN_CTL_H
@@ -24,6 +24,7 @@ struct ctl_client {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int in_group;           /* in control.allow_groups when it connected */
 	int hello;              /* versions agreed */
 	uint32_t nsocks;        /* sockets it holds */
 };
@@ -71,6 +72,8 @@ struct ctl {
 	uint64_t hangups;       /* sockets closed by their wake pair hanging up */
 	struct pollfd *pfd;     /* ctl_poll's: listener, clients, wake pairs */
 	int *pfd_idx;
+	gid_t *groups;          /* a new client's SO_PEERGROUPS, grown as needed */
+	size_t ngroups_cap;
 };
 
 /* Listen on the configured path.  -1 with a message on error. */
