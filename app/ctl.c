@@ -275,18 +275,23 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 	uint32_t id;
 	char name[32];
 
-	/* the limits, tightest first: this session's, its user's, pollnet's */
+	/* the limits, tightest first: this session's, its user's, pollnet's.
+	 * As the kernel's, the user's share and the table's last part do not
+	 * hold root back (a session's does, as RLIMIT_NOFILE does root's
+	 * processes). */
+	const int root = c->clients[ci].uid == 0;
+
 	if (c->clients[ci].nsocks >= cfg->max_per_client) {
 		c->refused[CTL_REFUSED_CLIENT_SOCKETS]++;
 		return -EMFILE;
 	}
-	if (ctl_user_count(c, c->clients[ci].uid, 1) >= cfg->max_per_user) {
+	if (!root && ctl_user_count(c, c->clients[ci].uid, 1) >= config_max_per_user(cfg)) {
 		c->refused[CTL_REFUSED_USER_SOCKETS]++;
 		return -EDQUOT;
 	}
 	for (id = 0; id < c->max && c->socks[id].s != NULL; id++)
 		;
-	if (id == c->max) {
+	if (id == c->max || (!root && c->open >= c->max - config_reserved(cfg))) {
 		c->refused[CTL_REFUSED_SOCKETS_FULL]++;
 		return -ENFILE;
 	}

@@ -34,7 +34,7 @@ struct ctl_client {
 	X(CREDENTIALS,    "credentials")     /* neither root nor allowed */ \
 	X(CLIENTS_FULL,   "clients_full")    /* every session slot taken (EUSERS) */ \
 	X(USER_CLIENTS,   "user_clients")    /* control.max_clients_per_user (EDQUOT) */ \
-	X(SOCKETS_FULL,   "sockets_full")    /* sockets.max (ENFILE) */ \
+	X(SOCKETS_FULL,   "sockets_full")    /* sockets.max, or all but sockets.reserved (ENFILE) */ \
 	X(CLIENT_SOCKETS, "client_sockets")  /* sockets.max_per_client (EMFILE) */ \
 	X(USER_SOCKETS,   "user_sockets")    /* sockets.max_per_user (EDQUOT) */
 
