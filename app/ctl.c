@@ -398,18 +398,21 @@ ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
 	return rc;
 }
 
-/* With REUSEADDR, a port only connected sockets use is free to bind if
- * they all were bound with REUSEADDR as well (the kernel's rule). */
+/* With REUSEADDR, a port other sockets use is free to bind if they all,
+ * bound or connected, were bound with REUSEADDR as well (the kernel's rule:
+ * SO_REUSEADDR on both).  The echo service never shares its port. */
 static int
 port_shareable(struct ctl *c, uint16_t port)
 {
-	if (atomic_load(&c->a->socks->ports[port].bound) != NULL)
+	const struct pn_sock *b = atomic_load(&c->a->socks->ports[port].bound);
+
+	if (b != NULL && b->kind != SOCK_SHM)
 		return 0;
 	for (uint32_t i = 0; i < c->max; i++) {
 		const struct ctl_sock *o = &c->socks[i];
 
 		if (o->s != NULL && o->in_table && ntohs(o->s->key.lport) == port &&
-		    !o->reuse)
+		    !o->s->reuse)
 			return 0;
 	}
 	return 1;
@@ -435,7 +438,7 @@ ctl_bind(struct ctl *c, int ci, uint32_t id, uint16_t port, uint32_t flags,
 		return -EADDRINUSE;
 	}
 	rep->port = htons((uint16_t)p);
-	cs->reuse = (flags & PN_BIND_REUSEADDR) != 0;
+	cs->s->reuse = (flags & PN_BIND_REUSEADDR) != 0;
 	return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
 }
 

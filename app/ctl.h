@@ -47,7 +47,6 @@ struct ctl_sock {
 	int client;             /* index in clients[] */
 	int in_table;
 	int preload;            /* a program's under pollnet-run (PN_SOCK_PRELOAD) */
-	int reuse;              /* bound with PN_BIND_REUSEADDR */
 };
 
 /* One request as it arrives: a capture's filter follows its header. */
