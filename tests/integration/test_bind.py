@@ -15,8 +15,13 @@ What the kernel does that the scenarios show:
   a unicast datagram goes to one socket only, the one bound last, and when
   it closes, to the one bound before it;
 - a disconnect (connect(AF_UNSPEC)) of a socket bound to a port it named
-  keeps the port, and puts the socket first among the port's wildcard
-  sockets.
+  keeps the port, whoever else is connected on it, and puts the socket
+  first among the port's wildcard sockets; a disconnect of a socket never
+  bound or connected does nothing, and says so with success.
+
+Some scenarios speak pollnet's control protocol by hand (ctlproto.py), for
+what a libpollnet client does not ask, and hold its replies beside the
+kernel's answers.
 
 usage: test_bind.py POLLNET BUILD_DIR
 """
@@ -69,6 +74,15 @@ SCENARIOS = {
         ("disconnect a", "ok"), ("name a", "7105"),
         ("recv 2 7105 7203", "a a"),
     ],
+    "disconnect beside other connected sockets on the port: the port stays": [
+        ("new a", "ok"), ("reuse a", "ok"), ("bind a 7104", "ok"), ("connect a 7201", "ok"),
+        ("new b", "ok"), ("reuse b", "ok"), ("bind b 7104", "ok"), ("connect b 7202", "ok"),
+        ("disconnect a", "ok"), ("name a", "7104"),
+        ("recv 2 7104 7202", "b b"),
+        ("recv 2 7104 7203", "a a"),
+        ("disconnect b", "ok"), ("name b", "7104"),
+        ("recv 2 7104 7202", "b b"),
+    ],
     "a port it named stays its own through connect and disconnect": [
         ("new a", "ok"), ("bind a 7106", "ok"), ("connect a 7201", "ok"),
         ("disconnect a", "ok"), ("name a", "7106"),
@@ -77,7 +91,18 @@ SCENARIOS = {
     ],
 }
 
-RAW_SCENARIOS = {}
+# The same, through the control protocol by hand: no datagrams.
+RAW_SCENARIOS = {
+    "a disconnect of a socket never bound": [
+        ("new a", "ok"), ("disconnect a", "ok"), ("name a", "0"),
+    ],
+    "a port it named it keeps, beside other connected sockets": [
+        ("new a", "ok"), ("reuse a", "ok"), ("bind a 7107", "ok"), ("connect a 7201", "ok"),
+        ("new b", "ok"), ("reuse b", "ok"), ("bind b 7107", "ok"), ("connect b 7202", "ok"),
+        ("disconnect a", "ok"), ("name a", "7107"),
+        ("new c", "ok"), ("bind c 7107", "EADDRINUSE"),
+    ],
+}
 
 SEND = """
 import socket, sys
