@@ -448,16 +448,19 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 	struct ctl_sock *cs = &c->socks[id];
 	int p;
 
-	if (addr == 0 && port == 0) {   /* disconnect: the port stays bound */
-		if (!cs->in_table || cs->s->key.rport == 0)
-			return cs->in_table ? 0 : -EINVAL;
-		p = ntohs(cs->s->key.lport);
+	if (addr == 0 && port == 0) {
+		/* Disconnect (connect(AF_UNSPEC)), which on the kernel does not
+		 * fail: a socket never bound stays so; a connected one keeps
+		 * its port, among the port's bound sockets, whoever else is
+		 * connected on it (they share it with this one, or it would
+		 * not be theirs too). */
+		if (!cs->in_table)
+			return 0;
 		rep->port = cs->s->key.lport;
-		/* the port stays ours only if no other socket uses it */
-		if (atomic_load(&c->a->socks->ports[p].connected) != 1)
-			return -EADDRINUSE;
+		if (sock_key_bound(&cs->s->key))
+			return 0;
 		return sock_table_rekey(c->a->socks, cs->s,
-					(struct sock_key){ .lport = htons((uint16_t)p) }) == 0 ?
+					(struct sock_key){ .lport = cs->s->key.lport }) == 0 ?
 		       0 : -EADDRINUSE;
 	}
 	if (addr == 0 || port == 0)
