@@ -17,11 +17,16 @@ What the kernel does that the scenarios show:
 - a disconnect (connect(AF_UNSPEC)) of a socket bound to a port it named
   keeps the port, whoever else is connected on it, and puts the socket
   first among the port's wildcard sockets; a disconnect of a socket never
-  bound or connected does nothing, and says so with success.
+  bound or connected does nothing, and says so with success;
+- a disconnect of a socket whose port was chosen for it (connect's, or
+  bind's to port 0) gives the port up, connected or not: it is free for any
+  bind, the socket's name says port 0, and the socket may be bound again.
 
 Some scenarios speak pollnet's control protocol by hand (ctlproto.py), for
-what a libpollnet client does not ask, and hold its replies beside the
-kernel's answers.
+what a libpollnet client does not ask (a disconnect of a socket it thinks
+unconnected) or does not see yet (it keeps the port it was given, where
+the kernel's socket is named port 0 again), and hold pollnet's replies
+beside the kernel's answers.
 
 usage: test_bind.py POLLNET BUILD_DIR
 """
@@ -93,6 +98,20 @@ SCENARIOS = {
 
 # The same, through the control protocol by hand: no datagrams.
 RAW_SCENARIOS = {
+    "a port connect chose is given up by a disconnect": [
+        ("new a", "ok"), ("connect a 7201", "ok"), ("name a", "e1"),
+        ("disconnect a", "ok"), ("name a", "0"),
+        ("new b", "ok"), ("bind b e1", "ok"),
+    ],
+    "... and one bind chose, connected or not": [
+        ("new a", "ok"), ("bind a 0", "ok"), ("name a", "e1"), ("connect a 7201", "ok"),
+        ("disconnect a", "ok"), ("name a", "0"),
+        ("new b", "ok"), ("bind b e1", "ok"),
+        ("new c", "ok"), ("bind c 0", "ok"), ("name c", "e2"),
+        ("disconnect c", "ok"), ("name c", "0"),
+        ("new d", "ok"), ("bind d e2", "ok"),
+        ("bind c e2", "EADDRINUSE"), ("bind c 0", "ok"), ("connect c 7201", "ok"),
+    ],
     "a disconnect of a socket never bound": [
         ("new a", "ok"), ("disconnect a", "ok"), ("name a", "0"),
     ],
