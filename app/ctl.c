@@ -439,6 +439,7 @@ ctl_bind(struct ctl *c, int ci, uint32_t id, uint16_t port, uint32_t flags,
 	}
 	rep->port = htons((uint16_t)p);
 	cs->s->reuse = (flags & PN_BIND_REUSEADDR) != 0;
+	cs->port_named = port != 0;
 	return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
 }
 
@@ -450,12 +451,19 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 
 	if (addr == 0 && port == 0) {
 		/* Disconnect (connect(AF_UNSPEC)), which on the kernel does not
-		 * fail: a socket never bound stays so; a connected one keeps
-		 * its port, among the port's bound sockets, whoever else is
-		 * connected on it (they share it with this one, or it would
-		 * not be theirs too). */
+		 * fail: a socket never bound stays so; one whose port was
+		 * chosen for it (by connect, or a bind to port 0) gives it up,
+		 * connected or not, and is unbound again (port 0); one bound
+		 * to a port it named keeps it, among the port's bound
+		 * sockets, whoever else is connected on it (they share it
+		 * with this one, or it would not be theirs too). */
 		if (!cs->in_table)
 			return 0;
+		if (!cs->port_named) {
+			sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
+			cs->in_table = 0;
+			return 0;
+		}
 		rep->port = cs->s->key.lport;
 		if (sock_key_bound(&cs->s->key))
 			return 0;
@@ -477,6 +485,7 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 	if (p < 0)
 		return p;
 	rep->port = htons((uint16_t)p);
+	cs->port_named = 0;
 	return ctl_sock_place(c, id, (struct sock_key){
 		.lport = htons((uint16_t)p), .rip = addr, .rport = port });
 }

@@ -46,6 +46,9 @@ struct ctl_sock {
 	struct pn_sock *s;      /* NULL: free id */
 	int client;             /* index in clients[] */
 	int in_table;
+	int port_named;         /* bound to a port the client named: a
+	                         * disconnect keeps it (the kernel's
+	                         * SOCK_BINDPORT_LOCK) */
 	int preload;            /* a program's under pollnet-run (PN_SOCK_PRELOAD) */
 };
 
