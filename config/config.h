@@ -73,8 +73,8 @@ struct pn_config {
 void config_defaults(struct pn_config *c);
 
 /* The sockets one user (not root) may hold: sockets.max_per_user, or by
- * default a quarter of sockets.max, so that a user leaves room for three
- * others, and so, with the reserve, for root. */
+ * default a quarter of sockets.max, so that three users that take all
+ * they may still leave room for a fourth (and the reserve for root). */
 static inline uint32_t
 config_max_per_user(const struct pn_config *c)
 {
@@ -84,9 +84,9 @@ config_max_per_user(const struct pn_config *c)
 }
 
 /* The sockets only root may open, the last of the table: sockets.reserved,
- * or by default a sixteenth of sockets.max (as the kernel keeps the last
- * of its file table for the administrator): users together cannot shut
- * root out. */
+ * or by default a sixteenth of sockets.max, so that users together cannot
+ * shut root out (as the kernel lets only the administrator open files past
+ * fs.file-max, and ext4 keeps its last blocks for root). */
 static inline uint32_t
 config_reserved(const struct pn_config *c)
 {
