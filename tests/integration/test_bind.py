@@ -30,6 +30,7 @@ beside the kernel's answers.
 
 usage: test_bind.py POLLNET BUILD_DIR
 """
+import errno
 import os
 import subprocess
 import sys
@@ -208,7 +209,6 @@ class Raw:
 
 
 def errno_name(e):
-    import errno
     return errno.errorcode.get(e, str(e))
 
 
