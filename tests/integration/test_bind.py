@@ -31,6 +31,7 @@ beside the kernel's answers.
 usage: test_bind.py POLLNET BUILD_DIR
 """
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -218,6 +219,8 @@ def main():
     run = os.path.join(build, "client", "pollnet-run")
     tmp = tempfile.mkdtemp(prefix="pn-bind-")
     ctl = os.path.join(tmp, "pollnet.sock")
+    stats = os.path.join(tmp, "pollnet.stats")
+    ctlbin = os.path.join(build, "app", "pollnetctl")
     env = dict(os.environ, POLLNET_CTL=ctl)
     lib = os.path.join(build, "client", "libpollnet-preload.so")
     if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
@@ -227,7 +230,7 @@ def main():
         env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
     net = Namespaces(peer_ip=PEER_IP + "/24")
     pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
-                 extra=["--ctl", ctl])
+                 extra=["--ctl", ctl, "--stats", stats])
     deadline = time.time() + 10
     while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
         if time.time() > deadline:
@@ -271,6 +274,33 @@ def main():
         check(not bad and not rest.strip(), "control protocol: %s%s" %
               (name, "".join("\n       " + b for b in bad) +
                ("\n       " + rest.strip() if rest.strip() else "")))
+
+    # what pollnetctl shows of a socket that gave its port up: unbound
+    raw = ctlproto.Session(ctl)
+    sid = raw.socket()
+    _, port = raw.connect(sid, PEER_IP, 7201)
+
+    def shown(want):
+        """(local port, connected, local address) once it is want, or
+        what it is after 5 s (the control thread publishes now and then)"""
+        deadline = time.time() + 5
+        while True:
+            r = sh(ctlbin, "--stats", stats, "sockets", "--json", check=False)
+            e = next((x for x in json.loads(r.stdout) if x.get("id") == sid), None) \
+                if r.returncode == 0 else None
+            got = e and (e["local_port"], e["connected"], e["local_addr"])
+            if got == want or time.time() > deadline:
+                return got
+            time.sleep(0.1)
+
+    got = shown((port, 1, DUT_IP))
+    check(got == (port, 1, DUT_IP), "pollnetctl sockets: connected, on the port connect chose "
+          "(%s)" % (got,))
+    raw.connect(sid, "0.0.0.0", 0)
+    got = shown((0, 0, "0.0.0.0"))
+    check(got == (0, 0, "0.0.0.0"), "pollnetctl sockets: disconnected, it is unbound: port 0, "
+          "not connected (%s)" % (got,))
+    raw.close()
 
     c = pn.report()
     check(c["stack.rx_frames"] == c["stack.rx_delivered"] + c["stack.rx_answered"] +
