@@ -462,6 +462,7 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 		if (!cs->port_named) {
 			sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
 			cs->in_table = 0;
+			cs->s->key = (struct sock_key){ 0 };    /* unbound, as shown */
 			return 0;
 		}
 		rep->port = cs->s->key.lport;
