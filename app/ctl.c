@@ -86,46 +86,62 @@ fail:
 	return -1;
 }
 
-/* root, a listed user, or a member (primary or supplementary) of a listed
- * group. */
+static int
+gid_allowed(const struct pn_config *cfg, gid_t g)
+{
+	for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
+		if (cfg->allow_gid[i] == g)
+			return 1;
+	return 0;
+}
+
+/*
+ * Was a group of the peer's, primary (SO_PEERCRED's gid) or supplementary
+ * (SO_PEERGROUPS), in control.allow_groups when it connected?  The
+ * connection's credentials, as the kernel took them at connect(), not its
+ * process's now: that process may have changed its groups since, or exited
+ * and left its pid to another.
+ */
+static int
+ctl_peer_in_group(struct ctl *c, int fd, gid_t gid)
+{
+	const struct pn_config *cfg = c->a->cfg;
+	socklen_t len;
+
+	if (gid_allowed(cfg, gid))
+		return 1;
+	if (cfg->n_allow_gid == 0)
+		return 0;
+	for (;;) {
+		len = (socklen_t)(c->ngroups_cap * sizeof(gid_t));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
+			break;
+		/* ERANGE: len says how much they take (they never change) */
+		if (errno != ERANGE || len <= c->ngroups_cap * sizeof(gid_t))
+			return 0;
+		gid_t *g = realloc(c->groups, len);
+
+		if (g == NULL)
+			return 0;
+		c->groups = g;
+		c->ngroups_cap = len / sizeof(gid_t);
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (gid_allowed(cfg, c->groups[i]))
+			return 1;
+	return 0;
+}
+
+/* root, a listed user, or a member of a listed group when it connected. */
 static int
 ctl_allowed(const struct pn_config *cfg, const struct ctl_client *cl)
 {
-	char path[64], line[4096];
-	FILE *f;
-	int ok = 0;
-
 	if (cl->uid == 0)
 		return 1;
 	for (uint32_t i = 0; i < cfg->n_allow_uid; i++)
 		if (cfg->allow_uid[i] == cl->uid)
 			return 1;
-	for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
-		if (cfg->allow_gid[i] == cl->gid)
-			return 1;
-	if (cfg->n_allow_gid == 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cl->pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	while (!ok && fgets(line, sizeof(line), f) != NULL) {
-		char *p = line + 7, *end;
-
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (;;) {
-			unsigned long g = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			for (uint32_t i = 0; i < cfg->n_allow_gid; i++)
-				ok |= cfg->allow_gid[i] == g;
-			p = end;
-		}
-	}
-	fclose(f);
-	return ok;
+	return cl->in_group;
 }
 
 /* Sessions (or, sock: sockets) the user uid holds. */
@@ -183,7 +199,8 @@ ctl_accept(struct ctl *c)
 			continue;
 		}
 		c->clients[slot] = (struct ctl_client){
-			.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
+			.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
+			.in_group = ctl_peer_in_group(c, fd, cred.gid) };
 		c->nclients++;
 	}
 }
@@ -271,18 +288,23 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 	uint32_t id;
 	char name[32];
 
-	/* the limits, tightest first: this session's, its user's, pollnet's */
+	/* the limits, tightest first: this session's, its user's, pollnet's.
+	 * As the kernel's, the user's share and the table's last part do not
+	 * hold root back (a session's does, as RLIMIT_NOFILE does root's
+	 * processes). */
+	const int root = c->clients[ci].uid == 0;
+
 	if (c->clients[ci].nsocks >= cfg->max_per_client) {
 		c->refused[CTL_REFUSED_CLIENT_SOCKETS]++;
 		return -EMFILE;
 	}
-	if (ctl_user_count(c, c->clients[ci].uid, 1) >= cfg->max_per_user) {
+	if (!root && ctl_user_count(c, c->clients[ci].uid, 1) >= config_max_per_user(cfg)) {
 		c->refused[CTL_REFUSED_USER_SOCKETS]++;
 		return -EDQUOT;
 	}
 	for (id = 0; id < c->max && c->socks[id].s != NULL; id++)
 		;
-	if (id == c->max) {
+	if (id == c->max || (!root && c->open >= c->max - config_reserved(cfg))) {
 		c->refused[CTL_REFUSED_SOCKETS_FULL]++;
 		return -ENFILE;
 	}
@@ -373,18 +395,21 @@ ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
 	return rc;
 }
 
-/* With REUSEADDR, a port only connected sockets use is free to bind if
- * they all were bound with REUSEADDR as well (the kernel's rule). */
+/* With REUSEADDR, a port other sockets use is free to bind if they all,
+ * bound or connected, were bound with REUSEADDR as well (the kernel's rule:
+ * SO_REUSEADDR on both).  The echo service never shares its port. */
 static int
 port_shareable(struct ctl *c, uint16_t port)
 {
-	if (atomic_load(&c->a->socks->ports[port].bound) != NULL)
+	const struct pn_sock *b = atomic_load(&c->a->socks->ports[port].bound);
+
+	if (b != NULL && b->kind != SOCK_SHM)
 		return 0;
 	for (uint32_t i = 0; i < c->max; i++) {
 		const struct ctl_sock *o = &c->socks[i];
 
 		if (o->s != NULL && o->in_table && ntohs(o->s->key.lport) == port &&
-		    !o->reuse)
+		    !o->s->reuse)
 			return 0;
 	}
 	return 1;
@@ -410,7 +435,8 @@ ctl_bind(struct ctl *c, int ci, uint32_t id, uint16_t port, uint32_t flags,
 		return -EADDRINUSE;
 	}
 	rep->port = htons((uint16_t)p);
-	cs->reuse = (flags & PN_BIND_REUSEADDR) != 0;
+	cs->s->reuse = (flags & PN_BIND_REUSEADDR) != 0;
+	cs->port_named = port != 0;
 	return ctl_sock_place(c, id, (struct sock_key){ .lport = htons((uint16_t)p) });
 }
 
@@ -420,16 +446,27 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 	struct ctl_sock *cs = &c->socks[id];
 	int p;
 
-	if (addr == 0 && port == 0) {   /* disconnect: the port stays bound */
-		if (!cs->in_table || cs->s->key.rport == 0)
-			return cs->in_table ? 0 : -EINVAL;
-		p = ntohs(cs->s->key.lport);
+	if (addr == 0 && port == 0) {
+		/* Disconnect (connect(AF_UNSPEC)), which on the kernel does not
+		 * fail: a socket never bound stays so; one whose port was
+		 * chosen for it (by connect, or a bind to port 0) gives it up,
+		 * connected or not, and is unbound again (port 0); one bound
+		 * to a port it named keeps it, among the port's bound
+		 * sockets, whoever else is connected on it (they share it
+		 * with this one, or it would not be theirs too). */
+		if (!cs->in_table)
+			return 0;
+		if (!cs->port_named) {
+			sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
+			cs->in_table = 0;
+			cs->s->key = (struct sock_key){ 0 };    /* unbound, as shown */
+			return 0;
+		}
 		rep->port = cs->s->key.lport;
-		/* the port stays ours only if no other socket uses it */
-		if (atomic_load(&c->a->socks->ports[p].connected) != 1)
-			return -EADDRINUSE;
+		if (sock_key_bound(&cs->s->key))
+			return 0;
 		return sock_table_rekey(c->a->socks, cs->s,
-					(struct sock_key){ .lport = htons((uint16_t)p) }) == 0 ?
+					(struct sock_key){ .lport = cs->s->key.lport }) == 0 ?
 		       0 : -EADDRINUSE;
 	}
 	if (addr == 0 || port == 0)
@@ -446,6 +483,7 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 	if (p < 0)
 		return p;
 	rep->port = htons((uint16_t)p);
+	cs->port_named = 0;
 	return ctl_sock_place(c, id, (struct sock_key){
 		.lport = htons((uint16_t)p), .rip = addr, .rport = port });
 }
@@ -502,7 +540,7 @@ static int
 ctl_request(struct ctl *c, int ci)
 {
 	struct ctl_client *cl = &c->clients[ci];
-	struct pn_ctl_req req;
+	struct pn_ctl_req req = { 0 };
 	struct pn_ctl_rep rep = { 0 };
 	int fds[3] = { -1, -1, -1 }, nfds = 0, rc;
 	ssize_t n = recv(cl->fd, c->msg.raw, sizeof(c->msg.raw), MSG_DONTWAIT | MSG_TRUNC);
@@ -511,7 +549,10 @@ ctl_request(struct ctl *c, int ci)
 		return -1;              /* the client went away (or died) */
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-	memcpy(&req, c->msg.raw, n < (ssize_t)sizeof(req) ? (size_t)n : sizeof(req));
+	/* a message shorter than a request is answered with sequence 0: what
+	 * it holds of one is not a request (req stays all zero, op 0) */
+	if (n >= (ssize_t)sizeof(req))
+		memcpy(&req, c->msg.raw, sizeof(req));
 	rep.seq = req.seq;
 	rep.version = PN_CTL_VERSION;
 	if (n < (ssize_t)sizeof(req) || n > (ssize_t)sizeof(c->msg.raw) ||
@@ -657,6 +698,8 @@ ctl_close(struct ctl *c)
 	free(c->socks);
 	free(c->pfd);
 	free(c->pfd_idx);
+	free(c->groups);
+	c->groups = NULL;
 	c->socks = NULL;
 	c->pfd = NULL;
 	c->pfd_idx = NULL;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control channel: clients (libpollnet) connect to a Unix socket, are
- * checked (SO_PEERCRED against the configuration), and create, bind,
- * connect and close sockets.  Runs on the control thread only; the lcores
- * learn of sockets through the socket table.
+ * checked (SO_PEERCRED and SO_PEERGROUPS against the configuration), and
+ * create, bind, connect and close sockets.  Runs on the control thread
+ * only; the lcores learn of sockets through the socket table.
  */
 #ifndef PN_CTL_H
 #define PN_CTL_H
@@ -24,6 +24,7 @@ struct ctl_client {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int in_group;           /* in control.allow_groups when it connected */
 	int hello;              /* versions agreed */
 	uint32_t nsocks;        /* sockets it holds */
 };
@@ -33,7 +34,7 @@ struct ctl_client {
 	X(CREDENTIALS,    "credentials")     /* neither root nor allowed */ \
 	X(CLIENTS_FULL,   "clients_full")    /* every session slot taken (EUSERS) */ \
 	X(USER_CLIENTS,   "user_clients")    /* control.max_clients_per_user (EDQUOT) */ \
-	X(SOCKETS_FULL,   "sockets_full")    /* sockets.max (ENFILE) */ \
+	X(SOCKETS_FULL,   "sockets_full")    /* sockets.max, or all but sockets.reserved (ENFILE) */ \
 	X(CLIENT_SOCKETS, "client_sockets")  /* sockets.max_per_client (EMFILE) */ \
 	X(USER_SOCKETS,   "user_sockets")    /* sockets.max_per_user (EDQUOT) */
 
@@ -45,8 +46,10 @@ struct ctl_sock {
 	struct pn_sock *s;      /* NULL: free id */
 	int client;             /* index in clients[] */
 	int in_table;
+	int port_named;         /* bound to a port the client named: a
+	                         * disconnect keeps it (the kernel's
+	                         * SOCK_BINDPORT_LOCK) */
 	int preload;            /* a program's under pollnet-run (PN_SOCK_PRELOAD) */
-	int reuse;              /* bound with PN_BIND_REUSEADDR */
 };
 
 /* One request as it arrives: a capture's filter follows its header. */
@@ -71,6 +74,8 @@ struct ctl {
 	uint64_t hangups;       /* sockets closed by their wake pair hanging up */
 	struct pollfd *pfd;     /* ctl_poll's: listener, clients, wake pairs */
 	int *pfd_idx;
+	gid_t *groups;          /* a new client's SO_PEERGROUPS, grown as needed */
+	size_t ngroups_cap;
 };
 
 /* Listen on the configured path.  -1 with a message on error. */

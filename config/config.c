@@ -30,7 +30,8 @@ config_defaults(struct pn_config *c)
 	c->pool_size = 8191;
 	c->max_sockets = 1024;
 	c->max_per_client = 256;
-	c->max_per_user = 512;
+	c->max_per_user = 0;            /* a quarter of max_sockets */
+	c->reserved = CONFIG_AUTO;      /* a sixteenth of max_sockets */
 	c->max_clients_per_user = 64;
 	c->sock_ring = 1024;
 	c->sock_tx_ring = 256;
@@ -402,6 +403,8 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		NUM(max_per_client, 1, 65536);
 	if (IS("sockets", "max_per_user"))
 		NUM(max_per_user, 1, 65536);
+	if (IS("sockets", "reserved"))
+		NUM(reserved, 0, 65535);
 	if (IS("control", "max_clients_per_user"))
 		NUM(max_clients_per_user, 1, 256);
 	if (IS("sockets", "rx_ring"))
@@ -695,6 +698,11 @@ config_validate(const struct pn_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "no port: set [port] spec or --port");
 		return -1;
 	}
+	if (config_reserved(c) >= c->max_sockets) {
+		snprintf(err, errlen, "sockets.reserved (%u) leaves no socket of sockets.max (%u) "
+			 "to users but root", config_reserved(c), c->max_sockets);
+		return -1;
+	}
 	if (c->ip == 0) {
 		snprintf(err, errlen, "no address: set [ipv4] address or --ip");
 		return -1;
@@ -743,10 +751,13 @@ config_print(const struct pn_config *c, FILE *f)
 		c->idle == PN_IDLE_NAP ? "nap" : "interrupt");
 	fprintf(f, "dataplane.idle_after = %u\n", c->idle_after_us);
 	fprintf(f, "dataplane.idle_sleep = %u\n", c->idle_sleep_us);
-	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u\n"
+	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u%s\n"
+		"sockets.reserved = %u%s\n"
 		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.ring_max = %u\n"
 		"sockets.echo_port = %u\nsockets.wake_batch = %u\nsockets.wake_delay = %u\n",
-		c->max_sockets, c->max_per_client, c->max_per_user, c->sock_ring,
+		c->max_sockets, c->max_per_client, config_max_per_user(c),
+		c->max_per_user == 0 ? " (a quarter of sockets.max)" : "", config_reserved(c),
+		c->reserved == CONFIG_AUTO ? " (a sixteenth of sockets.max)" : "", c->sock_ring,
 		c->sock_tx_ring, c->sock_ring_max, c->echo_port, c->wake_batch, c->wake_delay_us);
 	fprintf(f, "control.path = %s\ncontrol.mode = %04o\ncontrol.stats = %s\n"
 		"control.max_clients_per_user = %u\n",

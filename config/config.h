@@ -49,7 +49,10 @@ struct pn_config {
 	/* [sockets] */
 	uint32_t max_sockets;
 	uint32_t max_per_client;        /* sockets one client session may hold */
-	uint32_t max_per_user;          /* ... all sessions of one uid together */
+	uint32_t max_per_user;          /* ... all sessions of one uid together
+	                                 * but root's (0: config_max_per_user) */
+	uint32_t reserved;              /* the last of max_sockets, root's only
+	                                 * (CONFIG_AUTO: config_reserved) */
 	uint32_t sock_ring;             /* socket RX ring entries (power of 2) */
 	uint32_t sock_tx_ring;          /* client sockets' TX ring entries */
 	uint32_t sock_ring_max;         /* the most a client may ask for (SO_RCVBUF) */
@@ -68,7 +71,30 @@ struct pn_config {
 	char ip_from[160], gw_from[160];
 };
 
+#define CONFIG_AUTO UINT32_MAX
+
 void config_defaults(struct pn_config *c);
+
+/* The sockets one user (not root) may hold: sockets.max_per_user, or by
+ * default a quarter of sockets.max, so that three users that take all
+ * they may still leave room for a fourth (and the reserve for root). */
+static inline uint32_t
+config_max_per_user(const struct pn_config *c)
+{
+	if (c->max_per_user != 0)
+		return c->max_per_user;
+	return c->max_sockets / 4 > 0 ? c->max_sockets / 4 : 1;
+}
+
+/* The sockets only root may open, the last of the table: sockets.reserved,
+ * or by default a sixteenth of sockets.max, so that users together cannot
+ * shut root out (as the kernel lets only the administrator open files past
+ * fs.file-max, and ext4 keeps its last blocks for root). */
+static inline uint32_t
+config_reserved(const struct pn_config *c)
+{
+	return c->reserved != CONFIG_AUTO ? c->reserved : c->max_sockets / 16;
+}
 
 /* Load an INI file over c.  On error returns -1 with "FILE:LINE: reason"
  * (or "FILE: reason") in err. */

@@ -90,25 +90,37 @@ icmp_error_in(struct stack *s, struct rte_mbuf *m, const struct rte_icmp_hdr *ic
 		sock_table_lookup_connected(s->socks, qu->src_port, q->dst_addr, qu->dst_port);
 	if (sock == NULL || sock->kind != SOCK_SHM)
 		goto unmatched;
-	if (sock->owner == s->lcore) {
-		shm_sock_error(s, sock, ECONNREFUSED);
-	} else {
-		struct steer_item it = { .m = NULL, .sock = sock, .err = ECONNREFUSED };
-
-		if (s->steer == NULL ||
-		    rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
-			s->stats.rx_drop[PN_RX_STEER_FULL]++;
-			rte_pktmbuf_free(m);
-			return STACK_DROPPED;
-		}
-		s->steered_to |= 1u << sock->owner;
-	}
-	s->stats.rx_delivered++;
 	rte_pktmbuf_free(m);
-	return STACK_DELIVERED;
+	if (sock->owner == s->lcore)
+		return icmp_error_deliver(s, sock, ECONNREFUSED);
+	/* the owner counts it, as it counts a steered datagram: only it
+	 * knows whether the socket began to close meanwhile */
+	struct steer_item it = { .m = NULL, .sock = sock, .err = ECONNREFUSED };
+
+	if (s->steer == NULL ||
+	    rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
+		s->stats.rx_drop[PN_RX_STEER_FULL]++;
+		return STACK_DROPPED;
+	}
+	s->steered_to |= 1u << sock->owner;
+	s->stats.rx_steered++;
+	return STACK_STEERED;
 unmatched:
 	s->stats.rx_drop[PN_RX_ICMP_UNMATCHED]++;
 	rte_pktmbuf_free(m);
+	return STACK_DROPPED;
+}
+
+enum stack_verdict
+icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err)
+{
+	if (shm_sock_error(s, sock, err) == 0) {
+		s->stats.rx_delivered++;
+		return STACK_DELIVERED;
+	}
+	/* a closing socket is no socket: as a datagram for it is
+	 * udp_no_socket */
+	s->stats.rx_drop[PN_RX_ICMP_UNMATCHED]++;
 	return STACK_DROPPED;
 }
 

@@ -63,20 +63,21 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 	return 0;
 }
 
-void
+int
 shm_sock_error(struct stack *s, struct pn_sock *sock, int err)
 {
 	struct pn_shm_ctl *ctl;
 
 	if (sock->kind != SOCK_SHM ||
 	    atomic_load_explicit(&sock->closing, memory_order_acquire))
-		return;
+		return -ENOENT;
 	ctl = pn_shm_ctl(sock->region);
 	atomic_store_explicit(&ctl->errors.err, err, memory_order_relaxed);
 	sock->errors_posted++;
 	atomic_store_explicit(&ctl->errors.count, sock->errors_posted, memory_order_release);
 	s->stats.icmp_errors_in++;
 	shm_touch(s, sock, PN_WAKE_RX);         /* a sleeping receive wakes to it */
+	return 0;
 }
 
 int

@@ -78,6 +78,57 @@ sock_port(struct sock_table *t, const struct pn_sock *s)
 	return &t->ports[rte_be_to_cpu_16(s->key.lport)];
 }
 
+/* The port's bound sockets, newest first.  Only the control thread
+ * changes the list, so its own loads need no ordering; the stores that
+ * link a socket in or out are releases, for the lcores' walks. */
+#define FOR_BOUND(o, sp) \
+	for (struct pn_sock *o = atomic_load_explicit(&(sp)->bound, memory_order_relaxed); \
+	     o != NULL; o = atomic_load_explicit(&o->next_bound, memory_order_relaxed))
+
+static bool
+bound_has(const struct sock_port *sp, const struct pn_sock *s)
+{
+	FOR_BOUND(o, sp)
+		if (o == s)
+			return true;
+	return false;
+}
+
+/* May s be bound to the port beside the sockets bound there?  Only if
+ * there are none, or it and every one of them share it (SO_REUSEADDR on
+ * both: the kernel's rule). */
+static bool
+bound_may_join(const struct sock_port *sp, const struct pn_sock *s)
+{
+	FOR_BOUND(o, sp)
+		if (!s->reuse || !o->reuse)
+			return false;
+	return true;
+}
+
+/* s first: a walk that reads the new head finds the rest behind it. */
+static void
+bound_push(struct sock_port *sp, struct pn_sock *s)
+{
+	atomic_store_explicit(&s->next_bound,
+			      atomic_load_explicit(&sp->bound, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&sp->bound, s, memory_order_release);
+}
+
+/* s out of the list (it is in it).  A walk that stands on s goes on to
+ * what followed it: s->next_bound stays until a grace period has passed. */
+static void
+bound_unlink(struct sock_port *sp, struct pn_sock *s)
+{
+	struct pn_sock *_Atomic *link = &sp->bound;
+
+	while (atomic_load_explicit(link, memory_order_relaxed) != s)
+		link = &atomic_load_explicit(link, memory_order_relaxed)->next_bound;
+	atomic_store_explicit(link, atomic_load_explicit(&s->next_bound, memory_order_relaxed),
+			      memory_order_release);
+}
+
 int
 sock_table_add(struct sock_table *t, struct pn_sock *s)
 {
@@ -86,8 +137,7 @@ sock_table_add(struct sock_table *t, struct pn_sock *s)
 
 	if (s->owner >= t->nb_lcores)
 		return -EINVAL;
-	if (sock_key_bound(&s->key) ?
-	    atomic_load_explicit(&sp->bound, memory_order_relaxed) != NULL :
+	if (sock_key_bound(&s->key) ? !bound_may_join(sp, s) :
 	    rte_hash_lookup(t->hash, &s->key) >= 0)
 		return -EEXIST;
 
@@ -105,7 +155,7 @@ sock_table_add(struct sock_table *t, struct pn_sock *s)
 	s->hash_pos = -1;
 	if (sock_key_bound(&s->key)) {
 		/* Publish: the release store orders the socket's fields first. */
-		atomic_store_explicit(&sp->bound, s, memory_order_release);
+		bound_push(sp, s);
 	} else {
 		if (rte_hash_add_key_data(t->hash, &s->key, s) != 0)
 			return -ENOSPC;
@@ -131,14 +181,13 @@ sock_table_remove(struct sock_table *t, struct pn_sock *s)
 {
 	struct sock_port *sp = sock_port(t, s);
 
-	if (sock_key_bound(&s->key) ?
-	    atomic_load_explicit(&sp->bound, memory_order_relaxed) != s :
+	if (sock_key_bound(&s->key) ? !bound_has(sp, s) :
 	    rte_hash_lookup_data(t->hash, &s->key, &(void *){ NULL }) < 0)
 		return -ENOENT;
 
 	atomic_store_explicit(&s->closing, true, memory_order_release);
 	if (sock_key_bound(&s->key)) {
-		atomic_store_explicit(&sp->bound, NULL, memory_order_release);
+		bound_unlink(sp, s);
 	} else {
 		rte_hash_del_key(t->hash, &s->key);
 		atomic_fetch_sub_explicit(&sp->connected, 1, memory_order_release);
@@ -169,17 +218,16 @@ sock_table_rekey(struct sock_table *t, struct pn_sock *s, struct sock_key k)
 
 	if (k.lport != old.lport)
 		return -EINVAL;
-	if (sock_key_bound(&old) ?
-	    atomic_load_explicit(&sp->bound, memory_order_relaxed) != s :
+	if (sock_key_bound(&old) ? !bound_has(sp, s) :
 	    rte_hash_lookup_data(t->hash, &old, &(void *){ NULL }) < 0)
 		return -EINVAL;
 	if (memcmp(&k, &old, sizeof(k)) == 0)
 		return 0;
 	/* The new place first ... */
 	if (sock_key_bound(&k)) {
-		if (atomic_load_explicit(&sp->bound, memory_order_relaxed) != NULL)
+		if (!bound_may_join(sp, s))
 			return -EEXIST;
-		atomic_store_explicit(&sp->bound, s, memory_order_release);
+		bound_push(sp, s);
 		s->hash_pos = -1;
 	} else {
 		if (rte_hash_lookup(t->hash, &k) >= 0)
@@ -197,7 +245,9 @@ sock_table_rekey(struct sock_table *t, struct pn_sock *s, struct sock_key k)
 	s->key.rip = k.rip;
 	s->key.rport = k.rport;
 	if (sock_key_bound(&old)) {
-		atomic_store_explicit(&sp->bound, NULL, memory_order_release);
+		bound_unlink(sp, s);
+		/* no walk still stands on s when it is linked in again */
+		sock_table_sync(t);
 	} else {
 		rte_hash_del_key(t->hash, &old);
 		atomic_fetch_sub_explicit(&sp->connected, 1, memory_order_release);

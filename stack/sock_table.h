@@ -11,6 +11,14 @@
  * consults only when its port has connected sockets.  So the common case,
  * a datagram for a bound socket, costs no hashing at all.
  *
+ * Sockets that share a port (SO_REUSEADDR on all of them, the kernel's
+ * rule) may be bound to it together: the port's bound sockets form a list,
+ * newest first, and the head is the one a unicast datagram goes to, as the
+ * kernel gives it to the socket bound last (and, once that one closes, to
+ * the one bound before it; a socket that disconnects goes first, as the
+ * kernel rehashes it).  A lookup still loads only the head; a walk of the
+ * list finds every socket bound to the port.
+ *
  * Concurrency: lcores look up and iterate without locks; one control thread
  * adds and removes sockets while they run.  The hash is in lock-free
  * reader/writer mode; the port table and the per-lcore "owned" lists are
@@ -50,8 +58,12 @@ struct pn_sock {
 	uint16_t kind;              /* enum sock_kind */
 	struct rte_ring *rx;        /* single producer (owner) */
 	atomic_bool closing;        /* set by control before removal */
+	uint8_t reuse;              /* may share its port (SO_REUSEADDR); set
+	                             * before the socket enters the table */
 	int32_t hash_pos;           /* private to sock_table */
 	uint32_t slot;              /* private to sock_table */
+	struct pn_sock *_Atomic next_bound; /* bound to the same port before
+	                             * it (sock_table_next_bound) */
 	/* written by the owner lcore only; read by anyone */
 	uint64_t rx_pkts, rx_bytes, rx_drops;
 	uint64_t tx_pkts, tx_bytes, tx_drops;
@@ -86,7 +98,8 @@ struct pn_sock {
 
 /* One per local port. */
 struct sock_port {
-	struct pn_sock *_Atomic bound;      /* wildcard remote, or NULL */
+	struct pn_sock *_Atomic bound;      /* the newest bound socket (wildcard
+	                                     * remote), or NULL */
 	_Atomic uint32_t connected;         /* connected sockets on this port */
 };
 
@@ -105,15 +118,18 @@ struct sock_table {
 struct sock_table *sock_table_create(const char *name, uint32_t max_socks,
 				     uint16_t nb_lcores);
 void sock_table_free(struct sock_table *t);
-/* -EEXIST when the key is taken, -ENOSPC when full, -EINVAL on a bad owner. */
+/* -EEXIST when the key is taken (a bound key: the port has bound sockets
+ * and s or one of them does not share), -ENOSPC when full, -EINVAL on a
+ * bad owner. */
 int sock_table_add(struct sock_table *t, struct pn_sock *s);
 /* When it returns, no lcore holds a reference to s: the caller may free it. */
 int sock_table_remove(struct sock_table *t, struct pn_sock *s);
 /* Move s, in the table, to key k on the same local port (connect,
  * disconnect, a new peer): s is found under k before it stops being found
  * under its old key, so no datagram for s finds no socket in between.
- * -EEXIST when k is taken, -EINVAL for another port or s not in the table;
- * either way s stays where it was. */
+ * -EEXIST when k is taken (as for sock_table_add), -EINVAL for another port
+ * or s not in the table; either way s stays where it was.  Moved to its
+ * port's bound key, s goes first among the sockets bound there. */
 int sock_table_rekey(struct sock_table *t, struct pn_sock *s, struct sock_key k);
 
 /* Lcores. */
@@ -153,6 +169,15 @@ sock_table_lookup(struct sock_table *t, rte_be16_t lport, rte_be32_t rip,
 			return s;
 	}
 	return atomic_load_explicit(&sp->bound, memory_order_acquire);
+}
+
+/* The socket bound to s's port before s, or NULL: from a port's newest
+ * bound socket (sock_port.bound), a walk lists every socket bound to the
+ * port.  An lcore may walk, as it may look up, between quiescent states. */
+static inline struct pn_sock *
+sock_table_next_bound(const struct pn_sock *s)
+{
+	return atomic_load_explicit(&s->next_bound, memory_order_acquire);
 }
 
 /* Iterate the sockets an lcore owns: slots [0, n) may hold NULL. */

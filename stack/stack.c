@@ -120,7 +120,7 @@ stack_steer_drain(struct stack *s)
 					   RTE_DIM(it), NULL);
 	for (unsigned i = 0; i < n; i++) {
 		if (it[i].m == NULL)
-			shm_sock_error(s, it[i].sock, (int)it[i].err);
+			icmp_error_deliver(s, it[i].sock, (int)it[i].err);
 		else
 			udp_deliver(s, it[i].sock, it[i].m, it[i].local);
 	}

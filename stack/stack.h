@@ -149,8 +149,13 @@ unsigned echo_service(struct stack *s, struct pn_sock *sock, unsigned budget);
 int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 		 uint32_t len, rte_be32_t src, rte_be16_t sport);
 /* An ICMP error for sock (connected): the client's next call returns -err
- * (ECONNREFUSED for a port unreachable).  On the owner lcore. */
-void shm_sock_error(struct stack *s, struct pn_sock *sock, int err);
+ * (ECONNREFUSED for a port unreachable).  On the owner lcore.  0, or
+ * -ENOENT when sock is closing (or no client's): nothing posted. */
+int shm_sock_error(struct stack *s, struct pn_sock *sock, int err);
+/* Hand an ICMP error that came in a frame to sock (on its owner lcore) and
+ * count the frame: delivered, or dropped as icmp_error_unmatched when sock
+ * is closing. */
+enum stack_verdict icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err);
 /* Does sock's client have datagrams for us to send (a sane count)? */
 int shm_sock_tx_ready(const struct pn_sock *sock);
 /* Send up to `budget` datagrams from sock's TX ring, and collect the

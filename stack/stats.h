@@ -12,8 +12,9 @@
  *               echo reply);
  * rx_drop[r]:   the frame was freed for reason r.
  *
- * A datagram steered to a socket owned by another lcore is counted in
- * rx_frames by the lcore that received it and delivered/dropped by the owner.
+ * A datagram (or an ICMP error for a socket) steered to a socket owned by
+ * another lcore is counted in rx_frames by the lcore that received it and
+ * delivered/dropped by the owner.
  */
 #ifndef PN_STACK_STATS_H
 #define PN_STACK_STATS_H
@@ -49,7 +50,7 @@
 	X(ICMP_TRUNCATED, "icmp_truncated") \
 	X(ICMP_CSUM,      "icmp_bad_checksum") \
 	X(ICMP_TYPE,      "icmp_unsupported")/* neither an echo request nor an error we use */ \
-	X(ICMP_UNMATCHED, "icmp_error_unmatched") /* an error for no connected socket of ours */ \
+	X(ICMP_UNMATCHED, "icmp_error_unmatched") /* an error for no connected socket of ours (or a closing one) */ \
 	X(UDP_TRUNCATED,  "udp_truncated") \
 	X(UDP_LEN,        "udp_bad_length") \
 	X(UDP_CSUM,       "udp_bad_checksum") \

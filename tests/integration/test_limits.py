@@ -7,7 +7,12 @@ sockets until refused gets EMFILE at 8; more sessions of the same user get
 EDQUOT at 20 sockets in all, and a fifth session is refused with EDQUOT;
 root meanwhile still gets sockets until the table is full (ENFILE).  Each
 refusal is counted under its reason (control.refused.*), and freed sockets
-are usable again.  A second pollnet with 256-session room: the 257th
+are usable again.  Then the default limits (sockets.max 1024): three users
+(nobody, daemon, bin) each get their share, a quarter of the table (256,
+then EDQUOT), and still leave room: a fourth (sys) gets what is left but
+the table's last sixteenth (192, then ENFILE), which only root takes (64,
+then ENFILE); root is not held to a share (600 more once the others
+closed theirs).  A second pollnet with 256-session room: the 257th
 connection is refused with EUSERS.  Then four sessions of `nobody` flood
 the control channel (socket, close, as fast as they go) while root runs the
 lab's tests: they pass (no request of root's waits behind the flood).
@@ -16,6 +21,7 @@ usage: test_limits.py POLLNET BUILD_DIR
 """
 import errno
 import os
+import pwd
 import re
 import socket
 import struct
@@ -64,8 +70,12 @@ def main():
     net = Namespaces(peer_ip=PEER_IP + "/24")
     procs = []
 
-    def hog(n, as_nobody=True):
-        p = subprocess.Popen((NOBODY if as_nobody else []) + [pn_client, "hog", ctl, str(n)],
+    def hog(n, as_nobody=True, user=None):
+        who = NOBODY if as_nobody and user is None else []
+        if user is not None:
+            who = ["setpriv", "--reuid=" + user, "--regid=%d" % pwd.getpwnam(user).pw_gid,
+                   "--clear-groups"]
+        p = subprocess.Popen(who + [pn_client, "hog", ctl, str(n)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         procs.append(p)
         return p, p.stdout.readline().strip()
@@ -113,6 +123,49 @@ def main():
         for p in procs:
             p.stdin.close()
             p.wait(timeout=10)
+        procs.clear()
+        counters, _ = pn.stop()
+        check(counters["pool.in_use"] == 0, "at exit every mbuf is back")
+
+        # the default limits: three users (and a fourth) cannot take the
+        # table from each other, nor from root
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=[
+                         "--ctl", ctl, "--set", "control.mode=0666",
+                         "--set", "control.allow_users=nobody,daemon,bin,sys"])
+        users = {}
+        for user in ("nobody", "daemon", "bin"):
+            got = [hog(200, user=user), hog(200, user=user)]
+            users[user] = [p for p, _ in got]
+            out = [o for _, o in got]
+            check(out[0] == "opened 200: ok" and out[1].startswith("opened 56: ") and
+                  "sockets.max_per_user" in out[1],
+                  "user %s gets its share, a quarter of the 1024: 256, then EDQUOT (%s)" %
+                  (user, "; ".join(out)))
+        _, out = hog(200, user="sys")
+        check(out.startswith("opened 192: ") and "sockets.max)" in out,
+              "a fourth user gets the rest but the last 64: 192, then ENFILE (%s)" % out)
+        _, out = hog(200, as_nobody=False)
+        check(out.startswith("opened 64: ") and "sockets.max)" in out,
+              "root gets the last 64, then ENFILE (%s)" % out)
+        c = pn.report()
+        check(c["control.sockets"] == 1024, "1024 sockets open (%d)" % c["control.sockets"])
+        check(c["control.refused.user_sockets"] == 3 and c["control.refused.sockets_full"] == 2,
+              "refusals: user_sockets 3 (%d), sockets_full 2 (%d)" %
+              (c["control.refused.user_sockets"], c["control.refused.sockets_full"]))
+        for user in ("nobody", "daemon", "bin"):
+            for p in users[user]:
+                p.stdin.close()
+                p.wait(timeout=30)
+        deadline = time.time() + 10
+        while pn.report()["control.sockets"] != 256 and time.time() < deadline:
+            time.sleep(0.1)
+        out = [hog(200, as_nobody=False)[1] for _ in range(3)]
+        check(out == ["opened 200: ok"] * 3,
+              "root is held to no share: 600 more beside its 64 (%s)" % "; ".join(out))
+        for p in procs:
+            p.stdin.close()
+            p.wait(timeout=30)
         procs.clear()
         counters, _ = pn.stop()
         check(counters["pool.in_use"] == 0, "at exit every mbuf is back")

@@ -291,6 +291,39 @@ validation(void **state)
 	assert_int_equal(config_set(&c, "nodot", "1", err, sizeof(err)), -1);
 }
 
+/* A user's share and root's reserve follow sockets.max unless set. */
+static void
+socket_limits(void **state)
+{
+	struct pn_config c;
+	char err[512];
+
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "port.spec", "dpdk:net_null0", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "ipv4.address", "198.18.0.2/24", err, sizeof(err)), 0);
+	assert_int_equal(c.max_sockets, 1024);
+	assert_int_equal(config_max_per_user(&c), 256);
+	assert_int_equal(config_reserved(&c), 64);
+	assert_int_equal(config_set(&c, "sockets.max", "40", err, sizeof(err)), 0);
+	assert_int_equal(config_max_per_user(&c), 10);
+	assert_int_equal(config_reserved(&c), 2);
+	assert_int_equal(config_set(&c, "sockets.max", "3", err, sizeof(err)), 0);
+	assert_int_equal(config_max_per_user(&c), 1);
+	assert_int_equal(config_reserved(&c), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+	/* set, they stay */
+	assert_int_equal(config_set(&c, "sockets.max_per_user", "7", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "sockets.reserved", "0", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "sockets.max", "1000", err, sizeof(err)), 0);
+	assert_int_equal(config_max_per_user(&c), 7);
+	assert_int_equal(config_reserved(&c), 0);
+	assert_int_equal(config_set(&c, "sockets.max_per_user", "0", err, sizeof(err)), -1);
+	/* a reserve that leaves users nothing */
+	assert_int_equal(config_set(&c, "sockets.reserved", "1000", err, sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sockets.reserved"));
+}
+
 static void
 shipped_config_loads(void **state)
 {
@@ -307,6 +340,9 @@ shipped_config_loads(void **state)
 	assert_int_equal(c.sock_ring, 1024);
 	assert_int_equal(c.sock_tx_ring, d.sock_tx_ring);
 	assert_int_equal(c.sock_ring_max, d.sock_ring_max);
+	assert_int_equal(c.max_sockets, d.max_sockets);
+	assert_int_equal(config_max_per_user(&c), config_max_per_user(&d));
+	assert_int_equal(config_reserved(&c), config_reserved(&d));
 }
 
 int
@@ -324,6 +360,7 @@ main(void)
 		cmocka_unit_test(bad_lines),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(validation),
+		cmocka_unit_test(socket_limits),
 		cmocka_unit_test(shipped_config_loads),
 	};
 

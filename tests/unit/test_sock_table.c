@@ -286,6 +286,156 @@ rekey_never_nowhere(void **state)
 	free(s);
 }
 
+/* The bound sockets of a port, newest first, by walking the list. */
+static int
+walk(struct sock_table *t, uint16_t port, struct pn_sock **out, int max)
+{
+	int n = 0;
+
+	for (struct pn_sock *s = atomic_load(&t->ports[port].bound); s != NULL;
+	     s = sock_table_next_bound(s)) {
+		assert_true(n < max);
+		out[n++] = s;
+	}
+	return n;
+}
+
+/*
+ * Sockets that share a port (reuse, SO_REUSEADDR) are bound to it
+ * together; the newest gets the port's datagrams, then the one before it
+ * when it goes; a socket that moves back from connected goes first; one
+ * that does not share is refused beside them, and refuses them.
+ */
+static void
+shared_port(void **state)
+{
+	struct sock_table *t = sock_table_create("st_shared", 8, 1);
+	struct pn_sock *a = sock_new(5000, 0, 0, 0), *b = sock_new(5000, 0, 0, 0);
+	struct pn_sock *c = sock_new(5000, 0, 0, 0), *x = sock_new(5000, 0, 0, 0);
+	struct pn_sock *w[8];
+	const rte_be16_t lp = rte_cpu_to_be_16(5000);
+	const rte_be32_t peer = rte_cpu_to_be_32(PEER_IP);
+
+	a->reuse = b->reuse = c->reuse = 1;
+	assert_int_equal(sock_table_add(t, a), 0);
+	assert_int_equal(sock_table_add(t, x), -EEXIST);       /* x does not share */
+	assert_int_equal(sock_table_add(t, b), 0);
+	assert_int_equal(sock_table_add(t, c), 0);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(7)), c);
+	assert_int_equal(walk(t, 5000, w, 8), 3);
+	assert_ptr_equal(w[0], c);
+	assert_ptr_equal(w[1], b);
+	assert_ptr_equal(w[2], a);
+	/* out of the middle: the newest still receives */
+	assert_int_equal(sock_table_remove(t, b), 0);
+	assert_int_equal(sock_table_remove(t, b), -ENOENT);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(7)), c);
+	assert_int_equal(walk(t, 5000, w, 8), 2);
+	assert_ptr_equal(w[1], a);
+	/* a connects: off the list, its peer's datagrams its own; back
+	 * (a disconnect), it is first */
+	assert_int_equal(sock_table_rekey(t, a, (struct sock_key){
+		.lport = lp, .rip = peer, .rport = rte_cpu_to_be_16(7) }), 0);
+	assert_int_equal(walk(t, 5000, w, 8), 1);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(7)), a);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(8)), c);
+	assert_int_equal(sock_table_rekey(t, a, (struct sock_key){ .lport = lp }), 0);
+	assert_int_equal(walk(t, 5000, w, 8), 2);
+	assert_ptr_equal(w[0], a);
+	assert_ptr_equal(w[1], c);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(8)), a);
+	/* the newest goes: the one before it receives */
+	assert_int_equal(sock_table_remove(t, a), 0);
+	assert_ptr_equal(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(8)), c);
+	assert_int_equal(sock_table_remove(t, c), 0);
+	assert_null(sock_table_lookup(t, lp, peer, rte_cpu_to_be_16(8)));
+	/* one that does not share has the port to itself */
+	assert_int_equal(sock_table_add(t, x), 0);
+	assert_int_equal(sock_table_add(t, b), -EEXIST);
+	assert_int_equal(sock_table_remove(t, x), 0);
+	assert_int_equal(t->nb_socks, 0);
+	sock_table_free(t);
+	free(a);
+	free(b);
+	free(c);
+	free(x);
+}
+
+/* A walk of a port's bound sockets (what a broadcast will do) races the
+ * control thread adding, removing, connecting and disconnecting them: it
+ * sees only whole sockets of the port (ASan: none freed), each once. */
+static _Atomic uint64_t walk_loops, walk_seen;
+static atomic_bool walk_stop;
+
+static void *
+walker(void *arg)
+{
+	reader_online();
+	while (!atomic_load(&walk_stop)) {
+		struct pn_sock *w[8];
+		int n = walk(rt, 6000, w, 8);
+
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(rte_be_to_cpu_16(w[i]->key.lport), 6000);
+			assert_true(w[i]->id < 4);
+			for (int j = 0; j < i; j++)
+				assert_ptr_not_equal(w[i], w[j]);
+		}
+		atomic_fetch_add(&walk_seen, (uint64_t)n);
+		atomic_fetch_add(&walk_loops, 1);
+		sock_table_quiescent(rt, 0);
+	}
+	sock_table_lcore_offline(rt, 0);
+	return NULL;
+}
+
+static void
+walks_race_changes(void **state)
+{
+	pthread_t th;
+	struct pn_sock *live[4] = { 0 };
+	const rte_be16_t lp = rte_cpu_to_be_16(6000);
+
+	rt = sock_table_create("st_walk", 8, 1);
+	assert_non_null(rt);
+	assert_int_equal(pthread_create(&th, NULL, walker, NULL), 0);
+	while (atomic_load(&walk_loops) == 0)
+		sched_yield();
+	for (int i = 0; i < 3000; i++) {
+		int k = rand() % 4;
+
+		if (live[k] == NULL) {
+			live[k] = sock_new(6000, 0, 0, 0);
+			live[k]->id = (uint32_t)k;
+			live[k]->reuse = 1;
+			assert_int_equal(sock_table_add(rt, live[k]), 0);
+		} else if (rand() % 2) {
+			struct sock_key key = { .lport = lp };
+
+			if (sock_key_bound(&live[k]->key)) {
+				key.rip = rte_cpu_to_be_32(PEER_IP);
+				key.rport = rte_cpu_to_be_16(1000 + k);
+			}
+			assert_int_equal(sock_table_rekey(rt, live[k], key), 0);
+		} else {
+			assert_int_equal(sock_table_remove(rt, live[k]), 0);
+			memset(live[k], 0xdd, sizeof(*live[k]));
+			free(live[k]);
+			live[k] = NULL;
+		}
+	}
+	atomic_store(&walk_stop, true);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&walk_loops) >= 1000);
+	assert_true(atomic_load(&walk_seen) > 0);
+	for (int k = 0; k < 4; k++) {
+		if (live[k] != NULL)
+			assert_int_equal(sock_table_remove(rt, live[k]), 0);
+		free(live[k]);
+	}
+	sock_table_free(rt);
+}
+
 int
 main(void)
 {
@@ -295,6 +445,8 @@ main(void)
 		cmocka_unit_test(lookups_race_add_remove),
 		cmocka_unit_test(rekey_keys),
 		cmocka_unit_test(rekey_never_nowhere),
+		cmocka_unit_test(shared_port),
+		cmocka_unit_test(walks_race_changes),
 	};
 
 	harness_init();
