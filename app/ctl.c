@@ -650,11 +650,13 @@ ctl_poll(struct ctl *c, int timeout_ms)
 		idx[n++] = i;
 	}
 	nc = n;
-	/* a socket lives as long as the client's end of its receive wake
-	 * pair: when the last descriptor for it closes (in every process
-	 * that inherited it), ours hangs up and the socket goes */
+	/* a pollnet-run socket lives as long as the client's end of its
+	 * receive wake pair, the program's descriptor: when the last
+	 * descriptor for it closes (in every process that inherited it),
+	 * ours hangs up and the socket goes (a libpollnet socket goes when
+	 * it is closed, or with its session) */
 	for (uint32_t id = 0; id < c->max; id++) {
-		if (c->socks[id].s == NULL)
+		if (c->socks[id].s == NULL || !c->socks[id].preload)
 			continue;
 		pfd[n] = (struct pollfd){ .fd = c->socks[id].s->efd, .events = 0 };
 		idx[n++] = (int)id;

@@ -64,7 +64,8 @@ ssize_t pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcn
 		    const struct sockaddr_in *to);
 /* The pending error (a negative errno) taken, or 0. */
 int pn_int_take_error(struct pollnet_socket *s);
-/* Dissolve the association (connect(AF_UNSPEC)); the port stays. */
+/* Dissolve the association (connect(AF_UNSPEC)): a port the socket named
+ * stays, one chosen for it is given up.  Send what is queued first. */
 int pn_int_disconnect(struct pollnet_socket *s);
 /* pollnet_bind with PN_BIND_* flags (SO_REUSEADDR). */
 int pn_int_bind(struct pollnet_socket *s, uint16_t port, uint32_t flags);

@@ -67,9 +67,10 @@
  * an 8-byte message on that direction's pair; with no bit set it makes no
  * system call.  Messages only say "look again": a waiter consumes them
  * when it has found nothing, before it sets its bit and looks once more.
- * When the client closes its last descriptor for the receive pair's end
- * (in every process that has one), the app's end hangs up and the app
- * closes the socket.
+ * A pollnet-run socket (PN_SOCK_PRELOAD) lives as long as the client's
+ * end of its receive pair, the program's descriptor: when the last
+ * descriptor for it closes (in every process that has one), the app's end
+ * hangs up and the app closes the socket.
  *
  * Poking.  One message wakes one thread blocked in a receive on the end
  * (the kernel wakes one such waiter per message).  A waiter that takes a
@@ -351,7 +352,9 @@ enum pn_ctl_op {
 	                       * wake pairs */
 	PN_CTL_BIND,          /* port (0: ephemeral); arg: PN_BIND_* flags */
 	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if
-	                       * unbound); both 0: disconnect (the port stays) */
+	                       * unbound); both 0: disconnect, as the kernel's
+	                       * connect(AF_UNSPEC): a port the socket named
+	                       * stays bound, one chosen for it is given up */
 	PN_CTL_CLOSE,
 	PN_CTL_CAPTURE,       /* start copying frames: arg is the snap length,
 	                       * sock_id the number of classic BPF instructions
@@ -367,11 +370,11 @@ enum pn_ctl_op {
 #define PN_SOCK_PRELOAD     2u
 #define PN_SOCK_FLAGS       PN_SOCK_PRELOAD
 
-/* PN_CTL_BIND flags.  REUSEADDR: the port may be bound while connected
- * sockets use it, if every one of them was bound with REUSEADDR too (the
- * kernel's SO_REUSEADDR on both; iperf's server binds a new listener beside
- * the socket it connected to its client).  Two bound (wildcard) sockets on
- * one port are refused all the same. */
+/* PN_CTL_BIND flags.  REUSEADDR: the port may be bound while other sockets
+ * use it, if every one of them was bound with REUSEADDR too (the kernel's
+ * SO_REUSEADDR on both; iperf's server binds a new listener beside the
+ * socket it connected to its client); of two sockets bound to a port with
+ * no peer, the newest receives, as on the kernel. */
 #define PN_BIND_REUSEADDR   1u
 #define PN_BIND_FLAGS       PN_BIND_REUSEADDR
 

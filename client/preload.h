@@ -173,6 +173,8 @@ void *fd_hold(int fd, uintptr_t tag, void (*put)(uintptr_t));
 /* The socket fd names, with a reference (ps_put when done), or NULL. */
 struct psock *ps_get(int fd);
 void ps_put(struct psock *ps);
+/* Wait (a second at most) until pollnet has taken what ps queued. */
+void ps_flush(struct psock *ps);
 /* fd now names what old names. */
 void fd_copy(int old, int fd);
 /* A descriptor of ours for ps (ps NULL: the session's), moved out of the

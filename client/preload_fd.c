@@ -208,15 +208,11 @@ ps_get(int fd)
 	return fd_hold(fd, 0, ps_put_v);
 }
 
-/* The last reference in this process is gone. */
-static void
-ps_release(struct psock *ps)
+void
+ps_flush(struct psock *ps)
 {
 	uint64_t t0 = pn_now_ns();
 
-	ep_forget(ps);
-	/* as a UDP socket's close, it does not take back what was sent: wait
-	 * (a second at most) for pollnet to take what is queued */
 	for (;;) {
 		struct pollfd p = { .fd = ps->tfd, .events = POLLIN };
 		int pending;
@@ -227,10 +223,19 @@ ps_release(struct psock *ps)
 			pn_int_arm(ps->s, PN_WAKE_TX);
 		ps_unlock(ps);
 		if (!pending || pn_now_ns() - t0 > 1000000000u)
-			break;
+			return;
 		if (LIBC(poll)(&p, 1, 10) > 0)
 			drain(ps->tfd);
 	}
+}
+
+/* The last reference in this process is gone. */
+static void
+ps_release(struct psock *ps)
+{
+	ep_forget(ps);
+	ps_flush(ps);           /* as a UDP socket's close, it does not take
+	                         * back what was sent */
 	if (atomic_load(&ps->sh->shared)) {
 		/* another process may still use it: pollnet frees it when
 		 * the last descriptor for its receive end closes */

@@ -193,6 +193,7 @@ ps_connect(struct psock *ps, const struct sockaddr *sa, socklen_t len)
 	int rc;
 
 	if (sa != NULL && len >= (socklen_t)sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+		ps_flush(ps);   /* from the port it had */
 		ps_lock(ps);
 		sess_lock();
 		rc = pn_int_disconnect(ps->s);

@@ -393,8 +393,8 @@ pn_int_disconnect(struct pollnet_socket *s)
 	struct pn_ctl_req req = { .op = PN_CTL_CONNECT, .sock_id = s->id };
 	struct pn_ctl_rep rep;
 
-	if (lib_peer(s).sin_port == 0)
-		return 0;
+	if (lib_lport(s) == 0)
+		return 0;               /* never bound: nothing to dissolve */
 	return lib_rpc(s->pn, &req, &rep, NULL);
 }
 

@@ -22,11 +22,9 @@ What the kernel does that the scenarios show:
   bind's to port 0) gives the port up, connected or not: it is free for any
   bind, the socket's name says port 0, and the socket may be bound again.
 
-Some scenarios speak pollnet's control protocol by hand (ctlproto.py), for
-what a libpollnet client does not ask (a disconnect of a socket it thinks
-unconnected) or does not see yet (it keeps the port it was given, where
-the kernel's socket is named port 0 again), and hold pollnet's replies
-beside the kernel's answers.
+The scenarios of a disconnect that gives a port up run a third time over
+pollnet's control protocol by hand (ctlproto.py), holding pollnet's
+replies themselves beside the kernel's answers.
 
 usage: test_bind.py POLLNET BUILD_DIR
 """
@@ -240,7 +238,7 @@ def main():
     def send(target, dport, sport, n):
         sh("/usr/bin/python3", "-c", SEND, target, dport, sport, str(n), ns=net.peer)
 
-    for name, steps in SCENARIOS.items():
+    for name, steps in list(SCENARIOS.items()) + list(RAW_SCENARIOS.items()):
         kernel = Steps(net.peer, env)
         ours = Steps(net.dut, env, run=run)
         bad = []
