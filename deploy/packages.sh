@@ -28,6 +28,26 @@ pn_install() {
         return 1
     fi
     printf '\n== installing %s\n' "${missing[*]}"
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    pn_apt update -q
+    DEBIAN_FRONTEND=noninteractive pn_apt install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# pn_apt ARGS...: apt-get, waiting (up to 20 minutes) while another apt or
+# dpkg holds its lock instead of failing.  DPkg::Lock::Timeout makes an
+# install wait for dpkg's lock; apt-get update gives up at once on the
+# lists' lock, so it is tried again.
+pn_apt() {
+    local log rc tries=0
+    log=$(mktemp)
+    while :; do
+        apt-get -o DPkg::Lock::Timeout=600 "$@" 2>&1 | tee "$log"
+        rc=${PIPESTATUS[0]}
+        if [ "$rc" = 0 ] || ! grep -q 'Could not get lock\|Unable to lock' "$log" ||
+           [ $((tries += 1)) -gt 120 ]; then
+            rm -f "$log"
+            return "$rc"
+        fi
+        echo "== another apt holds the lock: waiting"
+        sleep 10
+    done
 }

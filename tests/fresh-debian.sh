@@ -186,8 +186,7 @@ make_root() {
         [ -z "$REUSE" ] || echo "fresh-debian: --reuse: no $BASE yet, making one" >&2
         if ! command -v debootstrap >/dev/null; then
             say "installing debootstrap on the host"
-            apt-get update -q
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
+            (. "$REPO/deploy/packages.sh" && pn_install debootstrap)
         fi
         say "debootstrap --variant=minbase $SUITE $DIR $MIRROR"
         rm -rf "$DIR" "$BASE.new"
