@@ -34,7 +34,7 @@ struct app {
 	struct capture *cap;           /* the open capture, or NULL */
 	int bell;                      /* the doorbell (an eventfd) */
 	int state_fd;                  /* the state page's memfd */
-	struct pn_shm_state *state;    /* ... mapped (client/pollnet_shm.h) */
+	struct pn_shm_state *state;    /* ... mapped (abi/pn_region.h) */
 	uint64_t captures;             /* captures started */
 	atomic_bool stop;
 };

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The app's side of the stats segment (layout: statseg.h). */
+/* The app's side of the stats segment (layout: abi/pn_stats.h). */
 #ifndef PN_APP_STATS_H
 #define PN_APP_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "statseg.h"
+#include "abi/pn_stats.h"
 
 struct app;
 

@@ -2,7 +2,7 @@
 /*
  * Frame capture for `pollnetctl capture`: while one is open, each lcore
  * copies the frames that match its filter into the capture region (see
- * statseg.h), RX as they arrive and TX as they leave.  The filter is the
+ * abi/pn_capture.h), RX as they arrive and TX as they leave.  The filter is the
  * user's tcpdump expression: pollnetctl compiles it with libpcap into
  * classic BPF, pollnet converts that to eBPF with DPDK's BPF library and
  * runs it (JIT-compiled where DPDK can) on each frame's mbuf, as DPDK's
@@ -25,7 +25,8 @@
 #include <rte_bpf.h>
 #include <rte_mbuf.h>
 
-#include "statseg.h"
+#include "abi/pn_capture.h"
+#include "abi/pn_stats.h"
 
 struct app;
 

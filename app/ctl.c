@@ -20,7 +20,8 @@
 
 #include "app.h"
 #include "capture.h"
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 #include "sock_table.h"
 
 #define EPHEMERAL_LO 49152
@@ -160,7 +161,7 @@ ctl_user_count(const struct ctl *c, uid_t uid, int sock)
  * reply (sequence number 0: the answer to whatever it asks; libpollnet
  * reads a queued reply even when its send finds the connection closed). */
 static void
-ctl_turn_away(struct ctl *c, int fd, enum ctl_refusal why, int err)
+ctl_turn_away(struct ctl *c, int fd, enum pn_refusal why, int err)
 {
 	struct pn_ctl_rep rep = { .seq = 0, .status = err, .version = PN_CTL_VERSION };
 	struct pn_ctl_req req;
@@ -191,11 +192,11 @@ ctl_accept(struct ctl *c)
 			continue;
 		}
 		if (slot < 0) {
-			ctl_turn_away(c, fd, CTL_REFUSED_CLIENTS_FULL, -EUSERS);
+			ctl_turn_away(c, fd, PN_REFUSED_CLIENTS_FULL, -EUSERS);
 			continue;
 		}
 		if (ctl_user_count(c, cred.uid, 0) >= c->a->cfg->max_clients_per_user) {
-			ctl_turn_away(c, fd, CTL_REFUSED_USER_CLIENTS, -EDQUOT);
+			ctl_turn_away(c, fd, PN_REFUSED_USER_CLIENTS, -EDQUOT);
 			continue;
 		}
 		c->clients[slot] = (struct ctl_client){
@@ -261,7 +262,7 @@ ring_entries(uint32_t want, uint32_t dflt, uint32_t max)
 	return n;
 }
 
-/* A wake pair (pollnet_shm.h): our end non-blocking and shut for reading
+/* A wake pair (abi/pn_region.h): our end non-blocking and shut for reading
  * (we only send), the client's its own to block on. */
 static int
 wake_pair(int *ours, int *theirs)
@@ -295,17 +296,17 @@ ctl_sock_new(struct ctl *c, int ci, const struct pn_ctl_req *req, uint32_t *id_o
 	const int root = c->clients[ci].uid == 0;
 
 	if (c->clients[ci].nsocks >= cfg->max_per_client) {
-		c->refused[CTL_REFUSED_CLIENT_SOCKETS]++;
+		c->refused[PN_REFUSED_CLIENT_SOCKETS]++;
 		return -EMFILE;
 	}
 	if (!root && ctl_user_count(c, c->clients[ci].uid, 1) >= config_max_per_user(cfg)) {
-		c->refused[CTL_REFUSED_USER_SOCKETS]++;
+		c->refused[PN_REFUSED_USER_SOCKETS]++;
 		return -EDQUOT;
 	}
 	for (id = 0; id < c->max && c->socks[id].s != NULL; id++)
 		;
 	if (id == c->max || (!root && c->open >= c->max - config_reserved(cfg))) {
-		c->refused[CTL_REFUSED_SOCKETS_FULL]++;
+		c->refused[PN_REFUSED_SOCKETS_FULL]++;
 		return -ENFILE;
 	}
 	s = rte_zmalloc("pn_sock", sizeof(*s), RTE_CACHE_LINE_SIZE);
@@ -489,7 +490,7 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 }
 
 /* The socket's key into its region, for every process that shares it
- * (pollnet_shm.h, Association): before the reply. */
+ * (abi/pn_region.h, Association): before the reply. */
 static void
 ctl_assoc(struct ctl *c, uint32_t id)
 {
@@ -570,7 +571,7 @@ ctl_request(struct ctl *c, int ci)
 			if (req.version != PN_CTL_VERSION) {
 				rep.status = -EPROTONOSUPPORT;
 			} else if (!ctl_allowed(c->a->cfg, cl)) {
-				c->refused[CTL_REFUSED_CREDENTIALS]++;
+				c->refused[PN_REFUSED_CREDENTIALS]++;
 				rep.status = -EACCES;
 			} else {
 				cl->hello = 1;

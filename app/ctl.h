@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
+#include "abi/pn_stats.h"
 
 struct app;
 struct pn_sock;
@@ -28,19 +30,6 @@ struct ctl_client {
 	int hello;              /* versions agreed */
 	uint32_t nsocks;        /* sockets it holds */
 };
-
-/* Why a connection or a socket was refused (control.refused.*). */
-#define CTL_REFUSALS(X) \
-	X(CREDENTIALS,    "credentials")     /* neither root nor allowed */ \
-	X(CLIENTS_FULL,   "clients_full")    /* every session slot taken (EUSERS) */ \
-	X(USER_CLIENTS,   "user_clients")    /* control.max_clients_per_user (EDQUOT) */ \
-	X(SOCKETS_FULL,   "sockets_full")    /* sockets.max, or all but sockets.reserved (ENFILE) */ \
-	X(CLIENT_SOCKETS, "client_sockets")  /* sockets.max_per_client (EMFILE) */ \
-	X(USER_SOCKETS,   "user_sockets")    /* sockets.max_per_user (EDQUOT) */
-
-#define CTL_ENUM(e, s) CTL_REFUSED_##e,
-enum ctl_refusal { CTL_REFUSALS(CTL_ENUM) CTL_REFUSED_MAX };
-#undef CTL_ENUM
 
 struct ctl_sock {
 	struct pn_sock *s;      /* NULL: free id */
@@ -70,7 +59,7 @@ struct ctl {
 	uint32_t nclients;
 	uint16_t next_lcore;
 	uint16_t next_port;     /* where the ephemeral search resumes */
-	uint64_t refused[CTL_REFUSED_MAX];
+	uint64_t refused[PN_REFUSED_MAX];
 	uint64_t hangups;       /* sockets closed by their wake pair hanging up */
 	struct pollfd *pfd;     /* ctl_poll's: listener, clients, wake pairs */
 	int *pfd_idx;

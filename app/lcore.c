@@ -118,7 +118,7 @@ lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t t
 	int rc;
 
 	if (lc->log != NULL) {
-		/* its first bytes; readers decode them (stack/summary.h) */
+		/* its first bytes; readers decode them (decode/summary.h) */
 		pn_log_put(lc->log, PN_STATS_LOG_SIZE, frame, len, (uint8_t)dir, ts);
 		lc->log_written++;
 	}
@@ -228,7 +228,7 @@ lcore_pending(struct lcore_ctx *lc)
 
 /*
  * Sleep on the port's receive interrupt and the doorbell (the protocol is
- * in client/pollnet_shm.h): the doze word up, a full fence, the port armed,
+ * in abi/pn_region.h): the doze word up, a full fence, the port armed,
  * one more look at what would not wake us, then the wait, offline for the
  * sockets' grace periods (we hold no socket meanwhile).  1 if something
  * woke us (or was there already): the caller polls for idle_after again,

@@ -37,7 +37,8 @@
 #include "capture.h"
 #include "sock_table.h"
 #include "statseg.h"
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010      /* Linux 5.1 */
@@ -155,7 +156,7 @@ print_logs(struct app *a, uint64_t *pos)
 }
 
 /* The state page every client session maps (sealed: read-only to them)
- * and the doorbell (client/pollnet_shm.h). */
+ * and the doorbell (abi/pn_region.h). */
 static int
 state_create(struct app *a)
 {

@@ -2,7 +2,8 @@
 #include "options.h"
 
 #include "cli.h"
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 
 #include <getopt.h>
 #include <stdio.h>

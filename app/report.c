@@ -13,6 +13,7 @@
 #include <rte_ring.h>
 
 #include "app.h"
+#include "counters.h"
 #include "sock_table.h"
 #include "statnames.h"
 
@@ -49,7 +50,7 @@ report_print(FILE *f, struct app *a)
 	const struct pn_stats_hdr *h = a->seg.h;
 	struct pn_stats_lcore *lc = calloc(h->nb_lcores, sizeof(*lc));
 	struct pn_stats_hdr hc;
-	struct stack_stats sum;
+	struct pn_counters sum;
 
 	if (!atomic_load(&a->stop))
 		report_wait_lcores(h);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The app's side of the stats segment (statseg.h): create it, publish what
+/* The app's side of the stats segment (abi/pn_stats.h): create it, publish what
  * the control thread owns, remove it at exit. */
 #define _GNU_SOURCE
 #include "app_stats.h"
@@ -21,7 +21,8 @@
 
 #include "app.h"
 #include "ctl.h"
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 #include "sock_table.h"
 
 static int64_t
@@ -56,7 +57,7 @@ tsc_with(clockid_t id, int64_t *ns)
 	return best;
 }
 
-/* A new anchor for the readers' clock (statseg.h, struct pn_stats_clock):
+/* A new anchor for the readers' clock (abi/pn_stats.h, struct pn_stats_clock):
  * the rate from CLOCK_MONOTONIC since the start (NTP's slewing included,
  * its steps not), the offset from CLOCK_REALTIME now. */
 static void
@@ -257,7 +258,7 @@ statseg_publish(struct app *a)
 	h->ctl.clients = a->ctl != NULL ? a->ctl->nclients : 0;
 	h->ctl.sockets = a->ctl != NULL ? a->ctl->open : 0;
 	h->ctl.refused = 0;
-	for (int r = 0; r < CTL_REFUSED_MAX; r++) {
+	for (int r = 0; r < PN_REFUSED_MAX; r++) {
 		h->ctl.refused_by[r] = a->ctl != NULL ? a->ctl->refused[r] : 0;
 		h->ctl.refused += h->ctl.refused_by[r];
 	}

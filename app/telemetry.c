@@ -36,7 +36,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct pn_stats_hdr hc;
 	struct pn_stats_lcore *lc = calloc(seg->nb_lcores, sizeof(*lc));
-	struct stack_stats sum;
+	struct pn_counters sum;
 	int rc = -1;
 
 	(void)cmd;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libpollnet's data path: a socket's rings in its shared-memory region
- * (pollnet_shm.h), sending, receiving and waiting.  No system call unless
+ * (abi/pn_region.h), sending, receiving and waiting.  No system call unless
  * a call has to sleep (or the socket's lcore dozes: its doorbell).
  */
 #define _GNU_SOURCE
@@ -84,7 +84,7 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 }
 
 /* Hand pollnet what tx_fill wrote; if the socket's lcore sleeps on its
- * interrupt, ring the doorbell (the protocol: pollnet_shm.h). */
+ * interrupt, ring the doorbell (the protocol: abi/pn_region.h). */
 static void
 tx_publish(struct pollnet_socket *s)
 {
@@ -174,7 +174,7 @@ drain(int fd)
 
 /*
  * Wait until ready(s): spin (wait.h), then sleep on the wake pair of the
- * direction waited for (pollnet_shm.h: a thread sending never takes the
+ * direction waited for (abi/pn_region.h: a thread sending never takes the
  * wake-up of one receiving).  While asleep we also watch the control
  * connection: if pollnet goes away, we say so.
  */

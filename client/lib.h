@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 #include "pollnet.h"
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 #include "wait.h"
 
 #define LIB_SPIN_US 50                  /* a wait's most spin, unless
@@ -25,7 +26,7 @@ struct pollnet {
 	pthread_mutex_t lock;
 	struct pollnet_socket *socks;
 	uint64_t spin_ns;               /* the most a wait spins (wait.h) */
-	_Atomic int bell;               /* the doorbell (pollnet_shm.h) */
+	_Atomic int bell;               /* the doorbell (abi/pn_region.h) */
 	const struct pn_shm_state *state;       /* mapped read-only */
 };
 

@@ -27,7 +27,7 @@ int pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flag
  * them). */
 void pn_int_take_wake_fds(struct pollnet_socket *s, int *rx, int *tx);
 /* Ask pollnet for one more wake-up message on the receive (PN_READY_RX)
- * or the send (PN_READY_TX) pair: pollnet_shm.h, Poking. */
+ * or the send (PN_READY_TX) pair: abi/pn_region.h, Poking. */
 void pn_int_poke(struct pollnet_socket *s, unsigned ready_bit);
 /* The session's own descriptors: its control connection and its doorbell. */
 void pn_int_private_fds(const struct pollnet *pn, int fds[2]);

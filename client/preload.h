@@ -14,7 +14,7 @@
  *   preload_poll.c   poll, select and epoll
  *
  * The descriptor.  A pollnet socket is a real descriptor in the program:
- * the client's end of the socket's receive wake pair (pollnet_shm.h).  So
+ * the client's end of the socket's receive wake pair (abi/pn_region.h).  So
  * fcntl(F_GETFD), close-on-exec, dup and a poll that this library does not
  * intercept behave, and the kernel does the waiting: a blocking receive
  * sleeps in recv(MSG_PEEK) on that socket, which SA_RESTART restarts,
@@ -70,7 +70,8 @@
 
 #include "libc.h"
 #include "pollnet_int.h"
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 #include "wait.h"
 
 /* What the library stands in for: the only symbols it exports. */

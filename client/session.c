@@ -2,7 +2,8 @@
 /*
  * libpollnet: a session with pollnet (its control connection) and the
  * sockets it holds: create, bind, connect, close.  See pollnet.h for the
- * API and pollnet_shm.h for the control messages and the region.
+ * API, abi/pn_control.h for the control messages and abi/pn_region.h for
+ * the region.
  */
 #define _GNU_SOURCE
 #include <errno.h>

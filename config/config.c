@@ -16,7 +16,8 @@
 #include <rte_cfgfile.h>
 #include <rte_common.h>
 
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 
 void
 config_defaults(struct pn_config *c)

@@ -23,7 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "arp.h"
-#include "stats.h"
+#include "abi/pn_counters.h"
 
 struct sock_table;
 struct pn_sock;
@@ -101,7 +101,7 @@ struct stack {
 	struct arp_cache arp;
 	uint32_t icmp_tokens;           /* ICMP errors we may still send */
 	uint64_t icmp_refill_ms;        /* when the bucket last gained */
-	struct stack_stats stats;
+	struct pn_counters stats;
 	uint16_t tx_n;
 	struct rte_mbuf *tx[STACK_TX_MAX];
 	/* SHM sockets whose positions moved this loop, and those whose client

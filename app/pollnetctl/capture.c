@@ -15,7 +15,8 @@
 
 #include <pcap/pcap.h>
 
-#include "pollnet_shm.h"
+#include "abi/pn_capture.h"
+#include "abi/pn_control.h"
 #include "pollnetctl.h"
 
 /* One request (and what follows it in the same message: extra, len

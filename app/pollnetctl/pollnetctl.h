@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pollnetctl: what pollnet is doing.  Reads the stats segment
- * (app/statseg.h) read-only; `capture` also asks pollnet, over its control
+ * (abi/pn_stats.h) read-only; `capture` also asks pollnet, over its control
  * socket, for a capture region.  No DPDK at run time.  One file per command
  * (stats.c, sockets.c, tail.c, capture.c), what they share in common.c,
  * the command line in main.c.
@@ -17,7 +17,9 @@
 #include <stdio.h>
 
 #include "statnames.h"
-#include "statseg.h"
+#include "abi/pn_stats.h"
+#include "counters.h"
+#include "summary.h"
 
 #define SEQ_TRIES 100000
 
@@ -58,7 +60,7 @@ void seg_open(struct seg *s);
 struct snap {
 	struct pn_stats_hdr h;
 	struct pn_stats_lcore *lc;     /* [nb_lcores] */
-	struct stack_stats sum;
+	struct pn_counters sum;
 	double t;                      /* seconds since pollnet started, as of
 	                                * the control thread's last publication */
 	double mono;                   /* when we took it (CLOCK_MONOTONIC, s):

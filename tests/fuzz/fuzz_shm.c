@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The app's side of a client's shared-memory socket, against a client that
- * writes anything anywhere in its region (client/pollnet_shm.h).
+ * writes anything anywhere in its region (abi/pn_region.h).
  *
  *   op 0  the client scribbles: u32 offset, u8 length, bytes (anywhere in
  *         the region: header, positions, descriptors, slots)

@@ -36,6 +36,7 @@
 #include "cksum.h"
 #include "fuzz_env.h"
 #include "sock_table.h"
+#include "counters.h"
 #include "stack.h"
 
 #define OUR_IP    IP4(198, 18, 0, 2)
@@ -213,7 +214,7 @@ check_frame(const struct rte_mbuf *m)
 static void
 check_books(void)
 {
-	const struct stack_stats *s = &st.stats;
+	const struct pn_counters *s = &st.stats;
 
 	FUZZ_CHECK(s->rx_frames == s->rx_delivered + s->rx_answered + stats_rx_dropped(s),
 		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu",

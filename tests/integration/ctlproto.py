@@ -1,4 +1,4 @@
-"""pollnet's control protocol by hand (client/pollnet_shm.h): one
+"""pollnet's control protocol by hand (abi/pn_control.h): one
 SOCK_SEQPACKET message each way.  For tests that must send what libpollnet
 never sends (short messages), or see a reply's fields as they are (the
 local port a CONNECT leaves a socket)."""
@@ -8,10 +8,12 @@ import re
 import socket
 import struct
 
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "client",
-                       "pollnet_shm.h")) as _f:
+_abi = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "abi")
+with open(os.path.join(_abi, "pn_versions.h")) as _f:
     _hdr = _f.read()
-VERSION = int(re.search(r"#define PN_CTL_VERSION (\d+)", _hdr).group(1))
+with open(os.path.join(_abi, "pn_control.h")) as _f:
+    _hdr += _f.read()
+VERSION = int(re.search(r"#define PN_CTL_VERSION\s+(\d+)", _hdr).group(1))
 BIND_REUSEADDR = int(re.search(r"#define PN_BIND_REUSEADDR\s+(\d+)u", _hdr).group(1))
 HELLO, SOCKET, BIND, CONNECT, CLOSE, CAPTURE = range(1, 7)
 

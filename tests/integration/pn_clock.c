@@ -3,7 +3,7 @@
  * pn_clock STATS [SAMPLES]: how far pollnet's clock is from the kernel's,
  * now.  pollnet stamps frames with the TSC; a reader (pollnetctl tail and
  * capture) turns a TSC value into CLOCK_REALTIME with the stats segment's
- * anchors (statseg.h, pn_clock_ns()).  This reads the TSC between two
+ * anchors (abi/pn_stats.h, pn_clock_ns()).  This reads the TSC between two
  * clock_gettime(CLOCK_REALTIME) calls, SAMPLES times (default 200), 2 ms
  * apart, converts it the reader's way and prints
  *
@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#include "statseg.h"
+#include "abi/pn_stats.h"
 
 static int64_t
 now_ns(void)

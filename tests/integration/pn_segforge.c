@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pn_segforge PATH [sane|past|wild]: write a stats segment (app/statseg.h) that a
+ * pn_segforge PATH [sane|past|wild]: write a stats segment (abi/pn_stats.h) that a
  * pollnet gone wrong, a flipped bit or a stale version could leave: every
  * string field full to its last byte with no NUL, with invalid UTF-8,
  * quotes, backslashes and control characters in it (and a valid "é"
@@ -20,7 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "statseg.h"
+#include "abi/pn_stats.h"
 
 /* Fill dst[0..size) with the hostile bytes, over and over, no NUL. */
 static void

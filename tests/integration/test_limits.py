@@ -38,13 +38,13 @@ NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
 
 # the protocol's version, as the header has it
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "client",
-                       "pollnet_shm.h")) as f:
-    CTL_VERSION = int(re.search(r"#define PN_CTL_VERSION (\d+)", f.read()).group(1))
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "abi",
+                       "pn_versions.h")) as f:
+    CTL_VERSION = int(re.search(r"#define PN_CTL_VERSION\s+(\d+)", f.read()).group(1))
 
 
 def hello(path):
-    """One raw control connection and its HELLO (pollnet_shm.h): the
+    """One raw control connection and its HELLO (abi/pn_control.h): the
     reply's status (0, or a negative errno)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)

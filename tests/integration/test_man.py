@@ -5,8 +5,8 @@
 - pollnet(8) names every option of `pollnet --help` and every configuration
   key the parser takes (config/config.c);
 - pollnetctl(8) names every command, every option of each command's
-  --help, every field of the socket schema (app/statnames.c) and every key
-  of `tail --json` (stack/summary.c);
+  --help, every field of the socket schema (decode/statnames.c) and every key
+  of `tail --json` (decode/summary.c);
 - libpollnet(3) names every function of pollnet.h (NAME and SYNOPSIS) and
   every errno the library or pollnet's control thread returns to a client;
 - the example program of libpollnet(3) compiles (-Wall -Wextra -Werror)
@@ -92,19 +92,19 @@ def main():
                 missing.append(o)
     check(not missing, "pollnetctl(8) has every command and every option of its --help, "
           "short and long%s" % (" (missing %s)" % missing if missing else ""))
-    with open(os.path.join(src, "app", "statnames.c")) as f:
+    with open(os.path.join(src, "decode", "statnames.c")) as f:
         text = f.read()
     fields = re.findall(r'\b(?:str|num)\(arg, "(\w+)"', text[text.index("pn_sock_fields"):])
     missing = [k for k in fields if not re.search(r"\b%s\b" % k, page)]
     check(len(fields) >= 16 and not missing, "pollnetctl(8) names the %d fields of a socket%s" %
           (len(fields), " (missing %s)" % missing if missing else ""))
     # the echo service runs in pollnet's process: its pid is pollnet's
-    # (app/statseg.c publishes it, app/statnames.h says so)
+    # (app/statseg.c publishes it, decode/statnames.h says so)
     pid = re.search(r"\n {7}pid\s+(.*?)\n\n", page, re.S)
     pid = " ".join(pid.group(1).split()) if pid else ""
     check("pollnet's own" in pid and "echo service" in pid,
           "pollnetctl(8): the echo service's pid is pollnet's own (%r)" % pid)
-    with open(os.path.join(src, "stack", "summary.c")) as f:
+    with open(os.path.join(src, "decode", "summary.c")) as f:
         text = f.read()
     jkeys = set(re.findall(r'\\"(\w+)\\": ', text[text.index("pkt_summary_json"):]))
     jkeys |= {"time", "lcore"}

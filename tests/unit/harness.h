@@ -18,6 +18,7 @@
 
 #include <rte_mbuf.h>
 
+#include "counters.h"
 #include "stack.h"
 
 /* Addresses used throughout (host byte order for readability). */

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "pollnet_shm.h"
+#include "abi/pn_region.h"
 
 struct region {
 	void *base;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The app's side of a client's region (stack/shm_sock.c): datagrams in and
+ * The app's side of a client's region (sock/shm_sock.c): datagrams in and
  * out, full rings, the wake protocol, and a region that the "client" fills
  * with random bytes between every step, which must cost the app nothing
  * but that socket's datagrams.

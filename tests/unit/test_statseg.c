@@ -298,7 +298,7 @@ names_cover_everything(void **state)
 {
 	struct pn_stats_hdr h = { .nb_lcores = 2 };
 	struct pn_stats_lcore lc[2] = { 0 };
-	struct stack_stats sum = { 0 };
+	struct pn_counters sum = { 0 };
 	int n = 0;
 
 	(void)state;
@@ -307,13 +307,13 @@ names_cover_everything(void **state)
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
 	/* no port counters: 23 stack ones + every drop reason + 14 per lcore +
 	 * 7 control + a refusal count per reason */
-	assert_int_equal(n, 23 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 14 + 7 + CTL_REFUSED_MAX);
+	assert_int_equal(n, 23 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 14 + 7 + PN_REFUSED_MAX);
 	/* a port with counters, and a driver with its own: 9 + 4 more */
 	h.port.has_stats = 1;
 	h.port.has_drv = 1;
 	n = 0;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
-	assert_int_equal(n, 13 + 23 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 14 + 7 + CTL_REFUSED_MAX);
+	assert_int_equal(n, 13 + 23 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 14 + 7 + PN_REFUSED_MAX);
 }
 
 int

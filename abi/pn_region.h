@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The shared-memory ABI between pollnet (the app) and libpollnet (clients),
- * and the control-channel messages.  One header for both sides; plain C11,
- * no DPDK.
+ * ABI: a socket's shared-memory region, and the session's state page,
+ * between pollnet (the app) and libpollnet (its clients).  Plain C11, no
+ * DPDK, nothing of either side's inside (abi/pn_versions.h has every
+ * version number).
  *
  * One region per socket: a memfd the app creates, sizes, seals against
  * growing and shrinking, and passes to exactly one client process.  Every
@@ -83,14 +84,15 @@
  * (pn_assoc_*) into `assoc` before it answers a BIND or CONNECT, so that
  * every process sharing the socket (after fork()) reads the same.
  */
-#ifndef POLLNET_SHM_H
-#define POLLNET_SHM_H
+#ifndef PN_ABI_REGION_H
+#define PN_ABI_REGION_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "pn_versions.h"
+
 #define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
-#define PN_SHM_VERSION    5
 #define PN_SHM_SLOT_SIZE  2048u
 #define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
 #define PN_SHM_MAX_RING   4096u
@@ -205,7 +207,15 @@ struct pn_desc {
 /*
  * The session's state page: one per pollnet, passed (sealed: read-only to
  * the client) with the reply to PN_CTL_HELLO, together with the doorbell,
- * an eventfd.
+ * an eventfd.  All of it is the app's.
+ *
+ *   offset                                                   written by
+ *   0      +------------------------------------------+
+ *          | magic, version, nb_lcores, flags         |      app, once
+ *   64     | doze[0]   lcore 0 sleeps on its interrupt |      lcore 0
+ *   128    | doze[1]   ...                            |      lcore 1
+ *          | ...                                      |
+ *          +------------------------------------------+      4096
  *
  * Doorbell.  An lcore that sleeps on its port's receive interrupt
  * (dataplane.idle = interrupt) would not see a client's TX ring move.  So
@@ -333,72 +343,5 @@ pn_ring_publish(_Atomic uint32_t *idx, uint32_t v)
 {
 	atomic_store_explicit(idx, v, memory_order_release);
 }
-
-/* ---- the control channel: one SOCK_SEQPACKET message each way ---- */
-
-#define PN_CTL_VERSION 6
-#define PN_CTL_DEFAULT_PATH "/run/pollnet/pollnet.sock"
-
-enum pn_ctl_op {
-	PN_CTL_HELLO = 1,     /* version check; reply carries our IPv4
-	                       * address, and the state page's memfd and the
-	                       * doorbell eventfd as SCM_RIGHTS */
-	PN_CTL_SOCKET,        /* new socket (arg: PN_SOCK_* flags; rx_ring,
-	                       * tx_ring: entries wanted, 0 for pollnet's
-	                       * default, rounded up to a power of 2 and held
-	                       * to sockets.ring_max): reply carries its id,
-	                       * and as SCM_RIGHTS the region's memfd and the
-	                       * client's ends of the receive and the send
-	                       * wake pairs */
-	PN_CTL_BIND,          /* port (0: ephemeral); arg: PN_BIND_* flags */
-	PN_CTL_CONNECT,       /* addr, port (binds an ephemeral port if
-	                       * unbound); both 0: disconnect, as the kernel's
-	                       * connect(AF_UNSPEC): a port the socket named
-	                       * stays bound, one chosen for it is given up */
-	PN_CTL_CLOSE,
-	PN_CTL_CAPTURE,       /* start copying frames: arg is the snap length,
-	                       * sock_id the number of classic BPF instructions
-	                       * (libpcap's struct bpf_insn, 8 bytes each, for
-	                       * DLT_EN10MB; at most 4096; 0: every frame) that
-	                       * follow the request in the same message; the
-	                       * reply carries the capture region's memfd.  It
-	                       * runs until the connection closes. */
-};
-
-/* PN_CTL_SOCKET flags.  PRELOAD: the socket belongs to a program running
- * under pollnet-run (shown by pollnetctl sockets). */
-#define PN_SOCK_PRELOAD     2u
-#define PN_SOCK_FLAGS       PN_SOCK_PRELOAD
-
-/* PN_CTL_BIND flags.  REUSEADDR: the port may be bound while other sockets
- * use it, if every one of them was bound with REUSEADDR too (the kernel's
- * SO_REUSEADDR on both; iperf's server binds a new listener beside the
- * socket it connected to its client); of two sockets bound to a port with
- * no peer, the newest receives, as on the kernel. */
-#define PN_BIND_REUSEADDR   1u
-#define PN_BIND_FLAGS       PN_BIND_REUSEADDR
-
-struct pn_ctl_req {
-	uint32_t op;
-	uint32_t seq;
-	uint32_t sock_id;
-	uint32_t addr;        /* network order */
-	uint16_t port;        /* network order */
-	uint16_t version;     /* HELLO */
-	uint32_t arg;         /* SOCKET, BIND: flags; CAPTURE: snap length */
-	uint32_t rx_ring;     /* SOCKET: ring entries wanted (0: default) */
-	uint32_t tx_ring;
-};
-
-struct pn_ctl_rep {
-	uint32_t seq;         /* the request's; 0: the connection is turned
-	                       * away (status says why), whatever it asked */
-	int32_t status;       /* 0 or a negative errno */
-	uint32_t sock_id;
-	uint32_t addr;        /* HELLO: our IPv4; BIND/CONNECT: local address */
-	uint16_t port;        /* BIND/CONNECT: the local port, network order */
-	uint16_t version;
-	uint32_t region_size; /* SOCKET */
-};
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "stats.h"
+#include "counters.h"
 
 #include <stddef.h>
 
@@ -11,9 +11,9 @@ const char *const pn_tx_drop_names[PN_TX_DROP_MAX] = { PN_TX_DROPS(PN_NAME) };
 #undef PN_NAME
 
 void
-stats_add(struct stack_stats *acc, const struct stack_stats *s)
+stats_add(struct pn_counters *acc, const struct pn_counters *s)
 {
-	/* struct stack_stats is all uint64_t: add it as an array. */
+	/* struct pn_counters is all uint64_t: add it as an array. */
 	uint64_t *a = (uint64_t *)acc;
 	const volatile uint64_t *b = (const volatile uint64_t *)s;
 
@@ -22,7 +22,7 @@ stats_add(struct stack_stats *acc, const struct stack_stats *s)
 }
 
 uint64_t
-stats_rx_dropped(const struct stack_stats *s)
+stats_rx_dropped(const struct pn_counters *s)
 {
 	uint64_t n = 0;
 
@@ -32,7 +32,7 @@ stats_rx_dropped(const struct stack_stats *s)
 }
 
 uint64_t
-stats_tx_dropped(const struct stack_stats *s)
+stats_tx_dropped(const struct pn_counters *s)
 {
 	uint64_t n = 0;
 

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "statseg.h"
+#include "abi/pn_stats.h"
 
 #define PN_CNT_DROP  1u    /* a drop reason (pollnetctl hides zeros) */
 #define PN_CNT_LEVEL 2u    /* a level, not a running total: no rate */
@@ -18,12 +18,12 @@ typedef void pn_emit_fn(void *arg, const char *name, uint64_t v, unsigned flags)
 /* A consistent copy of the header (hc) and of each lcore's block (lc, room
  * for h->nb_lcores), and the lcores' sum; -1 if a writer kept one busy. */
 int pn_stats_snapshot(const struct pn_stats_hdr *h, struct pn_stats_hdr *hc,
-		      struct pn_stats_lcore *lc, struct stack_stats *sum);
+		      struct pn_stats_lcore *lc, struct pn_counters *sum);
 
 /* Every counter of a consistent copy: the header h, the lcores' blocks
  * lc[h->nb_lcores] and their sum. */
 void pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
-		   const struct stack_stats *sum, pn_emit_fn *emit, void *arg);
+		   const struct pn_counters *sum, pn_emit_fn *emit, void *arg);
 
 /*
  * One socket, as pollnetctl sockets --json and DPDK telemetry's

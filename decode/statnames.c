@@ -5,17 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "counters.h"
 
-_Static_assert(CTL_REFUSED_MAX <= PN_STATS_REFUSALS, "the segment has room for every reason");
-
-#define CTL_NAME(e, n) [CTL_REFUSED_##e] = n,
-static const char *const refusal_names[CTL_REFUSED_MAX] = { CTL_REFUSALS(CTL_NAME) };
-#undef CTL_NAME
+#define PN_NAME(e, n) [PN_REFUSED_##e] = n,
+static const char *const refusal_names[PN_REFUSED_MAX] = { PN_REFUSALS(PN_NAME) };
+#undef PN_NAME
 
 int
 pn_stats_snapshot(const struct pn_stats_hdr *h, struct pn_stats_hdr *hc,
-		  struct pn_stats_lcore *lc, struct stack_stats *sum)
+		  struct pn_stats_lcore *lc, struct pn_counters *sum)
 {
 	const struct pn_stats_lcore *src = pn_stats_lcores(h);
 
@@ -37,7 +35,7 @@ pn_stats_snapshot(const struct pn_stats_hdr *h, struct pn_stats_hdr *hc,
 
 void
 pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
-	      const struct stack_stats *st, pn_emit_fn *emit, void *arg)
+	      const struct pn_counters *st, pn_emit_fn *emit, void *arg)
 {
 	const struct pn_stats_port *p = &h->port;
 	const unsigned L = PN_CNT_LCORE;
@@ -108,7 +106,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(h->ctl.clients, PN_CNT_LEVEL, "control.clients");
 	E(h->ctl.sockets, PN_CNT_LEVEL, "control.sockets");
 	E(h->ctl.refused, 0, "control.refused");
-	for (int r = 0; r < CTL_REFUSED_MAX; r++)
+	for (int r = 0; r < PN_REFUSED_MAX; r++)
 		E(h->ctl.refused_by[r], PN_CNT_DROP, "control.refused.%s", refusal_names[r]);
 	E(h->ctl.hangups, 0, "control.hangups");
 	E(h->ctl.captures, 0, "control.captures");

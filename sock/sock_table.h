@@ -35,7 +35,8 @@
 #include <rte_byteorder.h>
 #include <rte_rcu_qsbr.h>
 
-#include "pollnet_shm.h"
+#include "abi/pn_control.h"
+#include "abi/pn_region.h"
 
 struct rte_ring;
 
@@ -83,7 +84,7 @@ struct pn_sock {
 	uint64_t wake_held_us;      /* since when */
 	uint64_t woken_us;          /* its last RX wake-up (moderation) */
 	int efd;                    /* our ends of its receive and send wake */
-	int tx_efd;                 /* pairs (pollnet_shm.h) */
+	int tx_efd;                 /* pairs (abi/pn_region.h) */
 	uint8_t wake_bits;          /* PN_WAKE_* to send: its wake-ups this loop */
 	uint16_t wake_idx;          /* where it is in the loop's wake list */
 	uint32_t poke_seen;         /* the client's poke word, last seen */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-lcore stack counters.  Each lcore owns one struct stack_stats and is
- * its only writer; readers sum them (stats_add) and accept a slightly stale
- * view.  The identity that tests check, once traffic has stopped:
+ * ABI: an lcore's stack counters, as the stats segment (pn_stats.h) carries
+ * them: the stack keeps its own in this form (each lcore owns one struct
+ * pn_counters and is its only writer), copies it into the segment, and
+ * readers sum the lcores' copies.  The lists' order is the segment's: a
+ * new counter goes at the end of its list, and PN_STATS_VERSION goes up.
+ *
+ * The identity that tests check, once traffic has stopped:
  *
  *     rx_frames == rx_delivered + rx_answered + sum(rx_drop[])
  *
@@ -16,8 +20,8 @@
  * another lcore is counted in rx_frames by the lcore that received it and
  * delivered/dropped by the owner.
  */
-#ifndef PN_STACK_STATS_H
-#define PN_STACK_STATS_H
+#ifndef PN_ABI_COUNTERS_H
+#define PN_ABI_COUNTERS_H
 
 #include <stdint.h>
 
@@ -77,10 +81,7 @@ enum pn_rx_drop { PN_RX_DROPS(PN_ENUM) PN_RX_DROP_MAX };
 enum pn_tx_drop { PN_TX_DROPS(PN_ENUM) PN_TX_DROP_MAX };
 #undef PN_ENUM
 
-extern const char *const pn_rx_drop_names[PN_RX_DROP_MAX];
-extern const char *const pn_tx_drop_names[PN_TX_DROP_MAX];
-
-struct stack_stats {
+struct pn_counters {
 	uint64_t rx_frames;
 	uint64_t rx_bytes;
 	uint64_t rx_delivered;
@@ -110,10 +111,5 @@ struct stack_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_drop[PN_TX_DROP_MAX];
 };
-
-/* acc += one lcore's counters (readers only). */
-void stats_add(struct stack_stats *acc, const struct stack_stats *s);
-uint64_t stats_rx_dropped(const struct stack_stats *s);
-uint64_t stats_tx_dropped(const struct stack_stats *s);
 
 #endif

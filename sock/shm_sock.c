@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The app's side of a client's shared-memory socket (client/pollnet_shm.h):
+ * The app's side of a client's shared-memory socket (abi/pn_region.h):
  * fill its RX ring, drain its TX ring, publish positions and wake it.  Run
  * only by the socket's owner lcore.  Everything read from the region is the
  * client's and is checked before use; what we write we keep our own copy of.
@@ -108,7 +108,7 @@ shm_wake_listed(const struct stack *s, const struct pn_sock *sock)
 	return sock->wake_idx < s->wake_n && s->wake[sock->wake_idx] == sock;
 }
 
-/* The client asks for one more wake-up message (pollnet_shm.h, Poking): one
+/* The client asks for one more wake-up message (abi/pn_region.h, Poking): one
  * per half that moved, at most one of each per loop. */
 static void
 shm_sock_poked(struct stack *s, struct pn_sock *sock, uint32_t poke)
