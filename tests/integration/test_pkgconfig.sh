@@ -35,4 +35,14 @@ libdir=$(pkg-config --variable=libdir libpollnet)   # sysroot applied
 out=$(LD_LIBRARY_PATH=$libdir "$dest/app")
 echo "pkg-config libpollnet: $(pkg-config --modversion libpollnet); a program built with it says: $out"
 [ "$out" = "No such file or directory" ] || { echo FAIL; exit 1; }
-echo "1 passed, 0 failed"
+# the library's symbols are its API (pollnet.h's functions) and nothing else
+lib=$(find "$dest" -name 'libpollnet.so.*.*' | head -1)
+extra=$(nm -D --defined-only "$lib" | awk '$2 ~ /[TDBRVW]/ {print $3}' |
+        grep -v '^pollnet_' | grep -v '^_' || true)
+api=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -c '^pollnet_' || true)
+if [ -n "$extra" ]; then
+    echo "FAIL: libpollnet.so exports more than its API: $(echo $extra)"
+    exit 1
+fi
+echo "libpollnet.so exports its API alone: $api functions, nothing else"
+echo "2 passed, 0 failed"
