@@ -20,8 +20,33 @@
 #define PN_CLI_H
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* "PROG: why" and a blank line, on stderr. */
+static inline void __attribute__((format(printf, 2, 0)))
+cli_vwhy(const char *prog, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n\n", stderr);
+}
+
+/* A bad option, value or argument: why, the usage (usage(stderr, prog)),
+ * exit status 2. */
+static inline void __attribute__((format(printf, 3, 4), noreturn))
+cli_bad(const char *prog, void (*usage)(FILE *, const char *), const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwhy(prog, fmt, ap);
+	va_end(ap);
+	usage(stderr, prog);
+	exit(2);
+}
 
 /* The reason getopt_long returned c ('?' or ':') for argv[optind - 1]. */
 static inline void

@@ -309,65 +309,70 @@ rx_wait_first(struct pollnet_socket *s)
 	}
 }
 
-int
-pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+/* Take what the ring holds, up to count (there is one at our tail): each
+ * datagram to take(s, i, arg), then past it.  How many. */
+static unsigned
+rx_batch(struct pollnet_socket *s, unsigned count,
+	 void (*take)(struct pollnet_socket *, unsigned, void *), void *arg)
 {
 	unsigned got = 0;
-	int rc;
 
-	if (count == 0)
-		return 0;
-	rc = rx_wait_first(s);
-	if (rc < 0)
-		return rc;
-	/* take what the ring holds, up to count, then hand the slots back
-	 * once */
 	do {
-		struct pollnet_msg *m = &msgs[got];
-		size_t full, k;
-
-		k = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full);
-		m->flags = full > k ? POLLNET_TRUNC : 0;
-		m->n = k;
+		take(s, got++, arg);
 		s->rx_avail--;
 		s->rx_tail++;
-		got++;
 		if (s->rx_avail == 0)
 			rx_ready(s);
 	} while (got < count && s->rx_avail > 0);
+	return got;
+}
+
+static void
+take_copy(struct pollnet_socket *s, unsigned i, void *arg)
+{
+	struct pollnet_msg *m = (struct pollnet_msg *)arg + i;
+	size_t full;
+
+	m->n = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full);
+	m->flags = full > m->n ? POLLNET_TRUNC : 0;
+}
+
+int
+pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
+{
+	int rc = count == 0 ? 0 : rx_wait_first(s);
+
+	if (count == 0 || rc < 0)
+		return rc;
+	rc = (int)rx_batch(s, count, take_copy, msgs);
+	/* the slots back once, for the whole batch */
 	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
-	return (int)got;
+	return rc;
+}
+
+static void
+take_view(struct pollnet_socket *s, unsigned i, void *arg)
+{
+	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
+					      s->rx_tail);
+	struct pollnet_view *v = (struct pollnet_view *)arg + i;
+
+	v->buf = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
+	v->n = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	v->flags = (d->flags & PN_DESC_TRUNC) ? POLLNET_TRUNC : 0;
+	desc_from(d, &v->addr);
+	s->rx_lent++;
 }
 
 int
 pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsigned count)
 {
-	unsigned got = 0;
-	int rc;
+	int rc = count == 0 ? 0 : rx_wait_first(s);
 
-	if (count == 0)
-		return 0;
-	rc = rx_wait_first(s);
-	if (rc < 0)
+	if (count == 0 || rc < 0)
 		return rc;
 	/* nothing is published: the slots stay ours until released */
-	do {
-		const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off,
-						      s->geo.rx_size, s->rx_tail);
-		struct pollnet_view *v = &views[got];
-
-		v->buf = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
-		v->n = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
-		v->flags = (d->flags & PN_DESC_TRUNC) ? POLLNET_TRUNC : 0;
-		desc_from(d, &v->addr);
-		s->rx_avail--;
-		s->rx_tail++;
-		s->rx_lent++;
-		got++;
-		if (s->rx_avail == 0)
-			rx_ready(s);
-	} while (got < count && s->rx_avail > 0);
-	return (int)got;
+	return (int)rx_batch(s, count, take_view, views);
 }
 
 int

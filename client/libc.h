@@ -50,7 +50,6 @@
 	X(int, setsockopt, (int, int, int, const void *, socklen_t)) \
 	X(int, getsockopt, (int, int, int, void *, socklen_t *)) \
 	X(int, fcntl, (int, int, ...)) \
-	X(int, fcntl64, (int, int, ...)) \
 	X(int, ioctl, (int, unsigned long, ...)) \
 	X(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t)) \
 	X(ssize_t, sendmsg, (int, const struct msghdr *, int)) \

@@ -301,32 +301,40 @@ readv(int fd, const struct iovec *iov, int iovcnt)
 	return done(ps, iovcnt < 0 ? -EINVAL : recvmsg_one(ps, fd, &m, 0));
 }
 
+/* recvmmsg and sendmmsg: one message after another (one(): a datagram, or a
+ * negative errno), until n, an error (after the first, it waits for the
+ * next call) or the deadline (0: none).  The call's reference is let go. */
+static int
+mmsg(struct psock *ps, int fd, struct mmsghdr *v, unsigned int n, int flags,
+     ssize_t (*one)(struct psock *, int, struct msghdr *, int), uint64_t deadline)
+{
+	unsigned int done_n = 0;
+	ssize_t r = 0;
+
+	while (done_n < n) {
+		int f = flags & ~MSG_WAITFORONE;
+
+		if (done_n > 0 && (flags & MSG_WAITFORONE))
+			f |= MSG_DONTWAIT;
+		r = one(ps, fd, &v[done_n].msg_hdr, f);
+		if (r < 0)
+			break;
+		v[done_n++].msg_len = (unsigned int)r;
+		if (deadline != 0 && pn_now_ns() >= deadline)
+			break;
+	}
+	return (int)done(ps, done_n > 0 ? (ssize_t)done_n : r);
+}
+
 EXPORT int
 recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *tmo)
 {
 	struct psock *ps = ps_get(fd);
-	uint64_t deadline = 0;
-	unsigned int got = 0;
-	ssize_t r = 0;
 
 	if (ps == NULL)
 		return LIBC(recvmmsg)(fd, v, n, flags, tmo);
-	if (tmo != NULL)
-		deadline = pn_now_ns() + (uint64_t)tmo->tv_sec * 1000000000u + (uint64_t)tmo->tv_nsec;
-	while (got < n) {
-		int f = flags & ~MSG_WAITFORONE;
-
-		if (got > 0 && (flags & MSG_WAITFORONE))
-			f |= MSG_DONTWAIT;
-		r = recvmsg_one(ps, fd, &v[got].msg_hdr, f);
-		if (r < 0)
-			break;          /* after the first, the error waits for the
-			                 * next call */
-		v[got++].msg_len = (unsigned int)r;
-		if (deadline != 0 && pn_now_ns() >= deadline)
-			break;
-	}
-	return (int)done(ps, got > 0 ? (ssize_t)got : r);
+	return mmsg(ps, fd, v, n, flags, recvmsg_one, tmo == NULL ? 0 :
+		    pn_now_ns() + (uint64_t)tmo->tv_sec * 1000000000u + (uint64_t)tmo->tv_nsec);
 }
 
 /* ---- sending ---- */
@@ -456,20 +464,19 @@ writev(int fd, const struct iovec *iov, int iovcnt)
 	return done(ps, iovcnt < 0 ? -EINVAL : sendmsg_one(ps, fd, &m, 0));
 }
 
+/* sendmsg_one, as mmsg calls it (MSG_WAITFORONE means nothing to a send). */
+static ssize_t
+sendmsg_mmsg(struct psock *ps, int fd, struct msghdr *m, int flags)
+{
+	return sendmsg_one(ps, fd, m, flags);
+}
+
 EXPORT int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
 	struct psock *ps = ps_get(fd);
-	unsigned int sent = 0;
-	ssize_t r = 0;
 
 	if (ps == NULL)
 		return LIBC(sendmmsg)(fd, v, n, flags);
-	while (sent < n) {
-		r = sendmsg_one(ps, fd, &v[sent].msg_hdr, flags);
-		if (r < 0)
-			break;          /* after the first, the error waits */
-		v[sent++].msg_len = (unsigned int)r;
-	}
-	return (int)done(ps, sent > 0 ? (ssize_t)sent : r);
+	return mmsg(ps, fd, v, n, flags & ~MSG_WAITFORONE, sendmsg_mmsg, 0);
 }

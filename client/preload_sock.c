@@ -642,9 +642,9 @@ getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 
 /* fcntl's third argument, by command. */
 static int
-fcntl_common(int fd, int cmd, va_list ap, int is64)
+fcntl_common(int fd, int cmd, va_list ap)
 {
-	int (*fn)(int, int, ...) = is64 && LIBC(fcntl64) != NULL ? LIBC(fcntl64) : LIBC(fcntl);
+	int (*fn)(int, int, ...) = LIBC(fcntl);
 	struct psock *ps;
 	int arg = 0, rc;
 	void *p = NULL;
@@ -706,22 +706,15 @@ fcntl(int fd, int cmd, ...)
 	int rc;
 
 	va_start(ap, cmd);
-	rc = fcntl_common(fd, cmd, ap, 0);
+	rc = fcntl_common(fd, cmd, ap);
 	va_end(ap);
 	return rc;
 }
 
-EXPORT int
-fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, cmd);
-	rc = fcntl_common(fd, cmd, ap, 1);
-	va_end(ap);
-	return rc;
-}
+/* On the 64-bit ABIs pollnet builds for, fcntl64 is fcntl (one struct
+ * flock, one off_t). */
+_Static_assert(sizeof(off_t) == 8, "fcntl64 is fcntl");
+EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 /*
  * ioctl's third argument exists for the requests that take one; the C

@@ -53,11 +53,9 @@ bad_args(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vwhy(prog, fmt, ap);
 	va_end(ap);
-	fputs("\n\n", stderr);
 	if (usage_fn != NULL)
 		usage_fn(stderr);
 	exit(2);

@@ -52,22 +52,6 @@ usage(FILE *f, const char *prog)
 "  -h, --help          this help\n", prog, MAX_BATCH, MAX_BATCH);
 }
 
-/* A bad option, value or argument: why, then the usage, exit status 2
- * (client/cli.h has the convention). */
-static void __attribute__((format(printf, 2, 3), noreturn))
-bad_args(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	usage(stderr, prog);
-	exit(2);
-}
-
 static long
 number(const char *prog, const char *opt, const char *v, long lo, long hi)
 {
@@ -78,8 +62,8 @@ number(const char *prog, const char *opt, const char *v, long lo, long hi)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
 		if (hi == LONG_MAX)
-			bad_args(prog, "%s %s: not a number from %ld up", opt, v, lo);
-		bad_args(prog, "%s %s: not a number from %ld to %ld", opt, v, lo, hi);
+			cli_bad(prog, usage, "%s %s: not a number from %ld up", opt, v, lo);
+		cli_bad(prog, usage, "%s %s: not a number from %ld to %ld", opt, v, lo, hi);
 	}
 	return n;
 }
@@ -116,16 +100,16 @@ main(int argc, char **argv)
 		case 'h': usage(stdout, prog); return 0;
 		default:
 			cli_option_reason(why, sizeof(why), c, argv, opts);
-			bad_args(prog, "%s", why);
+			cli_bad(prog, usage, "%s", why);
 		}
 	}
 	if (optind == argc)
-		bad_args(prog, "a PORT is needed");
+		cli_bad(prog, usage, "a PORT is needed");
 	if (optind < argc - 1)
-		bad_args(prog, "unexpected argument '%s'", argv[optind + 1]);
+		cli_bad(prog, usage, "unexpected argument '%s'", argv[optind + 1]);
 	port = strtol(argv[optind], &end, 10);
 	if (*end != '\0' || end == argv[optind] || port < 1 || port > 65535)
-		bad_args(prog, "'%s' is not a port (1-65535)", argv[optind]);
+		cli_bad(prog, usage, "'%s' is not a port (1-65535)", argv[optind]);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

@@ -259,22 +259,6 @@ usage(FILE *f, const char *prog)
 "  -h, --help             this help\n", prog);
 }
 
-/* A bad option, value or argument: why, then the usage, exit status 2
- * (client/cli.h has the convention). */
-static void __attribute__((format(printf, 2, 3), noreturn))
-bad_args(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	usage(stderr, prog);
-	exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -303,37 +287,37 @@ main(int argc, char **argv)
 		case 'c': ctl = optarg; break;
 		case 'd':
 			if (inet_pton(AF_INET, optarg, &a) != 1)
-				bad_args(prog, "--dns %s: not an IPv4 address", optarg);
+				cli_bad(prog, usage, "--dns %s: not an IPv4 address", optarg);
 			dns_ip = optarg;
 			break;
 		case 'n': dns_name = optarg; break;
 		case 'x':
 			if (inet_pton(AF_INET, optarg, &a) != 1)
-				bad_args(prog, "--dns-expect %s: not an IPv4 address", optarg);
+				cli_bad(prog, usage, "--dns-expect %s: not an IPv4 address", optarg);
 			expect = optarg;
 			break;
 		case 'p':
 			port = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || port < 1 || port > 65535)
-				bad_args(prog, "--dns-port %s: not a port (1-65535)", optarg);
+				cli_bad(prog, usage, "--dns-port %s: not a port (1-65535)", optarg);
 			dns.sin_port = htons((uint16_t)port);
 			break;
 		case 's': skip_dns = 1; break;
 		case 'h': usage(stdout, prog); return 0;
 		default:
 			cli_option_reason(why, sizeof(why), c, argv, opts);
-			bad_args(prog, "%s", why);
+			cli_bad(prog, usage, "%s", why);
 		}
 	}
 	if (optind > argc - 2)
-		bad_args(prog, "expected SERVER_IP SERVER_PORT");
+		cli_bad(prog, usage, "expected SERVER_IP SERVER_PORT");
 	if (optind < argc - 2)
-		bad_args(prog, "unexpected argument '%s'", argv[optind + 2]);
+		cli_bad(prog, usage, "unexpected argument '%s'", argv[optind + 2]);
 	server.sin_family = AF_INET;
 	port = strtol(argv[optind + 1], &end, 10);
 	if (inet_pton(AF_INET, argv[optind], &server.sin_addr) != 1 || *end != '\0' ||
 	    port < 1 || port > 65535)
-		bad_args(prog, "expected SERVER_IP SERVER_PORT, got '%s %s'",
+		cli_bad(prog, usage, "expected SERVER_IP SERVER_PORT, got '%s %s'",
 			 argv[optind], argv[optind + 1]);
 	server.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, dns_ip ? dns_ip : argv[optind], &dns.sin_addr);

@@ -160,6 +160,25 @@ def for_other_users(build, *programs):
     return copies, dict(os.environ, LD_LIBRARY_PATH=d)
 
 
+def preload_env(build, env):
+    """env, for programs run under the build's pollnet-run: with a
+    sanitizer build's runtime loaded before the library, into programs
+    that were not built with it (their own leaks are not ours to report)."""
+    lib = os.path.join(build, "client", "libpollnet-preload.so")
+    if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
+        rt = sh("clang", "-print-file-name=libclang_rt.asan-x86_64.so").stdout.strip()
+        env["LD_PRELOAD"] = rt
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+        print("sanitizer build: programs run with", rt)
+    return env
+
+
+def kill_all(procs):
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+
+
 failures = []
 
 
@@ -168,6 +187,13 @@ def check(cond, what):
     print("%s %s" % ("ok  " if cond else "FAIL", what), flush=True)
     if not cond:
         failures.append(what)
+
+
+def mbufs_back(pn):
+    """Stop pollnet: every mbuf must be back.  Its counters and output."""
+    counters, out = pn.stop()
+    check(counters.get("pool.in_use", 0) == 0, "every mbuf returned")
+    return counters, out
 
 
 def finish(log_path=None):

@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import check, finish, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
 import ctlproto  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -219,13 +219,7 @@ def main():
     ctl = os.path.join(tmp, "pollnet.sock")
     stats = os.path.join(tmp, "pollnet.stats")
     ctlbin = os.path.join(build, "app", "pollnetctl")
-    env = dict(os.environ, POLLNET_CTL=ctl)
-    lib = os.path.join(build, "client", "libpollnet-preload.so")
-    if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
-        # a sanitizer build: its runtime first, in a python not built with it
-        rt = sh("clang", "-print-file-name=libclang_rt.asan-x86_64.so").stdout.strip()
-        env["LD_PRELOAD"] = rt
-        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=PEER_IP + "/24")
     pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
                  extra=["--ctl", ctl, "--stats", stats])

@@ -20,7 +20,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import (check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
+                   need_root, preload_env, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -110,21 +111,27 @@ def sockperf_checks(net, pn, under, spawn, run):
           int(m.group(1)) == int(m.group(2)),
           "sockperf server on pollnet, the kernel's ping-pong: %s sent, %s received" %
           (m and m.group(1), m and m.group(2)))
-    full0 = pn.report().get("stack.rx_drop.udp_ring_full", 0)
-    rx0, _ = delivered(pn)
+    c0 = pn.report()
     r = sh("sockperf", "throughput", "-i", DUT_IP, "-p", "11112", "-t", "2", "-m", "64",
            "--mps", "20000", ns=net.peer, check=False)
     time.sleep(0.5)
-    rx1, _ = delivered(pn)
-    full = pn.report().get("stack.rx_drop.udp_ring_full", 0) - full0
+    c1 = pn.report()
     srv.kill()
+
+    def moved(name):
+        return c1.get(name, 0) - c0.get(name, 0)
+
+    rx, full, missed = (moved("stack.udp_delivered"), moved("stack.rx_drop.udp_ring_full"),
+                        moved("port.rx_missed"))
     m = re.search(r"Total of (\d+) messages sent", r.stdout)
-    # every datagram delivered or counted; on a busy 2-core machine the
-    # server may not be scheduled in time now and then (issue 12)
-    check(r.returncode == 0 and m and rx1 - rx0 + full >= int(m.group(1)) and
-          rx1 - rx0 >= 0.95 * int(m.group(1)),
+    # every datagram delivered or counted: the server's ring full, or the
+    # port's ring (the kernel's, on af_packet) when pollnet's lcore was not
+    # scheduled in time on a busy 2-core machine
+    check(r.returncode == 0 and m and rx + full + missed >= int(m.group(1)) and
+          rx >= 0.95 * int(m.group(1)),
           "sockperf throughput to a server on pollnet: %s sent at 20000/s, pollnet "
-          "delivered %d, its ring full for %d" % (m and m.group(1), rx1 - rx0, full))
+          "delivered %d, its ring full for %d, the port's ring for %d" %
+          (m and m.group(1), rx, full, missed))
 
 
 def dns_checks(net, pn, under, spawn, tmp):
@@ -206,16 +213,7 @@ def main():
     ctl = os.path.join(tmp, "pollnet.sock")
     stats = os.path.join(tmp, "pollnet.stats")
     ctlbin = os.path.join(build, "app", "pollnetctl")
-    env = dict(os.environ, POLLNET_CTL=ctl)
-    lib = os.path.join(build, "client", "libpollnet-preload.so")
-    if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
-        # a sanitizer build: the runtime must be loaded before the shim,
-        # into programs that were not built with it (their own leaks are
-        # not ours to report)
-        rt = sh("clang", "-print-file-name=libclang_rt.asan-x86_64.so").stdout.strip()
-        env["LD_PRELOAD"] = rt
-        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
-        print("sanitizer build: programs run with", rt)
+    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=PEER_IP + "/24")
     procs = []
 
@@ -366,13 +364,10 @@ def main():
                                              after.get("control.clients")))
         moved = after.get("stack.udp_delivered", 0) - before.get("stack.udp_delivered", 0)
         check(moved > 0, "pollnet delivered the programs' datagrams (%d)" % moved)
-        counters, out = pn.stop()
-        check(counters.get("pool.in_use", 0) == 0, "every mbuf returned")
+        _, out = mbufs_back(pn)
         print(out[out.rfind("\nport "):][:2000])
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+        kill_all(procs)
     finish()
 
 

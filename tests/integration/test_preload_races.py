@@ -27,7 +27,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import (check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
+                   need_root, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -215,12 +216,9 @@ def main():
                   (case, "\n      ".join(kl) or k.stdout[-500:]))
             check(u.returncode == 0 and ul == kl, "python3 %s under pollnet-run, the same%s" %
                   (case, "" if u.returncode == 0 and ul == kl else ":\n" + u.stdout[-1500:]))
-        counters, out = pn.stop()
-        check(counters.get("pool.in_use", 0) == 0, "every mbuf returned")
+        mbufs_back(pn)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+        kill_all(procs)
     finish()
 
 
