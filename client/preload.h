@@ -230,8 +230,7 @@ unsigned ps_arm(struct psock *ps, unsigned bits);
 /* preload_poll.c */
 /* Drop ps from every epoll list (its last reference is gone). */
 void ep_forget(struct psock *ps);
-/* An epoll instance's list: one more descriptor names it, one fewer. */
-void ep_get(uintptr_t v);
+/* An epoll instance's list: one reference fewer. */
 void ep_put(uintptr_t v);
 /* In a child after fork(): the list's lock is free (one thread came). */
 void ep_child(uintptr_t v);

@@ -272,15 +272,18 @@ void
 fd_copy(int old, int fd)
 {
 	uintptr_t v = tab(old);
+	void *o;
 
+	/* the reference taken is fd's (old may be closing meanwhile: then
+	 * nothing is taken, and fd is just the kernel's file) */
 	if ((v & T_MASK) == T_EP) {
-		ep_get(v);
-		tab_set(fd, v);
+		o = fd_hold(old, T_EP, ep_put);
+		if (o != NULL)
+			tab_set(fd, (uintptr_t)o | T_EP);
 	} else if (is_psock(v)) {
-		struct psock *ps = ps_get(old);
-
-		if (ps != NULL)         /* its reference is fd's */
-			tab_set(fd, (uintptr_t)ps);
+		o = ps_get(old);
+		if (o != NULL)
+			tab_set(fd, (uintptr_t)o);
 	}
 }
 

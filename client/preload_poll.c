@@ -443,12 +443,6 @@ ps_leave(struct psock *ps, struct ep *ep)
 }
 
 void
-ep_get(uintptr_t v)
-{
-	atomic_fetch_add(&ep_of(v)->refs, 1);
-}
-
-void
 ep_put(uintptr_t v)
 {
 	struct ep *ep = ep_of(v);
