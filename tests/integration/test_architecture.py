@@ -364,7 +364,7 @@ def main():
     deploy_text = "\n".join(read(f) for f in FILES if f.startswith("deploy/"))
     basenames = {os.path.basename(f) for f in FILES}
     bad = {"path": [], "file": [], "function": [], "constant": [], "struct": [],
-           "name": [], "key": [], "counter": []}
+           "name": [], "dotted": []}
     for s in spans:
         for fn in re.findall(r"\b([A-Za-z_]\w*)\(", s):
             if not in_code(fn):
@@ -393,7 +393,7 @@ def main():
                     continue
                 pat = re.escape(w).replace(r"\*", r"[\w.]*")
                 if not any(re.fullmatch(pat, c) for c in counters):
-                    bad["key" if sec in SECTIONS and sec != "port" else "counter"].append(w)
+                    bad["dotted"].append(w)
             elif re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", w):
                 if not in_code(w):
                     bad["constant"].append(w)
@@ -408,8 +408,8 @@ def main():
         "constant": "every CONSTANT in backquotes exists",
         "struct": "every struct in backquotes is defined",
         "name": "every other name_with_underscores in backquotes is the code's",
-        "key": "every `section.key` is a configuration key",
-        "counter": "every counter name is one pollnet publishes",
+        "dotted": "every dotted name is a configuration key (`section.key`) or a counter "
+                  "pollnet publishes",
     }
     for kind, what in kinds.items():
         check(not bad[kind], what + (" (not: %s)" % ", ".join(sorted(set(bad[kind])))
@@ -442,8 +442,8 @@ def main():
             w = want if isinstance(want, tuple) else (want,)
             check(got == w, "%s: the page says %s, the code %s" %
                   (what, "/".join(map(str, got)), "/".join(map(str, w))))
-    pairs = re.findall(r"(\d[\d,]*)(?: ?(?:µs|ms|s|bytes|entries|datagrams|records))?,? "
-                       r"\(`([A-Z][A-Z0-9_]+)`\)", flat)
+    pairs = re.findall(r"(\d[\d,]*)(?: ?(?:µs|ms|s|bytes|entries|datagrams|records))?"
+                       r"(?:, | \()`([A-Z][A-Z0-9_]+)`", flat)
     pairs += [(v, c) for c, v in re.findall(r"`([A-Z][A-Z0-9_]+)`,? (\d[\d,]*)\b(?![.\d])", flat)]
     wrong = ["%s is %s, not %s" % (c, DEFINES[c], v) for v, c in pairs
              if c in DEFINES and number(v) != DEFINES[c]]
@@ -453,7 +453,7 @@ def main():
                          " (no such #define: %s)" % unknown if unknown else ""))
     dflt = config_defaults()
     wrong, seen = [], 0
-    for sec, key, v in re.findall(r"`(\w+)\.(\w+)`,? (?:by )?default:? (\d[\d,]*)", flat):
+    for sec, key, v in re.findall(r"`(\w+)\.(\w+)`,? \(?(?:by )?default:? (\d[\d,]*)", flat):
         seen += 1
         field = keys.get((sec, key))
         if field is None or dflt.get(field) != number(v):
@@ -482,8 +482,7 @@ def main():
              "`pollnetctl sockets"}
     for func in ("pn_stats_emit", "pn_sock_fields"):
         users = callers(func)
-        sent = re.search(r"[^.]*`%s\(\)`[^.]*\." % func, flat)
-        sent = sent.group(0) if sent else ""
+        sent = next((t for t in re.split(r"\.\s+(?=[A-Z])", flat) if "`%s()`" % func in t), "")
         missing = [u for u in users if names.get(u, u) not in sent]
         check(sent and users and not missing, "the page names the %d users of %s() (%s)%s" %
               (len(users), func, ", ".join(users), " (missing %s)" % missing if missing else ""))
