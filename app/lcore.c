@@ -9,9 +9,9 @@
  *   -> ARP timers -> one tx_burst for everything produced
  *   -> every millisecond, a copy of the counters into the stats segment
  *   -> report an RCU quiescent state.
- * Every frame in and out leaves a 64-byte summary in the segment's log
- * (unless turned off) and, while a capture is open, its bytes in the
- * capture region.
+ * Every frame in and out leaves its headers in the segment's log (unless
+ * dataplane.summaries is off) and, while a capture is open, its bytes in
+ * the capture region.
  * No locks, no allocation beyond the mbuf pool, no printf, and no system
  * call but the message that wakes a client which asked for it, and
  * when idle the sleep (and the doorbell for a dozing peer lcore).

@@ -509,7 +509,12 @@ request: the request comes every ~150 µs, longer than the client spins
 (50 µs). A longer spin buys little: measured by hand in one boot (commit
 8b76f04), pollnet-echo with `POLLNET_SPIN_US=300` answered at p50 122 µs
 against 148 with the default; a spinning vCPU 0 then competes for the host's
-second core with QEMU's I/O thread and the generator. Half the kernel's p50
+second core with QEMU's I/O thread and the generator. This round trip is
+also why a wait that slept lets the learnt spin grow back when it ended
+within 4 times the most spin, not 2 (`client/wait.h`: the sleep adds its own
+wake-up to the time it measures): with 2, the ~150 µs requests talked
+pollnet-echo's spin down and its p50 there went from 114 to 180 µs (commit
+64bedc6). Half the kernel's p50
 is not within reach of a client process on this 2-core host under TCG.
 {large_part(svg)}{socket_part(svg)}{guest_idle_part(S)}"""
 
@@ -623,7 +628,7 @@ Against the libpollnet issue's targets:
 - **Round trip p50 between two libpollnet processes: {ratio["rtt_p50_kernel_over_pollnet_shared_core"]}× shorter than
   the kernel's** (target ≥ 5×: not met on this machine). On 2 cores the two
   clients share cpu 0, so every round trip pays two context switches (a
-  waiting client spins briefly, yielding the CPU to its peer: `pn_wait_spin()` in
+  waiting client spins briefly, yielding the CPU every other turn: `pn_wait_spin()` in
   `client/wait.c`); that floor is about 2 µs in this VM whatever the
   transport. With a core per side, the closest pair this machine can run (a
   client against pollnet's own echo service, against a kernel pair on two

@@ -261,7 +261,7 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	/* The stats segment's costs on an lcore: a frame's first bytes into the
+	/* The stats segment's costs on an lcore: a frame's headers into the
 	 * log (per frame), and the copy of the counters (once a millisecond). */
 	if (strcmp(c, "summary_log") == 0 || strcmp(c, "publish") == 0) {
 		struct pn_stats_log *log = calloc(1, sizeof(*log) +

@@ -96,11 +96,12 @@ ssize_t pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 			 struct sockaddr_in *from, int *flags);
 
 /*
- * Many datagrams per call (as recvmmsg/sendmmsg): one wait, one update of
- * the ring for the whole batch.  A message: buf and len, the buffer (send:
- * the datagram); addr, the sender (receive) or the destination (send;
- * sin_family 0: the connected peer); n, the bytes received; flags,
- * POLLNET_TRUNC.
+ * Many datagrams per call (as recvmmsg/sendmmsg), with one wait: a receive
+ * updates the ring once for the whole batch, a send twice (the first
+ * datagram as pollnet_send sends it, then the rest).  A message: buf and
+ * len, the buffer (send: the datagram); addr, the sender (receive) or the
+ * destination (send; sin_family 0: the connected peer); n, the bytes
+ * received; flags, POLLNET_TRUNC.
  *
  * pollnet_recvmmsg waits as pollnet_recv does for the first datagram, then
  * takes what else is there, up to count, without waiting: it returns how

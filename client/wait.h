@@ -15,8 +15,8 @@
  * a round trip that a spin catches only some of the time must keep it.
  * Below the most, every 16th wait spins the most anyway, so that a socket
  * whose traffic quickens finds out even when each sleep's wake-up is slower
- * than its traffic.  docs/PERFORMANCE.md has what the rule was measured
- * against.
+ * than its traffic.  docs/PERFORMANCE.md ("The same servers in the guest")
+ * has the round trip that set the 4.
  *
  * The most is POLLNET_SPIN_US microseconds, or the library's default.
  */

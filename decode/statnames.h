@@ -27,7 +27,7 @@ void pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc
 
 /*
  * One socket, as pollnetctl sockets --json and DPDK telemetry's
- * /pollnet/socket both give it (the one schema; docs/ARCHITECTURE.md):
+ * /pollnet/socket both give it (docs/ARCHITECTURE.md, Names):
  *   id            the socket's id (the echo service's is sockets.max)
  *   kind          "udp" (a client's) or "echo" (the built-in service)
  *   local_addr, local_port     pollnet's address; port 0: not bound yet
@@ -38,6 +38,9 @@ void pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc
  *   rx_datagrams, rx_bytes, rx_drops, tx_datagrams, tx_bytes, tx_drops
  *   rx_queued, rx_ring, tx_queued, tx_ring   datagrams waiting / ring sizes
  *                 (tx_* 0 for the echo service, which sends as it reads)
+ *   preload       1 for a socket of a program under pollnet-run
+ *   refused, last_refused      what pollnet-run refused that program: how
+ *                 many calls, options and flags, and the last one's name
  * Strings through str(), numbers through num(), in this order.
  */
 typedef void pn_field_str_fn(void *arg, const char *key, const char *v);

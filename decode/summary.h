@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Parsed-packet summaries: the lab's parse function, grown up.  The lcores
- * do not parse for it: they keep the first bytes of every frame in the
- * stats segment's log (a memcpy), and readers (pollnetctl tail, pollnet
- * --dump) decode them here, as deep as tcpdump does at this level:
- * Ethernet, 802.3/LLC, 802.1Q and QinQ tags, ARP, IPv4 with its options,
- * the IPv6 base header, ICMP, ICMPv6, UDP and TCP.  What a frame (or the
- * log's snapshot of it) cut short is decoded as far as it goes and marked.
+ * do not decode: they copy each frame's headers (pkt_headers_len(), below;
+ * never its payload) into the stats segment's log, and readers (pollnetctl
+ * tail, pollnet --dump) decode them here, as deep as tcpdump does at this
+ * level: Ethernet, 802.3/LLC, 802.1Q and QinQ tags, ARP, IPv4 with its
+ * options, the IPv6 base header, ICMP, ICMPv6, UDP and TCP.  What a frame
+ * (or the log's snapshot of it) cut short is decoded as far as it goes and
+ * marked.
  */
 #ifndef PN_SUMMARY_H
 #define PN_SUMMARY_H

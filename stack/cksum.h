@@ -26,9 +26,9 @@ cksum_pseudo(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint16_t len)
  * One's-complement sum of buf, added to `sum`, not complemented.  The sum
  * does not depend on byte order as long as it is kept in native order
  * (RFC 1071 section 2(B)), so this adds 64-bit native words with an
- * end-around carry: about one instruction per 1.5 bytes, against DPDK
- * 22.11's 16-bit loop (bench/run.sh stack measures both).  Any alignment;
- * the result fits 17 bits.
+ * end-around carry: one addition and one carry per 8 bytes, where a 16-bit
+ * loop makes four additions (docs/PERFORMANCE.md, "The stack, per frame",
+ * has it against DPDK's).  Any alignment; the result fits 17 bits.
  */
 static inline uint32_t
 cksum_add(const void *buf, size_t len, uint32_t sum)

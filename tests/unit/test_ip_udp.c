@@ -590,7 +590,8 @@ ip_martian_sources_never_answered(void **state)
 	for (size_t i = 0; i < RTE_DIM(cases); i++) {
 		uint64_t before = st.stats.rx_drop[cases[i].why];
 
-		/* to the echo port, from port 7 (the loop the issue found) */
+		/* to the echo port, from port 7: were it answered, the answer
+		 * would come back to an echo port, and the loop never end */
 		n = frame_udp(f, OUR_MAC, cases[i].src, OUR_IP, 7, 7, "loop", 4);
 		assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
 		/* a ping */
