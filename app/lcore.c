@@ -319,11 +319,11 @@ lcore_intr_setup(struct lcore_ctx *lc)
 	lc->intr = 1;
 }
 
-/* The only system call an lcore makes, and only for a client that said it
- * is going to sleep: a message on the wake pair of each direction it waits
- * on.  A send, never a write: whatever the client does to its end, ours
- * stays non-blocking for this call (MSG_DONTWAIT), and a peer that is gone
- * raises no SIGPIPE. */
+/* Wake the clients that said they would sleep: a message on the wake pair
+ * of each direction one waits on (the lcore's one system call while it
+ * works).  A send, never a write: whatever the client does to its end,
+ * ours stays non-blocking for this call (MSG_DONTWAIT), and a peer that is
+ * gone raises no SIGPIPE. */
 static void
 lcore_wake(struct stack *st)
 {
