@@ -398,44 +398,51 @@ msg_sendable(const struct pollnet_socket *s, const struct pollnet_msg *m)
 	return 0;
 }
 
+/* May a datagram be queued now?  Bound (on the first send, as UDP binds),
+ * no error pending: 0 if there is room, -EAGAIN if not, else the error. */
+static int
+tx_may_queue(struct pollnet_socket *s)
+{
+	int rc;
+
+	if (lib_lport(s) == 0) {
+		rc = pollnet_bind(s, 0);
+		if (rc < 0)
+			return rc;
+	}
+	rc = take_error(s);
+	if (rc < 0)
+		return rc;
+	return s->tx_head == s->tx_limit && !tx_room(s) ? -EAGAIN : 0;
+}
+
 int
 pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
 {
-	unsigned sent = 0;
+	unsigned sent;
 	int rc;
 
 	if (count == 0)
 		return 0;
 	rc = msg_sendable(s, &msgs[0]);
+	/* the first the ordinary way: bound, errors, room (waiting for it) */
+	while (rc == 0 && (rc = tx_may_queue(s)) == -EAGAIN)
+		rc = wait_for(s, PN_WAKE_TX, tx_room);
 	if (rc < 0)
 		return rc;
-	for (;;) {
-		/* the first the ordinary way: bind, errors, room, wait */
-		ssize_t r = pn_int_send(s, &(struct iovec){ msgs[0].buf, msgs[0].len }, 1,
-					msgs[0].addr.sin_family ? &msgs[0].addr : NULL);
-
-		if (r >= 0)
-			break;
-		if (r != -EAGAIN)
-			return (int)r;
-		r = wait_for(s, PN_WAKE_TX, tx_room);
-		if (r < 0)
-			return (int)r;
-	}
-	for (sent = 1; sent < count; sent++) {
+	for (sent = 0; sent < count; sent++) {
 		const struct pollnet_msg *m = &msgs[sent];
 		struct sockaddr_in peer;
 
-		if (msg_sendable(s, m) < 0 ||
-		    (s->tx_head == s->tx_limit && !tx_room(s)))
+		if (sent > 0 && (msg_sendable(s, m) < 0 ||
+				 (s->tx_head == s->tx_limit && !tx_room(s))))
 			break;
 		if (m->addr.sin_family == 0)
 			peer = lib_peer(s);
 		tx_fill(s, &(struct iovec){ m->buf, m->len }, 1,
 			m->addr.sin_family ? &m->addr : &peer);
 	}
-	if (sent > 1)
-		tx_publish(s);
+	tx_publish(s);          /* once, for the whole batch */
 	return (int)sent;
 }
 
@@ -559,16 +566,9 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 			return -EDESTADDRREQ;
 		to = &peer;
 	}
-	if (lib_lport(s) == 0) {
-		rc = pollnet_bind(s, 0);
-		if (rc < 0)
-			return rc;
-	}
-	rc = take_error(s);
+	rc = tx_may_queue(s);
 	if (rc < 0)
 		return rc;
-	if (s->tx_head == s->tx_limit && !tx_room(s))
-		return -EAGAIN;
 	len = tx_fill(s, iov, iovcnt, to);
 	tx_publish(s);
 	return (ssize_t)len;

@@ -96,9 +96,8 @@ ssize_t pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 			 struct sockaddr_in *from, int *flags);
 
 /*
- * Many datagrams per call (as recvmmsg/sendmmsg), with one wait: a receive
- * updates the ring once for the whole batch, a send twice (the first
- * datagram as pollnet_send sends it, then the rest).  A message: buf and
+ * Many datagrams per call (as recvmmsg/sendmmsg), with one wait and one
+ * update of the ring for the whole batch.  A message: buf and
  * len, the buffer (send: the datagram); addr, the sender (receive) or the
  * destination (send; sin_family 0: the connected peer); n, the bytes
  * received; flags, POLLNET_TRUNC.
