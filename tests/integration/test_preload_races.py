@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netns import (check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
-                   need_root, sh)
+                   need_root, preload_env, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -205,11 +205,12 @@ def main():
                 print("    " + "; ".join(extra))
         # python3's socket module, the same cases
         py = os.path.join(HERE, "preload_py.py")
+        py_env = preload_env(build, dict(os.environ))
         for case in filter(chosen, [] if tsan else PY_BOTH):
             k = sh("/usr/bin/python3", py, case, PEER_IP, str(ECHO), ns=net.peer, check=False,
                    timeout=60)
             u = sh("sh", run, "/usr/bin/python3", py, case, PEER_IP, str(ECHO), ns=net.dut,
-                   check=False, timeout=60)
+                   check=False, timeout=60, env=py_env)
             kl = [ln for ln in k.stdout.splitlines() if ln.startswith("ok ")]
             ul = [ln for ln in u.stdout.splitlines() if ln.startswith("ok ")]
             check(k.returncode == 0 and kl, "python3 %s on the kernel:\n      %s" %
