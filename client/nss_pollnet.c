@@ -15,9 +15,9 @@
  *
  * What it does: A, AAAA and PTR questions over UDP, CNAME chains, the search
  * list with ndots, timeout and attempts, up to three IPv4 nameservers (pollnet
- * has no IPv6).  Not: TCP for a truncated answer (the lookup fails with
- * TRY_AGAIN: pollnet carries UDP only), EDNS0, rotate, RES_OPTIONS and
- * LOCALDOMAIN.
+ * has no IPv6), resolv.conf read once and again when it changes.  Not: TCP
+ * for a truncated answer (the lookup fails with TRY_AGAIN: pollnet carries
+ * UDP only), EDNS0, rotate, RES_OPTIONS and LOCALDOMAIN.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
