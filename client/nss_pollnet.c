@@ -15,9 +15,9 @@
  *
  * What it does: A, AAAA and PTR questions over UDP, CNAME chains, the search
  * list with ndots, timeout and attempts, up to three IPv4 nameservers (pollnet
- * has no IPv6).  Not: TCP for a truncated answer (the lookup fails with
- * TRY_AGAIN: pollnet carries UDP only), EDNS0, rotate, RES_OPTIONS and
- * LOCALDOMAIN.
+ * has no IPv6), resolv.conf read once and again when it changes.  Not: TCP
+ * for a truncated answer (the lookup fails with TRY_AGAIN: pollnet carries
+ * UDP only), EDNS0, rotate, RES_OPTIONS and LOCALDOMAIN.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <nss.h>
 #include <poll.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +46,9 @@
 #define MAX_ADDRS 32
 #define MAX_NAMES 8
 #define ANS_MAX 1472            /* a whole datagram: pollnet's largest */
+#ifndef RESOLV_CONF                     /* a test reads a file of its own */
+#define RESOLV_CONF "/etc/resolv.conf"
+#endif
 
 struct conf {
 	struct sockaddr_in ns[MAX_NS];
@@ -83,16 +88,61 @@ debug(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Which version of resolv.conf a configuration was read from, told apart
+ * as glibc's resolver tells them (file_change_detection): rewritten in
+ * place, the size or the modification time changes (the time to the
+ * nanosecond, where the file system keeps it); replaced, the inode; the
+ * change time catches a rewrite that set the mtime back. */
+struct conf_stamp {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
 static void
-read_conf(struct conf *c)
+stamp_of(struct conf_stamp *s, const struct stat *st)
+{
+	memset(s, 0, sizeof(*s));
+	if (st == NULL)
+		return;
+	s->exists = 1;
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->size = st->st_size;
+	s->mtime = st->st_mtim;
+	s->ctime = st->st_ctim;
+}
+
+static int
+same_stamp(const struct conf_stamp *a, const struct conf_stamp *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* resolv.conf's configuration into c, and the version it was read from
+ * into s: the file's as it was opened, before it was parsed, so that a
+ * write racing the parse shows as a change at the next lookup.  A file
+ * that cannot be opened gives glibc's defaults, stamped with what stat
+ * says (st: NULL when there is no file), until that changes. */
+static void
+read_conf(struct conf *c, struct conf_stamp *s, const struct stat *st)
 {
 	char line[1024];
-	FILE *f = fopen("/etc/resolv.conf", "re");
+	/* c: neither the open nor the reads are cancellation points, so that a
+	 * thread cancelled in a lookup never leaves the lock below taken */
+	FILE *f = fopen(RESOLV_CONF, "rce");
+	struct stat fst;
 
 	memset(c, 0, sizeof(*c));
 	c->ndots = 1;
 	c->timeout_s = 5;
 	c->attempts = 2;
+	stamp_of(s, f != NULL && fstat(fileno(f), &fst) == 0 ? &fst : st);
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
 		char *save = NULL, *key = strtok_r(line, " \t\r\n", &save), *v;
 
@@ -132,6 +182,61 @@ read_conf(struct conf *c)
 		c->ns[0].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		c->nns = 1;
 	}
+}
+
+/* The configuration, read at the first lookup and again only when
+ * resolv.conf changed (a stat per lookup, as glibc's resolver does).
+ * Lookups come from any thread: the lock covers the reading and the copy
+ * each lookup takes; fork holds it (conf_atfork) so that a child never
+ * starts with it taken by a thread it does not have. */
+static struct {
+	pthread_mutex_t lock;
+	int loaded;
+	struct conf_stamp stamp;
+	struct conf conf;
+} conf_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_once_t conf_atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+conf_lock(void)
+{
+	pthread_mutex_lock(&conf_cache.lock);
+}
+
+static void
+conf_unlock(void)
+{
+	pthread_mutex_unlock(&conf_cache.lock);
+}
+
+static void
+conf_atfork(void)
+{
+	pthread_atfork(conf_lock, conf_unlock, conf_unlock);
+}
+
+static void
+conf_get(struct conf *c)
+{
+	struct conf_stamp now;
+	struct stat st;
+	int exists, fresh = 0;
+
+	pthread_once(&conf_atfork_once, conf_atfork);
+	/* outside the lock: a stale stat costs at most one more reading */
+	exists = stat(RESOLV_CONF, &st) == 0;
+	stamp_of(&now, exists ? &st : NULL);
+	conf_lock();
+	if (!conf_cache.loaded || !same_stamp(&now, &conf_cache.stamp)) {
+		read_conf(&conf_cache.conf, &conf_cache.stamp, exists ? &st : NULL);
+		conf_cache.loaded = 1;
+		fresh = 1;
+	}
+	*c = conf_cache.conf;
+	conf_unlock();
+	if (fresh)
+		debug("%s read: %d nameserver(s), %d search domain(s)", RESOLV_CONF, c->nns,
+		      c->nsearch);
 }
 
 /* A question for name (absolute or not: the same), -1 if it is no name. */
@@ -332,7 +437,7 @@ lookup(const char *name, int type, struct result *r)
 	int dots = 0;
 	size_t len = strlen(name);
 
-	read_conf(&c);
+	conf_get(&c);
 	for (const char *p = name; *p; p++)
 		dots += *p == '.';
 	if (len > 0 && name[len - 1] == '.')
@@ -591,7 +696,7 @@ _nss_pollnet_gethostbyaddr2_r(const void *addr, socklen_t len, int af, struct ho
 		*herrnop = NO_RECOVERY;
 		return NSS_STATUS_UNAVAIL;
 	}
-	read_conf(&c);
+	conf_get(&c);
 	o = ask(&c, name, ns_t_ptr, &r);
 	if (o != O_FOUND)
 		return failed(o, errnop, herrnop);
