@@ -26,12 +26,20 @@
  *                                    datagram to an echo server and its echo
  *                                    back; prints "idle ok N" or what was
  *                                    missing (a dozing lcore must be rung)
+ *   pn_client pollfd CTL IP PORT N   non-blocking, as pollnet.h says to use
+ *                                    pollnet_fd(): N datagrams to an echo
+ *                                    server, each echo waited for with
+ *                                    poll(), then 500 ms of poll() with
+ *                                    nothing coming; prints "pollfd ok ..."
+ *                                    or what went wrong (a poll that never
+ *                                    sleeps: a wake-up never consumed)
  *   pn_client chaos CTL IP PORT SEED do everything a client does, in random
  *                                    order, until killed: sessions, sockets,
  *                                    binds, connects, sends, receives, closes
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +252,72 @@ batch(struct pollnet *pn, struct pollnet_socket *s, const char *ip, const char *
 	return 0;
 }
 
+static double
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* pollnet_fd() as pollnet.h says to use it: receive until -EAGAIN, then
+ * poll; while nothing comes, poll must sleep. */
+static int
+pollfd_case(const char *ctl, const char *ip, const char *port, int n)
+{
+	struct pollnet *pn;
+	struct pollnet_socket *s;
+	struct pollfd p;
+	char buf[64];
+	int got = 0, polls = 0, idle_polls = 0;
+	double c0;
+
+	if (open_connected(ctl, ip, port, &pn, &s) < 0)
+		return 1;
+	pollnet_set_nonblocking(s, 1);
+	p = (struct pollfd){ .fd = pollnet_fd(s), .events = POLLIN };
+	for (int i = 0; i < n; i++) {
+		ssize_t k;
+
+		if (pollnet_send(s, "x", 1) != 1) {
+			printf("pollfd: send %d failed\n", i);
+			return 1;
+		}
+		for (;;) {
+			k = pollnet_recv(s, buf, sizeof(buf), NULL);
+			if (k != -EAGAIN)
+				break;
+			polls++;
+			if (poll(&p, 1, 1000) == 0) {
+				printf("pollfd: datagram %d: poll() slept 1 s through its echo\n", i);
+				return 1;
+			}
+		}
+		if (k != 1) {
+			printf("pollfd: datagram %d: %s\n", i, pollnet_strerror((int)k));
+			return 1;
+		}
+		got++;
+	}
+	/* nothing more comes: the descriptor must not stay readable */
+	c0 = cpu_ms();
+	for (int waited = 0; waited < 500; waited += 50) {
+		if (pollnet_recv(s, buf, sizeof(buf), NULL) != -EAGAIN) {
+			printf("pollfd: a datagram from nowhere\n");
+			return 1;
+		}
+		idle_polls += poll(&p, 1, 50) > 0;
+		if (idle_polls > 20)
+			break;
+	}
+	printf("pollfd %s: %d echoes, %d polls, %d wake-ups with nothing to read while idle, "
+	       "%.0f ms of CPU idle\n", idle_polls <= 2 && cpu_ms() - c0 < 100 ? "ok" : "spins",
+	       got, polls, idle_polls, cpu_ms() - c0);
+	pollnet_session_close(pn);
+	return idle_polls <= 2 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,6 +455,8 @@ main(int argc, char **argv)
 		pollnet_session_close(pn);
 		return ok == n ? 0 : 1;
 	}
+	if (strcmp(argv[1], "pollfd") == 0 && argc == 6)
+		return pollfd_case(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(argv[1], "batch") == 0 && argc == 6)
 		return batch(pn, s, argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(argv[1], "small") == 0) {
