@@ -187,8 +187,15 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 	uint64_t t0, deadline, now;
 
 	if (s->nonblock) {
-		arm(s, bit, ready);     /* so that pollnet_fd() wakes a poller */
-		return ready(s) ? 0 : -EAGAIN;
+		/* so that pollnet_fd() wakes a poller: consume the wake-ups it
+		 * had (they said "look again", and we looked), then arm.  With
+		 * our bit still set pollnet has sent none since we last armed:
+		 * no system call */
+		if (ready(s))
+			return 0;
+		if (!(atomic_load_explicit(&s->ctl->wake.v, memory_order_relaxed) & bit))
+			drain(fd);
+		return arm(s, bit, ready) ? 0 : -EAGAIN;
 	}
 	if (pn_wait_spin(&s->spin, most, cond_holds, &c, &t0))
 		return 0;
