@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A UDP echo server with a timeout on its socket, as a user writes one.
 
-usage: pollnet-run python3 echo_timeout.py PORT IDLE_S
+usage: pollnet-run python3 echo_timeout.py PORT IDLE_S LIMIT_S
 
 Binds PORT, sets a 0.5 s timeout on the socket, and echoes every datagram
 to its sender.  A receive that times out is only a quiet spell; a send
@@ -12,15 +12,15 @@ IDLE_S seconds (every datagram pollnet delivered has been read: the ring
 is empty), it prints one line of counts, "done received=... sent=...
 send_timeouts=... send_errors=... longest_send_ms=...", and waits for a
 line on stdin before it closes the socket, so that the socket's counters
-can be read while it still exists.
+can be read while it still exists.  It gives up after LIMIT_S seconds,
+whatever came.
 """
 import socket
 import sys
 import time
 
-PORT, IDLE = int(sys.argv[1]), float(sys.argv[2])
+PORT, IDLE, LIMIT = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 TIMEOUT = 0.5
-LIMIT = 120.0        # whatever happens, no longer than this
 
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", PORT))

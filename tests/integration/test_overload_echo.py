@@ -19,6 +19,9 @@ Each run, every datagram is accounted for:
     iperf's datagrams    <= received + ring full + missed + other drops
     the server's sends   == the socket's tx_datagrams + tx_drops
 
+and the server was overloaded (its receive ring overflowed).  The longest
+send is printed for the record.
+
 usage: test_overload_echo.py POLLNET_BINARY BUILD_DIR
 """
 import json
@@ -51,7 +54,8 @@ def one_run(i, net, pn, run, env, ctlbin, stats):
     what = "run %d" % i
     before, tx0 = pn.report(), net.peer_counter("tx_packets")
     srv = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "/usr/bin/python3",
-                            os.path.join(HERE, "echo_timeout.py"), str(PORT), "1.0"],
+                            os.path.join(HERE, "echo_timeout.py"), str(PORT), "1.0",
+                            str(SECS + 30)],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=env)
     try:
@@ -109,6 +113,9 @@ def one_run(i, net, pn, run, env, ctlbin, stats):
           d["stack.rx_dropped"], "%s: stack rx %d == delivered %d + answered %d + dropped %d" %
           (what, d["stack.rx_frames"], d["stack.rx_delivered"], d["stack.rx_answered"],
            d["stack.rx_dropped"]))
+    check(d.get("stack.rx_drop.udp_ring_full", 0) > 0,
+          "%s: overloaded: the server's receive ring overflowed (%d datagrams dropped)" %
+          (what, d.get("stack.rx_drop.udp_ring_full", 0)))
     check(ent is not None and ent["rx_datagrams"] == received and
           ent["rx_drops"] == d.get("stack.rx_drop.udp_ring_full", 0),
           "%s: the socket delivered what the server received (%s == %d) and dropped what "
@@ -117,7 +124,7 @@ def one_run(i, net, pn, run, env, ctlbin, stats):
            d.get("stack.rx_drop.udp_ring_full", 0)))
     accounted = received + d.get("stack.rx_drop.udp_ring_full", 0) + d["port.rx_missed"] + \
         sum(other.values())
-    # (iperf's count has the closing datagram in, twice)
+    # (iperf 2's count is one more than the datagrams it sends)
     check(0 < iperf_sent - 1 <= accounted <= peer_tx,
           "%s: iperf's %d datagrams <= received + ring full + missed + other drops (%d) "
           "<= the frames the peer sent (%d)" % (what, iperf_sent - 1, accounted, peer_tx))
