@@ -8,7 +8,11 @@ has a 0.5 s timeout (settimeout), and it echoes every datagram it gets.
 Receiving may time out (nothing came); sending must not: a UDP send on the
 kernel does not stall for half a second, however much arrives meanwhile,
 so a send on pollnet must not either.  pollnet has to go on taking what
-the server sends while the port floods it.
+the server sends while the port floods it, and wake the server when it
+made room.  Two ways to fail: the send times out (socket.timeout: pollnet
+made no room for 0.5 s), or it succeeds only after waiting its whole
+timeout (the wake-up was lost: Python's poll() under pollnet-run looks at
+the rings once more at its deadline, and finds the room made long before).
 
 Each run, every datagram is accounted for:
 
@@ -101,6 +105,9 @@ def one_run(i, net, pn, run, env, ctlbin, stats):
     check(done.get("send_timeouts") == "0",
           "%s: no send timed out (%s of %d; the longest took %s ms)" %
           (what, done.get("send_timeouts"), received, done.get("longest_send_ms")))
+    check(done.get("sends_whole_timeout") == "0",
+          "%s: no send waited out its whole timeout (%s: a wake-up lost)" %
+          (what, done.get("sends_whole_timeout")))
     check(done.get("send_errors") == "0", "%s: no send failed (%s%s)" %
           (what, done.get("send_errors"), " " + done["first_error"]
            if "first_error" in done else ""))
