@@ -66,7 +66,8 @@
  * checks the ring again, and sleeps on that direction's end.  The app,
  * after producing RX or consuming TX, clears the bit it sees set and sends
  * an 8-byte message on that direction's pair; with no bit set it makes no
- * system call.  Messages only say "look again": a waiter consumes them
+ * system call.  A message the kernel had no memory for, the app sends again
+ * the next loop, the bit set back: a wake-up is never lost.  Messages only say "look again": a waiter consumes them
  * when it has found nothing, before it sets its bit and looks once more.
  * A pollnet-run socket (PN_SOCK_PRELOAD) lives as long as the client's
  * end of its receive pair, the program's descriptor: when the last

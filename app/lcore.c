@@ -319,6 +319,35 @@ lcore_intr_setup(struct lcore_ctx *lc)
 	lc->intr = 1;
 }
 
+/* One wake-up message on fd for sock: 0 when the client will see one (or
+ * no one is left to see it), else bit, to send again.  A send that fails
+ * with EAGAIN leaves the client a message all the same: our end holds as
+ * many as it may, unread at the client's, which is therefore readable (a
+ * waiter there returns at once, and one reads them all only before it
+ * looks at the rings again).  EPIPE and the like: the client's end is
+ * gone.  Anything else (the kernel had no memory for the message) and the
+ * wake-up would be lost: a receive, or a send with no timeout, would sleep
+ * on, the bit it set already cleared. */
+static uint8_t
+lcore_wake_one(struct pn_sock *sock, int fd, uint8_t bit)
+{
+	const uint64_t one = 1;
+
+	if (send(fd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		return 0;
+	sock->shm_errors++;
+	switch (errno) {
+	case EAGAIN:
+	case EPIPE:
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case ENOTCONN:
+		return 0;
+	default:
+		return bit;
+	}
+}
+
 /* Wake the clients that said they would sleep: a message on the wake pair
  * of each direction one waits on (the lcore's one system call while it
  * works).  A send, never a write: whatever the client does to its end,
@@ -327,17 +356,16 @@ lcore_intr_setup(struct lcore_ctx *lc)
 static void
 lcore_wake(struct stack *st)
 {
-	const uint64_t one = 1;
-
 	for (uint16_t i = 0; i < st->wake_n; i++) {
 		struct pn_sock *s = st->wake[i];
+		uint8_t again = 0;
 
-		if ((s->wake_bits & PN_WAKE_RX) &&
-		    send(s->efd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			s->shm_errors++;        /* full: it is awake anyway */
-		if ((s->wake_bits & PN_WAKE_TX) &&
-		    send(s->tx_efd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			s->shm_errors++;
+		if (s->wake_bits & PN_WAKE_RX)
+			again |= lcore_wake_one(s, s->efd, PN_WAKE_RX);
+		if (s->wake_bits & PN_WAKE_TX)
+			again |= lcore_wake_one(s, s->tx_efd, PN_WAKE_TX);
+		if (again != 0)
+			shm_sock_wake_again(st, s, again);
 	}
 	st->wake_n = 0;
 }

@@ -303,3 +303,16 @@ shm_sock_commit(struct stack *s)
 	}
 	s->touched_overflow = (uint8_t)retry;
 }
+
+void
+shm_sock_wake_again(struct stack *s, struct pn_sock *sock, uint8_t bits)
+{
+	/* The client's wish back, as it was before this commit took it, and
+	 * the socket as moved: the next commit finds both.  It looks at every
+	 * socket we own to find it, as sock may be freed behind the quiescent
+	 * report in between.  A message the client no longer needs only makes
+	 * a later wait look once more. */
+	atomic_fetch_or_explicit(&pn_shm_ctl(sock->region)->wake.v, bits, memory_order_relaxed);
+	sock->moved |= bits;
+	s->touched_overflow = 1;
+}

@@ -165,6 +165,9 @@ unsigned shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget);
  * (s->wake[0..wake_n), each with its wake_bits); the caller sends their
  * wake-ups, then sets wake_n = 0. */
 void shm_sock_commit(struct stack *s);
+/* The wake-ups `bits` of sock could not be sent: the next commit sends them
+ * again. */
+void shm_sock_wake_again(struct stack *s, struct pn_sock *sock, uint8_t bits);
 
 /* Is dst one of ours (our address, or 127.0.0.0/8)? */
 static inline int

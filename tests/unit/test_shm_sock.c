@@ -146,6 +146,38 @@ wake_only_when_asked(void **state)
 	st.wake_n = 0;
 }
 
+/* A wake-up the lcore could not send (the kernel had no memory for the
+ * message) is not lost: the client's wish is back, and the next commit
+ * wakes it again though nothing moved in between. */
+static void
+wake_sent_again_when_the_send_failed(void **state)
+{
+	uint8_t payload[8] = "pong";
+	uint32_t head = 0;
+	struct pn_shm_ctl *ctl = pn_shm_ctl(region);
+
+	client_send(&head, payload, 4, PEER_IP, 4321);
+	atomic_store(&ctl->wake.v, PN_WAKE_TX);         /* asleep until room is made */
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 1);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 1);
+	assert_int_equal(st.wake[0]->wake_bits, PN_WAKE_TX);
+	assert_int_equal(atomic_load(&ctl->wake.v), 0);  /* taken */
+	shm_sock_wake_again(&st, sk, PN_WAKE_TX);        /* ... and the send failed */
+	st.wake_n = 0;
+	assert_int_equal(atomic_load(&ctl->wake.v), PN_WAKE_TX);
+	shm_sock_commit(&st);
+	assert_int_equal(st.wake_n, 1);
+	assert_ptr_equal(st.wake[0], sk);
+	assert_int_equal(st.wake[0]->wake_bits, PN_WAKE_TX);
+	assert_int_equal(atomic_load(&ctl->wake.v), 0);
+	assert_int_equal(atomic_load(&ctl->tx_tail.v), 1);
+	st.wake_n = 0;
+	shm_sock_commit(&st);                            /* sent: once */
+	assert_int_equal(st.wake_n, 0);
+	harness_drain_tx(&st);
+}
+
 /* sockets.wake_batch / wake_delay: a sleeping receiver is woken once
  * wake_batch datagrams wait, or wake_delay after the first; a held wake-up
  * is looked at every loop even when nothing arrives; a client that wakes
@@ -538,6 +570,7 @@ main(void)
 		T(datagram_in_lands_in_the_region),
 		T(rx_ring_full_then_room),
 		T(wake_only_when_asked),
+		T(wake_sent_again_when_the_send_failed),
 		T(wakes_moderated),
 		T(datagrams_out_byte_by_byte),
 		T(bad_descriptors_cost_only_themselves),
