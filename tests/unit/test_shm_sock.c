@@ -301,6 +301,29 @@ datagrams_out_byte_by_byte(void **state)
 	assert_int_equal(shm_sock_drain(&st, sk, 32), 0);
 }
 
+/* A client's datagrams wait in its ring while the loop's transmit batch is
+ * full: what the lcore takes it sends (or counts), it takes no more than
+ * the batch has room for. */
+static void
+datagrams_wait_while_the_batch_is_full(void **state)
+{
+	uint32_t head = 0;
+
+	for (int i = 0; i < 6; i++)
+		client_send(&head, "x", 1, PEER_IP, 9999);
+	/* the other sockets' frames filled all but 2 of the batch */
+	for (st.tx_n = 0; st.tx_n < STACK_TX_MAX - 2;)
+		st.tx[st.tx_n++] = mbuf_from("y", 1);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 2);
+	assert_int_equal(st.tx_n, STACK_TX_MAX);
+	assert_int_equal(st.stats.tx_drop[PN_TX_BATCH_FULL], 0);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 0);     /* full: it waits */
+	harness_drain_tx(&st);
+	assert_int_equal(shm_sock_drain(&st, sk, 32), 4);     /* room again */
+	assert_int_equal(sk->tx_pkts, 6);
+	assert_int_equal(st.stats.tx_drop[PN_TX_BATCH_FULL], 0);
+}
+
 static void
 bad_descriptors_cost_only_themselves(void **state)
 {
@@ -573,6 +596,7 @@ main(void)
 		T(wake_sent_again_when_the_send_failed),
 		T(wakes_moderated),
 		T(datagrams_out_byte_by_byte),
+	T(datagrams_wait_while_the_batch_is_full),
 		T(bad_descriptors_cost_only_themselves),
 		T(random_region_never_hurts_the_app),
 		T(local_delivery_between_sockets),
