@@ -143,6 +143,10 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 		sock->shm_errors++;
 		return 0;
 	}
+	/* no more than the loop's transmit batch has room for: what does not
+	 * fit waits in the client's ring, it is not taken to be dropped */
+	if (budget > (unsigned)(STACK_TX_MAX - s->tx_n))
+		budget = STACK_TX_MAX - s->tx_n;
 	if (n > budget)
 		n = budget;
 	for (; done < n; done++) {
@@ -183,8 +187,9 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 		} else {
 			m = rte_pktmbuf_alloc(s->pool);
 			if (m == NULL) {
-				/* Leave it in the ring: sent when mbufs are back. */
-				s->stats.tx_drop[PN_TX_NO_MBUF]++;
+				/* Leave it in the ring, sent when mbufs are back:
+				 * not a drop, so no tx_drop count (the client sees
+				 * its ring fill and waits). */
 				break;
 			}
 			memcpy(rte_pktmbuf_append(m, (uint16_t)d.len), slot, d.len);
