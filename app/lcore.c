@@ -161,14 +161,20 @@ lcore_publish(struct lcore_ctx *lc)
 	pn_seq_end(&p->seq);
 }
 
+/* The sockets we own, each up to a burst: the first one served turns with
+ * the loops, so that when the loop's transmit batch fills (the sockets'
+ * datagrams then wait in their rings) no socket is always the one left. */
 static unsigned
 lcore_sockets(struct lcore_ctx *lc)
 {
 	struct pn_sock *_Atomic *slots;
 	uint32_t n = sock_table_owned(lc->st.socks, lc->idx, &slots);
+	uint32_t first = lc->sock_first < n ? lc->sock_first : 0;
 	unsigned done = 0;
 
-	for (uint32_t i = 0; i < n; i++) {
+	lc->sock_first = first + 1;
+
+	for (uint32_t k = 0, i = first; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
 		struct pn_sock *s = atomic_load_explicit(&slots[i], memory_order_acquire);
 
 		if (s == NULL)

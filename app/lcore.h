@@ -44,6 +44,7 @@ struct lcore_ctx {
 	int intr;                      /* the port's interrupt is ours to sleep on */
 	int dozers;                    /* lcores may doze (idle = interrupt) */
 	/* loop counters, written by this lcore only */
+	uint32_t sock_first;           /* the socket lcore_sockets serves first */
 	uint64_t loops;
 	uint64_t rx_bursts;
 	uint64_t empty_polls;
