@@ -102,24 +102,31 @@ static int
 poll_mixed(struct pollfd *fds, nfds_t n, struct psock **ps, uint64_t deadline,
 	   const sigset_t *mask)
 {
-	struct pollfd *k = malloc(2 * n * sizeof(*k));
+	struct pollfd small[32], *k = 2 * n <= 32 ? small : malloc(2 * n * sizeof(*k));
 	int rc = 0;
 
 	if (k == NULL)
 		return fail(ENOMEM);
 	for (;;) {
-		int ready = 0, sleep_ms;
+		int ready = 0, kernel = 0, sleep_ms;
 		nfds_t nk = n;
 
 		for (nfds_t i = 0; i < n; i++) {
 			k[i] = fds[i];
-			if (ps[i] == NULL)
+			if (ps[i] == NULL) {
+				kernel += fds[i].fd >= 0;
+				fds[i].revents = 0;     /* (a negative fd's, as poll's) */
 				continue;
+			}
 			fds[i].revents = ps_revents(ps[i], fds[i].events);
 			ready += fds[i].revents != 0;
 			k[i].fd = -1;           /* the kernel leaves it alone */
 		}
 		sleep_ms = ready > 0 ? 0 : ms_left(deadline);
+		if (sleep_ms == 0 && kernel == 0) {
+			rc = ready;     /* no descriptor of the kernel's to ask */
+			break;
+		}
 		if (sleep_ms != 0) {
 			/* ask to be woken, then look again */
 			for (nfds_t i = 0; i < n; i++) {
@@ -154,7 +161,8 @@ poll_mixed(struct pollfd *fds, nfds_t n, struct psock **ps, uint64_t deadline,
 		if (rc > 0 || ready > 0 || ms_left(deadline) == 0)
 			break;
 	}
-	free(k);
+	if (k != small)
+		free(k);
 	return rc;
 }
 
