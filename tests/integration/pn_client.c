@@ -264,17 +264,13 @@ cpu_ms(void)
 /* pollnet_fd() as pollnet.h says to use it: receive until -EAGAIN, then
  * poll; while nothing comes, poll must sleep. */
 static int
-pollfd_case(const char *ctl, const char *ip, const char *port, int n)
+pollfd_case(struct pollnet *pn, struct pollnet_socket *s, int n)
 {
-	struct pollnet *pn;
-	struct pollnet_socket *s;
 	struct pollfd p;
 	char buf[64];
-	int got = 0, polls = 0, idle_polls = 0;
+	int got = 0, polls = 0, idle_polls = 0, rc = 1;
 	double c0;
 
-	if (open_connected(ctl, ip, port, &pn, &s) < 0)
-		return 1;
 	pollnet_set_nonblocking(s, 1);
 	p = (struct pollfd){ .fd = pollnet_fd(s), .events = POLLIN };
 	for (int i = 0; i < n; i++) {
@@ -282,7 +278,7 @@ pollfd_case(const char *ctl, const char *ip, const char *port, int n)
 
 		if (pollnet_send(s, "x", 1) != 1) {
 			printf("pollfd: send %d failed\n", i);
-			return 1;
+			goto out;
 		}
 		for (;;) {
 			k = pollnet_recv(s, buf, sizeof(buf), NULL);
@@ -291,12 +287,12 @@ pollfd_case(const char *ctl, const char *ip, const char *port, int n)
 			polls++;
 			if (poll(&p, 1, 1000) == 0) {
 				printf("pollfd: datagram %d: poll() slept 1 s through its echo\n", i);
-				return 1;
+				goto out;
 			}
 		}
 		if (k != 1) {
 			printf("pollfd: datagram %d: %s\n", i, pollnet_strerror((int)k));
-			return 1;
+			goto out;
 		}
 		got++;
 	}
@@ -305,7 +301,7 @@ pollfd_case(const char *ctl, const char *ip, const char *port, int n)
 	for (int waited = 0; waited < 500; waited += 50) {
 		if (pollnet_recv(s, buf, sizeof(buf), NULL) != -EAGAIN) {
 			printf("pollfd: a datagram from nowhere\n");
-			return 1;
+			goto out;
 		}
 		idle_polls += poll(&p, 1, 50) > 0;
 		if (idle_polls > 20)
@@ -314,8 +310,10 @@ pollfd_case(const char *ctl, const char *ip, const char *port, int n)
 	printf("pollfd %s: %d echoes, %d polls, %d wake-ups with nothing to read while idle, "
 	       "%.0f ms of CPU idle\n", idle_polls <= 2 && cpu_ms() - c0 < 100 ? "ok" : "spins",
 	       got, polls, idle_polls, cpu_ms() - c0);
+	rc = idle_polls <= 2 ? 0 : 1;
+out:
 	pollnet_session_close(pn);
-	return idle_polls <= 2 ? 0 : 1;
+	return rc;
 }
 
 int
@@ -456,7 +454,7 @@ main(int argc, char **argv)
 		return ok == n ? 0 : 1;
 	}
 	if (strcmp(argv[1], "pollfd") == 0 && argc == 6)
-		return pollfd_case(argv[2], argv[3], argv[4], atoi(argv[5]));
+		return pollfd_case(pn, s, atoi(argv[5]));
 	if (strcmp(argv[1], "batch") == 0 && argc == 6)
 		return batch(pn, s, argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(argv[1], "small") == 0) {
