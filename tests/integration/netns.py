@@ -160,6 +160,32 @@ def for_other_users(build, *programs):
     return copies, dict(os.environ, LD_LIBRARY_PATH=d)
 
 
+def answers_ping(net, ip, seconds=10):
+    """Ping ip from the peer namespace, once a second, until it answers
+    (pollnet is up and its ARP answered) or seconds pass (a failed check)."""
+    deadline = time.time() + seconds
+    while sh("ping", "-c", "1", "-W", "1", ip, ns=net.peer, check=False).returncode:
+        if time.time() > deadline:
+            check(False, "the peer's ping of %s is answered within %d s" % (ip, seconds))
+            return False
+    return True
+
+
+def frames_accounted(what, d, peer_tx):
+    """Counter deltas d against the peer's count of frames sent: every
+    frame is the port's or missed by it, every one the port gave reached
+    the stack, and the stack delivered, answered or dropped each."""
+    check(peer_tx == d["port.rx_packets"] + d["port.rx_missed"],
+          "%s: the %d frames the peer sent == port rx %d + missed %d" %
+          (what, peer_tx, d["port.rx_packets"], d["port.rx_missed"]))
+    check(d["port.rx_packets"] == d["stack.rx_frames"],
+          "%s: every frame the port gave reached the stack (%d)" % (what, d["stack.rx_frames"]))
+    check(d["stack.rx_frames"] == d["stack.rx_delivered"] + d["stack.rx_answered"] +
+          d["stack.rx_dropped"], "%s: stack rx %d == delivered %d + answered %d + dropped %d" %
+          (what, d["stack.rx_frames"], d["stack.rx_delivered"], d["stack.rx_answered"],
+           d["stack.rx_dropped"]))
+
+
 def preload_env(build, env):
     """env, for programs run under the build's pollnet-run: with a
     sanitizer build's runtime loaded before the library, into programs

@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
+from netns import answers_ping, check, finish, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
 import ctlproto  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -223,11 +223,7 @@ def main():
     net = Namespaces(peer_ip=PEER_IP + "/24")
     pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
                  extra=["--ctl", ctl, "--stats", stats])
-    deadline = time.time() + 10
-    while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
-        if time.time() > deadline:
-            check(False, "the peer's ping is answered")
-            break
+    answers_ping(net, DUT_IP)
 
     def send(target, dport, sport, n):
         sh("/usr/bin/python3", "-c", SEND, target, dport, sport, str(n), ns=net.peer)

@@ -17,10 +17,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import answers_ping, check, finish, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -48,13 +47,7 @@ def main():
     run = os.path.join(build, "client", "pollnet-run")
     tmp = tempfile.mkdtemp(prefix="pn-nss-")
     ctl = os.path.join(tmp, "pollnet.sock")
-    env = dict(os.environ, POLLNET_CTL=ctl)
-    lib = os.path.join(build, "client", "libpollnet-preload.so")
-    if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
-        rt = sh("clang", "-print-file-name=libclang_rt.asan-x86_64.so").stdout.strip()
-        env["LD_PRELOAD"] = rt
-        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
-        print("sanitizer build: programs run with", rt)
+    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=NS_A + "/24")
     sh("ip", "addr", "add", NS_B + "/24", "dev", net.peer_if, ns=net.peer)
     etc = "/etc/netns/%s" % net.dut
@@ -76,11 +69,7 @@ def main():
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                      DUT_IP + "/24", extra=["--ctl", ctl,
                                             "--stats", os.path.join(tmp, "pollnet.stats")])
-        deadline = time.time() + 10
-        while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
-            if time.time() > deadline:
-                check(False, "the peer's ping is answered")
-                break
+        answers_ping(net, DUT_IP)
         r = subprocess.run(["ip", "netns", "exec", net.dut, "sh", run, "python3",
                             os.path.join(HERE, "nss_lookups.py"), NAME, confs[0], ADDR_A,
                             confs[1], ADDR_B], stdout=subprocess.PIPE,

@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import answers_ping, check, finish, frames_accounted, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
@@ -111,15 +111,7 @@ def one_run(i, net, pn, run, env, ctlbin, stats):
     check(done.get("send_errors") == "0", "%s: no send failed (%s%s)" %
           (what, done.get("send_errors"), " " + done["first_error"]
            if "first_error" in done else ""))
-    check(peer_tx == d["port.rx_packets"] + d["port.rx_missed"],
-          "%s: the %d frames the peer sent == port rx %d + missed %d" %
-          (what, peer_tx, d["port.rx_packets"], d["port.rx_missed"]))
-    check(d["port.rx_packets"] == d["stack.rx_frames"],
-          "%s: every frame the port gave reached the stack (%d)" % (what, d["stack.rx_frames"]))
-    check(d["stack.rx_frames"] == d["stack.rx_delivered"] + d["stack.rx_answered"] +
-          d["stack.rx_dropped"], "%s: stack rx %d == delivered %d + answered %d + dropped %d" %
-          (what, d["stack.rx_frames"], d["stack.rx_delivered"], d["stack.rx_answered"],
-           d["stack.rx_dropped"]))
+    frames_accounted(what, d, peer_tx)
     check(d.get("stack.rx_drop.udp_ring_full", 0) > 0,
           "%s: overloaded: the server's receive ring overflowed (%d datagrams dropped)" %
           (what, d.get("stack.rx_drop.udp_ring_full", 0)))
@@ -149,21 +141,11 @@ def main():
     ctlbin = os.path.join(build, "app", "pollnetctl")
     tmp = tempfile.mkdtemp(prefix="pn-overecho-")
     ctl, stats = os.path.join(tmp, "pollnet.sock"), os.path.join(tmp, "pollnet.stats")
-    env = dict(os.environ, POLLNET_CTL=ctl)
-    lib = os.path.join(build, "client", "libpollnet-preload.so")
-    if "__asan_init" in sh("nm", "-D", "--undefined-only", lib).stdout:
-        # a sanitizer build: its runtime first, into a python not built with it
-        rt = sh("clang", "-print-file-name=libclang_rt.asan-x86_64.so").stdout.strip()
-        env["LD_PRELOAD"] = rt
-        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=PEER_IP + "/24")
     pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                  DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])
-    deadline = time.time() + 10
-    while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
-        if time.time() > deadline:
-            check(False, "the peer's ping is answered")
-            break
+    answers_ping(net, DUT_IP)
     for i in range(1, RUNS + 1):
         one_run(i, net, pn, run, env, ctlbin, stats)
     check(pn.alive(), "pollnet is still running")

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import (check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
+from netns import (answers_ping, check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
                    need_root, preload_env, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -235,11 +235,7 @@ def main():
         check(srv.stdout.readline().strip() == "serving", "the kernel's echo server is up")
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                      DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])
-        deadline = time.time() + 10
-        while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
-            if time.time() > deadline:
-                check(False, "the peer's ping is answered")
-                break
+        answers_ping(net, DUT_IP)
 
         # the wrapper itself
         r = subprocess.run(["sh", run, "--help"], stdout=subprocess.PIPE, text=True)

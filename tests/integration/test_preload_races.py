@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import (check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
+from netns import (answers_ping, check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
                    need_root, preload_env, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -158,11 +158,7 @@ def main():
                                        "UDP4-RECV:%d" % SINK, "/dev/null"]))
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                      DUT_IP + "/24", extra=["--ctl", ctl])
-        deadline = time.time() + 10
-        while sh("ping", "-c", "1", "-W", "1", DUT_IP, ns=net.peer, check=False).returncode:
-            if time.time() > deadline:
-                check(False, "the peer's ping is answered")
-                break
+        answers_ping(net, DUT_IP)
         args = [PEER_IP, str(ECHO), str(SINK)]
         kernel = ["ip", "netns", "exec", net.peer, prog]
         under = ["ip", "netns", "exec", net.dut] + (
