@@ -186,6 +186,20 @@ def frames_accounted(what, d, peer_tx):
            d["stack.rx_dropped"]))
 
 
+def preload_setup(prefix):
+    """The start of a test of programs under pollnet-run, whose arguments
+    are pollnet's binary and the build directory: as root, a scratch
+    directory (named from prefix) for pollnet's control socket and stats
+    segment, and the environment that sends programs to that pollnet.
+    Returns (binary, build, pollnet-run, tmp, ctl, stats, env)."""
+    need_root()
+    binary, build = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    ctl, stats = os.path.join(tmp, "pollnet.sock"), os.path.join(tmp, "pollnet.stats")
+    return (binary, build, os.path.join(build, "client", "pollnet-run"), tmp, ctl, stats,
+            preload_env(build, dict(os.environ, POLLNET_CTL=ctl)))
+
+
 def preload_env(build, env):
     """env, for programs run under the build's pollnet-run: with a
     sanitizer build's runtime loaded before the library, into programs

@@ -33,11 +33,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import answers_ping, check, finish, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
+from netns import answers_ping, check, finish, Namespaces, Pollnet, preload_setup, sh  # noqa: E402
 import ctlproto  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -212,14 +211,8 @@ def errno_name(e):
 
 
 def main():
-    need_root()
-    binary, build = sys.argv[1], sys.argv[2]
-    run = os.path.join(build, "client", "pollnet-run")
-    tmp = tempfile.mkdtemp(prefix="pn-bind-")
-    ctl = os.path.join(tmp, "pollnet.sock")
-    stats = os.path.join(tmp, "pollnet.stats")
+    binary, build, run, tmp, ctl, stats, env = preload_setup("pn-bind-")
     ctlbin = os.path.join(build, "app", "pollnetctl")
-    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=PEER_IP + "/24")
     pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if, DUT_IP + "/24",
                  extra=["--ctl", ctl, "--stats", stats])

@@ -31,7 +31,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, for_other_users, Namespaces, Pollnet, need_root, sh  # noqa: E402
+from netns import (check, finish, for_other_users, mbufs_back, Namespaces, Pollnet,  # noqa: E402
+                   need_root, sh)
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
@@ -56,6 +57,24 @@ def hello(path):
     rep = s.recv(64)
     status = struct.unpack("=Ii", rep[:8])[1] if len(rep) >= 8 else None
     return s, status
+
+
+def sockets_settle(pn, n, seconds):
+    """Wait until pollnet counts n sockets (closed sessions' sockets go at
+    the control thread's pace), at most seconds."""
+    deadline = time.time() + seconds
+    while pn.report()["control.sockets"] != n and time.time() < deadline:
+        time.sleep(0.1)
+
+
+def release(procs, pn):
+    """The hogs told to exit (their stdin closed), then pollnet stopped:
+    every mbuf back."""
+    for p in procs:
+        p.stdin.close()
+        p.wait(timeout=30)
+    procs.clear()
+    mbufs_back(pn)
 
 
 def main():
@@ -115,17 +134,10 @@ def main():
         # freed sockets are usable again
         root1.stdin.close()
         root1.wait(timeout=10)
-        deadline = time.time() + 5
-        while pn.report()["control.sockets"] != 22 and time.time() < deadline:
-            time.sleep(0.1)
+        sockets_settle(pn, 22, 5)
         _, out = hog(8, as_nobody=False)
         check(out == "opened 8: ok", "root's sockets back after its session closed (%s)" % out)
-        for p in procs:
-            p.stdin.close()
-            p.wait(timeout=10)
-        procs.clear()
-        counters, _ = pn.stop()
-        check(counters["pool.in_use"] == 0, "at exit every mbuf is back")
+        release(procs, pn)
 
         # the default limits: three users (and a fourth) cannot take the
         # table from each other, nor from root
@@ -157,18 +169,11 @@ def main():
             for p in users[user]:
                 p.stdin.close()
                 p.wait(timeout=30)
-        deadline = time.time() + 10
-        while pn.report()["control.sockets"] != 256 and time.time() < deadline:
-            time.sleep(0.1)
+        sockets_settle(pn, 256, 10)
         out = [hog(200, as_nobody=False)[1] for _ in range(3)]
         check(out == ["opened 200: ok"] * 3,
               "root is held to no share: 600 more beside its 64 (%s)" % "; ".join(out))
-        for p in procs:
-            p.stdin.close()
-            p.wait(timeout=30)
-        procs.clear()
-        counters, _ = pn.stop()
-        check(counters["pool.in_use"] == 0, "at exit every mbuf is back")
+        release(procs, pn)
 
         # every session slot taken: the next is told EUSERS
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,

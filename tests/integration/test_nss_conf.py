@@ -16,10 +16,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import answers_ping, check, finish, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
+from netns import answers_ping, check, finish, Namespaces, Pollnet, preload_setup, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -42,12 +41,7 @@ def dnsmasq(ns, listen, addr, log):
 
 
 def main():
-    need_root()
-    binary, build = sys.argv[1], sys.argv[2]
-    run = os.path.join(build, "client", "pollnet-run")
-    tmp = tempfile.mkdtemp(prefix="pn-nss-")
-    ctl = os.path.join(tmp, "pollnet.sock")
-    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
+    binary, build, run, tmp, ctl, stats, env = preload_setup("pn-nss-")
     net = Namespaces(peer_ip=NS_A + "/24")
     sh("ip", "addr", "add", NS_B + "/24", "dev", net.peer_if, ns=net.peer)
     etc = "/etc/netns/%s" % net.dut
@@ -67,8 +61,7 @@ def main():
         servers = [dnsmasq(net.peer, NS_A, ADDR_A, logs[0]),
                    dnsmasq(net.peer, NS_B, ADDR_B, logs[1])]
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
-                     DUT_IP + "/24", extra=["--ctl", ctl,
-                                            "--stats", os.path.join(tmp, "pollnet.stats")])
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])
         answers_ping(net, DUT_IP)
         r = subprocess.run(["ip", "netns", "exec", net.dut, "sh", run, "python3",
                             os.path.join(HERE, "nss_lookups.py"), NAME, confs[0], ADDR_A,

@@ -33,11 +33,11 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import answers_ping, check, finish, frames_accounted, Namespaces, Pollnet, need_root, preload_env, sh  # noqa: E402
+from netns import (answers_ping, check, finish, frames_accounted, Namespaces, Pollnet,  # noqa: E402
+                   preload_setup, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
@@ -135,13 +135,8 @@ def one_run(i, net, pn, run, env, ctlbin, stats):
 
 
 def main():
-    need_root()
-    binary, build = sys.argv[1], sys.argv[2]
-    run = os.path.join(build, "client", "pollnet-run")
+    binary, build, run, tmp, ctl, stats, env = preload_setup("pn-overecho-")
     ctlbin = os.path.join(build, "app", "pollnetctl")
-    tmp = tempfile.mkdtemp(prefix="pn-overecho-")
-    ctl, stats = os.path.join(tmp, "pollnet.sock"), os.path.join(tmp, "pollnet.stats")
-    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=PEER_IP + "/24")
     pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                  DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])

@@ -16,12 +16,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netns import (answers_ping, check, finish, kill_all, mbufs_back, Namespaces, Pollnet,  # noqa: E402
-                   need_root, preload_env, sh)
+                   preload_setup, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -206,14 +205,8 @@ def dns_checks(net, pn, under, spawn, tmp):
 
 
 def main():
-    need_root()
-    binary, build = sys.argv[1], sys.argv[2]
-    run = os.path.join(build, "client", "pollnet-run")
-    tmp = tempfile.mkdtemp(prefix="pn-preload-")
-    ctl = os.path.join(tmp, "pollnet.sock")
-    stats = os.path.join(tmp, "pollnet.stats")
+    binary, build, run, tmp, ctl, stats, env = preload_setup("pn-preload-")
     ctlbin = os.path.join(build, "app", "pollnetctl")
-    env = preload_env(build, dict(os.environ, POLLNET_CTL=ctl))
     net = Namespaces(peer_ip=PEER_IP + "/24")
     procs = []
 
