@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pn_wait.h"
 #include "pollnet.h"
 
 struct job {
@@ -38,27 +39,6 @@ ask(const char *what, unsigned port)
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		exit(1);
-}
-
-static void
-nap(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Join t within ms (done: what t sets as it ends): 1, or 0 if it runs on. */
-static int
-joined(pthread_t t, struct job *j, int ms)
-{
-	for (int waited = 0; !j->done; waited += 5) {
-		if (waited > ms)
-			return 0;
-		nap(5);
-	}
-	pthread_join(t, NULL);
-	return 1;
 }
 
 static void *
@@ -118,10 +98,10 @@ main(int argc, char **argv)
 	nap(300);                       /* both asleep */
 	ask("CONT", 0);
 	printf("= the blocked send returned once pollnet took the queue: %s\n",
-	       joined(tt, &tx, 2000) ? "yes" : "no");
+	       joined(tt, &tx.done, 2000) ? "yes" : "no");
 	ask("SEND", pollnet_local_port(rx.s));
 	printf("= the blocked receive returned when the datagram came: %s\n",
-	       joined(rt, &rx, 2000) ? "yes" : "no");
+	       joined(rt, &rx.done, 2000) ? "yes" : "no");
 	printf("# %d datagrams filled the queue\n", filled);
 	fflush(stdout);
 	if (!rx.done || !tx.done)

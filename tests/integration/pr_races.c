@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pn_wait.h"
+
 static struct sockaddr_in echo_to, sink_to;
 
 static void
@@ -101,35 +103,6 @@ to(const char *ip, uint16_t port)
 
 	inet_pton(AF_INET, ip, &a.sin_addr);
 	return a;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-nap(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Join t within ms (done: what t sets as it ends): 1, or 0 if it is still
- * running. */
-static int
-joined(pthread_t t, _Atomic int *done, int ms)
-{
-	for (uint64_t t0 = now_ms(); !*done; nap(5))
-		if (now_ms() - t0 > (uint64_t)ms)
-			return 0;
-	pthread_join(t, NULL);
-	return 1;
 }
 
 /* ---- close() while another thread is blocked receiving ---- */
@@ -344,15 +317,6 @@ case_wake_rx_tx(void)
 	_exit(0);
 }
 
-static double
-cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /*
  * Waiting for room to send, with a datagram unread: poll and epoll sleep,
  * they do not spin.  pollnet only (its TX ring full).
@@ -380,22 +344,22 @@ case_pollout_idle(void)
 	ask("STOP");
 	printf("# %d datagrams filled the queue\n", fill(s));
 	p.events = POLLOUT;
-	c0 = cpu_ms();
+	c0 = cpu_ms(CLOCK_THREAD_CPUTIME_ID);
 	rc = poll(&p, 1, 500);
 	printf("= poll(POLLOUT) on a full queue timed out: %s\n", rc == 0 ? "yes" : "no");
 	printf("# poll: %d, revents %#x (%s)\n", rc, p.revents, rc < 0 ? strerror(errno) : "");
 	printf("= ... and slept, using under 100 ms of CPU in 500: %s\n",
-	       cpu_ms() - c0 < 100 ? "yes" : "no");
-	printf("# %.0f ms of CPU\n", cpu_ms() - c0);
+	       cpu_ms(CLOCK_THREAD_CPUTIME_ID) - c0 < 100 ? "yes" : "no");
+	printf("# %.0f ms of CPU\n", cpu_ms(CLOCK_THREAD_CPUTIME_ID) - c0);
 	epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
-	c0 = cpu_ms();
+	c0 = cpu_ms(CLOCK_THREAD_CPUTIME_ID);
 	rc = epoll_wait(ep, &ev, 1, 500);
 	printf("= epoll_wait(EPOLLOUT) on a full queue timed out: %s\n", rc == 0 ? "yes" : "no");
 	printf("# epoll_wait: %d, events %#x (%s)\n", rc, rc > 0 ? ev.events : 0,
 	       rc < 0 ? strerror(errno) : "");
 	printf("= ... and slept, using under 100 ms of CPU in 500: %s\n",
-	       cpu_ms() - c0 < 100 ? "yes" : "no");
-	printf("# %.0f ms of CPU\n", cpu_ms() - c0);
+	       cpu_ms(CLOCK_THREAD_CPUTIME_ID) - c0 < 100 ? "yes" : "no");
+	printf("# %.0f ms of CPU\n", cpu_ms(CLOCK_THREAD_CPUTIME_ID) - c0);
 	ask("CONT");
 	p.events = POLLOUT;
 	printf("= with pollnet back, poll(POLLOUT): %s\n",
