@@ -173,24 +173,36 @@ ps_bind(struct psock *ps, int fd, const struct sockaddr *sa, socklen_t len)
 	return rc;
 }
 
-EXPORT int
-bind(int fd, const struct sockaddr *sa, socklen_t len)
+/* bind() and connect(): ours, or the C library's for a descriptor that is
+ * not a pollnet socket. */
+static int
+addr_call(int fd, const struct sockaddr *sa, socklen_t len,
+	  int (*ours)(struct psock *, int, const struct sockaddr *, socklen_t),
+	  int (*libc)(int, const struct sockaddr *, socklen_t))
 {
 	struct psock *ps = ps_get(fd);
 	int rc;
 
 	if (ps == NULL)
-		return LIBC(bind)(fd, sa, len);
-	rc = ps_bind(ps, fd, sa, len);
+		return libc(fd, sa, len);
+	rc = ours(ps, fd, sa, len);
 	ps_put(ps);
 	return rc < 0 ? fail(-rc) : 0;
 }
 
+EXPORT int
+bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return addr_call(fd, sa, len, ps_bind, LIBC(bind));
+}
+
 static int
-ps_connect(struct psock *ps, const struct sockaddr *sa, socklen_t len)
+ps_connect(struct psock *ps, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct sockaddr_in to;
 	int rc;
+
+	(void)fd;       /* (addr_call's shape; bind names it in its messages) */
 
 	if (sa != NULL && len >= (socklen_t)sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
 		ps_flush(ps);   /* from the port it had */
@@ -217,14 +229,7 @@ ps_connect(struct psock *ps, const struct sockaddr *sa, socklen_t len)
 EXPORT int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct psock *ps = ps_get(fd);
-	int rc;
-
-	if (ps == NULL)
-		return LIBC(connect)(fd, sa, len);
-	rc = ps_connect(ps, sa, len);
-	ps_put(ps);
-	return rc < 0 ? fail(-rc) : 0;
+	return addr_call(fd, sa, len, ps_connect, LIBC(connect));
 }
 
 /* The local address: the bound one, else the one a datagram to the peer
@@ -376,6 +381,17 @@ opt_name(int level, int name)
 			return names[i].s;
 	snprintf(buf, sizeof(buf), "sockopt %d/%d", level, name);
 	return buf;
+}
+
+/* An option pollnet does not give: noted for pollnetctl sockets, and
+ * ENOPROTOOPT, as the kernel answers an option it does not know. */
+static int
+opt_refused(struct psock *ps, int fd, int level, int name)
+{
+	ps_lock(ps);
+	refused(ps, fd, opt_name(level, name));
+	ps_unlock(ps);
+	return -ENOPROTOOPT;
 }
 
 /* Ring entries for a SO_RCVBUF/SO_SNDBUF value: the kernel doubles it (for
@@ -537,10 +553,7 @@ ps_setsockopt(struct psock *ps, int fd, int level, int name, const void *v, sock
 			return 0;
 		}
 	}
-	ps_lock(ps);
-	refused(ps, fd, opt_name(level, name));
-	ps_unlock(ps);
-	return -ENOPROTOOPT;
+	return opt_refused(ps, fd, level, name);
 }
 
 EXPORT int
@@ -619,10 +632,7 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, int *x)
 			return 0;
 		}
 	}
-	ps_lock(ps);
-	refused(ps, fd, opt_name(level, name));
-	ps_unlock(ps);
-	return -ENOPROTOOPT;
+	return opt_refused(ps, fd, level, name);
 }
 
 EXPORT int
