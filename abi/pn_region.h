@@ -194,13 +194,24 @@ struct pn_shm_ctl {
 
 #define PN_SHM_CTL_OFF 64u
 
-/* A datagram: RX source or TX destination, network byte order. */
+/* A datagram, network byte order.  What the IP header said (RX) or is to
+ * say (TX) beside the payload: a receiver's IP_PKTINFO, IP_TOS, IP_TTL and
+ * SO_TIMESTAMP, a sender's IP_TOS, IP_TTL and IP_PKTINFO. */
 struct pn_desc {
 	uint32_t len;                   /* payload bytes in the slot */
-	uint32_t addr;                  /* IPv4 */
-	uint16_t port;
+	uint32_t addr;                  /* RX: the source; TX: the destination */
+	uint16_t port;                  /* ... its port */
 	uint16_t flags;                 /* PN_DESC_* */
-	uint32_t reserved;
+	uint32_t local;                 /* RX: the address it was sent to; TX:
+	                                 * the source to send from (0: ours, or
+	                                 * 127.0.0.1 to a loopback address) */
+	uint8_t tos;                    /* the IP TOS byte, ECN bits included */
+	uint8_t ttl;                    /* RX: as received; TX: to send (0: 64) */
+	uint16_t reserved;
+	uint32_t reserved2;
+	uint64_t stamp;                 /* RX: the lcore's TSC when it took the
+	                                 * datagram (the state page's clock turns
+	                                 * it into wall-clock time) */
 };
 
 #define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
@@ -216,6 +227,10 @@ struct pn_desc {
  *   64     | doze[0]   lcore 0 sleeps on its interrupt |      lcore 0
  *   128    | doze[1]   ...                            |      lcore 1
  *          | ...                                      |
+ *   1088   | iface     pollnet's interface: name,     |      app, once
+ *          |           index, addresses, MTU, MAC     |
+ *   1152   | clock     TSC to wall-clock anchors      |      app (control
+ *          |           (a sequence lock)              |      thread)
  *          +------------------------------------------+      4096
  *
  * Doorbell.  An lcore that sleeps on its port's receive interrupt
@@ -229,6 +244,40 @@ struct pn_desc {
  * lcore) sending costs the fence and a load, no system call; without
  * PN_STATE_DOZE in the page's flags (no lcore ever dozes) not even those.
  */
+/*
+ * Interface.  pollnet's one interface, as a program's interface ioctls
+ * (SIOCGIF*) and IP_PKTINFO see it: its name (the kernel's interface
+ * pollnet's port sits on when there is one, net_af_packet's iface, else
+ * "pn0") and the kernel's index for that name (0 when the kernel has no
+ * such interface).  Datagrams between local sockets are the loopback's
+ * (index 1), as on the kernel.
+ *
+ * Clock.  A receive descriptor's stamp is the lcore's TSC.  The control
+ * thread anchors a TSC value to CLOCK_REALTIME every time it publishes its
+ * statistics, with the rate it measured (as the stats segment's clock,
+ * abi/pn_stats.h); a reader copies the three between two equal, even reads
+ * of seq.
+ */
+struct pn_shm_iface {
+	char name[16];                  /* IFNAMSIZ, NUL-terminated */
+	uint32_t index;
+	uint32_t addr;                  /* network order */
+	uint32_t netmask;
+	uint32_t gateway;               /* 0: no route off the link */
+	uint16_t mtu;                   /* the IP MTU */
+	uint8_t mac[6];
+	uint8_t pad[24];
+};
+
+struct pn_shm_clock {
+	_Atomic uint32_t seq;           /* odd while the app writes */
+	uint32_t pad0;
+	_Atomic uint64_t tsc;           /* the anchor: a TSC value ... */
+	_Atomic int64_t realtime_ns;    /* ... and CLOCK_REALTIME then */
+	_Atomic uint64_t hz_bits;       /* TSC ticks per second, a double's bits */
+	uint8_t pad[32];
+};
+
 #define PN_MAX_LCORES     16
 #define PN_STATE_MAGIC    0x504e5354u   /* "PNST" */
 #define PN_STATE_SIZE     4096u
@@ -241,16 +290,61 @@ struct pn_shm_state {
 	uint8_t pad[52];
 	struct pn_shm_idx doze[PN_MAX_LCORES];  /* app: nonzero while lcore i
 	                                         * sleeps on its interrupt */
+	struct pn_shm_iface iface;
+	struct pn_shm_clock clock;
 };
 
 #define PN_STATE_DOZE     1u            /* lcores may doze (idle = interrupt):
                                          * else no client need look */
 
 _Static_assert(sizeof(struct pn_shm_state) <= PN_STATE_SIZE, "state fits its page");
+_Static_assert(sizeof(struct pn_shm_iface) == 64 && sizeof(struct pn_shm_clock) == 64,
+	       "one line each");
 
 _Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
 _Static_assert(sizeof(struct pn_shm_ctl) == 576, "nine cache lines");
-_Static_assert(sizeof(struct pn_desc) == 16, "descriptor size");
+_Static_assert(sizeof(struct pn_desc) == 32, "descriptor size");
+
+/* The clock's writer (one: the app's control thread). */
+static inline void
+pn_shm_clock_write(struct pn_shm_clock *c, uint64_t tsc, int64_t realtime_ns, double hz)
+{
+	uint32_t seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
+	uint64_t bits;
+
+	__builtin_memcpy(&bits, &hz, sizeof(bits));
+	atomic_store_explicit(&c->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&c->tsc, tsc, memory_order_relaxed);
+	atomic_store_explicit(&c->realtime_ns, realtime_ns, memory_order_relaxed);
+	atomic_store_explicit(&c->hz_bits, bits, memory_order_relaxed);
+	atomic_store_explicit(&c->seq, seq + 2, memory_order_release);
+}
+
+/* A reader's copy: 0, or -1 (never written, or written through every try). */
+static inline int
+pn_shm_clock_read(const struct pn_shm_clock *c, uint64_t *tsc, int64_t *realtime_ns,
+		  double *hz)
+{
+	for (int i = 0; i < 100; i++) {
+		uint32_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+		uint64_t bits;
+
+		if (seq == 0)
+			return -1;
+		if (seq & 1)
+			continue;
+		*tsc = atomic_load_explicit(&c->tsc, memory_order_relaxed);
+		*realtime_ns = atomic_load_explicit(&c->realtime_ns, memory_order_relaxed);
+		bits = atomic_load_explicit(&c->hz_bits, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&c->seq, memory_order_relaxed) == seq) {
+			__builtin_memcpy(hz, &bits, sizeof(*hz));
+			return 0;
+		}
+	}
+	return -1;
+}
 
 /* The geometry for ring sizes rx and tx (powers of 2). */
 static inline void

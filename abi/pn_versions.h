@@ -19,7 +19,7 @@
 #ifndef PN_ABI_VERSIONS_H
 #define PN_ABI_VERSIONS_H
 
-#define PN_SHM_VERSION    5
+#define PN_SHM_VERSION    6
 #define PN_CTL_VERSION    6
 #define PN_STATS_VERSION  6
 #define PN_CAP_VERSION    1

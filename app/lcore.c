@@ -443,6 +443,7 @@ lcore_main(void *arg)
 
 		lc->loops++;
 		st->now_ms = (tsc - tsc0) / hz_ms;
+		st->now_tsc = tsc;
 		if (st->conf->wake_batch > 1)   /* (a division: only if used) */
 			st->now_us = (tsc - tsc0) / hz_us;
 		n = port_rx_burst(lc->port, lc->queue, pkts, BURST);

@@ -16,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/string.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -155,6 +157,32 @@ print_logs(struct app *a, uint64_t *pos)
 	fflush(stdout);
 }
 
+/* pollnet's interface as its clients' programs see it (abi/pn_region.h,
+ * Interface): net_af_packet's kernel interface, whose index the kernel
+ * knows, or pn0. */
+static void
+iface_fill(struct app *a, struct pn_shm_iface *i)
+{
+	const char *spec = a->port->spec, *at = strstr(spec, "iface=");
+	size_t n;
+
+	strlcpy(i->name, "pn0", sizeof(i->name));
+	if (strstr(spec, "net_af_packet") != NULL && at != NULL) {
+		at += strlen("iface=");
+		n = strcspn(at, ",");
+		if (n > 0 && n < sizeof(i->name)) {
+			memcpy(i->name, at, n);
+			i->name[n] = '\0';
+		}
+	}
+	i->index = if_nametoindex(i->name);
+	i->addr = a->sconf.ip;
+	i->netmask = a->sconf.netmask;
+	i->gateway = a->sconf.gateway;
+	i->mtu = a->sconf.mtu;
+	memcpy(i->mac, a->sconf.mac.addr_bytes, sizeof(i->mac));
+}
+
 /* The state page every client session maps (sealed: read-only to them)
  * and the doorbell (abi/pn_region.h). */
 static int
@@ -174,6 +202,7 @@ state_create(struct app *a)
 	a->state->nb_lcores = a->nb_lcores;
 	if (a->cfg->idle == PN_IDLE_INTERRUPT && a->cfg->idle_sleep_us != 0)
 		a->state->flags = PN_STATE_DOZE;
+	iface_fill(a, &a->state->iface);
 	/* our mapping stays writable; no one else's can be */
 	if (fcntl(a->state_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 		  F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)

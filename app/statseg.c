@@ -268,6 +268,9 @@ statseg_publish(struct app *a)
 	h->ctl.captures = a->captures;
 	h->ctl.capture_active = a->cap != NULL;
 	clock_anchor(s, &h->clock);
+	if (a->state != NULL)           /* the clients' receive timestamps */
+		pn_shm_clock_write(&a->state->clock, h->clock.tsc, h->clock.realtime_ns,
+				   h->clock.hz);
 	h->ctl.uptime_ns = (uint64_t)((double)(rte_get_tsc_cycles() - h->tsc0) * 1e9 / h->clock.hz);
 	pn_seq_end(&h->seq);
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -64,7 +65,7 @@ tx_room(struct pollnet_socket *s)
  * head; the caller publishes it. */
 static size_t
 tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	const struct sockaddr_in *to)
+	const struct sockaddr_in *to, const struct pn_ip *ip)
 {
 	uint8_t *slot = pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head);
 	struct pn_desc *d;
@@ -79,6 +80,9 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	d->addr = to->sin_addr.s_addr;
 	d->port = to->sin_port;
 	d->flags = 0;
+	d->local = ip != NULL ? ip->local : 0;
+	d->tos = ip != NULL ? ip->tos : s->tos;
+	d->ttl = ip != NULL ? ip->ttl : s->ttl;
 	s->tx_head++;
 	return len;
 }
@@ -111,10 +115,20 @@ desc_from(const struct pn_desc *d, struct sockaddr_in *from)
 	from->sin_port = d->port;
 }
 
+/* What the descriptor says of its IP header. */
+static void
+desc_ip(const struct pn_desc *d, struct pn_ip *ip)
+{
+	ip->local = d->local;
+	ip->tos = d->tos;
+	ip->ttl = d->ttl;
+	ip->stamp = d->stamp;
+}
+
 /* Copy the datagram at our RX tail out (there is one); nothing moves. */
 static size_t
 rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	struct sockaddr_in *from, size_t *full)
+	struct sockaddr_in *from, size_t *full, struct pn_ip *ip)
 {
 	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
 					      s->rx_tail);
@@ -132,6 +146,8 @@ rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	}
 	if (from != NULL)
 		desc_from(d, from);
+	if (ip != NULL)
+		desc_ip(d, ip);
 	/* pollnet cut it (it did not fit a slot): the length is unknown,
 	 * but more than the slot; say so with one byte more */
 	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
@@ -259,7 +275,7 @@ pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
 	    (to->sin_family != AF_INET || to->sin_addr.s_addr == 0 || to->sin_port == 0))
 		return -EINVAL;
 	for (;;) {
-		ssize_t rc = pn_int_send(s, &iov, 1, to);
+		ssize_t rc = pn_int_send(s, &iov, 1, to, NULL);
 
 		if (rc != -EAGAIN)
 			return rc;
@@ -279,14 +295,29 @@ ssize_t
 pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 		 struct sockaddr_in *from, int *flags)
 {
+	return pollnet_recvfrom_info(s, buf, len, from, flags, NULL);
+}
+
+ssize_t
+pollnet_recvfrom_info(struct pollnet_socket *s, void *buf, size_t len,
+		      struct sockaddr_in *from, int *flags, struct pollnet_info *info)
+{
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
 	for (;;) {
 		size_t full;
-		ssize_t rc = pn_int_recv(s, &iov, 1, from, 0, &full, 0, NULL);
+		struct pn_ip ip;
+		ssize_t rc = pn_int_recv(s, &iov, 1, from, 0, &full, 0, NULL,
+					 info != NULL ? &ip : NULL);
 
 		if (rc >= 0 && flags != NULL)
 			*flags = full > (size_t)rc ? POLLNET_TRUNC : 0;
+		if (rc >= 0 && info != NULL) {
+			info->dst.s_addr = ip.local;
+			info->tos = ip.tos;
+			info->ttl = ip.ttl;
+			pn_int_stamp(s->pn, ip.stamp, &info->stamp);
+		}
 		if (rc != -EAGAIN)
 			return rc;
 		rc = wait_for(s, PN_WAKE_RX, rx_ready);
@@ -340,7 +371,7 @@ take_copy(struct pollnet_socket *s, unsigned i, void *arg)
 	struct pollnet_msg *m = (struct pollnet_msg *)arg + i;
 	size_t full;
 
-	m->n = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full);
+	m->n = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full, NULL);
 	m->flags = full > m->n ? POLLNET_TRUNC : 0;
 }
 
@@ -447,7 +478,7 @@ pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 		if (m->addr.sin_family == 0)
 			peer = lib_peer(s);
 		tx_fill(s, &(struct iovec){ m->buf, m->len }, 1,
-			m->addr.sin_family ? &m->addr : &peer);
+			m->addr.sin_family ? &m->addr : &peer, NULL);
 	}
 	tx_publish(s);          /* once, for the whole batch */
 	return (int)sent;
@@ -507,6 +538,19 @@ pn_int_take_error(struct pollnet_socket *s)
 }
 
 size_t
+pn_int_outq(struct pollnet_socket *s)
+{
+	uint32_t tail = atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire);
+	size_t n = 0;
+
+	if (s->tx_head - tail > s->geo.tx_size)
+		return 0;
+	for (uint32_t p = tail; p != s->tx_head; p++)
+		n += pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, p)->len;
+	return n;
+}
+
+size_t
 pn_int_next_len(struct pollnet_socket *s)
 {
 	const struct pn_desc *d;
@@ -519,7 +563,8 @@ pn_int_next_len(struct pollnet_socket *s)
 
 ssize_t
 pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	    struct sockaddr_in *from, int peek, size_t *full, uint32_t local, unsigned *skipped)
+	    struct sockaddr_in *from, int peek, size_t *full, uint32_t local, unsigned *skipped,
+	    struct pn_ip *ip)
 {
 	size_t done;
 	int rc;
@@ -543,7 +588,7 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 				continue;
 			}
 		}
-		done = rx_copy(s, iov, iovcnt, from, full);
+		done = rx_copy(s, iov, iovcnt, from, full, ip);
 		if (!peek) {
 			s->rx_avail--;
 			pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
@@ -554,7 +599,7 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 
 ssize_t
 pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	    const struct sockaddr_in *to)
+	    const struct sockaddr_in *to, const struct pn_ip *ip)
 {
 	struct sockaddr_in peer;
 	size_t len = 0;
@@ -576,7 +621,7 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	rc = tx_may_queue(s);
 	if (rc < 0)
 		return rc;
-	len = tx_fill(s, iov, iovcnt, to);
+	len = tx_fill(s, iov, iovcnt, to, ip);
 	tx_publish(s);
 	return (ssize_t)len;
 }
@@ -594,4 +639,44 @@ pn_int_progress(struct pollnet_socket *s, uint32_t *rx, uint32_t *tx)
 {
 	*rx = atomic_load_explicit(&s->ctl->rx_head.v, memory_order_acquire);
 	*tx = atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire);
+}
+
+void
+pn_int_stamp(const struct pollnet *pn, uint64_t tsc, struct timespec *ts)
+{
+	uint64_t at;
+	int64_t real, ns;
+	double hz, d;
+
+	if (pn->state == NULL ||
+	    pn_shm_clock_read(&pn->state->clock, &at, &real, &hz) < 0 || !(hz > 0)) {
+		clock_gettime(CLOCK_REALTIME, ts);      /* no anchor yet: now */
+		return;
+	}
+	d = ((double)tsc - (double)at) * 1e9 / hz;
+	ns = real + (d > -1e18 && d < 1e18 ? (int64_t)d : 0);
+	ts->tv_sec = ns / 1000000000;
+	ts->tv_nsec = ns % 1000000000;
+	if (ts->tv_nsec < 0) {
+		ts->tv_nsec += 1000000000;
+		ts->tv_sec--;
+	}
+}
+
+int
+pollnet_set_tos(struct pollnet_socket *s, int tos)
+{
+	if (tos < 0 || tos > 255)
+		return -EINVAL;
+	s->tos = (uint8_t)tos;
+	return 0;
+}
+
+int
+pollnet_set_ttl(struct pollnet_socket *s, int ttl)
+{
+	if (ttl < 0 || ttl > 255)
+		return -EINVAL;
+	s->ttl = (uint8_t)ttl;
+	return 0;
 }

@@ -51,6 +51,7 @@ struct pollnet_socket {
 	uint32_t errors_seen;           /* pollnet's error count we last reported */
 	int nonblock;
 	int timeout_ms;
+	uint8_t tos, ttl;               /* of what it sends (ttl 0: 64) */
 };
 
 /* The local port (network order, 0: unbound) and the connected peer

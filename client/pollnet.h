@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +95,23 @@ ssize_t pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
 ssize_t pollnet_recv(struct pollnet_socket *s, void *buf, size_t len, int *flags);
 ssize_t pollnet_recvfrom(struct pollnet_socket *s, void *buf, size_t len,
 			 struct sockaddr_in *from, int *flags);
+
+/* What a received datagram's IP header said, and when it came (the
+ * kernel's IP_PKTINFO, IP_TOS, IP_TTL and SO_TIMESTAMPNS). */
+struct pollnet_info {
+	struct in_addr dst;             /* the address it was sent to */
+	uint8_t tos;                    /* the TOS byte, ECN bits included */
+	uint8_t ttl;
+	struct timespec stamp;          /* when pollnet took it (CLOCK_REALTIME) */
+};
+/* pollnet_recvfrom, and info (may be NULL) about the datagram. */
+ssize_t pollnet_recvfrom_info(struct pollnet_socket *s, void *buf, size_t len,
+			      struct sockaddr_in *from, int *flags, struct pollnet_info *info);
+/* The TOS byte (0 to 255, ECN bits included) and the TTL (1 to 255; 0:
+ * 64, the default) of the datagrams s sends, as IP_TOS and IP_TTL.  0 or
+ * -EINVAL. */
+int pollnet_set_tos(struct pollnet_socket *s, int tos);
+int pollnet_set_ttl(struct pollnet_socket *s, int ttl);
 
 /*
  * Many datagrams per call (as recvmmsg/sendmmsg), with one wait and one

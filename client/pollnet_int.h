@@ -12,8 +12,10 @@
 
 #include <stdint.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "pollnet.h"
+#include "abi/pn_region.h"
 
 #define PN_READY_RX  1u         /* a datagram (or an error) to receive */
 #define PN_READY_TX  2u         /* room in the send ring */
@@ -29,6 +31,8 @@ void pn_int_take_wake_fds(struct pollnet_socket *s, int *rx, int *tx);
 /* Ask pollnet for one more wake-up message on the receive (PN_READY_RX)
  * or the send (PN_READY_TX) pair: abi/pn_region.h, Poking. */
 void pn_int_poke(struct pollnet_socket *s, unsigned ready_bit);
+/* pollnet's interface, from the session's state page. */
+const struct pn_shm_iface *pn_int_iface(const struct pollnet *pn);
 /* The session's own descriptors: its control connection and its doorbell. */
 void pn_int_private_fds(const struct pollnet *pn, int fds[2]);
 /* Move one of them, old, to descriptor fd (old is closed); -EBADF if old
@@ -48,20 +52,32 @@ void pn_int_progress(struct pollnet_socket *s, uint32_t *rx, uint32_t *tx);
  * back from the region. */
 void pn_int_resync(struct pollnet_socket *s);
 
+/* What a datagram's IP header said (received) or is to say (sent). */
+struct pn_ip {
+	uint32_t local;         /* RX: the address it was sent to; TX: the
+	                         * source (0: pollnet's address) */
+	uint8_t tos, ttl;       /* TX: ttl 0 is 64 */
+	uint64_t stamp;         /* RX: pollnet's TSC when it took it */
+};
+
 /* One datagram into iov (at most iovcnt pieces); *full gets its length.
  * peek: leave it in the ring.  local (pollnet's address), for a socket
  * bound to a loopback address: drop first what came from neither
  * 127.0.0.0/8 nor local (pollnet delivers by port), counted in *skipped.
- * -EAGAIN when there is none. */
+ * ip (may be NULL) gets what its header said.  -EAGAIN when there is none. */
 ssize_t pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 		    struct sockaddr_in *from, int peek, size_t *full, uint32_t local,
-		    unsigned *skipped);
+		    unsigned *skipped, struct pn_ip *ip);
+/* A descriptor's stamp as wall-clock time. */
+void pn_int_stamp(const struct pollnet *pn, uint64_t tsc, struct timespec *ts);
+/* Bytes sent and not yet taken by pollnet. */
+size_t pn_int_outq(struct pollnet_socket *s);
 /* The length of the next datagram, 0 if none. */
 size_t pn_int_next_len(struct pollnet_socket *s);
-/* One datagram gathered from iov; to NULL: the connected peer.  -EAGAIN
- * when the ring is full. */
+/* One datagram gathered from iov; to NULL: the connected peer; ip NULL:
+ * the socket's TOS and TTL.  -EAGAIN when the ring is full. */
 ssize_t pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-		    const struct sockaddr_in *to);
+		    const struct sockaddr_in *to, const struct pn_ip *ip);
 /* The pending error (a negative errno) taken, or 0. */
 int pn_int_take_error(struct pollnet_socket *s);
 /* Dissolve the association (connect(AF_UNSPEC)): a port the socket named

@@ -99,8 +99,29 @@ struct pshared {
 	uint32_t bind_addr;             /* network order: 0, ours, or a loopback */
 	int rcvbuf, sndbuf;             /* what the program asked for */
 	_Atomic int sleep_rx, sleep_tx; /* threads asleep on each wake pair */
+	/* options kept as the kernel keeps them (preload_sock.c), under lock */
+	uint8_t tos, ttl;               /* IP_TOS, IP_TTL (0: 64) */
+	uint8_t pmtudisc;               /* IP_MTU_DISCOVER */
+	uint8_t cmsgs;                  /* CM_*: control messages to receive */
+	int priority, keepalive, rcvlowat;
+	int linger_on, linger_s;
+	char device[16];                /* SO_BINDTODEVICE */
+	_Atomic int shut;               /* SH_RD | SH_WR (shutdown) */
 	_Atomic uint64_t dropped_not_loopback; /* bound to 127.x: a datagram from the wire */
 };
+
+#define CM_PKTINFO 1u            /* IP_PKTINFO */
+#define CM_TOS     2u            /* IP_RECVTOS */
+#define CM_TTL     4u            /* IP_RECVTTL */
+#define CM_STAMP   8u            /* SO_TIMESTAMP (struct timeval) */
+#define CM_STAMPNS 16u           /* SO_TIMESTAMPNS (with CM_STAMP: timespec) */
+
+#define SH_RD 1
+#define SH_WR 2
+
+/* Besides PN_READY_*, what shutdown() makes of a socket (ps_ready): */
+#define READY_RDHUP 0x100u       /* SHUT_RD: POLLRDHUP */
+#define READY_HUP   0x200u       /* both ways: POLLHUP */
 
 struct ep;
 
@@ -218,9 +239,15 @@ int sin_from(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out);
 void sin_to(const struct sockaddr_in *sin, struct sockaddr *sa, socklen_t *len);
 /* May ps send to a? 0 or a negative errno. */
 int dest_ok(struct psock *ps, const struct sockaddr_in *a);
+/* pollnet's interface (its state page), or NULL before the session. */
+const struct pn_shm_iface *iface(void);
 
 /* preload_io.c */
+/* What ps can do now: PN_READY_* and READY_*; shut for receiving, it is
+ * ready to (return 0); for sending, to fail (EPIPE).  Under the lock:
+ * ps_ready_locked. */
 unsigned ps_ready(struct psock *ps);
+unsigned ps_ready_locked(struct psock *ps);
 /* Consume the wake messages queued on fd (we are about to look again). */
 void drain(int fd);
 /* Ask to be woken (PN_WAKE_* bits), consuming the wake-ups of each

@@ -20,13 +20,29 @@ ssize_t __read_chk(int, void *, size_t, size_t);
 
 /* ---- waiting ---- */
 
+/* shutdown()'s part of the readiness. */
+static unsigned
+shut_ready(struct psock *ps)
+{
+	int sh = atomic_load(&ps->sh->shut);
+
+	return (sh & SH_RD ? PN_READY_RX | READY_RDHUP : 0) | (sh & SH_WR ? PN_READY_TX : 0) |
+	       (sh == (SH_RD | SH_WR) ? READY_HUP : 0);
+}
+
+unsigned
+ps_ready_locked(struct psock *ps)
+{
+	return pn_int_ready(ps->s) | shut_ready(ps);
+}
+
 unsigned
 ps_ready(struct psock *ps)
 {
 	unsigned r;
 
 	ps_lock(ps);
-	r = pn_int_ready(ps->s);
+	r = ps_ready_locked(ps);
 	ps_unlock(ps);
 	return r;
 }
@@ -54,7 +70,7 @@ ps_arm(struct psock *ps, unsigned bits)
 		drain(ps->wfd);
 	if ((bits & PN_WAKE_TX) && !(r & PN_READY_TX))
 		drain(ps->tfd);
-	r = pn_int_arm(ps->s, bits);
+	r = pn_int_arm(ps->s, bits) | shut_ready(ps);
 	ps_unlock(ps);
 	return r;
 }
@@ -122,10 +138,11 @@ ps_wait(struct psock *ps, unsigned want)
 
 /* ---- receiving ---- */
 
-/* One datagram: bytes copied, or a negative errno.  *full: its length. */
+/* One datagram: bytes copied, or a negative errno.  *full: its length;
+ * ip (may be NULL): what its IP header said. */
 static ssize_t
 ps_recv(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags,
-	struct sockaddr_in *from, size_t *full)
+	struct sockaddr_in *from, size_t *full, struct pn_ip *ip)
 {
 	int nonblock = (flags & MSG_DONTWAIT) || atomic_load(&ps->sh->nonblock);
 	ssize_t r;
@@ -144,7 +161,7 @@ ps_recv(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 		 * same hold of the lock as the look at the next datagram */
 		ps_lock(ps);
 		r = pn_int_recv(ps->s, iov, iovcnt, from, (flags & MSG_PEEK) != 0, full,
-				LOOPBACK(ps->sh->bind_addr) ? g_addr : 0, &skipped);
+				LOOPBACK(ps->sh->bind_addr) ? g_addr : 0, &skipped, ip);
 		if (r >= 0 && !(flags & MSG_PEEK))
 			pass_on(ps, PN_READY_RX);
 		ps_unlock(ps);
@@ -155,6 +172,15 @@ ps_recv(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 		atomic_fetch_add(&ps->eagain, 1);
 		if (nonblock)
 			return -EAGAIN;
+		if (atomic_load(&ps->sh->shut) & SH_RD) {
+			/* as the kernel's: end of file, and the next sleeper
+			 * wakes to it too */
+			*full = 0;
+			from->sin_family = AF_UNSPEC;   /* no sender */
+			if (atomic_load(&ps->sh->sleep_rx) > 0)
+				pn_int_poke(ps->s, PN_READY_RX);
+			return 0;
+		}
 		r = ps_wait(ps, PN_READY_RX);
 		if (r < 0)
 			return r;
@@ -169,12 +195,14 @@ recv_common(struct psock *ps, int fd, void *buf, size_t len, int flags,
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct sockaddr_in from;
 	size_t full;
-	ssize_t r = ps_recv(ps, fd, &iov, 1, flags, &from, &full);
+	ssize_t r = ps_recv(ps, fd, &iov, 1, flags, &from, &full, NULL);
 
 	ps_put(ps);
 	if (r < 0)
 		return fail((int)-r);
-	if (sa != NULL && salen != NULL)
+	if (sa != NULL && salen != NULL && from.sin_family == AF_UNSPEC)
+		*salen = 0;             /* end of file (shutdown): no sender */
+	else if (sa != NULL && salen != NULL)
 		sin_to(&from, sa, salen);
 	return (flags & MSG_TRUNC) ? (ssize_t)full : r;
 }
@@ -249,26 +277,105 @@ __read_chk(int fd, void *buf, size_t len, size_t buflen)
 	return recv_common(ps, fd, buf, len, 0, NULL, NULL);
 }
 
+/* One control message into m's buffer at *used, as the kernel's put_cmsg:
+ * what does not fit is cut (MSG_CTRUNC), a header that does not fit is
+ * left out. */
+static void
+put_cmsg(struct msghdr *m, size_t *used, int level, int type, const void *data, size_t n)
+{
+	size_t room = m->msg_controllen > *used ? m->msg_controllen - *used : 0;
+	struct cmsghdr h = { .cmsg_len = CMSG_LEN(n), .cmsg_level = level, .cmsg_type = type };
+	uint8_t *at;
+
+	if (m->msg_control == NULL || room < sizeof(h)) {
+		m->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	at = (uint8_t *)m->msg_control + *used;
+	if (room < CMSG_LEN(n)) {
+		m->msg_flags |= MSG_CTRUNC;
+		n = room - CMSG_LEN(0);
+		h.cmsg_len = CMSG_LEN(n);
+	}
+	memcpy(at, &h, sizeof(h));
+	memcpy(CMSG_DATA((struct cmsghdr *)at), data, n);
+	*used += CMSG_SPACE(n) < room ? CMSG_SPACE(n) : room;
+}
+
+/* The control messages the socket asked for, in the kernel's order:
+ * the timestamp, then IP_PKTINFO, IP_TTL, IP_TOS. */
+static void
+put_cmsgs(struct psock *ps, struct msghdr *m, const struct pn_ip *ip)
+{
+	const unsigned want = ps->sh->cmsgs;
+	const struct pn_shm_iface *i = iface();
+	size_t used = 0;
+
+	if (want & CM_STAMP) {
+		struct timespec ts;
+
+		pn_int_stamp(g_pn, ip->stamp, &ts);
+		if (want & CM_STAMPNS) {
+			put_cmsg(m, &used, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts));
+		} else {
+			struct timeval tv = { ts.tv_sec, ts.tv_nsec / 1000 };
+
+			put_cmsg(m, &used, SOL_SOCKET, SCM_TIMESTAMP, &tv, sizeof(tv));
+		}
+	}
+	if (want & CM_PKTINFO) {
+		/* to a loopback address, the loopback's (index 1), else our
+		 * interface's (to our address from a local socket too, as the
+		 * kernel says); to a broadcast, the answer goes from our
+		 * address */
+		struct in_pktinfo pi = {
+			.ipi_ifindex = LOOPBACK(ip->local) ? 1 : i != NULL ? (int)i->index : 0,
+			.ipi_spec_dst.s_addr = ip->local == g_addr || LOOPBACK(ip->local) ?
+					       ip->local : g_addr,
+			.ipi_addr.s_addr = ip->local,
+		};
+
+		put_cmsg(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (want & CM_TTL) {
+		int ttl = ip->ttl;
+
+		put_cmsg(m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (want & CM_TOS)
+		put_cmsg(m, &used, IPPROTO_IP, IP_TOS, &ip->tos, 1);
+	m->msg_controllen = used;
+}
+
 static ssize_t
 recvmsg_one(struct psock *ps, int fd, struct msghdr *m, int flags)
 {
 	struct sockaddr_in from;
 	size_t full, room = 0;
+	struct pn_ip ip;
 	ssize_t r;
 
 	if (m->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
-	r = ps_recv(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags, &from, &full);
+	r = ps_recv(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags, &from, &full, &ip);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < m->msg_iovlen; i++)
 		room += m->msg_iov[i].iov_len;
-	if (m->msg_name != NULL)
+	m->msg_flags = full > room ? MSG_TRUNC : 0;
+	if (m->msg_name != NULL && from.sin_family != AF_UNSPEC)
 		sin_to(&from, m->msg_name, &m->msg_namelen);
 	else
 		m->msg_namelen = 0;
-	m->msg_controllen = 0;
-	m->msg_flags = full > room ? MSG_TRUNC : 0;
+	if (from.sin_family == AF_UNSPEC) {     /* end of file: no datagram */
+		m->msg_namelen = 0;
+		m->msg_controllen = 0;
+		return 0;
+	}
+	if (ps->sh->cmsgs != 0)
+		put_cmsgs(ps, m, &ip);
+	else
+		m->msg_controllen = 0;
 	return (flags & MSG_TRUNC) ? (ssize_t)full : r;
 }
 
@@ -339,12 +446,14 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *
 
 /* ---- sending ---- */
 
+/* ip: the datagram's source (0: ours), TOS and TTL; NULL: the socket's. */
 static ssize_t
 ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags,
-	const struct sockaddr *sa, socklen_t salen)
+	const struct sockaddr *sa, socklen_t salen, const struct pn_ip *ip)
 {
 	int nonblock = (flags & MSG_DONTWAIT) || atomic_load(&ps->sh->nonblock);
-	struct sockaddr_in to, *top = NULL;
+	struct sockaddr_in to, *top = NULL, peer;
+	struct pn_ip sock_ip;
 	ssize_t r;
 
 	if (flags & (MSG_OOB | MSG_MORE)) {
@@ -361,7 +470,32 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 			return r;
 		top = &to;
 	}
+	if (ip == NULL) {
+		sock_ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = ps->sh->ttl };
+		ip = &sock_ip;
+	} else if (ip->local != 0 && ip->local != g_addr) {
+		/* as the kernel's route lookup answers a source: not one of
+		 * ours, ENETUNREACH; a loopback one, only to a local address,
+		 * else EINVAL */
+		if (!LOOPBACK(ip->local))
+			return -ENETUNREACH;
+		ps_lock(ps);
+		r = top == NULL ? pn_int_peer(ps->s, &peer) : 0;
+		ps_unlock(ps);
+		if (r == 0 && top == NULL)
+			top = &peer;
+		if (r == 0 && !LOOPBACK(top->sin_addr.s_addr) && top->sin_addr.s_addr != g_addr)
+			return -EINVAL;
+		if (top == &peer)
+			top = NULL;
+	}
 	ps_lock(ps);
+	if (atomic_load(&ps->sh->shut) & SH_WR) {
+		if (atomic_load(&ps->sh->sleep_tx) > 0)
+			pn_int_poke(ps->s, PN_READY_TX);
+		ps_unlock(ps);
+		return -EPIPE;
+	}
 	if (pollnet_local_port(ps->s) == 0) {   /* bind on first send, as UDP does */
 		sess_lock();
 		r = pollnet_bind(ps->s, 0);
@@ -374,7 +508,7 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	ps_unlock(ps);
 	for (;;) {
 		ps_lock(ps);
-		r = pn_int_send(ps->s, iov, iovcnt, top);
+		r = pn_int_send(ps->s, iov, iovcnt, top, ip);
 		if (r >= 0)
 			pass_on(ps, PN_READY_TX);
 		ps_unlock(ps);
@@ -386,6 +520,11 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 		r = ps_wait(ps, PN_READY_TX);
 		if (r < 0)
 			return r;
+		if (atomic_load(&ps->sh->shut) & SH_WR) {
+			if (atomic_load(&ps->sh->sleep_tx) > 0)
+				pn_int_poke(ps->s, PN_READY_TX);
+			return -EPIPE;
+		}
 	}
 }
 
@@ -395,7 +534,7 @@ send_common(struct psock *ps, int fd, const void *buf, size_t len, int flags,
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	return done(ps, ps_send(ps, fd, &iov, 1, flags, sa, salen));
+	return done(ps, ps_send(ps, fd, &iov, 1, flags, sa, salen, NULL));
 }
 
 EXPORT ssize_t
@@ -428,19 +567,97 @@ write(int fd, const void *buf, size_t len)
 	return send_common(ps, fd, buf, len, 0, NULL, 0);
 }
 
+/*
+ * sendmsg's control messages, as the kernel's ip_cmsg_send reads them:
+ * IP_PKTINFO (the source address; an interface, ours or the loopback),
+ * IP_TOS (an int or a byte) and IP_TTL for this datagram; SCM_RIGHTS and
+ * SCM_CREDENTIALS mean nothing to UDP; other levels are ignored; a
+ * malformed message or an IPPROTO_IP one the kernel does not know is
+ * EINVAL.  The SOL_SOCKET ones it would act on (SO_MARK, SO_PRIORITY,
+ * timestamping, SCM_TXTIME) pollnet refuses: EOPNOTSUPP.
+ */
+static int
+send_cmsgs(struct psock *ps, int fd, const struct msghdr *m, struct pn_ip *ip)
+{
+	const struct pn_shm_iface *i = iface();
+	const uint8_t *base = m->msg_control;
+
+	if (m->msg_control == NULL)
+		return -EFAULT;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		size_t off = (size_t)((const uint8_t *)c - base), n;
+		struct in_pktinfo pi;
+		int x;
+
+		if (c->cmsg_len < sizeof(*c) || c->cmsg_len > m->msg_controllen - off)
+			return -EINVAL;
+		n = c->cmsg_len - CMSG_LEN(0);
+		if (c->cmsg_level == SOL_SOCKET) {
+			if (c->cmsg_type == SCM_RIGHTS || c->cmsg_type == SCM_CREDENTIALS)
+				continue;
+			ps_lock(ps);
+			refused(ps, fd, "sendmsg(SOL_SOCKET cmsg)");
+			ps_unlock(ps);
+			return -EOPNOTSUPP;
+		}
+		if (c->cmsg_level != IPPROTO_IP)
+			continue;
+		switch (c->cmsg_type) {
+		case IP_PKTINFO:
+			if (n != sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (pi.ipi_ifindex != 0 && pi.ipi_ifindex != 1 &&
+			    (i == NULL || (unsigned)pi.ipi_ifindex != i->index))
+				return -ENODEV;
+			ip->local = pi.ipi_spec_dst.s_addr;
+			break;
+		case IP_TOS:
+			if (n == sizeof(int))
+				memcpy(&x, CMSG_DATA(c), sizeof(x));
+			else if (n == 1)
+				x = *CMSG_DATA(c);
+			else
+				return -EINVAL;
+			if (x < 0 || x > 255)
+				return -EINVAL;
+			ip->tos = (uint8_t)x;
+			break;
+		case IP_TTL:
+			if (n != sizeof(int))
+				return -EINVAL;
+			memcpy(&x, CMSG_DATA(c), sizeof(x));
+			if (x < 1 || x > 255)
+				return -EINVAL;
+			ip->ttl = (uint8_t)x;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static ssize_t
 sendmsg_one(struct psock *ps, int fd, const struct msghdr *m, int flags)
 {
+	struct pn_ip ip;
+	int rc;
+
 	if (m->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
-	if (m->msg_controllen != 0) {
-		ps_lock(ps);
-		refused(ps, fd, "sendmsg() with control messages");
-		ps_unlock(ps);
-		return -EOPNOTSUPP;
-	}
+	if (m->msg_controllen == 0)
+		return ps_send(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags,
+			       m->msg_name, m->msg_namelen, NULL);
+	ps_lock(ps);
+	ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = ps->sh->ttl };
+	ps_unlock(ps);
+	rc = send_cmsgs(ps, fd, m, &ip);
+	if (rc < 0)
+		return rc;
 	return ps_send(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags,
-		       m->msg_name, m->msg_namelen);
+		       m->msg_name, m->msg_namelen, &ip);
 }
 
 EXPORT ssize_t

@@ -30,6 +30,10 @@ ps_revents(struct psock *ps, short ev)
 		out |= ev & (POLLOUT | POLLWRNORM);
 	if (r & PN_READY_ERR)
 		out |= POLLERR;
+	if (r & READY_RDHUP)
+		out |= ev & POLLRDHUP;
+	if (r & READY_HUP)
+		out |= POLLHUP;
 	return out;
 }
 
@@ -606,7 +610,7 @@ ep_events(struct epent *e)
 	unsigned r;
 
 	ps_lock(e->ps);
-	r = pn_int_ready(e->ps->s);
+	r = ps_ready_locked(e->ps);
 	pn_int_progress(e->ps->s, &rx, &tx);
 	ps_unlock(e->ps);
 	if (r & PN_READY_RX)
@@ -615,6 +619,10 @@ ep_events(struct epent *e)
 		m |= e->events & (EPOLLOUT | EPOLLWRNORM);
 	if (r & PN_READY_ERR)
 		m |= EPOLLERR;
+	if (r & READY_RDHUP)
+		m |= e->events & EPOLLRDHUP;
+	if (r & READY_HUP)
+		m |= EPOLLHUP;
 	if ((e->events & EPOLLET) && !e->fresh) {
 		/* an edge, as the kernel's: a datagram came, or room was
 		 * made, since we last said */

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -88,6 +91,7 @@ open_socket(int type)
 	if (!(type & SOCK_CLOEXEC))
 		LIBC(fcntl)(fd, F_SETFD, 0);
 	atomic_store(&ps->sh->nonblock, (type & SOCK_NONBLOCK) != 0);
+	ps->sh->pmtudisc = IP_PMTUDISC_WANT;    /* Linux's default (ip_no_pmtu_disc 0) */
 	tab_set(fd, (uintptr_t)ps);             /* its count's 1 */
 	DEBUG("fd %d: a pollnet UDP socket", fd);
 	return fd;
@@ -131,15 +135,35 @@ sin_to(const struct sockaddr_in *sin, struct sockaddr *sa, socklen_t *len)
 	*len = sizeof(*sin);
 }
 
+const struct pn_shm_iface *
+iface(void)
+{
+	return g_pn != NULL ? pn_int_iface(g_pn) : NULL;
+}
+
+/* As the kernel's route lookup answers: loopback and our address are
+ * local; on the link or through the gateway, else ENETUNREACH (the limited
+ * broadcast too: it follows the default route, or the bound device);
+ * a broadcast without SO_BROADCAST is EACCES. */
 int
 dest_ok(struct psock *ps, const struct sockaddr_in *a)
 {
-	uint32_t h = ntohl(a->sin_addr.s_addr);
+	const struct pn_shm_iface *i = iface();
+	uint32_t d = a->sin_addr.s_addr;
 
 	if (a->sin_port == 0)
 		return -EINVAL;
-	if (h == INADDR_BROADCAST && !ps->sh->broadcast)
-		return -EACCES;         /* broadcast without SO_BROADCAST */
+	if (LOOPBACK(d) || d == g_addr || i == NULL)
+		return 0;
+	if (d == htonl(INADDR_BROADCAST)) {
+		if (i->gateway == 0 && ps->sh->device[0] == '\0')
+			return -ENETUNREACH;
+		return ps->sh->broadcast ? 0 : -EACCES;
+	}
+	if (((d ^ i->addr) & i->netmask) != 0)
+		return i->gateway != 0 ? 0 : -ENETUNREACH;
+	if (i->netmask != 0 && ntohl(i->netmask) < 0xfffffffeu && d == (i->addr | ~i->netmask))
+		return ps->sh->broadcast ? 0 : -EACCES;  /* the subnet's broadcast */
 	return 0;
 }
 
@@ -329,14 +353,38 @@ refuse(struct psock *ps, int fd, const char *what, int err)
 	return err;
 }
 
+/*
+ * shutdown(), as the kernel's UDP: SHUT_RD makes a blocking receive that
+ * finds nothing return 0 (a non-blocking one still EAGAIN; datagrams
+ * still arrive and are read) and poll report POLLIN | POLLRDHUP; SHUT_WR
+ * makes sends fail with EPIPE; both, POLLHUP too.  On a socket with no
+ * peer it does all that and still answers ENOTCONN.  Threads blocked on
+ * the socket wake to it (a poke each: abi/pn_region.h).
+ */
 EXPORT int
 shutdown(int fd, int how)
 {
 	struct psock *ps = ps_get(fd);
+	struct sockaddr_in peer;
+	int rc, bits;
 
 	if (ps == NULL)
 		return LIBC(shutdown)(fd, how);
-	return fail(refuse(ps, fd, "shutdown()", EOPNOTSUPP));
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+		ps_put(ps);
+		return fail(EINVAL);
+	}
+	bits = how == SHUT_RD ? SH_RD : how == SHUT_WR ? SH_WR : SH_RD | SH_WR;
+	ps_lock(ps);
+	atomic_fetch_or(&ps->sh->shut, bits);
+	/* one message: a sleeper it wakes passes it on (preload_io.c), and
+	 * one about to sleep finds it queued */
+	pn_int_poke(ps->s, PN_READY_RX);
+	pn_int_poke(ps->s, PN_READY_TX);
+	rc = pn_int_peer(ps->s, &peer);
+	ps_unlock(ps);
+	ps_put(ps);
+	return rc < 0 ? fail(ENOTCONN) : 0;
 }
 
 /* ---- options ---- */
@@ -502,6 +550,120 @@ timeout_opt(const void *v, socklen_t len)
 	return 0;
 }
 
+/* An IPPROTO_IP int option's value: an int, or a byte when shorter (the
+ * kernel's do_ip_setsockopt); nothing is 0. */
+static int
+ip_int(const void *v, socklen_t len)
+{
+	int x = 0;
+
+	if (v != NULL && len >= (socklen_t)sizeof(int))
+		memcpy(&x, v, sizeof(int));
+	else if (v != NULL && len >= 1)
+		x = *(const unsigned char *)v;
+	return x;
+}
+
+/* The IPPROTO_IP options pollnet keeps (under the socket's lock). */
+static int
+ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
+{
+	struct pshared *sh = ps->sh;
+	int x = ip_int(v, len);
+	uint8_t bit;
+
+	if (len > 0 && v == NULL)
+		return -EFAULT;
+	switch (name) {
+	case IP_TOS:
+		sh->tos = (uint8_t)x;
+		return 0;
+	case IP_TTL:
+		if (x == -1)
+			x = 0;                  /* back to the default */
+		else if (x < 1 || x > 255)
+			return -EINVAL;
+		sh->ttl = (uint8_t)x;
+		return 0;
+	case IP_MTU_DISCOVER:
+		if (x < IP_PMTUDISC_DONT || x > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		sh->pmtudisc = (uint8_t)x;
+		return 0;
+	case IP_PKTINFO:
+	case IP_RECVTOS:
+	case IP_RECVTTL:
+		bit = name == IP_PKTINFO ? CM_PKTINFO : name == IP_RECVTOS ? CM_TOS : CM_TTL;
+		sh->cmsgs = (uint8_t)(x ? sh->cmsgs | bit : sh->cmsgs & ~bit);
+		return 0;
+	}
+	return 1;
+}
+
+/* The SOL_SOCKET options pollnet keeps: int-valued ones need a whole int
+ * (the kernel's sk_setsockopt). */
+static int
+so_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
+{
+	struct pshared *sh = ps->sh;
+	struct linger l;
+	char dev[sizeof(sh->device)] = "";
+	int x = 0;
+
+	if (name == SO_BINDTODEVICE) {
+		const struct pn_shm_iface *i = iface();
+
+		if (len > 0 && v == NULL)
+			return -EFAULT;
+		if (len >= (socklen_t)sizeof(dev))
+			return -ENODEV;
+		if (len > 0)
+			memcpy(dev, v, (size_t)len);
+		dev[len] = '\0';
+		/* "" unbinds; pollnet's interface is the only one it has */
+		if (dev[0] != '\0' && (i == NULL || strcmp(dev, i->name) != 0))
+			return -ENODEV;
+		memcpy(sh->device, dev, sizeof(dev));
+		return 0;
+	}
+	if (name == SO_LINGER) {
+		if (v == NULL || len < (socklen_t)sizeof(l))
+			return v == NULL ? -EFAULT : -EINVAL;
+		memcpy(&l, v, sizeof(l));
+		sh->linger_on = l.l_onoff != 0;
+		sh->linger_s = l.l_linger;
+		return 0;
+	}
+	if (name != SO_PRIORITY && name != SO_KEEPALIVE && name != SO_RCVLOWAT &&
+	    name != SO_TIMESTAMP && name != SO_TIMESTAMPNS)
+		return 1;
+	if (int_opt(v, len, &x) < 0)
+		return -EINVAL;
+	switch (name) {
+	case SO_PRIORITY:
+		/* 0 to 6 for anyone, the rest with CAP_NET_ADMIN */
+		if ((x < 0 || x > 6) && geteuid() != 0)
+			return -EPERM;
+		sh->priority = x;
+		break;
+	case SO_KEEPALIVE:              /* nothing to keep alive on UDP */
+		sh->keepalive = x != 0;
+		break;
+	case SO_RCVLOWAT:
+		/* kept and shown; a UDP receive takes a whole datagram */
+		sh->rcvlowat = x < 0 ? INT_MAX : x == 0 ? 1 : x;
+		break;
+	default:                        /* SO_TIMESTAMP, SO_TIMESTAMPNS */
+		if (x)
+			sh->cmsgs = (uint8_t)((sh->cmsgs | CM_STAMP | CM_STAMPNS) &
+					      ~(name == SO_TIMESTAMP ? CM_STAMPNS : 0));
+		else
+			sh->cmsgs &= (uint8_t)~(CM_STAMP | CM_STAMPNS);
+		break;
+	}
+	return 0;
+}
+
 static int
 ps_setsockopt(struct psock *ps, int fd, int level, int name, const void *v, socklen_t len)
 {
@@ -553,6 +715,14 @@ ps_setsockopt(struct psock *ps, int fd, int level, int name, const void *v, sock
 			return 0;
 		}
 	}
+	if (level == SOL_SOCKET || level == IPPROTO_IP) {
+		ps_lock(ps);
+		rc = level == SOL_SOCKET ? so_setsockopt(ps, name, v, len) :
+		     ip_setsockopt(ps, name, v, len);
+		ps_unlock(ps);
+		if (rc <= 0)
+			return rc;
+	}
 	return opt_refused(ps, fd, level, name);
 }
 
@@ -569,85 +739,174 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 	return rc < 0 ? fail(-rc) : 0;
 }
 
-/* An int option's value (x) into the caller's buffer, as the kernel's. */
+/* An option's value into the caller's buffer, as the kernel's: SOL_SOCKET
+ * copies what fits; IPPROTO_IP gives a byte to a buffer shorter than an
+ * int when the value fits one. */
 static int
-put_int(void *v, socklen_t *len, int x)
+put_opt(int level, void *v, socklen_t *len, const void *val, socklen_t n)
 {
+	int x;
+
 	if (v == NULL || len == NULL)
 		return fail(EFAULT);
-	if (*len >= (socklen_t)sizeof(int)) {
-		memcpy(v, &x, sizeof(int));
-		*len = sizeof(int);
-	} else if (*len > 0) {
-		*(unsigned char *)v = (unsigned char)x;
-		*len = 1;
+	if ((int)*len < 0)
+		return fail(EINVAL);
+	if (level == IPPROTO_IP && n == (socklen_t)sizeof(int) && *len < n && *len > 0) {
+		memcpy(&x, val, sizeof(x));
+		if (x >= 0 && x <= 255) {
+			*(unsigned char *)v = (unsigned char)x;
+			*len = 1;
+			return 0;
+		}
 	}
+	if (*len > n)
+		*len = n;
+	memcpy(v, val, *len);
 	return 0;
 }
 
-/* An option's value: 0 with *x, 1 for one the kernel keeps, or a negative
- * errno. */
+/* An option's value into val (at most 16 bytes): its length, 0 for one the
+ * kernel keeps, or a negative errno. */
 static int
-ps_getsockopt(struct psock *ps, int fd, int level, int name, int *x)
+ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 {
+	struct pshared *sh = ps->sh;
+	struct sockaddr_in peer;
 	uint32_t rx, tx;
+	int x = 0, rc = (int)sizeof(int);
 
+	ps_lock(ps);
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_RCVTIMEO:
 		case SO_SNDTIMEO:
-			return 1;
+			rc = 0;
+			break;
 		case SO_TYPE:
-			*x = SOCK_DGRAM;
-			return 0;
+			x = SOCK_DGRAM;
+			break;
 		case SO_DOMAIN:
-			*x = AF_INET;
-			return 0;
+			x = AF_INET;
+			break;
 		case SO_PROTOCOL:
-			*x = IPPROTO_UDP;
-			return 0;
+			x = IPPROTO_UDP;
+			break;
 		case SO_ACCEPTCONN:
-			*x = 0;
-			return 0;
+			x = 0;
+			break;
 		case SO_REUSEADDR:
-			*x = ps->sh->reuseaddr;
-			return 0;
+			x = sh->reuseaddr;
+			break;
 		case SO_REUSEPORT:
-			*x = ps->sh->reuseport;
-			return 0;
+			x = sh->reuseport;
+			break;
 		case SO_BROADCAST:
-			*x = ps->sh->broadcast;
-			return 0;
+			x = sh->broadcast;
+			break;
 		case SO_RCVBUF:
 		case SO_SNDBUF:
-			ps_lock(ps);
 			pn_int_rings(ps->s, &rx, &tx);
-			ps_unlock(ps);
-			*x = (int)((name == SO_RCVBUF ? rx : tx) * PN_SHM_SLOT_SIZE);
-			return 0;
+			x = (int)((name == SO_RCVBUF ? rx : tx) * PN_SHM_SLOT_SIZE);
+			break;
 		case SO_ERROR:
-			ps_lock(ps);
-			*x = -pn_int_take_error(ps->s);
-			ps_unlock(ps);
-			return 0;
+			x = -pn_int_take_error(ps->s);
+			break;
+		case SO_PRIORITY:
+			x = sh->priority;
+			break;
+		case SO_KEEPALIVE:
+			x = sh->keepalive;
+			break;
+		case SO_RCVLOWAT:
+			x = sh->rcvlowat != 0 ? sh->rcvlowat : 1;
+			break;
+		case SO_SNDLOWAT:
+			x = 1;
+			break;
+		case SO_TIMESTAMP:
+			x = (sh->cmsgs & (CM_STAMP | CM_STAMPNS)) == CM_STAMP;
+			break;
+		case SO_TIMESTAMPNS:
+			x = (sh->cmsgs & CM_STAMPNS) != 0;
+			break;
+		case SO_LINGER:
+			memcpy(val, &(struct linger){ sh->linger_on, sh->linger_s },
+			       sizeof(struct linger));
+			rc = (int)sizeof(struct linger);
+			break;
+		case SO_BINDTODEVICE:
+			/* the name and its NUL (nothing bound: empty) */
+			rc = (int)strlen(sh->device);
+			memcpy(val, sh->device, (size_t)rc + 1);
+			rc = rc > 0 ? rc + 1 : -ENODATA;
+			break;
+		default:
+			rc = -ENOPROTOOPT;
 		}
+	} else if (level == IPPROTO_IP) {
+		switch (name) {
+		case IP_TOS:
+			x = sh->tos;
+			break;
+		case IP_TTL:
+			x = sh->ttl != 0 ? sh->ttl : 64;
+			break;
+		case IP_MTU_DISCOVER:
+			x = sh->pmtudisc;
+			break;
+		case IP_PKTINFO:
+			x = (sh->cmsgs & CM_PKTINFO) != 0;
+			break;
+		case IP_RECVTOS:
+			x = (sh->cmsgs & CM_TOS) != 0;
+			break;
+		case IP_RECVTTL:
+			x = (sh->cmsgs & CM_TTL) != 0;
+			break;
+		case IP_MTU:
+			if (pn_int_peer(ps->s, &peer) < 0) {
+				rc = -ENOTCONN;
+				break;
+			}
+			/* to a local address, the loopback's */
+			x = LOOPBACK(peer.sin_addr.s_addr) || peer.sin_addr.s_addr == g_addr ?
+			    65535 : iface() != NULL ? iface()->mtu : 1500;
+			break;
+		default:
+			rc = -ENOPROTOOPT;
+		}
+	} else {
+		rc = -ENOPROTOOPT;
 	}
-	return opt_refused(ps, fd, level, name);
+	ps_unlock(ps);
+	if (rc == (int)sizeof(int))
+		memcpy(val, &x, sizeof(x));
+	return rc == -ENOPROTOOPT ? opt_refused(ps, fd, level, name) : rc;
 }
 
 EXPORT int
 getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 {
 	struct psock *ps = ps_get(fd);
-	int rc, x = 0;
+	char val[16];
+	int rc;
 
 	if (ps == NULL)
 		return LIBC(getsockopt)(fd, level, name, v, len);
-	rc = ps_getsockopt(ps, fd, level, name, &x);
+	rc = ps_getsockopt(ps, fd, level, name, val);
 	ps_put(ps);
-	if (rc == 1)
+	if (rc == 0)
 		return LIBC(getsockopt)(fd, level, name, v, len);
-	return rc < 0 ? fail(-rc) : put_int(v, len, x);
+	if (rc == -ENODATA) {           /* an empty value */
+		if (len == NULL)
+			return fail(EFAULT);
+		*len = 0;
+		return 0;
+	}
+	if (rc > 0 && level == SOL_SOCKET && name == SO_BINDTODEVICE && len != NULL &&
+	    *len < (socklen_t)rc)
+		return fail(EINVAL);    /* the kernel's: no part of a name */
+	return rc < 0 ? fail(-rc) : put_opt(level, v, len, val, (socklen_t)rc);
 }
 
 /* fcntl's third argument, by command. */
@@ -726,6 +985,115 @@ fcntl(int fd, int cmd, ...)
 _Static_assert(sizeof(off_t) == 8, "fcntl64 is fcntl");
 EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
+/* ---- the interface ioctls ---- */
+
+/* A request on the kernel's interfaces, through a socket of its own. */
+static int
+kernel_ioctl(unsigned long req, void *arg)
+{
+	int k = LIBC(socket)(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (k < 0)
+		return -errno;
+	rc = LIBC(ioctl)(k, req, arg) < 0 ? -errno : 0;
+	LIBC(close)(k);
+	return rc;
+}
+
+static void
+put_sin(struct sockaddr *sa, uint32_t addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = addr };
+
+	memcpy(sa, &sin, sizeof(sin));
+}
+
+/* SIOCGIFCONF: the kernel's interfaces with an IPv4 address, then
+ * pollnet's (the kernel has no address on it). */
+static int
+ifconf(struct ifconf *ic, const struct pn_shm_iface *i)
+{
+	struct ifreq me;
+	int rc, room;
+
+	if (ic == NULL)
+		return -EFAULT;
+	room = ic->ifc_len;
+	rc = kernel_ioctl(SIOCGIFCONF, ic);
+	if (rc < 0)
+		return rc;
+	if (ic->ifc_req == NULL) {      /* the length it takes */
+		ic->ifc_len += (int)sizeof(me);
+		return 0;
+	}
+	if (room - ic->ifc_len < (int)sizeof(me))
+		return 0;               /* no room: as the kernel, what fits */
+	memset(&me, 0, sizeof(me));
+	memcpy(me.ifr_name, i->name, sizeof(me.ifr_name));
+	put_sin(&me.ifr_addr, i->addr);
+	memcpy((char *)ic->ifc_buf + ic->ifc_len, &me, sizeof(me));
+	ic->ifc_len += (int)sizeof(me);
+	return 0;
+}
+
+/* An interface ioctl (SIOCGIF*): pollnet's interface answered from the
+ * session's state page, the kernel's by the kernel.  1: not one. */
+static int
+if_ioctl(unsigned long req, void *arg)
+{
+	const struct pn_shm_iface *i = iface();
+	struct ifreq *r = arg;
+
+	switch (req) {
+	case SIOCGIFCONF:
+		return i != NULL ? ifconf(arg, i) : kernel_ioctl(req, arg);
+	case SIOCGIFNAME:
+	case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFADDR: case SIOCGIFNETMASK:
+	case SIOCGIFBRDADDR: case SIOCGIFMTU: case SIOCGIFHWADDR:
+		break;
+	default:
+		return 1;
+	}
+	if (r == NULL)
+		return -EFAULT;
+	if (req == SIOCGIFNAME) {
+		if (i == NULL || i->index == 0 || (unsigned)r->ifr_ifindex != i->index)
+			return kernel_ioctl(req, arg);
+		memcpy(r->ifr_name, i->name, sizeof(r->ifr_name));
+		return 0;
+	}
+	if (i == NULL || strncmp(r->ifr_name, i->name, sizeof(r->ifr_name)) != 0)
+		return kernel_ioctl(req, arg);
+	switch (req) {
+	case SIOCGIFFLAGS:
+		r->ifr_flags = IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST;
+		break;
+	case SIOCGIFINDEX:
+		if (i->index == 0)
+			return -ENODEV;         /* no index the kernel knows */
+		r->ifr_ifindex = (int)i->index;
+		break;
+	case SIOCGIFADDR:
+		put_sin(&r->ifr_addr, i->addr);
+		break;
+	case SIOCGIFNETMASK:
+		put_sin(&r->ifr_netmask, i->netmask);
+		break;
+	case SIOCGIFBRDADDR:
+		put_sin(&r->ifr_broadaddr, i->addr | ~i->netmask);
+		break;
+	case SIOCGIFMTU:
+		r->ifr_mtu = i->mtu;
+		break;
+	default:                        /* SIOCGIFHWADDR */
+		memset(&r->ifr_hwaddr, 0, sizeof(r->ifr_hwaddr));
+		r->ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(r->ifr_hwaddr.sa_data, i->mac, sizeof(i->mac));
+		break;
+	}
+	return 0;
+}
+
 /*
  * ioctl's third argument exists for the requests that take one; the C
  * library reads it whatever the request (its ioctl() is variadic, and the
@@ -761,19 +1129,24 @@ ioctl(int fd, unsigned long req, ...)
 		else
 			atomic_store(&ps->sh->nonblock, *p != 0);
 		break;
-	case FIONREAD:
+	case FIONREAD:                  /* SIOCINQ: the next datagram's length */
+	case SIOCOUTQ:                  /* bytes pollnet has not taken yet */
 		p = va_arg(ap, int *);
 		if (p == NULL) {
 			rc = -EFAULT;
 			break;
 		}
 		ps_lock(ps);
-		*p = (int)pn_int_next_len(ps->s);
+		*p = (int)(req == FIONREAD ? pn_int_next_len(ps->s) : pn_int_outq(ps->s));
 		ps_unlock(ps);
 		break;
 	default:
-		va_end(ap);
-		return fail(refuse(ps, fd, "ioctl()", ENOTTY));
+		rc = if_ioctl(req, va_arg(ap, void *));
+		if (rc == 1) {
+			va_end(ap);
+			return fail(refuse(ps, fd, "ioctl()", ENOTTY));
+		}
+		break;
 	}
 	va_end(ap);
 	ps_put(ps);

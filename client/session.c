@@ -364,6 +364,12 @@ pn_int_take_wake_fds(struct pollnet_socket *s, int *rx, int *tx)
 	s->rx_fd = s->tx_fd = -1;
 }
 
+const struct pn_shm_iface *
+pn_int_iface(const struct pollnet *pn)
+{
+	return &pn->state->iface;
+}
+
 void
 pn_int_private_fds(const struct pollnet *pn, int fds[2])
 {

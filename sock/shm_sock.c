@@ -29,7 +29,7 @@ shm_touch(struct stack *s, struct pn_sock *sock, uint8_t moved)
 
 int
 shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
-	     uint32_t len, rte_be32_t src, rte_be16_t sport)
+	     uint32_t len, const struct udp_meta *mt)
 {
 	const uint32_t size = sock->geo.rx_size;
 	struct pn_desc *d;
@@ -55,9 +55,13 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 	       payload, len);
 	d = pn_shm_desc(sock->region, sock->geo.rx_desc_off, size, sock->rx_head);
 	d->len = len;
-	d->addr = src;
-	d->port = sport;
+	d->addr = mt->src;
+	d->port = mt->sport;
 	d->flags = flags;
+	d->local = mt->dst;
+	d->tos = mt->tos;
+	d->ttl = mt->ttl;
+	d->stamp = s->now_tsc;
 	sock->rx_head++;
 	shm_touch(s, sock, PN_WAKE_RX);
 	return 0;
@@ -159,21 +163,32 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 		/* Read the descriptor once; check and use only our copy. */
 		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size,
 				       sock->tx_tail), sizeof(d));
-		if (d.len > PN_MAX_DATAGRAM || d.addr == 0 || d.port == 0) {
+		/* the source it chose (IP_PKTINFO): ours, or a loopback
+		 * address to a local one */
+		if (d.local == 0)
+			d.local = stack_is_local(s->conf, d.addr) ?
+				  stack_local_src(s->conf, d.addr) : s->conf->ip;
+		if (d.len > PN_MAX_DATAGRAM || d.addr == 0 || d.port == 0 ||
+		    !stack_is_local(s->conf, d.local) ||
+		    (!stack_is_local(s->conf, d.addr) && d.local != s->conf->ip)) {
 			sock->shm_errors++;
 			sock->tx_drops++;
 			s->stats.tx_drop[PN_TX_BAD_DESC]++;
 		} else if (stack_is_local(s->conf, d.addr) &&
-			   (to = sock_table_lookup(s->socks, d.port,
-						   stack_local_src(s->conf, d.addr),
+			   (to = sock_table_lookup(s->socks, d.port, d.local,
 						   sock->key.lport)) != NULL &&
 			   to->kind == SOCK_SHM && to->owner == s->lcore &&
 			   !atomic_load_explicit(&to->closing, memory_order_acquire)) {
 			/* Local, to a client socket we own: slot to slot, the one
 			 * copy, no mbuf. */
+			const struct udp_meta mt = {
+				.src = d.local, .dst = d.addr,
+				.sport = sock->key.lport, .tos = d.tos,
+				.ttl = d.ttl != 0 ? d.ttl : STACK_TTL,
+			};
+
 			s->stats.local_sent++;
-			if (shm_sock_put(s, to, slot, d.len, stack_local_src(s->conf, d.addr),
-					 sock->key.lport) == 0) {
+			if (shm_sock_put(s, to, slot, d.len, &mt) == 0) {
 				s->stats.local_delivered++;
 				to->rx_pkts++;
 				to->rx_bytes += d.len;
@@ -193,7 +208,8 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 				break;
 			}
 			memcpy(rte_pktmbuf_append(m, (uint16_t)d.len), slot, d.len);
-			if (udp_output(s, m, sock->key.lport, d.addr, d.port) == 0) {
+			if (udp_output_ip(s, m, sock->key.lport, d.addr, d.port, d.tos,
+					  d.ttl) == 0) {
 				sock->tx_pkts++;
 				sock->tx_bytes += d.len;
 			} else {

@@ -44,7 +44,7 @@ icmp_answer_ip(struct stack *s, struct rte_mbuf *m)
 	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m));
 	ip->dst_addr = ip->src_addr;
 	ip->src_addr = s->conf->ip;
-	ip->time_to_live = 64;
+	ip->time_to_live = STACK_TTL;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = cksum_buf(ip, sizeof(*ip));
 	return ip;
@@ -233,7 +233,7 @@ icmp_port_unreachable(struct stack *s, struct rte_mbuf *m)
 		memset(ip, 0, sizeof(*ip));
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
-		ip->time_to_live = 64;
+		ip->time_to_live = STACK_TTL;
 		ip->next_proto_id = IPPROTO_ICMP;
 		ip->src_addr = s->conf->ip;
 		ip->dst_addr = q->src_addr;

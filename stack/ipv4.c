@@ -76,6 +76,13 @@ drop:
 int
 ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
 {
+	return ipv4_output_ip(s, m, dst, proto, 0, STACK_TTL);
+}
+
+int
+ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+	       uint8_t tos, uint8_t ttl)
+{
 	const struct stack_conf *c = s->conf;
 	struct rte_ipv4_hdr *ip;
 	struct rte_ether_hdr *eh;
@@ -94,12 +101,12 @@ ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
 		return -ENOBUFS;
 	}
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
+	ip->type_of_service = tos;
 	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
 	/* Atomic datagrams (DF set) need no unique ID (RFC 6864). */
 	ip->packet_id = 0;
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
+	ip->time_to_live = ttl != 0 ? ttl : STACK_TTL;
 	ip->next_proto_id = proto;
 	ip->hdr_checksum = 0;
 	ip->src_addr = c->ip;

@@ -96,6 +96,7 @@ struct stack {
 	                                 * index), for the lcore to clear */
 	uint64_t now_ms;
 	uint64_t now_us;                /* the same clock, for wake moderation */
+	uint64_t now_tsc;               /* the loop's TSC: receive timestamps */
 	stack_arp_hook arp_hook;
 	void *arp_hook_arg;
 	struct arp_cache arp;
@@ -144,10 +145,18 @@ unsigned echo_service(struct stack *s, struct pn_sock *sock, unsigned budget);
 
 /* ---- SHM sockets (shm_sock.c), run by the owner lcore ---- */
 
-/* Copy a datagram into sock's RX ring.  0, or -ENOBUFS when the ring is full
- * (or its tail is nonsense). */
+/* What a datagram's IP and UDP headers said, for its receiver (its
+ * struct pn_desc), network order. */
+struct udp_meta {
+	rte_be32_t src, dst;
+	rte_be16_t sport;
+	uint8_t tos, ttl;
+};
+
+/* Copy a datagram into sock's RX ring, stamped with the loop's TSC.  0, or
+ * -ENOBUFS when the ring is full (or its tail is nonsense). */
 int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
-		 uint32_t len, rte_be32_t src, rte_be16_t sport);
+		 uint32_t len, const struct udp_meta *mt);
 /* An ICMP error for sock (connected): the client's next call returns -err
  * (ECONNREFUSED for a port unreachable).  On the owner lcore.  0, or
  * -ENOENT when sock is closing (or no client's): nothing posted. */
@@ -243,8 +252,16 @@ unsigned stack_steer_drain(struct stack *s);
  */
 int udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 	       rte_be32_t dst, rte_be16_t dport);
+/* udp_output with the IP header's TOS byte and TTL (0: 64) of a socket
+ * that set them (IP_TOS, IP_TTL). */
+int udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
+		  rte_be32_t dst, rte_be16_t dport, uint8_t tos, uint8_t ttl);
 int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
 		uint8_t proto);
+int ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
+		   uint8_t proto, uint8_t tos, uint8_t ttl);
+
+#define STACK_TTL 64                    /* Linux's ip_default_ttl */
 
 /* Queue a complete frame for transmission (counted drop when full). */
 void stack_tx(struct stack *s, struct rte_mbuf *m);

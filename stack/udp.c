@@ -103,9 +103,14 @@ udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local
 		const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m,
 			const struct rte_udp_hdr *, m->l2_len + m->l3_len);
 
+		const struct udp_meta mt = {
+			.src = ip->src_addr, .dst = ip->dst_addr, .sport = u->src_port,
+			.tos = ip->type_of_service, .ttl = ip->time_to_live,
+		};
+
 		/* the one copy across the trust boundary */
 		ok = shm_sock_put(s, sock, rte_pktmbuf_mtod_offset(m, void *, off),
-				  payload, ip->src_addr, u->src_port) == 0;
+				  payload, &mt) == 0;
 		rte_pktmbuf_free(m);
 	} else {
 		ok = rte_ring_sp_enqueue(sock->rx, m) == 0;
@@ -139,7 +144,7 @@ udp_hdr_fill(struct rte_udp_hdr *u, rte_be16_t sport, rte_be16_t dport, uint16_t
  */
 static int
 udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
-	  rte_be16_t dport)
+	  rte_be16_t dport, uint8_t tos, uint8_t ttl)
 {
 	const struct stack_conf *c = s->conf;
 	const rte_be32_t src = stack_local_src(c, dst);
@@ -168,7 +173,8 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(plen + sizeof(*u) + sizeof(*ip));
-	ip->time_to_live = 64;
+	ip->type_of_service = tos;
+	ip->time_to_live = ttl;
 	ip->next_proto_id = IPPROTO_UDP;
 	ip->src_addr = src;
 	ip->dst_addr = dst;
@@ -193,6 +199,13 @@ int
 udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 	   rte_be32_t dst, rte_be16_t dport)
 {
+	return udp_output_ip(s, m, sport, dst, dport, 0, STACK_TTL);
+}
+
+int
+udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
+	      rte_be32_t dst, rte_be16_t dport, uint8_t tos, uint8_t ttl)
+{
 	uint16_t plen = rte_pktmbuf_data_len(m);
 	struct rte_udp_hdr *u;
 
@@ -207,7 +220,7 @@ udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		return -EINVAL;
 	}
 	if (stack_is_local(s->conf, dst))
-		return udp_local(s, m, sport, dst, dport);
+		return udp_local(s, m, sport, dst, dport, tos, ttl != 0 ? ttl : STACK_TTL);
 	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
 	if (u == NULL) {
 		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;
@@ -228,5 +241,5 @@ udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		u->dgram_cksum = cksum_udp(s->conf->ip, dst, u, plen + sizeof(*u));
 	}
 	m->l4_len = sizeof(*u);
-	return ipv4_output(s, m, dst, IPPROTO_UDP);
+	return ipv4_output_ip(s, m, dst, IPPROTO_UDP, tos, ttl);
 }

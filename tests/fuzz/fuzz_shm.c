@@ -131,9 +131,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 2: {
 			uint16_t len = fuzz_u16(&in) % 2100;
+			const struct udp_meta mt = { .src = conf.ip, .dst = conf.ip,
+						     .sport = rte_cpu_to_be_16(9), .ttl = 64 };
 
 			memset(payload, fuzz_u8(&in), len);
-			shm_sock_put(&st, &sock, payload, len, conf.ip, rte_cpu_to_be_16(9));
+			shm_sock_put(&st, &sock, payload, len, &mt);
 			break;
 		}
 		case 3:

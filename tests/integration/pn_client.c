@@ -33,6 +33,12 @@
  *                                    nothing coming; prints "pollfd ok ..."
  *                                    or what went wrong (a poll that never
  *                                    sleeps: a wake-up never consumed)
+ *   pn_client info CTL IP PORT       IP_TOS/IP_TTL and IP_PKTINFO/RECVTOS/
+ *                                    RECVTTL/SO_TIMESTAMPNS through libpollnet,
+ *                                    with udp_cases.py's reflector: TOS 0xb9
+ *                                    and TTL 17 out, asks for 0x2e and 33
+ *                                    back; prints "info peer-saw=<its JSON>
+ *                                    dst=A tos=T ttl=L stamp-age-ms=M"
  *   pn_client chaos CTL IP PORT SEED do everything a client does, in random
  *                                    order, until killed: sessions, sockets,
  *                                    binds, connects, sends, receives, closes
@@ -449,6 +455,33 @@ main(int argc, char **argv)
 		return pollfd_case(pn, s, atoi(argv[5]));
 	if (strcmp(argv[1], "batch") == 0 && argc == 6)
 		return batch(pn, s, argv[3], argv[4], atoi(argv[5]));
+	if (strcmp(argv[1], "info") == 0) {
+		const char *req = "{\"tos\": 46, \"ttl\": 33}";
+		struct pollnet_info info;
+		struct timespec now;
+		char dst[INET_ADDRSTRLEN];
+		ssize_t n;
+
+		pollnet_set_timeout(s, 3000);
+		if (pollnet_set_tos(s, 0xb9) < 0 || pollnet_set_ttl(s, 17) < 0 ||
+		    pollnet_set_ttl(s, 256) != -EINVAL || pollnet_set_tos(s, -1) != -EINVAL)
+			return 1;
+		pollnet_send(s, req, strlen(req));
+		n = pollnet_recvfrom_info(s, buf, sizeof(buf) - 1, NULL, NULL, &info);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (n < 0) {
+			printf("info: %s\n", pollnet_strerror((int)n));
+			return 1;
+		}
+		buf[n] = '\0';
+		inet_ntop(AF_INET, &info.dst, dst, sizeof(dst));
+		printf("info peer-saw=%s dst=%s tos=%#x ttl=%u stamp-age-ms=%lld\n", buf, dst,
+		       info.tos, info.ttl,
+		       (long long)((now.tv_sec - info.stamp.tv_sec) * 1000 +
+				   (now.tv_nsec - info.stamp.tv_nsec) / 1000000));
+		pollnet_session_close(pn);
+		return 0;
+	}
 	if (strcmp(argv[1], "small") == 0) {
 		int flags = -1;
 		ssize_t n;

@@ -334,17 +334,18 @@ def case_unsupported():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     t0 = time.monotonic()
     try:
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)
-        raise AssertionError("IP_TOS accepted")
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
+        raise AssertionError("IP_OPTIONS accepted")
     except OSError as e:
         assert e.errno == errno.ENOPROTOOPT, e
     try:
-        s.sendmsg([b"x"], [(socket.IPPROTO_IP, socket.IP_TOS, b"\x10\x00\x00\x00")], 0, ADDR)
+        # SO_MARK (36) as a control message
+        s.sendmsg([b"x"], [(socket.SOL_SOCKET, 36, b"\x10\x00\x00\x00")], 0, ADDR)
         raise AssertionError("control message accepted")
     except OSError as e:
         assert e.errno == errno.EOPNOTSUPP, e
     assert time.monotonic() - t0 < 1
-    ok("IP_TOS: ENOPROTOOPT; a control message: EOPNOTSUPP; at once")
+    ok("IP_OPTIONS: ENOPROTOOPT; a SO_MARK control message: EOPNOTSUPP; at once")
     try:
         s.bind(("10.9.9.9", 0))
         raise AssertionError("bound to an address pollnet does not have")
@@ -400,8 +401,8 @@ def case_buffers():
     assert got == 1500, got
     ok("1500 datagrams waited in the 2048-entry ring, none lost")
     try:
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)
-        raise AssertionError("IP_TOS accepted")
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
+        raise AssertionError("IP_OPTIONS accepted")
     except OSError as e:
         assert e.errno == errno.ENOPROTOOPT, e
     print("ready %d" % s.getsockname()[1], flush=True)

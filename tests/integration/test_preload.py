@@ -320,14 +320,14 @@ def main():
         mine = [e for e in js if e["local_port"] == port]
         check(len(mine) == 1 and mine[0]["preload"] == 1 and mine[0]["rx_ring"] == 2048 and
               mine[0]["tx_ring"] == 64 and mine[0]["refused"] == 1 and
-              mine[0]["last_refused"] == "IP_TOS",
-              "pollnetctl sockets --json: preload 1, rings 2048/64, refused 1 (IP_TOS): %s" %
+              mine[0]["last_refused"] == "IP_OPTIONS",
+              "pollnetctl sockets --json: preload 1, rings 2048/64, refused 1 (IP_OPTIONS): %s" %
               {k: mine[0][k] for k in ("preload", "rx_ring", "tx_ring", "refused",
                                        "last_refused")} if mine else js)
         table = sh(ctlbin, "--stats", stats, "sockets").stdout
         row = [ln for ln in table.splitlines() if ":%d " % port in ln]
-        check(len(row) == 1 and " udp-run " in row[0] and row[0].endswith("1 (IP_TOS)"),
-              "pollnetctl sockets: udp-run, REFUSED 1 (IP_TOS): %r" % row)
+        check(len(row) == 1 and " udp-run " in row[0] and row[0].endswith("1 (IP_OPTIONS)"),
+              "pollnetctl sockets: udp-run, REFUSED 1 (IP_OPTIONS): %r" % row)
         py.stdin.write("\n")
         py.stdin.flush()
         check(py.wait(timeout=10) == 0, "python3 buffers: exit status 0")
