@@ -16,6 +16,9 @@
  *               echo reply);
  * rx_drop[r]:   the frame was freed for reason r.
  *
+ * A broadcast datagram delivered to several sockets is one frame: the
+ * copies beyond the first are bcast_copies.
+ *
  * A datagram (or an ICMP error for a socket) steered to a socket owned by
  * another lcore is counted in rx_frames by the lcore that received it and
  * delivered/dropped by the owner.
@@ -100,6 +103,7 @@ struct pn_counters {
 	uint64_t udp_delivered;
 	uint64_t udp_oversize;    /* delivered, longer than a 1500-byte MTU carries
 	                           * (the port's kernel reassembled them) */
+	uint64_t udp_broadcast;   /* delivered (above), sent to a broadcast address */
 	/* between local sockets (never on the port):
 	 * local_sent == local_delivered + local_no_socket + local_ring_full */
 	uint64_t local_sent;
@@ -110,6 +114,11 @@ struct pn_counters {
 	uint64_t tx_frames;       /* accepted by the port */
 	uint64_t tx_bytes;
 	uint64_t tx_drop[PN_TX_DROP_MAX];
+	/* A datagram to a broadcast address goes to every socket bound to its
+	 * port: the first is counted as any datagram (above), each other one
+	 * here (and in its socket's own counters), or as a copy dropped */
+	uint64_t bcast_copies;
+	uint64_t bcast_copies_dropped;    /* its ring full, or no mbuf to copy to */
 };
 
 #endif

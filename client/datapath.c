@@ -563,7 +563,7 @@ pn_int_next_len(struct pollnet_socket *s)
 
 ssize_t
 pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	    struct sockaddr_in *from, int peek, size_t *full, uint32_t local, unsigned *skipped,
+	    struct sockaddr_in *from, int peek, size_t *full, uint32_t bound, unsigned *skipped,
 	    struct pn_ip *ip)
 {
 	size_t done;
@@ -577,11 +577,11 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 			return rc;
 		if (s->rx_avail == 0)
 			return -EAGAIN;
-		if (local != 0) {
+		if (bound != 0) {
 			uint32_t a = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
-						 s->rx_tail)->addr;
+						 s->rx_tail)->local;
 
-			if ((ntohl(a) >> 24) != 127 && a != local) {
+			if (a != bound) {
 				s->rx_avail--;
 				pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
 				(*skipped)++;

@@ -61,12 +61,13 @@ struct pn_ip {
 };
 
 /* One datagram into iov (at most iovcnt pieces); *full gets its length.
- * peek: leave it in the ring.  local (pollnet's address), for a socket
- * bound to a loopback address: drop first what came from neither
- * 127.0.0.0/8 nor local (pollnet delivers by port), counted in *skipped.
+ * peek: leave it in the ring.  bound, for a socket bound to an address
+ * (pollnet delivers by port): drop first what was sent to another one (a
+ * broadcast, or a loopback socket's datagram from the wire), counted in
+ * *skipped.
  * ip (may be NULL) gets what its header said.  -EAGAIN when there is none. */
 ssize_t pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-		    struct sockaddr_in *from, int peek, size_t *full, uint32_t local,
+		    struct sockaddr_in *from, int peek, size_t *full, uint32_t bound,
 		    unsigned *skipped, struct pn_ip *ip);
 /* A descriptor's stamp as wall-clock time. */
 void pn_int_stamp(const struct pollnet *pn, uint64_t tsc, struct timespec *ts);

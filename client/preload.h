@@ -107,7 +107,7 @@ struct pshared {
 	int linger_on, linger_s;
 	char device[16];                /* SO_BINDTODEVICE */
 	_Atomic int shut;               /* SH_RD | SH_WR (shutdown) */
-	_Atomic uint64_t dropped_not_loopback; /* bound to 127.x: a datagram from the wire */
+	_Atomic uint64_t dropped_not_bound; /* bound to an address: one sent to another */
 };
 
 #define CM_PKTINFO 1u            /* IP_PKTINFO */

@@ -156,17 +156,19 @@ ps_recv(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	for (;;) {
 		unsigned skipped = 0;
 
-		/* bound to a loopback address: what came from the wire is not
-		 * for it (pollnet delivers by port), dropped and counted in the
-		 * same hold of the lock as the look at the next datagram */
+		/* bound to an address: what was sent to another is not for
+		 * it (pollnet delivers by port: a broadcast, or from the wire
+		 * to a socket bound to a loopback address), dropped and
+		 * counted in the same hold of the lock as the look at the next
+		 * datagram */
 		ps_lock(ps);
 		r = pn_int_recv(ps->s, iov, iovcnt, from, (flags & MSG_PEEK) != 0, full,
-				LOOPBACK(ps->sh->bind_addr) ? g_addr : 0, &skipped, ip);
+				ps->sh->bind_addr, &skipped, ip);
 		if (r >= 0 && !(flags & MSG_PEEK))
 			pass_on(ps, PN_READY_RX);
 		ps_unlock(ps);
 		if (skipped != 0)
-			atomic_fetch_add(&ps->sh->dropped_not_loopback, skipped);
+			atomic_fetch_add(&ps->sh->dropped_not_bound, skipped);
 		if (r != -EAGAIN)
 			return r;
 		atomic_fetch_add(&ps->eagain, 1);

@@ -68,6 +68,9 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(st->rx_steered, L, "stack.rx_steered");
 	E(st->udp_delivered, L, "stack.udp_delivered");
 	E(st->udp_oversize, L, "stack.udp_oversize");
+	E(st->udp_broadcast, L, "stack.udp_broadcast");
+	E(st->bcast_copies, L, "stack.bcast_copies");
+	E(st->bcast_copies_dropped, L, "stack.bcast_copies_dropped");
 	E(st->arp_requests_in, L, "stack.arp_requests_in");
 	E(st->arp_replies_in, L, "stack.arp_replies_in");
 	E(st->arp_requests_out, L, "stack.arp_requests_out");

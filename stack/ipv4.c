@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -37,7 +38,10 @@ ipv4_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_IP_CSUM;
 		goto drop;
 	}
-	if (ip->dst_addr != s->conf->ip) {
+	if (ip->dst_addr != s->conf->ip &&
+	    (!stack_is_bcast(s->conf, ip->dst_addr) || ip->next_proto_id != IPPROTO_UDP)) {
+		/* a broadcast is for UDP only: no answer to an echo
+		 * (icmp_echo_ignore_broadcasts), nor any ICMP error */
 		why = PN_RX_IP_NOT_US;
 		goto drop;
 	}
@@ -86,7 +90,7 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	const struct stack_conf *c = s->conf;
 	struct rte_ipv4_hdr *ip;
 	struct rte_ether_hdr *eh;
-	rte_be32_t nh = stack_next_hop(c, dst);
+	rte_be32_t nh = stack_is_bcast(c, dst) ? dst : stack_next_hop(c, dst);
 
 	if (nh == 0) {
 		s->stats.tx_drop[PN_TX_NO_ROUTE]++;
@@ -118,5 +122,14 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
+	if (stack_is_bcast(c, dst)) {
+		/* every host on the link, no ARP; and our own sockets bound to
+		 * the port get it too, as the kernel loops a broadcast back */
+		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
+		if (proto == IPPROTO_UDP)
+			udp_bcast_loop(s, m);
+		stack_tx(s, m);
+		return 0;
+	}
 	return arp_resolve(s, m, nh);
 }

@@ -138,6 +138,18 @@ enum stack_verdict icmp_port_unreachable(struct stack *s, struct rte_mbuf *m);
  * port (counted as such).  Consumes m. */
 enum stack_verdict udp_deliver(struct stack *s, struct pn_sock *sock,
 			       struct rte_mbuf *m, int local);
+/* udp_deliver's `local`: from the port, from a local socket, or a copy of
+ * a broadcast datagram for one more socket (counted as a copy only). */
+#define UDP_FROM_PORT  0
+#define UDP_FROM_LOCAL 1
+#define UDP_BCAST_COPY 2
+
+/* A broadcast datagram (a whole frame, headers located by l2/l3/l4_len) to
+ * every socket bound to its port and to a connected one whose peer sent it:
+ * copies for all but the last.  None: dropped, never an ICMP error. */
+enum stack_verdict udp_bcast_deliver(struct stack *s, struct rte_mbuf *m, int local);
+/* ipv4_output of a broadcast m: a copy to our own sockets (local). */
+void udp_bcast_loop(struct stack *s, const struct rte_mbuf *m);
 
 /* The built-in echo service (echo.c): answer up to `budget` datagrams
  * waiting on sock's ring.  Returns how many it took. */
@@ -231,14 +243,22 @@ stack_martian_src(const struct stack_conf *c, rte_be32_t src)
 	return PN_RX_DROP_MAX;
 }
 
-/* May a datagram be sent to dst?  Not to "this network", a broadcast, a
- * group or class E (ours and loopback are local delivery). */
+/* Is dst a broadcast: the limited one or our subnet's? */
+static inline int
+stack_is_bcast(const struct stack_conf *c, rte_be32_t dst)
+{
+	return dst == RTE_BE32(0xffffffffu) || (dst == stack_subnet_bcast(c) && dst != 0);
+}
+
+/* May a datagram be sent to dst?  Not to "this network", a group or class E
+ * (ours and loopback are local delivery; a broadcast goes to every host on
+ * the link, and to our own sockets). */
 static inline int
 stack_dst_ok(const struct stack_conf *c, rte_be32_t dst)
 {
 	const uint32_t a = rte_be_to_cpu_32(dst);
 
-	return (a >> 24) != 0 && (a >> 28) < 0xe && dst != stack_subnet_bcast(c);
+	return stack_is_bcast(c, dst) || ((a >> 24) != 0 && (a >> 28) < 0xe);
 }
 
 /* Deliver what other lcores steered to sockets we own.  Returns how many. */

@@ -11,6 +11,97 @@
 #include "sock_table.h"
 #include "stack.h"
 
+/* m (a whole frame) to sock: delivered here, or steered to its owner. */
+static enum stack_verdict
+udp_hand(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
+{
+	struct steer_item it = { .m = m, .sock = sock, .local = (uint32_t)local };
+
+	if (sock->owner == s->lcore)
+		return udp_deliver(s, sock, m, local);
+	if (rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
+		rte_pktmbuf_free(m);
+		if (local == UDP_BCAST_COPY) {
+			s->stats.bcast_copies_dropped++;
+		} else if (local == UDP_FROM_LOCAL) {
+			s->stats.local_ring_full++;
+		} else {
+			s->stats.rx_drop[PN_RX_STEER_FULL]++;
+		}
+		return STACK_DROPPED;
+	}
+	s->steered_to |= 1u << sock->owner;
+	if (local == UDP_FROM_PORT)
+		s->stats.rx_steered++;
+	return STACK_STEERED;
+}
+
+enum stack_verdict
+udp_bcast_deliver(struct stack *s, struct rte_mbuf *m, int local)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								m->l2_len);
+	const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *,
+							      m->l2_len + m->l3_len);
+	struct pn_sock *to[64], *sk;
+	unsigned n = 0;
+
+	if (s->socks != NULL) {
+		sk = sock_table_lookup_connected(s->socks, u->dst_port, ip->src_addr, u->src_port);
+		if (sk != NULL)
+			to[n++] = sk;
+		for (sk = atomic_load_explicit(&s->socks->ports[rte_be_to_cpu_16(u->dst_port)].bound,
+					       memory_order_acquire);
+		     sk != NULL && n < RTE_DIM(to); sk = sock_table_next_bound(sk))
+			if (!atomic_load_explicit(&sk->closing, memory_order_acquire))
+				to[n++] = sk;
+	}
+	if (n == 0) {
+		rte_pktmbuf_free(m);
+		if (local == UDP_FROM_PORT)
+			s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
+		return STACK_DROPPED;
+	}
+	if (local == UDP_FROM_LOCAL)
+		s->stats.local_sent++;
+	/* copies for all but the first, which gets m and the datagram's count */
+	for (unsigned i = 1; i < n; i++) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, s->pool, 0, UINT32_MAX);
+
+		if (c == NULL) {
+			s->stats.bcast_copies_dropped++;
+			to[i]->rx_drops++;
+			continue;
+		}
+		udp_hand(s, to[i], c, UDP_BCAST_COPY);
+	}
+	if (local == UDP_FROM_PORT)
+		s->stats.udp_broadcast++;
+	return udp_hand(s, to[0], m, local);
+}
+
+void
+udp_bcast_loop(struct stack *s, const struct rte_mbuf *m)
+{
+	struct rte_mbuf *c;
+	struct rte_udp_hdr *u;
+
+	if (s->socks == NULL)
+		return;
+	u = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, m->l2_len + m->l3_len);
+	if (atomic_load_explicit(&s->socks->ports[rte_be_to_cpu_16(u->dst_port)].bound,
+				 memory_order_acquire) == NULL)
+		return;                 /* no one here listens (the common case) */
+	c = rte_pktmbuf_copy(m, s->pool, 0, UINT32_MAX);
+	if (c == NULL) {
+		s->stats.local_sent++;
+		s->stats.local_ring_full++;
+		return;
+	}
+	c->ol_flags = 0;
+	udp_bcast_deliver(s, c, UDP_FROM_LOCAL);
+}
+
 enum stack_verdict
 udp_input(struct stack *s, struct rte_mbuf *m)
 {
@@ -38,6 +129,11 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_UDP_CSUM;
 		goto drop;
 	}
+	if (unlikely(ip->dst_addr != s->conf->ip)) {       /* a broadcast */
+		m->l4_len = sizeof(*u);
+		rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
+		return udp_bcast_deliver(s, m, UDP_FROM_PORT);
+	}
 	sock = s->socks == NULL ? NULL :
 		sock_table_lookup(s->socks, u->dst_port, ip->src_addr, u->src_port);
 	if (sock == NULL)
@@ -45,18 +141,7 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 	/* Sockets see whole frames; l2_len/l3_len locate the headers. */
 	m->l4_len = sizeof(*u);
 	rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
-	if (sock->owner == s->lcore)
-		return udp_deliver(s, sock, m, 0);
-
-	struct steer_item it = { .m = m, .sock = sock, .local = 0 };
-
-	if (rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
-		why = PN_RX_STEER_FULL;
-		goto drop;
-	}
-	s->steered_to |= 1u << sock->owner;
-	s->stats.rx_steered++;
-	return STACK_STEERED;
+	return udp_hand(s, sock, m, UDP_FROM_PORT);
 drop:
 	s->stats.rx_drop[why]++;
 	rte_pktmbuf_free(m);
@@ -68,6 +153,13 @@ drop:
 static enum stack_verdict
 deliver_verdict(struct stack *s, int local, enum pn_rx_drop why, int ok)
 {
+	if (local == UDP_BCAST_COPY) {
+		if (ok)
+			s->stats.bcast_copies++;
+		else
+			s->stats.bcast_copies_dropped++;
+		return ok ? STACK_DELIVERED : STACK_DROPPED;
+	}
 	if (ok) {
 		if (local) {
 			s->stats.local_delivered++;
@@ -123,7 +215,7 @@ udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local
 	}
 	sock->rx_pkts++;
 	sock->rx_bytes += payload;
-	if (unlikely(payload > PN_MAX_DATAGRAM) && !local)
+	if (unlikely(payload > PN_MAX_DATAGRAM) && local == UDP_FROM_PORT)
 		s->stats.udp_oversize++;
 	return deliver_verdict(s, local, 0, 1);
 }

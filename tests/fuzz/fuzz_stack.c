@@ -18,7 +18,8 @@
  *   the pool's mbufs in use == what the stack still holds (the transmit
  *   batch, the ARP queues, the echo ring);
  *   every frame transmitted is well formed: our MAC and address as the
- *   source, a unicast destination (broadcast only for an ARP request),
+ *   source, a unicast destination (broadcast only for an ARP request and
+ *   a client's datagram to a broadcast address),
  *   lengths and checksums right, no datagram to port 0, no answer to a
  *   martian, nothing addressed to ourselves;
  * and once the stack is released, the pool is back to zero.
@@ -157,10 +158,15 @@ check_frame(const struct rte_mbuf *m)
 		return;
 	}
 	FUZZ_CHECK(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4), "IPv4 or ARP");
-	FUZZ_CHECK(rte_is_unicast_ether_addr(&eh->dst_addr) && !rte_is_zero_ether_addr(&eh->dst_addr),
-		   "IP goes to a unicast MAC");
 
 	const struct rte_ipv4_hdr *ip = (const void *)(eh + 1);
+	/* (a client's datagram may go to a broadcast address: to every host) */
+	const int bcast = len >= RTE_ETHER_HDR_LEN + 20 && stack_is_bcast(&conf, ip->dst_addr);
+
+	FUZZ_CHECK(bcast ? rte_is_broadcast_ether_addr(&eh->dst_addr) :
+		   rte_is_unicast_ether_addr(&eh->dst_addr) && !rte_is_zero_ether_addr(&eh->dst_addr),
+		   "IP goes to a unicast MAC, a broadcast to every host");
+	FUZZ_CHECK(!bcast || ip->next_proto_id == IPPROTO_UDP, "only UDP is broadcast");
 	const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
 	const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 
@@ -169,7 +175,7 @@ check_frame(const struct rte_mbuf *m)
 	FUZZ_CHECK(tot == len - RTE_ETHER_HDR_LEN, "total length %u in a %u-byte frame", tot, len);
 	FUZZ_CHECK(cksum_buf(ip, ihl) == 0, "IP checksum");
 	FUZZ_CHECK(ip->src_addr == conf.ip, "from our address");
-	FUZZ_CHECK(!martian(ip->dst_addr), "never to a martian, never to ourselves");
+	FUZZ_CHECK(bcast || !martian(ip->dst_addr), "never to a martian, never to ourselves");
 	FUZZ_CHECK(ip->time_to_live > 0, "TTL");
 
 	const uint8_t *l4 = (const uint8_t *)ip + ihl;

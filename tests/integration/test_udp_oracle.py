@@ -7,7 +7,7 @@ reflector (udp_cases.py reflect) that reports what it saw of each datagram
 (source, TOS, TTL) and answers with the TOS and TTL asked for.  First the
 kernel of pollnet's namespace gets pollnet's address on its end and runs
 udp_cases.py (options, TOS and TTL sent, control messages received,
-shutdown, interface ioctls, routes); then the address goes, pollnet takes
+shutdown, interface ioctls, routes, broadcasts both ways); then the address goes, pollnet takes
 the interface (net_af_packet) with that address, and the same script runs
 under pollnet-run.  Every line must be the same.  Then libpollnet's own
 calls for the same (pollnet_set_tos, _ttl, pollnet_recvfrom_info).
@@ -22,7 +22,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import check, finish, kill_all, mbufs_back, Namespaces, Pollnet, preload_setup, sh  # noqa: E402,E501
+from netns import (check, finish, frames_accounted, kill_all, mbufs_back, Namespaces,  # noqa: E402
+                   Pollnet, preload_setup, sh)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "udp_cases.py")
@@ -43,7 +44,7 @@ def main():
     binary, build, run, tmp, ctl, stats, env = preload_setup("pn-oracle-")
     net = Namespaces(peer_ip=PEER_IP + "/24")
     refl = subprocess.Popen(["ip", "netns", "exec", net.peer, "python3", CASES, "reflect",
-                             str(REFLECT), "300"])
+                             str(REFLECT), "300", net.peer_if])
     procs = [refl]
     try:
         # the kernel, with pollnet's address (and its broadcast) on the link
@@ -54,6 +55,7 @@ def main():
               (rc, "" if rc == 0 else ":\n" + "\n".join(kernel[-15:])))
         sh("ip", "addr", "flush", "dev", net.dut_if, ns=net.dut)
 
+        tx0 = net.peer_counter("tx_packets")
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                      DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])
         rc, ours = transcript(net, env, prefix=("sh", run))
@@ -82,7 +84,18 @@ def main():
               0 <= int(m.group(5)) < 1000,
               "libpollnet: pollnet_set_tos 0xb9 and _ttl 17 on the wire, "
               "pollnet_recvfrom_info: dst, TOS 0x2e, TTL 33, a fresh stamp: %s" % r.stdout.strip())
-        mbufs_back(pn)
+        # the books: every frame from the peer accounted for; the peer's two
+        # broadcasts to port 9300 reached its four sockets (two of them
+        # bound to another address, which pollnet-run's library then
+        # drops): one delivery each, three copies
+        c, _ = mbufs_back(pn)
+        tx1 = net.peer_counter("tx_packets")
+        frames_accounted("the cases", c, tx1 - tx0)
+        check(c.get("stack.udp_broadcast") == 2 and c.get("stack.bcast_copies") == 6 and
+              c.get("stack.bcast_copies_dropped") == 0,
+              "2 broadcasts in, 6 copies, none dropped: %s" %
+              {k: c.get(k) for k in ("stack.udp_broadcast", "stack.bcast_copies",
+                                     "stack.bcast_copies_dropped")})
     finally:
         kill_all(procs)
     finish()

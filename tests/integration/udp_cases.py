@@ -2,7 +2,7 @@
 """UDP socket semantics, written down: what a program sees.
 
 usage: udp_cases.py cases PEER_IP REFLECTOR_PORT IFNAME
-       udp_cases.py reflect PORT SECONDS
+       udp_cases.py reflect PORT SECONDS IFNAME
 
 `cases` runs every case on the host's sockets and prints one line per
 observation (a call's result or errno, an option's value, what the peer
@@ -11,9 +11,11 @@ from one run to the next (ports, times): run on the kernel's sockets and
 under pollnet-run, the two transcripts must be equal.  IFNAME is the
 interface with this host's address.
 
-`reflect` (on the peer) answers each datagram with a JSON report of what
-its kernel saw: the payload, the source, the TOS and TTL; a request
-{"tos": T, "ttl": L} is answered with those in the reply's IP header.
+`reflect` (on the peer, bound to its interface IFNAME) answers each
+datagram with a JSON report of what its kernel saw: the source, the address
+it was sent to, the TOS and TTL; a request {"tos": T, "ttl": L} is answered
+with those in the reply's IP header; {"bcast": ADDR, "port": P} first
+sends b"bcast" to ADDR:P (SO_BROADCAST).
 """
 import errno
 import fcntl
@@ -45,10 +47,13 @@ def res(f):
         return errno.errorcode.get(e.errno, str(e.errno))
 
 
-def reflect(port, seconds):
+def reflect(port, seconds, ifname):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
     s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+    s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode())
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
     end = time.time() + seconds
@@ -63,10 +68,14 @@ def reflect(port, seconds):
                 seen["tos"] = v[0]
             elif typ == socket.IP_TTL:
                 seen["ttl"] = struct.unpack("i", v)[0]
+            elif typ == IP_PKTINFO:
+                seen["dst"] = socket.inet_ntoa(v[8:12])
         try:
             req = json.loads(data)
         except ValueError:
             req = {}
+        if "bcast" in req:
+            s.sendto(b"bcast", (req["bcast"], req["port"]))
         # from the port it was sent to (a connected socket takes only that)
         s.sendmsg([json.dumps(seen).encode()],
                   [(socket.IPPROTO_IP, socket.IP_TOS, bytes([req.get("tos", 0)])),
@@ -333,6 +342,62 @@ def case_ioctls(peer):
     s.close()
 
 
+def case_broadcast(peer):
+    """Broadcasts in: every socket bound to the port (wildcard), none bound
+    to another address.  Out: with SO_BROADCAST, to the link and back to
+    our own sockets on the port."""
+    port = 9300
+    bcast = MY_IP.rsplit(".", 1)[0] + ".255"
+    socks = []
+    for name, addr in (("wildcard 1", "0.0.0.0"), ("wildcard 2", "0.0.0.0"),
+                       ("our address", MY_IP), ("127.0.0.1", "127.0.0.1")):
+        x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        x.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        x.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        out("bind", name, "with SO_REUSEADDR:", res(lambda: x.bind((addr, port))))
+        socks.append((name, x))
+    q = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for dst in (bcast, "255.255.255.255"):
+        ask(q, peer, {"bcast": dst, "port": port})
+        time.sleep(0.2)
+        for name, x in socks:
+            try:
+                data, anc, _, frm = x.recvmsg(100, 256, socket.MSG_DONTWAIT)
+                got = "%r from the peer %s %s" % (data, frm[0] == peer[0], cmsgs(anc, 0))
+            except OSError as e:
+                got = errno.errorcode[e.errno]
+            out("the peer's broadcast to %s, socket bound to %s:" % (
+                "the subnet's" if dst == bcast else dst, name), got)
+    for _, x in socks:
+        x.close()
+    q.close()
+    # out: the reflector's port, and a socket of ours on the same port
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    r.bind(("0.0.0.0", peer[1]))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    for dst, dev in ((bcast, b""), ("255.255.255.255", b""), ("255.255.255.255",
+                                                               IFNAME.encode())):
+        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, dev)
+        w = "SO_BROADCAST, to %s%s:" % ("the subnet's broadcast" if dst == bcast else dst,
+                                        ", SO_BINDTODEVICE" if dev else "")
+        try:
+            seen = ask(s, (dst, peer[1]))
+            out(w, "the peer saw it from us", seen["src"] == MY_IP, "sent to",
+                "the subnet's broadcast" if seen.get("dst") == bcast else seen.get("dst"))
+        except OSError as e:
+            out(w, errno.errorcode[e.errno])
+        try:
+            data, anc, _, frm = r.recvmsg(100, 256, socket.MSG_DONTWAIT)
+            out(w, "our socket on the port got", data, "from us", frm[0] == MY_IP,
+                cmsgs(anc, 0))
+        except OSError as e:
+            out(w, "our socket on the port got", errno.errorcode[e.errno])
+    s.close()
+    r.close()
+
+
 def case_routes(peer):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bcast = MY_IP.rsplit(".", 1)[0] + ".255"
@@ -353,7 +418,7 @@ def case_routes(peer):
 def main():
     global IFINDEX, IFNAME, MY_IP
     if sys.argv[1] == "reflect":
-        reflect(int(sys.argv[2]), float(sys.argv[3]))
+        reflect(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
         return
     peer = (sys.argv[2], int(sys.argv[3]))
     IFNAME = sys.argv[4]
@@ -363,7 +428,7 @@ def main():
     MY_IP = probe.getsockname()[0]
     probe.close()
     for case in (case_options, case_send_ip, case_recv_cmsgs, case_shutdown, case_ioctls,
-                 case_routes):
+                 case_routes, case_broadcast):
         out("## " + case.__name__)
         case(peer) if case is not case_options else case()
     out("## end")

@@ -171,16 +171,86 @@ ip_bad_checksum(void **state)
 	assert_int_equal(st.stats.rx_drop[PN_RX_IP_CSUM], 1);
 }
 
+/* Another host's address is not for us; a broadcast is, for UDP only: no
+ * answer to a ping, and no port unreachable for a port no one holds. */
 static void
 ip_not_for_us(void **state)
 {
 	uint8_t f[1600], p[4] = { 1, 2, 3, 4 };
 	size_t n = frame_udp(f, OUR_MAC, PEER_IP, OTHER_IP, 4000, 7, p, 4);
+	const uint32_t bcast = rte_cpu_to_be_32(0xc61200ffu);
 
 	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
-	n = frame_udp(f, BCAST_MAC, PEER_IP, 0xffffffffu, 4000, 7, p, 4);
+	n = frame_ping(f, PEER_IP, 1, 1, 8);
+	memcpy(f + 14 + 16, &bcast, 4);
+	fix_ip_cksum(f + 14, 20);
 	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
 	assert_int_equal(st.stats.rx_drop[PN_RX_IP_NOT_US], 2);
+	n = frame_udp(f, BCAST_MAC, PEER_IP, 0xffffffffu, 4000, 4001, p, 4);
+	assert_int_equal(harness_input(&st, f, n), STACK_DROPPED);
+	assert_int_equal(st.stats.rx_drop[PN_RX_UDP_NO_SOCKET], 1);
+	assert_int_equal(st.stats.icmp_unreach_sent, 0);
+	assert_int_equal(st.tx_n, 0);
+	assert_reconciled(&st);
+}
+
+/* A broadcast goes to every socket bound to its port, and to a connected
+ * one whose peer sent it: one delivery, copies for the rest. */
+static void
+udp_broadcast_to_every_socket(void **state)
+{
+	uint8_t f[1600], p[4] = { 1, 2, 3, 4 };
+	size_t n = frame_udp(f, BCAST_MAC, PEER_IP, 0xffffffffu, 5555, 7, p, 4);
+
+	assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
+	assert_int_equal(bound.rx_pkts, 1);
+	assert_int_equal(connected.rx_pkts, 1);
+	n = frame_udp(f, BCAST_MAC, PEER_IP, 0xc61200ffu, 6000, 7, p, 4);
+	assert_int_equal(harness_input(&st, f, n), STACK_DELIVERED);
+	assert_int_equal(bound.rx_pkts, 2);
+	assert_int_equal(connected.rx_pkts, 1);
+	assert_int_equal(st.stats.udp_broadcast, 2);
+	assert_int_equal(st.stats.udp_delivered, 2);
+	assert_int_equal(st.stats.bcast_copies, 1);
+	assert_int_equal(st.stats.bcast_copies_dropped, 0);
+	assert_int_equal(st.tx_n, 0);
+	assert_reconciled(&st);
+}
+
+static struct rte_mbuf *payload_mbuf(const void *p, uint16_t len);
+
+/* Sent to a broadcast: to every host (no ARP), and back to our own sockets
+ * bound to the port, from our address. */
+static void
+udp_output_broadcast(void **state)
+{
+	uint8_t p[8] = { 0 };
+	const struct rte_ether_hdr *eh;
+	const struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m = NULL;
+
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(0xc61200ffu), rte_cpu_to_be_16(9)), 0);
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(0xffffffffu), rte_cpu_to_be_16(7)), 0);
+	assert_int_equal(st.tx_n, 2);
+	for (int i = 0; i < 2; i++) {
+		eh = rte_pktmbuf_mtod(st.tx[i], const struct rte_ether_hdr *);
+		assert_true(rte_is_broadcast_ether_addr(&eh->dst_addr));
+	}
+	assert_int_equal(st.stats.arp_requests_out, 0);
+	/* port 7's bound socket got the second (the connected one's peer is
+	 * another) */
+	assert_int_equal(st.stats.local_sent, 1);
+	assert_int_equal(st.stats.local_delivered, 1);
+	assert_int_equal(connected.rx_pkts, 0);
+	assert_int_equal(rte_ring_dequeue(bound.rx, (void **)&m), 0);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	assert_int_equal(rte_be_to_cpu_32(ip->src_addr), OUR_IP);
+	assert_int_equal(rte_be_to_cpu_32(ip->dst_addr), 0xffffffffu);
+	rte_pktmbuf_free(m);
+	harness_drain_tx(&st);
+	assert_int_equal(harness_in_use(), 0);
 }
 
 static void
@@ -653,13 +723,12 @@ eth_group_source_dropped(void **state)
 	assert_reconciled(&st);
 }
 
-/* Nothing is sent to port 0, "this network", a broadcast, a group or class
- * E; local addresses are local delivery. */
+/* Nothing is sent to port 0, "this network", a group or class E; local
+ * addresses are local delivery. */
 static void
 udp_output_bad_destinations(void **state)
 {
-	static const uint32_t bad[] = { 0x00000000u, 0x00000005u, 0xffffffffu, 0xc61200ffu,
-					0xe0000001u, 0xf0000001u };
+	static const uint32_t bad[] = { 0x00000000u, 0x00000005u, 0xe0000001u, 0xf0000001u };
 	uint8_t p[8] = { 0 };
 
 	for (size_t i = 0; i < RTE_DIM(bad); i++)
@@ -726,6 +795,8 @@ main(void)
 		T(ip_lengths_that_disagree),
 		T(ip_bad_checksum),
 		T(ip_not_for_us),
+		T(udp_broadcast_to_every_socket),
+		T(udp_output_broadcast),
 		T(ip_fragments_dropped),
 		T(ip_ttl_zero_and_unknown_proto),
 		T(ip_padding_trimmed_and_options_accepted),
