@@ -45,11 +45,25 @@
  * loads the head with acquire, reads, then stores its tail with release.
  * A ring is full when head - tail == size.
  *
+ * Large datagrams.  A datagram longer than a slot takes as many positions
+ * as it needs (pn_desc_slots: 32 for UDP's 65,507 bytes), its bytes in
+ * their slots one after the other: one contiguous piece of the region, so
+ * that reading one, or lending it (pollnet_recv_borrow), is one memcpy or
+ * one pointer.  Its first descriptor says everything; the others are not
+ * read.  A datagram never wraps: where it would, the producer first writes
+ * a PN_DESC_PAD descriptor, which stands for every position to the ring's
+ * end, and the datagram starts at slot 0; both are published together.
+ * So a ring of 2n positions always takes a datagram of n slots, in time.
+ *
+ *   positions  ... | d:1 slot | d: 3 slots            | PAD ..... end ||
+ *   slots      ... | aaaa     | bbbbbbbbbbbbbbbbbbbbb | (unused)      ||
+ *
  * Trust.  The app reads from the region only what the client writes (rx_tail,
  * tx_head and poke, wake, tx descriptors and slots, and the client line,
  * which it only shows) and checks every value: positions must stay within
- * size of its own, lengths within slot_size; a poke costs at most one
- * message per loop.  It keeps its own copies of the geometry, of the
+ * size of its own, a datagram's slots within what the client published and
+ * short of the ring's end, lengths within PN_MAX_DATAGRAM; a poke costs at
+ * most one message per loop.  It keeps its own copies of the geometry, of the
  * positions and of the association it writes, and never reads those back.
  * A client that scribbles over its region can only lose its own datagrams.
  *
@@ -95,7 +109,7 @@
 
 #define PN_SHM_MAGIC      0x504e5348u   /* "PNSH" */
 #define PN_SHM_SLOT_SIZE  2048u
-#define PN_MAX_DATAGRAM   1472u         /* UDP payload in a 1500-byte MTU */
+#define PN_MAX_DATAGRAM   65507u        /* UDP's largest payload (IPv4) */
 #define PN_SHM_MAX_RING   4096u
 
 #define PN_WAKE_RX 1u                   /* wake me when rx_head moves */
@@ -215,6 +229,18 @@ struct pn_desc {
 };
 
 #define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
+#define PN_DESC_PAD   2u                /* no datagram: the positions from
+                                         * here to the ring's end are unused */
+#define PN_DESC_LENT  0x8000u           /* RX: the client's own mark (a
+                                         * datagram it lends its program;
+                                         * pollnet never reads it back) */
+
+/* The ring positions a datagram of len bytes takes (Large datagrams). */
+static inline uint32_t
+pn_desc_slots(uint32_t len, uint32_t slot_size)
+{
+	return len <= slot_size ? 1u : (len + slot_size - 1) / slot_size;
+}
 
 /*
  * The session's state page: one per pollnet, passed (sealed: read-only to

@@ -283,8 +283,8 @@ client_args(char **argv, struct sockaddr_in *to, long *n, long *size)
 	to->sin_port = htons((uint16_t)atoi(argv[1]));
 	*n = atol(argv[2]);
 	*size = atol(argv[3]);
-	if (*n <= 0 || *size < 1 || *size > POLLNET_MAX_DATAGRAM) {
-		fprintf(stderr, "shm_bench: bad N or SIZE (1..%d)\n", POLLNET_MAX_DATAGRAM);
+	if (*n <= 0 || *size < 1 || *size > POLLNET_MAX_FRAME_DATAGRAM) {
+		fprintf(stderr, "shm_bench: bad N or SIZE (1..%d)\n", POLLNET_MAX_FRAME_DATAGRAM);
 		exit(2);
 	}
 }

@@ -50,6 +50,56 @@ rx_ready(struct pollnet_socket *s)
 	return s->rx_avail != 0 || error_pending(s);
 }
 
+/* The next datagram's descriptor at our RX tail (rx_avail says there is
+ * one), past a pad (abi/pn_region.h, Large datagrams), whose positions are
+ * then ours to give back; NULL if the descriptor is nonsense (pollnet
+ * writes none: the program scribbled over its own region), after which
+ * the caller steps over one position (rx_skip), so that a receive always
+ * ends. */
+static const struct pn_desc *
+rx_desc(struct pollnet_socket *s)
+{
+	const uint32_t size = s->geo.rx_size;
+	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, size, s->rx_tail);
+
+	if (d->flags & PN_DESC_PAD) {
+		uint32_t k = size - (s->rx_tail & (size - 1));
+
+		if (k >= s->rx_avail)
+			return NULL;
+		s->rx_tail += k;
+		s->rx_avail -= k;
+		d = pn_shm_desc(s->region, s->geo.rx_desc_off, size, s->rx_tail);
+	}
+	if (d->len > PN_MAX_DATAGRAM || pn_desc_slots(d->len, s->geo.slot_size) > s->rx_avail)
+		return NULL;
+	return d;
+}
+
+/* Step over one position of nonsense (rx_desc). */
+static void
+rx_skip(struct pollnet_socket *s)
+{
+	s->rx_avail--;
+	s->rx_tail++;
+}
+
+/* The RX tail pollnet may see: what we have taken, but what is lent. */
+static uint32_t
+rx_pub(const struct pollnet_socket *s)
+{
+	return s->rx_lent != 0 ? s->rx_hold : s->rx_tail;
+}
+
+/* The positions the datagram at our RX tail takes. */
+static uint32_t
+rx_slots(const struct pollnet_socket *s, const struct pn_desc *d)
+{
+	return pn_desc_slots(d->len, s->geo.slot_size);
+}
+
+/* Room in the send ring for tx_need positions (a datagram and the pad
+ * before it)? */
 static int
 tx_room(struct pollnet_socket *s)
 {
@@ -58,7 +108,36 @@ tx_room(struct pollnet_socket *s)
 	if (used > s->geo.tx_size)
 		return 0;               /* cannot be: pollnet keeps tail <= head */
 	s->tx_limit = s->tx_head + (s->geo.tx_size - used);
-	return used < s->geo.tx_size;
+	return s->geo.tx_size - used >= s->tx_need;
+}
+
+/* The positions a datagram of len bytes takes at our TX head, its pad
+ * included. */
+static uint32_t
+tx_positions(const struct pollnet_socket *s, size_t len)
+{
+	const uint32_t size = s->geo.tx_size, off = s->tx_head & (size - 1);
+	const uint32_t n = pn_desc_slots((uint32_t)len, s->geo.slot_size);
+
+	return off + n > size ? size - off + n : n;
+}
+
+/* May a datagram of len bytes go to `to`?  Any length up to UDP's to a local
+ * address (it goes slot to slot); to another host, what one frame holds
+ * (pollnet does not fragment); and never more than half the send ring
+ * (abi/pn_region.h: what a ring of 2n positions always takes). */
+static int
+len_ok(const struct pollnet_socket *s, size_t len, const struct sockaddr_in *to)
+{
+	const uint32_t a = to->sin_addr.s_addr;
+	const uint32_t mtu = s->pn->state != NULL ? s->pn->state->iface.mtu : 1500;
+
+	if (len > PN_MAX_DATAGRAM ||
+	    2 * pn_desc_slots((uint32_t)len, s->geo.slot_size) > s->geo.tx_size)
+		return -EMSGSIZE;
+	if ((ntohl(a) >> 24) != 127 && a != s->pn->addr && len > mtu - 28)
+		return -EMSGSIZE;
+	return 0;
 }
 
 /* Copy a datagram into the next TX slot (there is room) and advance our
@@ -67,10 +146,22 @@ static size_t
 tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	const struct sockaddr_in *to, const struct pn_ip *ip)
 {
-	uint8_t *slot = pn_shm_slot(s->region, s->geo.tx_slot_off, s->geo.tx_size, s->tx_head);
+	const uint32_t size = s->geo.tx_size, off = s->tx_head & (size - 1);
+	uint8_t *slot;
 	struct pn_desc *d;
 	size_t len = 0;
 
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (off + pn_desc_slots((uint32_t)len, s->geo.slot_size) > size) {
+		/* it would wrap: a pad to the ring's end, it at slot 0 */
+		d = pn_shm_desc(s->region, s->geo.tx_desc_off, size, s->tx_head);
+		d->len = 0;
+		d->flags = PN_DESC_PAD;
+		s->tx_head += size - off;
+	}
+	slot = pn_shm_slot(s->region, s->geo.tx_slot_off, size, s->tx_head);
+	len = 0;
 	for (int i = 0; i < iovcnt; i++) {
 		memcpy(slot + len, iov[i].iov_base, iov[i].iov_len);
 		len += iov[i].iov_len;
@@ -83,7 +174,8 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	d->local = ip != NULL ? ip->local : 0;
 	d->tos = ip != NULL ? ip->tos : s->tos;
 	d->ttl = ip != NULL ? ip->ttl : s->ttl;
-	s->tx_head++;
+	s->tx_head += pn_desc_slots((uint32_t)len, s->geo.slot_size);
+	s->tx_need = 1;                 /* room, for poll, is a slot again */
 	return len;
 }
 
@@ -125,16 +217,14 @@ desc_ip(const struct pn_desc *d, struct pn_ip *ip)
 	ip->stamp = d->stamp;
 }
 
-/* Copy the datagram at our RX tail out (there is one); nothing moves. */
+/* Copy the datagram d at our RX tail out; nothing moves. */
 static size_t
-rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
-	struct sockaddr_in *from, size_t *full, struct pn_ip *ip)
+rx_copy(struct pollnet_socket *s, const struct pn_desc *d, const struct iovec *iov,
+	int iovcnt, struct sockaddr_in *from, size_t *full, struct pn_ip *ip)
 {
-	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
-					      s->rx_tail);
 	const uint8_t *slot = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size,
 					  s->rx_tail);
-	uint32_t dlen = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	uint32_t dlen = d->len;
 	uint32_t flags = d->flags;
 	size_t done = 0;
 
@@ -148,8 +238,8 @@ rx_copy(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 		desc_from(d, from);
 	if (ip != NULL)
 		desc_ip(d, ip);
-	/* pollnet cut it (it did not fit a slot): the length is unknown,
-	 * but more than the slot; say so with one byte more */
+	/* pollnet cut it (longer than UDP's longest): the length is
+	 * unknown, but more; say so with one byte more */
 	*full = (flags & PN_DESC_TRUNC) ? (size_t)dlen + 1 : dlen;
 	return done;
 }
@@ -269,8 +359,6 @@ pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	if (len > PN_MAX_DATAGRAM)
-		return -EMSGSIZE;
 	if (to != NULL &&
 	    (to->sin_family != AF_INET || to->sin_addr.s_addr == 0 || to->sin_port == 0))
 		return -EINVAL;
@@ -351,14 +439,24 @@ rx_wait_first(struct pollnet_socket *s)
  * datagram to take(s, i, arg), then past it.  How many. */
 static unsigned
 rx_batch(struct pollnet_socket *s, unsigned count,
-	 void (*take)(struct pollnet_socket *, unsigned, void *), void *arg)
+	 void (*take)(struct pollnet_socket *, const struct pn_desc *, unsigned, void *),
+	 void *arg)
 {
 	unsigned got = 0;
 
 	do {
-		take(s, got++, arg);
-		s->rx_avail--;
-		s->rx_tail++;
+		const struct pn_desc *d = rx_desc(s);
+		uint32_t n;
+
+		if (d == NULL) {
+			if (s->rx_avail > 0)
+				rx_skip(s);
+			continue;
+		}
+		n = rx_slots(s, d);
+		take(s, d, got++, arg);
+		s->rx_avail -= n;
+		s->rx_tail += n;
 		if (s->rx_avail == 0)
 			rx_ready(s);
 	} while (got < count && s->rx_avail > 0);
@@ -366,80 +464,116 @@ rx_batch(struct pollnet_socket *s, unsigned count,
 }
 
 static void
-take_copy(struct pollnet_socket *s, unsigned i, void *arg)
+take_copy(struct pollnet_socket *s, const struct pn_desc *d, unsigned i, void *arg)
 {
 	struct pollnet_msg *m = (struct pollnet_msg *)arg + i;
 	size_t full;
 
-	m->n = rx_copy(s, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full, NULL);
+	m->n = rx_copy(s, d, &(struct iovec){ m->buf, m->len }, 1, &m->addr, &full, NULL);
 	m->flags = full > m->n ? POLLNET_TRUNC : 0;
 }
 
 int
 pollnet_recvmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned count)
 {
-	int rc = count == 0 ? 0 : rx_wait_first(s);
+	int rc = 0;
 
-	if (count == 0 || rc < 0)
-		return rc;
-	rc = (int)rx_batch(s, count, take_copy, msgs);
-	/* the slots back once, for the whole batch */
-	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
+	/* (none taken: the ring held only nonsense, stepped over; wait again) */
+	while (count != 0 && rc == 0) {
+		rc = rx_wait_first(s);
+		if (rc < 0)
+			return rc;
+		rc = (int)rx_batch(s, count, take_copy, msgs);
+		/* the slots back once, for the whole batch */
+		pn_ring_publish(&s->ctl->rx_tail.v, rx_pub(s));
+	}
 	return rc;
 }
 
 static void
-take_view(struct pollnet_socket *s, unsigned i, void *arg)
+take_view(struct pollnet_socket *s, const struct pn_desc *d, unsigned i, void *arg)
 {
-	const struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
-					      s->rx_tail);
 	struct pollnet_view *v = (struct pollnet_view *)arg + i;
 
 	v->buf = pn_shm_slot(s->region, s->geo.rx_slot_off, s->geo.rx_size, s->rx_tail);
-	v->n = d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	v->n = d->len;
 	v->flags = (d->flags & PN_DESC_TRUNC) ? POLLNET_TRUNC : 0;
 	desc_from(d, &v->addr);
-	s->rx_lent++;
+	/* marked, so that a release tells it from one a copying receive took
+	 * in between (the descriptor is ours until its position goes back) */
+	((struct pn_desc *)d)->flags |= PN_DESC_LENT;
+	if (s->rx_lent++ == 0)
+		s->rx_hold = s->rx_tail;
 }
 
 int
 pollnet_recv_borrow(struct pollnet_socket *s, struct pollnet_view *views, unsigned count)
 {
-	int rc = count == 0 ? 0 : rx_wait_first(s);
+	int rc = 0;
 
-	if (count == 0 || rc < 0)
-		return rc;
-	/* nothing is published: the slots stay ours until released */
-	return (int)rx_batch(s, count, take_view, views);
+	while (count != 0 && rc == 0) {
+		rc = rx_wait_first(s);
+		if (rc < 0)
+			return rc;
+		/* nothing is published: the slots stay ours until released */
+		rc = (int)rx_batch(s, count, take_view, views);
+	}
+	return rc;
 }
 
 int
 pollnet_recv_release(struct pollnet_socket *s, unsigned n)
 {
+	const uint32_t size = s->geo.rx_size;
+	uint32_t pos = s->rx_hold, left = n;
+
 	if (n > s->rx_lent)
 		return -EINVAL;
+	/* from the oldest lent: the n lent ones go back, and with them what a
+	 * copying receive took and the pads, up to the next one still lent */
+	while ((int32_t)(s->rx_tail - pos) > 0) {
+		struct pn_desc *d = pn_shm_desc(s->region, s->geo.rx_desc_off, size, pos);
+
+		if (d->flags & PN_DESC_PAD) {
+			pos += size - (pos & (size - 1));
+			continue;
+		}
+		if (d->flags & PN_DESC_LENT) {
+			if (left == 0)
+				break;
+			d->flags &= (uint16_t)~PN_DESC_LENT;
+			left--;
+		}
+		pos += rx_slots(s, d);
+	}
+	if ((int32_t)(pos - s->rx_tail) > 0)
+		pos = s->rx_tail;       /* (descriptors the program scribbled on) */
 	s->rx_lent -= n;
-	pn_ring_publish(&s->ctl->rx_tail.v, s->rx_tail - s->rx_lent);
+	s->rx_hold = pos;
+	pn_ring_publish(&s->ctl->rx_tail.v, rx_pub(s));
 	return 0;
 }
 
 static int
 msg_sendable(const struct pollnet_socket *s, const struct pollnet_msg *m)
 {
-	if (m->len > PN_MAX_DATAGRAM)
-		return -EMSGSIZE;
-	if (m->addr.sin_family == 0)
-		return lib_peer(s).sin_port != 0 ? 0 : -EDESTADDRREQ;
+	struct sockaddr_in peer;
+
+	if (m->addr.sin_family == 0) {
+		peer = lib_peer(s);
+		return peer.sin_port == 0 ? -EDESTADDRREQ : len_ok(s, m->len, &peer);
+	}
 	if (m->addr.sin_family != AF_INET || m->addr.sin_addr.s_addr == 0 ||
 	    m->addr.sin_port == 0)
 		return -EINVAL;
-	return 0;
+	return len_ok(s, m->len, &m->addr);
 }
 
-/* May a datagram be queued now?  Bound (on the first send, as UDP binds),
- * no error pending: 0 if there is room, -EAGAIN if not, else the error. */
+/* May a datagram of len bytes be queued now?  Bound (on the first send, as
+ * UDP binds), no error pending: 0 if there is room, -EAGAIN if not (a wait
+ * is then for that much room), else the error. */
 static int
-tx_may_queue(struct pollnet_socket *s)
+tx_may_queue(struct pollnet_socket *s, size_t len)
 {
 	int rc;
 
@@ -451,7 +585,8 @@ tx_may_queue(struct pollnet_socket *s)
 	rc = take_error(s);
 	if (rc < 0)
 		return rc;
-	return s->tx_head == s->tx_limit && !tx_room(s) ? -EAGAIN : 0;
+	s->tx_need = tx_positions(s, len);
+	return s->tx_limit - s->tx_head < s->tx_need && !tx_room(s) ? -EAGAIN : 0;
 }
 
 int
@@ -464,7 +599,7 @@ pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 		return 0;
 	rc = msg_sendable(s, &msgs[0]);
 	/* the first the ordinary way: bound, errors, room (waiting for it) */
-	while (rc == 0 && (rc = tx_may_queue(s)) == -EAGAIN)
+	while (rc == 0 && (rc = tx_may_queue(s, msgs[0].len)) == -EAGAIN)
 		rc = wait_for(s, PN_WAKE_TX, tx_room);
 	if (rc < 0)
 		return rc;
@@ -472,8 +607,10 @@ pollnet_sendmmsg(struct pollnet_socket *s, struct pollnet_msg *msgs, unsigned co
 		const struct pollnet_msg *m = &msgs[sent];
 		struct sockaddr_in peer;
 
-		if (sent > 0 && (msg_sendable(s, m) < 0 ||
-				 (s->tx_head == s->tx_limit && !tx_room(s))))
+		if (sent > 0 && msg_sendable(s, m) < 0)
+			break;
+		s->tx_need = tx_positions(s, m->len);
+		if (sent > 0 && s->tx_limit - s->tx_head < s->tx_need && !tx_room(s))
 			break;
 		if (m->addr.sin_family == 0)
 			peer = lib_peer(s);
@@ -505,7 +642,7 @@ pn_int_ready(struct pollnet_socket *s)
 
 	if (rx_ready(s))
 		r |= PN_READY_RX;
-	if (s->tx_head != s->tx_limit || tx_room(s))
+	if (s->tx_limit - s->tx_head >= s->tx_need || tx_room(s))
 		r |= PN_READY_TX;
 	if (error_pending(s))
 		r |= PN_READY_ERR;
@@ -540,13 +677,22 @@ pn_int_take_error(struct pollnet_socket *s)
 size_t
 pn_int_outq(struct pollnet_socket *s)
 {
-	uint32_t tail = atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire);
+	const uint32_t size = s->geo.tx_size;
+	uint32_t p = atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire);
 	size_t n = 0;
 
-	if (s->tx_head - tail > s->geo.tx_size)
+	if (s->tx_head - p > size)
 		return 0;
-	for (uint32_t p = tail; p != s->tx_head; p++)
-		n += pn_shm_desc(s->region, s->geo.tx_desc_off, s->geo.tx_size, p)->len;
+	while ((int32_t)(s->tx_head - p) > 0) {     /* (our own descriptors) */
+		const struct pn_desc *d = pn_shm_desc(s->region, s->geo.tx_desc_off, size, p);
+
+		if (d->flags & PN_DESC_PAD) {
+			p += size - (p & (size - 1));
+			continue;
+		}
+		n += d->len;
+		p += pn_desc_slots(d->len, s->geo.slot_size);
+	}
 	return n;
 }
 
@@ -555,10 +701,9 @@ pn_int_next_len(struct pollnet_socket *s)
 {
 	const struct pn_desc *d;
 
-	if (!rx_ready(s) || s->rx_avail == 0)
+	if (!rx_ready(s) || s->rx_avail == 0 || (d = rx_desc(s)) == NULL)
 		return 0;
-	d = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size, s->rx_tail);
-	return d->len > s->geo.slot_size ? s->geo.slot_size : d->len;
+	return d->len;
 }
 
 ssize_t
@@ -566,7 +711,9 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	    struct sockaddr_in *from, int peek, size_t *full, uint32_t bound, unsigned *skipped,
 	    struct pn_ip *ip)
 {
+	const struct pn_desc *d;
 	size_t done;
+	uint32_t n;
 	int rc;
 
 	for (;;) {
@@ -577,21 +724,26 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 			return rc;
 		if (s->rx_avail == 0)
 			return -EAGAIN;
-		if (bound != 0) {
-			uint32_t a = pn_shm_desc(s->region, s->geo.rx_desc_off, s->geo.rx_size,
-						 s->rx_tail)->local;
-
-			if (a != bound) {
-				s->rx_avail--;
-				pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
-				(*skipped)++;
-				continue;
-			}
+		d = rx_desc(s);
+		if (d == NULL) {
+			if (s->rx_avail > 0)
+				rx_skip(s);
+			pn_ring_publish(&s->ctl->rx_tail.v, rx_pub(s));
+			continue;
 		}
-		done = rx_copy(s, iov, iovcnt, from, full, ip);
+		n = rx_slots(s, d);
+		if (bound != 0 && d->local != bound) {
+			s->rx_avail -= n;
+			s->rx_tail += n;
+			pn_ring_publish(&s->ctl->rx_tail.v, rx_pub(s));
+			(*skipped)++;
+			continue;
+		}
+		done = rx_copy(s, d, iov, iovcnt, from, full, ip);
 		if (!peek) {
-			s->rx_avail--;
-			pn_ring_publish(&s->ctl->rx_tail.v, ++s->rx_tail - s->rx_lent);
+			s->rx_avail -= n;
+			s->rx_tail += n;
+			pn_ring_publish(&s->ctl->rx_tail.v, rx_pub(s));
 		}
 		return (ssize_t)done;
 	}
@@ -610,15 +762,16 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 			return -EMSGSIZE;
 		len += iov[i].iov_len;
 	}
-	if (len > PN_MAX_DATAGRAM)
-		return -EMSGSIZE;
 	if (to == NULL) {
 		peer = lib_peer(s);
 		if (peer.sin_port == 0)
 			return -EDESTADDRREQ;
 		to = &peer;
 	}
-	rc = tx_may_queue(s);
+	rc = len_ok(s, len, to);
+	if (rc < 0)
+		return rc;
+	rc = tx_may_queue(s, len);
 	if (rc < 0)
 		return rc;
 	len = tx_fill(s, iov, iovcnt, to, ip);

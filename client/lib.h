@@ -43,11 +43,15 @@ struct pollnet_socket {
 	int tx_fd;
 	uint32_t rx_tail;               /* our positions */
 	uint32_t rx_avail;              /* datagrams known ready at rx_tail */
-	uint32_t rx_lent;               /* borrowed (pollnet_recv_borrow), before
-	                                 * rx_tail and not yet given back: the
-	                                 * tail pollnet sees is rx_tail - rx_lent */
+	uint32_t rx_lent;               /* datagrams borrowed (pollnet_recv_borrow)
+	                                 * and not yet given back, each marked in
+	                                 * its descriptor (PN_DESC_LENT) */
+	uint32_t rx_hold;               /* with some lent: the oldest's position,
+	                                 * the tail pollnet sees (rx_pub) */
 	uint32_t tx_head;
 	uint32_t tx_limit;              /* tx_head may reach this without looking */
+	uint32_t tx_need;               /* positions the next send needs (with
+	                                 * its pad): what "room" means */
 	uint32_t errors_seen;           /* pollnet's error count we last reported */
 	int nonblock;
 	int timeout_ms;

@@ -44,12 +44,14 @@ struct pollnet;
 struct pollnet_socket;
 
 #define POLLNET_TRUNC 0x1      /* recv flags: the datagram was longer than the buffer */
-/* The longest datagram pollnet sends (one 1500-byte MTU frame).  Longer
- * ones can arrive (net_af_packet's kernel reassembles fragments, up to
- * about 2000 bytes): receive into POLLNET_MAX_RECV bytes to never see
+/* The longest datagram: UDP's.  Any length up to it goes to a local
+ * address (127.0.0.0/8, pollnet's own); to another host pollnet sends what
+ * one frame holds, POLLNET_MAX_FRAME_DATAGRAM with its 1500-byte MTU
+ * (longer: -EMSGSIZE).  Receive into POLLNET_MAX_RECV bytes to never see
  * POLLNET_TRUNC. */
-#define POLLNET_MAX_DATAGRAM 1472
-#define POLLNET_MAX_RECV 2048
+#define POLLNET_MAX_DATAGRAM 65507
+#define POLLNET_MAX_FRAME_DATAGRAM 1472
+#define POLLNET_MAX_RECV 65507
 
 /* Connect to pollnet's control socket (NULL: $POLLNET_CTL, else
  * /run/pollnet/pollnet.sock). */
@@ -83,7 +85,9 @@ uint16_t pollnet_local_port(const struct pollnet_socket *s);
  * dropped. */
 int pollnet_close(struct pollnet_socket *s);
 
-/* Send one datagram (at most POLLNET_MAX_DATAGRAM bytes).  Blocks while
+/* Send one datagram (at most POLLNET_MAX_DATAGRAM bytes to a local
+ * address, POLLNET_MAX_FRAME_DATAGRAM to another host; never more than
+ * half the send ring's slots hold).  Blocks while
  * the socket's send ring is full, unless non-blocking (-EAGAIN). */
 ssize_t pollnet_send(struct pollnet_socket *s, const void *buf, size_t len);
 ssize_t pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,

@@ -253,6 +253,7 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	s->tx_head = atomic_load(&s->ctl->tx_head.v);
 	s->errors_seen = atomic_load(&s->ctl->errors.count);
 	s->tx_limit = s->tx_head;
+	s->tx_need = 1;
 	pthread_mutex_lock(&pn->lock);
 	s->next = pn->socks;
 	pn->socks = s;

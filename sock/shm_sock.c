@@ -32,10 +32,20 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 	     uint32_t len, const struct udp_meta *mt)
 {
 	const uint32_t size = sock->geo.rx_size;
-	struct pn_desc *d;
 	uint16_t flags = 0;
+	uint32_t n, off, pad;
+	struct pn_desc *d;
 
-	if (sock->rx_head == sock->rx_limit) {
+	if (len > PN_MAX_DATAGRAM) {
+		len = PN_MAX_DATAGRAM;
+		flags = PN_DESC_TRUNC;
+	}
+	/* its slots, and a pad first where they would wrap (abi/pn_region.h,
+	 * Large datagrams) */
+	n = pn_desc_slots(len, sock->geo.slot_size);
+	off = sock->rx_head & (size - 1);
+	pad = off + n > size ? size - off : 0;
+	if (sock->rx_limit - sock->rx_head < pad + n) {
 		/* Out of known room: look at the client's tail again. */
 		uint32_t used = pn_ring_used(sock->rx_head, &pn_shm_ctl(sock->region)->rx_tail.v);
 
@@ -44,12 +54,14 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 			return -ENOBUFS;
 		}
 		sock->rx_limit = sock->rx_head + (size - used);
-		if (used == size)
+		if (size - used < pad + n)
 			return -ENOBUFS;
 	}
-	if (len > sock->geo.slot_size) {
-		len = sock->geo.slot_size;
-		flags = PN_DESC_TRUNC;
+	if (pad != 0) {
+		d = pn_shm_desc(sock->region, sock->geo.rx_desc_off, size, sock->rx_head);
+		d->len = 0;
+		d->flags = PN_DESC_PAD;
+		sock->rx_head += pad;
 	}
 	memcpy(pn_shm_slot(sock->region, sock->geo.rx_slot_off, size, sock->rx_head),
 	       payload, len);
@@ -62,7 +74,7 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 	d->tos = mt->tos;
 	d->ttl = mt->ttl;
 	d->stamp = s->now_tsc;
-	sock->rx_head++;
+	sock->rx_head += n;
 	shm_touch(s, sock, PN_WAKE_RX);
 	return 0;
 }
@@ -135,15 +147,16 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 {
 	const uint32_t size = sock->geo.tx_size;
 	const struct pn_shm_txh *txh = &pn_shm_ctl(sock->region)->tx_head;
-	uint32_t n = pn_ring_ready(&txh->v, sock->tx_tail);
+	uint32_t left = pn_ring_ready(&txh->v, sock->tx_tail);
 	uint32_t poke = atomic_load_explicit(&txh->poke, memory_order_relaxed);
+	const uint32_t tail0 = sock->tx_tail;
 	unsigned done = 0;
 
 	if (poke != sock->poke_seen)
 		shm_sock_poked(s, sock, poke);
-	if (n == 0)
+	if (left == 0)
 		return 0;
-	if (n > size) {                 /* a head it cannot have */
+	if (left > size) {              /* a head it cannot have */
 		sock->shm_errors++;
 		return 0;
 	}
@@ -151,11 +164,11 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 	 * fit waits in the client's ring, it is not taken to be dropped */
 	if (budget > (unsigned)(STACK_TX_MAX - s->tx_n))
 		budget = STACK_TX_MAX - s->tx_n;
-	if (n > budget)
-		n = budget;
-	for (; done < n; done++) {
+	while (done < budget && left > 0) {
+		const uint32_t off = sock->tx_tail & (size - 1);
 		const uint8_t *slot = pn_shm_slot(sock->region, sock->geo.tx_slot_off,
 						  size, sock->tx_tail);
+		uint32_t n = 1;
 		struct pn_desc d;
 		struct rte_mbuf *m;
 		struct pn_sock *to;
@@ -163,14 +176,29 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 		/* Read the descriptor once; check and use only our copy. */
 		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size,
 				       sock->tx_tail), sizeof(d));
+		if (d.flags & PN_DESC_PAD) {
+			/* the positions to the ring's end: none of them a datagram */
+			if (size - off > left) {
+				sock->shm_errors++;
+				break;
+			}
+			sock->tx_tail += size - off;
+			left -= size - off;
+			continue;
+		}
 		/* the source it chose (IP_PKTINFO): ours, or a loopback
 		 * address to a local one */
 		if (d.local == 0)
 			d.local = stack_is_local(s->conf, d.addr) ?
 				  stack_local_src(s->conf, d.addr) : s->conf->ip;
-		if (d.len > PN_MAX_DATAGRAM || d.addr == 0 || d.port == 0 ||
-		    !stack_is_local(s->conf, d.local) ||
+		if (d.len <= PN_MAX_DATAGRAM)
+			n = pn_desc_slots(d.len, sock->geo.slot_size);
+		if (d.len > PN_MAX_DATAGRAM || n > left || off + n > size ||
+		    d.addr == 0 || d.port == 0 || !stack_is_local(s->conf, d.local) ||
 		    (!stack_is_local(s->conf, d.addr) && d.local != s->conf->ip)) {
+			/* (a datagram's slots it did not publish, or past the
+			 * ring's end: one position skipped at a time) */
+			n = 1;
 			sock->shm_errors++;
 			sock->tx_drops++;
 			s->stats.tx_drop[PN_TX_BAD_DESC]++;
@@ -180,7 +208,7 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 			   to->kind == SOCK_SHM && to->owner == s->lcore &&
 			   !atomic_load_explicit(&to->closing, memory_order_acquire)) {
 			/* Local, to a client socket we own: slot to slot, the one
-			 * copy, no mbuf. */
+			 * copy, no mbuf, whatever its length. */
 			const struct udp_meta mt = {
 				.src = d.local, .dst = d.addr,
 				.sport = sock->key.lport, .tos = d.tos,
@@ -199,6 +227,10 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 				to->rx_drops++;
 				sock->tx_drops++;
 			}
+		} else if (d.len > (uint32_t)s->conf->mtu - 28) {
+			/* longer than a frame holds, and not slot to slot */
+			sock->tx_drops++;
+			s->stats.tx_drop[PN_TX_TOO_BIG]++;
 		} else {
 			m = rte_pktmbuf_alloc(s->pool);
 			if (m == NULL) {
@@ -216,9 +248,11 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 				sock->tx_drops++;
 			}
 		}
-		sock->tx_tail++;
+		sock->tx_tail += n;
+		left -= n;
+		done++;
 	}
-	if (done > 0)
+	if (sock->tx_tail != tail0)
 		shm_touch(s, sock, PN_WAKE_TX);
 	return done;
 }

@@ -215,7 +215,7 @@ udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local
 	}
 	sock->rx_pkts++;
 	sock->rx_bytes += payload;
-	if (unlikely(payload > PN_MAX_DATAGRAM) && local == UDP_FROM_PORT)
+	if (unlikely(payload > (uint32_t)s->conf->mtu - 28) && local == UDP_FROM_PORT)
 		s->stats.udp_oversize++;
 	return deliver_verdict(s, local, 0, 1);
 }

@@ -156,7 +156,7 @@ main(int argc, char **argv)
 		for (int i = 0; i < k; i++) {
 			if (in[i].flags & POLLNET_TRUNC)
 				truncated++;
-			else if (in[i].n > POLLNET_MAX_DATAGRAM)
+			else if (in[i].n > POLLNET_MAX_FRAME_DATAGRAM)
 				too_long++;
 			else
 				out[j++] = (struct pollnet_msg){ .buf = in[i].buf, .len = in[i].n,
@@ -197,7 +197,7 @@ main(int argc, char **argv)
 			truncated++;
 			continue;
 		}
-		if (n > POLLNET_MAX_DATAGRAM) {
+		if (n > POLLNET_MAX_FRAME_DATAGRAM) {
 			too_long++;
 			continue;
 		}

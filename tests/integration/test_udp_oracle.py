@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netns import (check, finish, frames_accounted, kill_all, mbufs_back, Namespaces,  # noqa: E402
@@ -47,6 +48,10 @@ def main():
                              str(REFLECT), "300", net.peer_if])
     procs = [refl]
     try:
+        deadline = time.time() + 10     # the reflector is up when its port is bound
+        while (":%d " % REFLECT) not in sh("ss", "-uln", ns=net.peer).stdout + " " and \
+                time.time() < deadline:
+            time.sleep(0.1)
         # the kernel, with pollnet's address (and its broadcast) on the link
         sh("ip", "addr", "add", DUT_IP + "/24", "brd", "+", "dev", net.dut_if, ns=net.dut)
         rc, kernel = transcript(net, dict(os.environ))

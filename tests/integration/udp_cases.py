@@ -398,6 +398,44 @@ def case_broadcast(peer):
     r.close()
 
 
+def case_large_local(peer):
+    """Datagrams up to UDP's longest between local sockets."""
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind(("0.0.0.0", 0))
+    port = r.getsockname()[1]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.settimeout(3)
+    for dst in ("127.0.0.1", MY_IP):
+        w = "to %s:" % ("127.0.0.1" if dst == "127.0.0.1" else "our address")
+        for n in (2048, 2049, 4096, 8000, 60000, 65507):
+            data = os.urandom(n)
+            sent = res(lambda: s.sendto(data, (dst, port)))
+            got = r.recv(65536) if sent == repr(n) else b""
+            out(w, n, "bytes: sent", sent, "received intact", got == data)
+        out(w, "65508 bytes:", res(lambda: s.sendto(b"x" * 65508, (dst, port))))
+    # six at a time (what the kernel's default SO_RCVBUF holds), 30 times:
+    # around pollnet's ring, whose end comes in the middle of one
+    sizes = [100, 30000, 5000, 65507, 1, 20000]
+    ok = True
+    for _ in range(30):
+        datas = [os.urandom(n) for n in sizes]
+        for d in datas:
+            s.sendto(d, ("127.0.0.1", port))
+        ok = ok and [r.recv(65536) for _ in datas] == datas
+    out("30 times 6 datagrams of 1 to 65507 bytes, each intact and in order:", ok)
+    s.sendto(b"y" * 60000, ("127.0.0.1", port))
+    time.sleep(0.1)
+    out("FIONREAD of a 60000-byte one:", struct.unpack("i", fcntl.ioctl(r, SIOCINQ, b"\0" * 4))[0])
+    out("MSG_PEEK 10 of it:", len(r.recv(10, socket.MSG_PEEK)))
+    data, anc, flags, frm = r.recvmsg(1000)
+    out("recvmsg into 1000: got", len(data), "MSG_TRUNC", bool(flags & socket.MSG_TRUNC))
+    s.sendto(b"z" * 50000, ("127.0.0.1", port))
+    out("recv(MSG_TRUNC) into 10:", len(r.recv(10, socket.MSG_TRUNC)) if False else
+        res(lambda: r.recv_into(bytearray(10), 10, socket.MSG_TRUNC)))
+    s.close()
+    r.close()
+
+
 def case_routes(peer):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bcast = MY_IP.rsplit(".", 1)[0] + ".255"
@@ -428,7 +466,7 @@ def main():
     MY_IP = probe.getsockname()[0]
     probe.close()
     for case in (case_options, case_send_ip, case_recv_cmsgs, case_shutdown, case_ioctls,
-                 case_routes, case_broadcast):
+                 case_routes, case_broadcast, case_large_local):
         out("## " + case.__name__)
         case(peer) if case is not case_options else case()
     out("## end")
