@@ -33,18 +33,21 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 {
 	const uint32_t size = sock->geo.rx_size;
 	uint16_t flags = 0;
-	uint32_t n, off, pad;
+	uint32_t n = 1, pad = 0;
 	struct pn_desc *d;
 
-	if (len > PN_MAX_DATAGRAM) {
-		len = PN_MAX_DATAGRAM;
-		flags = PN_DESC_TRUNC;
+	if (unlikely(len > sock->geo.slot_size)) {
+		/* its slots, and a pad first where they would wrap
+		 * (abi/pn_region.h, Large datagrams) */
+		const uint32_t off = sock->rx_head & (size - 1);
+
+		if (len > PN_MAX_DATAGRAM) {
+			len = PN_MAX_DATAGRAM;
+			flags = PN_DESC_TRUNC;
+		}
+		n = pn_desc_slots(len, sock->geo.slot_size);
+		pad = off + n > size ? size - off : 0;
 	}
-	/* its slots, and a pad first where they would wrap (abi/pn_region.h,
-	 * Large datagrams) */
-	n = pn_desc_slots(len, sock->geo.slot_size);
-	off = sock->rx_head & (size - 1);
-	pad = off + n > size ? size - off : 0;
 	if (sock->rx_limit - sock->rx_head < pad + n) {
 		/* Out of known room: look at the client's tail again. */
 		uint32_t used = pn_ring_used(sock->rx_head, &pn_shm_ctl(sock->region)->rx_tail.v);
@@ -176,7 +179,7 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 		/* Read the descriptor once; check and use only our copy. */
 		memcpy(&d, pn_shm_desc(sock->region, sock->geo.tx_desc_off, size,
 				       sock->tx_tail), sizeof(d));
-		if (d.flags & PN_DESC_PAD) {
+		if (unlikely(d.flags & PN_DESC_PAD)) {
 			/* the positions to the ring's end: none of them a datagram */
 			if (size - off > left) {
 				sock->shm_errors++;
@@ -186,16 +189,19 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 			left -= size - off;
 			continue;
 		}
-		/* the source it chose (IP_PKTINFO): ours, or a loopback
-		 * address to a local one */
-		if (d.local == 0)
+		if (unlikely(d.len > sock->geo.slot_size) && d.len <= PN_MAX_DATAGRAM)
+			n = pn_desc_slots(d.len, sock->geo.slot_size);
+		/* the source it chose (IP_PKTINFO), checked: ours, or a
+		 * loopback address to a local one; none (the common case):
+		 * the one the destination implies */
+		if (likely(d.local == 0))
 			d.local = stack_is_local(s->conf, d.addr) ?
 				  stack_local_src(s->conf, d.addr) : s->conf->ip;
-		if (d.len <= PN_MAX_DATAGRAM)
-			n = pn_desc_slots(d.len, sock->geo.slot_size);
+		else if (!stack_is_local(s->conf, d.local) ||
+			 (d.local != s->conf->ip && !stack_is_local(s->conf, d.addr)))
+			d.addr = 0;             /* (a bad descriptor, below) */
 		if (d.len > PN_MAX_DATAGRAM || n > left || off + n > size ||
-		    d.addr == 0 || d.port == 0 || !stack_is_local(s->conf, d.local) ||
-		    (!stack_is_local(s->conf, d.addr) && d.local != s->conf->ip)) {
+		    d.addr == 0 || d.port == 0) {
 			/* (a datagram's slots it did not publish, or past the
 			 * ring's end: one position skipped at a time) */
 			n = 1;

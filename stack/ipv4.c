@@ -78,19 +78,14 @@ drop:
 }
 
 int
-ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
-{
-	return ipv4_output_ip(s, m, dst, proto, 0, STACK_TTL);
-}
-
-int
 ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
 	       uint8_t tos, uint8_t ttl)
 {
 	const struct stack_conf *c = s->conf;
 	struct rte_ipv4_hdr *ip;
 	struct rte_ether_hdr *eh;
-	rte_be32_t nh = stack_is_bcast(c, dst) ? dst : stack_next_hop(c, dst);
+	const int bcast = stack_is_bcast(c, dst);
+	rte_be32_t nh = bcast ? dst : stack_next_hop(c, dst);
 
 	if (nh == 0) {
 		s->stats.tx_drop[PN_TX_NO_ROUTE]++;
@@ -122,7 +117,7 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
-	if (stack_is_bcast(c, dst)) {
+	if (unlikely(bcast)) {
 		/* every host on the link, no ARP; and our own sockets bound to
 		 * the port get it too, as the kernel loops a broadcast back */
 		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));

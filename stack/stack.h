@@ -258,30 +258,40 @@ stack_dst_ok(const struct stack_conf *c, rte_be32_t dst)
 {
 	const uint32_t a = rte_be_to_cpu_32(dst);
 
-	return stack_is_bcast(c, dst) || ((a >> 24) != 0 && (a >> 28) < 0xe);
+	/* (a host's address, the common case, decided first) */
+	return ((a >> 24) != 0 && (a >> 28) < 0xe) || stack_is_bcast(c, dst);
 }
 
 /* Deliver what other lcores steered to sockets we own.  Returns how many. */
 unsigned stack_steer_drain(struct stack *s);
 
 /*
- * Send m's data as the payload of a UDP datagram.  Headers are prepended in
- * the headroom; the next hop is resolved by ARP (m may wait in the ARP
- * queue).  Consumes m.  Returns 0 if sent or queued, a negative errno if
- * dropped (counted in stats.tx_drop[]).
+ * Send m's data as the payload of a UDP datagram, with the IP header's TOS
+ * byte and TTL (0: 64) of a socket that set them (IP_TOS, IP_TTL; the
+ * stack's own: udp_output).  Headers are prepended in the headroom; the
+ * next hop is resolved by ARP (m may wait in the ARP queue).  Consumes m.
+ * Returns 0 if sent or queued, a negative errno if dropped (counted in
+ * stats.tx_drop[]).
  */
-int udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
-	       rte_be32_t dst, rte_be16_t dport);
-/* udp_output with the IP header's TOS byte and TTL (0: 64) of a socket
- * that set them (IP_TOS, IP_TTL). */
 int udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		  rte_be32_t dst, rte_be16_t dport, uint8_t tos, uint8_t ttl);
-int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
-		uint8_t proto);
 int ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
 		   uint8_t proto, uint8_t tos, uint8_t ttl);
 
 #define STACK_TTL 64                    /* Linux's ip_default_ttl */
+
+static inline int
+udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
+	   rte_be16_t dport)
+{
+	return udp_output_ip(s, m, sport, dst, dport, 0, STACK_TTL);
+}
+
+static inline int
+ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
+{
+	return ipv4_output_ip(s, m, dst, proto, 0, STACK_TTL);
+}
 
 /* Queue a complete frame for transmission (counted drop when full). */
 void stack_tx(struct stack *s, struct rte_mbuf *m);

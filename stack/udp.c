@@ -11,14 +11,12 @@
 #include "sock_table.h"
 #include "stack.h"
 
-/* m (a whole frame) to sock: delivered here, or steered to its owner. */
-static enum stack_verdict
-udp_hand(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
+/* m (a whole frame) to sock, owned by another lcore: steered to it. */
+static __rte_noinline enum stack_verdict
+udp_steer(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
 {
 	struct steer_item it = { .m = m, .sock = sock, .local = (uint32_t)local };
 
-	if (sock->owner == s->lcore)
-		return udp_deliver(s, sock, m, local);
 	if (rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
 		rte_pktmbuf_free(m);
 		if (local == UDP_BCAST_COPY) {
@@ -34,6 +32,15 @@ udp_hand(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
 	if (local == UDP_FROM_PORT)
 		s->stats.rx_steered++;
 	return STACK_STEERED;
+}
+
+/* m (a whole frame) to sock: delivered here, or steered to its owner. */
+static inline enum stack_verdict
+udp_hand(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
+{
+	if (likely(sock->owner == s->lcore))
+		return udp_deliver(s, sock, m, local);
+	return udp_steer(s, sock, m, local);
 }
 
 enum stack_verdict
@@ -285,13 +292,6 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 	}
 	s->steered_to |= 1u << to->owner;
 	return 0;
-}
-
-int
-udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
-	   rte_be32_t dst, rte_be16_t dport)
-{
-	return udp_output_ip(s, m, sport, dst, dport, 0, STACK_TTL);
 }
 
 int
