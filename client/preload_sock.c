@@ -616,7 +616,7 @@ so_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
 		if (len > 0 && v == NULL)
 			return -EFAULT;
 		if (len >= (socklen_t)sizeof(dev))
-			return -ENODEV;
+			len = sizeof(dev) - 1;  /* as the kernel: a name is at most 15 */
 		if (len > 0)
 			memcpy(dev, v, (size_t)len);
 		dev[len] = '\0';
@@ -1011,28 +1011,30 @@ put_sin(struct sockaddr *sa, uint32_t addr)
 /* SIOCGIFCONF: the kernel's interfaces with an IPv4 address, then
  * pollnet's (the kernel has no address on it). */
 static int
-ifconf(struct ifconf *ic, const struct pn_shm_iface *i)
+ifconf(void *arg, const struct pn_shm_iface *i)
 {
+	struct ifconf ic;               /* (the caller's may not be aligned) */
 	struct ifreq me;
 	int rc, room;
 
-	if (ic == NULL)
+	if (arg == NULL)
 		return -EFAULT;
-	room = ic->ifc_len;
-	rc = kernel_ioctl(SIOCGIFCONF, ic);
+	memcpy(&ic, arg, sizeof(ic));
+	room = ic.ifc_len;
+	rc = kernel_ioctl(SIOCGIFCONF, &ic);
 	if (rc < 0)
 		return rc;
-	if (ic->ifc_req == NULL) {      /* the length it takes */
-		ic->ifc_len += (int)sizeof(me);
-		return 0;
+	if (ic.ifc_req == NULL) {       /* the length it takes */
+		ic.ifc_len += (int)sizeof(me);
+	} else if (room - ic.ifc_len >= (int)sizeof(me)) {
+		/* (no room: as the kernel, what fits) */
+		memset(&me, 0, sizeof(me));
+		memcpy(me.ifr_name, i->name, sizeof(me.ifr_name));
+		put_sin(&me.ifr_addr, i->addr);
+		memcpy(ic.ifc_buf + ic.ifc_len, &me, sizeof(me));
+		ic.ifc_len += (int)sizeof(me);
 	}
-	if (room - ic->ifc_len < (int)sizeof(me))
-		return 0;               /* no room: as the kernel, what fits */
-	memset(&me, 0, sizeof(me));
-	memcpy(me.ifr_name, i->name, sizeof(me.ifr_name));
-	put_sin(&me.ifr_addr, i->addr);
-	memcpy((char *)ic->ifc_buf + ic->ifc_len, &me, sizeof(me));
-	ic->ifc_len += (int)sizeof(me);
+	memcpy(arg, &ic, sizeof(ic));
 	return 0;
 }
 
@@ -1042,7 +1044,7 @@ static int
 if_ioctl(unsigned long req, void *arg)
 {
 	const struct pn_shm_iface *i = iface();
-	struct ifreq *r = arg;
+	struct ifreq req_, *r = &req_;  /* a copy: the caller's may not be aligned */
 
 	switch (req) {
 	case SIOCGIFCONF:
@@ -1054,12 +1056,14 @@ if_ioctl(unsigned long req, void *arg)
 	default:
 		return 1;
 	}
-	if (r == NULL)
+	if (arg == NULL)
 		return -EFAULT;
+	memcpy(r, arg, sizeof(*r));
 	if (req == SIOCGIFNAME) {
 		if (i == NULL || i->index == 0 || (unsigned)r->ifr_ifindex != i->index)
 			return kernel_ioctl(req, arg);
 		memcpy(r->ifr_name, i->name, sizeof(r->ifr_name));
+		memcpy(arg, r, sizeof(*r));
 		return 0;
 	}
 	if (i == NULL || strncmp(r->ifr_name, i->name, sizeof(r->ifr_name)) != 0)
@@ -1091,6 +1095,7 @@ if_ioctl(unsigned long req, void *arg)
 		memcpy(r->ifr_hwaddr.sa_data, i->mac, sizeof(i->mac));
 		break;
 	}
+	memcpy(arg, r, sizeof(*r));
 	return 0;
 }
 
@@ -1107,7 +1112,8 @@ ioctl(int fd, unsigned long req, ...)
 {
 	struct psock *ps = ps_get(fd);
 	va_list ap;
-	int *p, rc = 0;
+	void *p;
+	int x, rc = 0;
 
 	va_start(ap, req);
 	if (ps == NULL) {
@@ -1122,23 +1128,27 @@ ioctl(int fd, unsigned long req, ...)
 		ps_put(ps);
 		va_end(ap);
 		return LIBC(ioctl)(fd, req);
+	/* (the program's int by memcpy: it may not be aligned) */
 	case FIONBIO:
-		p = va_arg(ap, int *);
-		if (p == NULL)
+		p = va_arg(ap, void *);
+		if (p == NULL) {
 			rc = -EFAULT;
-		else
-			atomic_store(&ps->sh->nonblock, *p != 0);
+			break;
+		}
+		memcpy(&x, p, sizeof(x));
+		atomic_store(&ps->sh->nonblock, x != 0);
 		break;
 	case FIONREAD:                  /* SIOCINQ: the next datagram's length */
 	case SIOCOUTQ:                  /* bytes pollnet has not taken yet */
-		p = va_arg(ap, int *);
+		p = va_arg(ap, void *);
 		if (p == NULL) {
 			rc = -EFAULT;
 			break;
 		}
 		ps_lock(ps);
-		*p = (int)(req == FIONREAD ? pn_int_next_len(ps->s) : pn_int_outq(ps->s));
+		x = (int)(req == FIONREAD ? pn_int_next_len(ps->s) : pn_int_outq(ps->s));
 		ps_unlock(ps);
+		memcpy(p, &x, sizeof(x));
 		break;
 	default:
 		rc = if_ioctl(req, va_arg(ap, void *));

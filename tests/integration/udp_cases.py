@@ -174,6 +174,11 @@ def case_options():
             "then", "ours" if res(lambda: s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE,
                                                        16)) == repr(dev + b"\0") and dev
             else res(lambda: s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, 16)))
+    out("SO_BINDTODEVICE ours in an IFNAMSIZ buffer:",
+        res(lambda: s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE,
+                                 IFNAME.encode().ljust(16, b"\0"))),
+        "a 15-letter name of none:", res(lambda: s.setsockopt(socket.SOL_SOCKET,
+                                                              SO_BINDTODEVICE, b"y" * 15)))
     s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, IFNAME.encode())
     out("get SO_BINDTODEVICE, 2 bytes:",
         res(lambda: s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, 2)))
