@@ -220,7 +220,8 @@ struct pn_desc {
 	                                 * the source to send from (0: ours, or
 	                                 * 127.0.0.1 to a loopback address) */
 	uint8_t tos;                    /* the IP TOS byte, ECN bits included */
-	uint8_t ttl;                    /* RX: as received; TX: to send (0: 64) */
+	uint8_t ttl;                    /* RX: as received; TX: to send (0: 64;
+	                                 * to a group, 0 is 0) */
 	uint16_t reserved;
 	uint32_t reserved2;
 	uint64_t stamp;                 /* RX: the lcore's TSC when it took the

@@ -173,7 +173,8 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	d->flags = 0;
 	d->local = ip != NULL ? ip->local : 0;
 	d->tos = ip != NULL ? ip->tos : s->tos;
-	d->ttl = ip != NULL ? ip->ttl : s->ttl;
+	/* (to a group, the kernel's IP_MULTICAST_TTL default: this link) */
+	d->ttl = ip != NULL ? ip->ttl : (ntohl(to->sin_addr.s_addr) >> 28) == 0xe ? 1 : s->ttl;
 	s->tx_head += pn_desc_slots((uint32_t)len, s->geo.slot_size);
 	s->tx_need = 1;                 /* room, for poll, is a slot again */
 	return len;

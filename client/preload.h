@@ -106,6 +106,10 @@ struct pshared {
 	int priority, keepalive, rcvlowat;
 	int linger_on, linger_s;
 	char device[16];                /* SO_BINDTODEVICE */
+	uint8_t mc_ttl, mc_noloop;      /* IP_MULTICAST_TTL (+1: 0 is the
+	                                 * default, 1), IP_MULTICAST_LOOP off */
+	uint32_t mc_if;                 /* IP_MULTICAST_IF: the address given */
+	int mc_index;                   /* ... the interface given by index */
 	_Atomic int shut;               /* SH_RD | SH_WR (shutdown) */
 	_Atomic uint64_t dropped_not_bound; /* bound to an address: one sent to another */
 };
@@ -156,6 +160,7 @@ extern int g_debug;
 extern uint64_t g_spin_most;            /* a wait's most spin, ns */
 
 #define LOOPBACK(a) ((ntohl(a) >> 24) == 127)
+#define GROUP(a) ((ntohl(a) >> 28) == 0xe)
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define DEBUG(...) do { if (g_debug) say(__VA_ARGS__); } while (0)
@@ -237,6 +242,9 @@ void fork_child(void);
 /* preload_sock.c */
 int sin_from(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out);
 void sin_to(const struct sockaddr_in *sin, struct sockaddr *sa, socklen_t *len);
+/* The TTL of a datagram ps sends to dst (the socket's IP_TTL, or to a
+ * group IP_MULTICAST_TTL). */
+uint8_t send_ttl(struct psock *ps, uint32_t dst);
 /* May ps send to a? 0 or a negative errno. */
 int dest_ok(struct psock *ps, const struct sockaddr_in *a);
 /* pollnet's interface (its state page), or NULL before the session. */

@@ -456,6 +456,7 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	int nonblock = (flags & MSG_DONTWAIT) || atomic_load(&ps->sh->nonblock);
 	struct sockaddr_in to, *top = NULL, peer;
 	struct pn_ip sock_ip;
+	uint32_t dst;
 	ssize_t r;
 
 	if (flags & (MSG_OOB | MSG_MORE)) {
@@ -472,8 +473,16 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 			return r;
 		top = &to;
 	}
+	/* where it goes: the address given, or the peer (0: none yet) */
+	dst = top != NULL ? top->sin_addr.s_addr : 0;
+	if (top == NULL) {
+		ps_lock(ps);
+		if (pn_int_peer(ps->s, &peer) == 0)
+			dst = peer.sin_addr.s_addr;
+		ps_unlock(ps);
+	}
 	if (ip == NULL) {
-		sock_ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = ps->sh->ttl };
+		sock_ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = send_ttl(ps, dst) };
 		ip = &sock_ip;
 	} else if (ip->local != 0 && ip->local != g_addr) {
 		/* as the kernel's route lookup answers a source: not one of
@@ -481,15 +490,8 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 		 * else EINVAL */
 		if (!LOOPBACK(ip->local))
 			return -ENETUNREACH;
-		ps_lock(ps);
-		r = top == NULL ? pn_int_peer(ps->s, &peer) : 0;
-		ps_unlock(ps);
-		if (r == 0 && top == NULL)
-			top = &peer;
-		if (r == 0 && !LOOPBACK(top->sin_addr.s_addr) && top->sin_addr.s_addr != g_addr)
+		if (dst != 0 && !LOOPBACK(dst) && dst != g_addr)
 			return -EINVAL;
-		if (top == &peer)
-			top = NULL;
 	}
 	ps_lock(ps);
 	if (atomic_load(&ps->sh->shut) & SH_WR) {
@@ -644,6 +646,7 @@ send_cmsgs(struct psock *ps, int fd, const struct msghdr *m, struct pn_ip *ip)
 static ssize_t
 sendmsg_one(struct psock *ps, int fd, const struct msghdr *m, int flags)
 {
+	struct sockaddr_in to = { 0 };
 	struct pn_ip ip;
 	int rc;
 
@@ -652,8 +655,14 @@ sendmsg_one(struct psock *ps, int fd, const struct msghdr *m, int flags)
 	if (m->msg_controllen == 0)
 		return ps_send(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags,
 			       m->msg_name, m->msg_namelen, NULL);
+	if (m->msg_name == NULL || sin_from(m->msg_name, m->msg_namelen, &to) < 0) {
+		ps_lock(ps);
+		if (pn_int_peer(ps->s, &to) < 0)
+			to.sin_addr.s_addr = 0;
+		ps_unlock(ps);
+	}
 	ps_lock(ps);
-	ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = ps->sh->ttl };
+	ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = send_ttl(ps, to.sin_addr.s_addr) };
 	ps_unlock(ps);
 	rc = send_cmsgs(ps, fd, m, &ip);
 	if (rc < 0)

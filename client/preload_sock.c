@@ -141,6 +141,14 @@ iface(void)
 	return g_pn != NULL ? pn_int_iface(g_pn) : NULL;
 }
 
+uint8_t
+send_ttl(struct psock *ps, uint32_t dst)
+{
+	if (GROUP(dst))
+		return ps->sh->mc_ttl != 0 ? (uint8_t)(ps->sh->mc_ttl - 1) : 1;
+	return ps->sh->ttl;
+}
+
 /* As the kernel's route lookup answers: loopback and our address are
  * local; on the link or through the gateway, else ENETUNREACH (the limited
  * broadcast too: it follows the default route, or the bound device);
@@ -155,6 +163,9 @@ dest_ok(struct psock *ps, const struct sockaddr_in *a)
 		return -EINVAL;
 	if (LOOPBACK(d) || d == g_addr || i == NULL)
 		return 0;
+	if (GROUP(d))                   /* a route: the default, a device, an interface */
+		return i->gateway != 0 || ps->sh->device[0] != '\0' || ps->sh->mc_if != 0 ||
+		       ps->sh->mc_index != 0 ? 0 : -ENETUNREACH;
 	if (d == htonl(INADDR_BROADCAST)) {
 		if (i->gateway == 0 && ps->sh->device[0] == '\0')
 			return -ENETUNREACH;
@@ -564,6 +575,38 @@ ip_int(const void *v, socklen_t len)
 	return x;
 }
 
+/* IP_MULTICAST_IF: an in_addr, a struct ip_mreq (its interface) or a
+ * struct ip_mreqn (address and index), as the kernel reads them: none
+ * (0.0.0.0, index 0) undoes it, and only pollnet's interface is one. */
+static int
+mc_if_opt(struct pshared *sh, const void *v, socklen_t len)
+{
+	const struct pn_shm_iface *i = iface();
+	struct ip_mreqn m = { 0 };
+
+	if (len > 0 && v == NULL)
+		return -EFAULT;
+	if (len >= (socklen_t)sizeof(struct ip_mreqn))
+		memcpy(&m, v, sizeof(m));
+	else if (len >= (socklen_t)sizeof(struct ip_mreq))
+		memcpy(&m.imr_address, (const uint8_t *)v + sizeof(struct in_addr),
+		       sizeof(struct in_addr));
+	else if (len >= (socklen_t)sizeof(struct in_addr))
+		memcpy(&m.imr_address, v, sizeof(struct in_addr));
+	if (m.imr_ifindex == 0 && m.imr_address.s_addr == htonl(INADDR_ANY)) {
+		sh->mc_if = 0;
+		sh->mc_index = 0;
+		return 0;
+	}
+	if (i == NULL || (m.imr_ifindex != 0 ? (unsigned)m.imr_ifindex != i->index || i->index == 0 :
+			  m.imr_address.s_addr != i->addr))
+		return -EADDRNOTAVAIL;
+	/* kept as given: getsockopt says the address (0 when by index) */
+	sh->mc_if = m.imr_address.s_addr;
+	sh->mc_index = m.imr_ifindex;
+	return 0;
+}
+
 /* The IPPROTO_IP options pollnet keeps (under the socket's lock). */
 static int
 ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
@@ -596,6 +639,19 @@ ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
 		bit = name == IP_PKTINFO ? CM_PKTINFO : name == IP_RECVTOS ? CM_TOS : CM_TTL;
 		sh->cmsgs = (uint8_t)(x ? sh->cmsgs | bit : sh->cmsgs & ~bit);
 		return 0;
+	case IP_MULTICAST_TTL:
+		if (x == -1)
+			x = 1;
+		else if (x < 0 || x > 255)
+			return -EINVAL;
+		sh->mc_ttl = (uint8_t)(x + 1);
+		return 0;
+	case IP_MULTICAST_LOOP:
+		/* (no socket here can join a group yet: nothing to loop to) */
+		sh->mc_noloop = x == 0;
+		return 0;
+	case IP_MULTICAST_IF:
+		return mc_if_opt(sh, v, len);
 	}
 	return 1;
 }
@@ -862,6 +918,15 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 			break;
 		case IP_RECVTTL:
 			x = (sh->cmsgs & CM_TTL) != 0;
+			break;
+		case IP_MULTICAST_TTL:
+			x = sh->mc_ttl != 0 ? sh->mc_ttl - 1 : 1;
+			break;
+		case IP_MULTICAST_LOOP:
+			x = !sh->mc_noloop;
+			break;
+		case IP_MULTICAST_IF:           /* an in_addr */
+			memcpy(&x, &sh->mc_if, sizeof(x));
 			break;
 		case IP_MTU:
 			if (pn_int_peer(ps->s, &peer) < 0) {

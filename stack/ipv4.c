@@ -77,6 +77,28 @@ drop:
 	return STACK_DROPPED;
 }
 
+/* A frame to every host (a broadcast) or to a group's members: no ARP.  A
+ * broadcast also goes to our own sockets bound to its port, as the kernel
+ * loops one back. */
+static __rte_noinline int
+ipv4_output_many(struct stack *s, struct rte_mbuf *m, struct rte_ether_hdr *eh,
+		 rte_be32_t dst, uint8_t proto)
+{
+	const uint32_t g = rte_be_to_cpu_32(dst);
+
+	if ((g >> 28) == 0xe) {
+		/* RFC 1112 6.4: 01:00:5e and the group's low 23 bits */
+		eh->dst_addr = (struct rte_ether_addr){ { 0x01, 0x00, 0x5e, (g >> 16) & 0x7f,
+							  (g >> 8) & 0xff, g & 0xff } };
+	} else {
+		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
+		if (proto == IPPROTO_UDP)
+			udp_bcast_loop(s, m);
+	}
+	stack_tx(s, m);
+	return 0;
+}
+
 int
 ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
 	       uint8_t tos, uint8_t ttl)
@@ -84,8 +106,10 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	const struct stack_conf *c = s->conf;
 	struct rte_ipv4_hdr *ip;
 	struct rte_ether_hdr *eh;
-	const int bcast = stack_is_bcast(c, dst);
-	rte_be32_t nh = bcast ? dst : stack_next_hop(c, dst);
+	/* to a group or a broadcast: to many, on the link */
+	const int group = (dst & RTE_BE32(0xf0000000u)) == RTE_BE32(0xe0000000u);
+	const int many = group || stack_is_bcast(c, dst);
+	rte_be32_t nh = many ? dst : stack_next_hop(c, dst);
 
 	if (nh == 0) {
 		s->stats.tx_drop[PN_TX_NO_ROUTE]++;
@@ -105,7 +129,8 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	/* Atomic datagrams (DF set) need no unique ID (RFC 6864). */
 	ip->packet_id = 0;
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = ttl != 0 ? ttl : STACK_TTL;
+	/* (0 is 64, but a group's may be 0) */
+	ip->time_to_live = ttl != 0 || group ? ttl : STACK_TTL;
 	ip->next_proto_id = proto;
 	ip->hdr_checksum = 0;
 	ip->src_addr = c->ip;
@@ -117,14 +142,7 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
-	if (unlikely(bcast)) {
-		/* every host on the link, no ARP; and our own sockets bound to
-		 * the port get it too, as the kernel loops a broadcast back */
-		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
-		if (proto == IPPROTO_UDP)
-			udp_bcast_loop(s, m);
-		stack_tx(s, m);
-		return 0;
-	}
+	if (unlikely(many))
+		return ipv4_output_many(s, m, eh, dst, proto);
 	return arp_resolve(s, m, nh);
 }

@@ -250,16 +250,16 @@ stack_is_bcast(const struct stack_conf *c, rte_be32_t dst)
 	return dst == RTE_BE32(0xffffffffu) || (dst == stack_subnet_bcast(c) && dst != 0);
 }
 
-/* May a datagram be sent to dst?  Not to "this network", a group or class E
- * (ours and loopback are local delivery; a broadcast goes to every host on
- * the link, and to our own sockets). */
+/* May a datagram be sent to dst?  Not to "this network" or class E (ours
+ * and loopback are local delivery; a broadcast goes to every host on the
+ * link, and to our own sockets; a group to its Ethernet group address). */
 static inline int
 stack_dst_ok(const struct stack_conf *c, rte_be32_t dst)
 {
 	const uint32_t a = rte_be_to_cpu_32(dst);
 
 	/* (a host's address, the common case, decided first) */
-	return ((a >> 24) != 0 && (a >> 28) < 0xe) || stack_is_bcast(c, dst);
+	return ((a >> 24) != 0 && (a >> 28) <= 0xe) || stack_is_bcast(c, dst);
 }
 
 /* Deliver what other lcores steered to sockets we own.  Returns how many. */

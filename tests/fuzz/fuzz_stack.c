@@ -162,11 +162,16 @@ check_frame(const struct rte_mbuf *m)
 	const struct rte_ipv4_hdr *ip = (const void *)(eh + 1);
 	/* (a client's datagram may go to a broadcast address: to every host) */
 	const int bcast = len >= RTE_ETHER_HDR_LEN + 20 && stack_is_bcast(&conf, ip->dst_addr);
+	const int group = len >= RTE_ETHER_HDR_LEN + 20 &&
+			  (rte_be_to_cpu_32(ip->dst_addr) >> 28) == 0xe;
 
 	FUZZ_CHECK(bcast ? rte_is_broadcast_ether_addr(&eh->dst_addr) :
+		   group ? eh->dst_addr.addr_bytes[0] == 0x01 && eh->dst_addr.addr_bytes[2] == 0x5e &&
+			   eh->dst_addr.addr_bytes[5] == (rte_be_to_cpu_32(ip->dst_addr) & 0xff) :
 		   rte_is_unicast_ether_addr(&eh->dst_addr) && !rte_is_zero_ether_addr(&eh->dst_addr),
-		   "IP goes to a unicast MAC, a broadcast to every host");
-	FUZZ_CHECK(!bcast || ip->next_proto_id == IPPROTO_UDP, "only UDP is broadcast");
+		   "IP goes to a unicast MAC, a broadcast to every host, a group to its own");
+	FUZZ_CHECK(!(bcast || group) || ip->next_proto_id == IPPROTO_UDP,
+		   "only UDP is broadcast or sent to a group");
 	const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
 	const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 
@@ -175,8 +180,9 @@ check_frame(const struct rte_mbuf *m)
 	FUZZ_CHECK(tot == len - RTE_ETHER_HDR_LEN, "total length %u in a %u-byte frame", tot, len);
 	FUZZ_CHECK(cksum_buf(ip, ihl) == 0, "IP checksum");
 	FUZZ_CHECK(ip->src_addr == conf.ip, "from our address");
-	FUZZ_CHECK(bcast || !martian(ip->dst_addr), "never to a martian, never to ourselves");
-	FUZZ_CHECK(ip->time_to_live > 0, "TTL");
+	FUZZ_CHECK(bcast || group || !martian(ip->dst_addr),
+		   "never to a martian, never to ourselves");
+	FUZZ_CHECK(ip->time_to_live > 0 || group, "TTL");
 
 	const uint8_t *l4 = (const uint8_t *)ip + ihl;
 	const uint32_t l4len = tot - ihl;

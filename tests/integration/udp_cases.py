@@ -28,6 +28,7 @@ import sys
 import time
 
 IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_MTU_DISCOVER, IP_MTU = 8, 12, 13, 10, 14
+GROUP = "239.1.2.3"             # the reflector's
 SO_TIMESTAMP, SO_TIMESTAMPNS, SO_BINDTODEVICE = 29, 35, 25
 SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR = 0x8910, 0x8912, 0x8913, 0x8915
 SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMTU, SIOCGIFHWADDR = 0x8919, 0x891b, 0x8921, 0x8927
@@ -54,6 +55,9 @@ def reflect(port, seconds, ifname):
     s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode())
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                 struct.pack("4s4si", socket.inet_aton(GROUP), b"\0" * 4,
+                             socket.if_nametoindex(ifname)))
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
     end = time.time() + seconds
@@ -403,6 +407,58 @@ def case_broadcast(peer):
     r.close()
 
 
+def case_multicast(peer):
+    """Sending to a group: the options, the route, the TTL on the wire (the
+    reflector on the peer joined GROUP)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ip = socket.IPPROTO_IP
+    out("default IP_MULTICAST_TTL", res(lambda: s.getsockopt(ip, socket.IP_MULTICAST_TTL)),
+        "IP_MULTICAST_LOOP", res(lambda: s.getsockopt(ip, socket.IP_MULTICAST_LOOP)),
+        "IP_MULTICAST_IF", res(lambda: socket.inet_ntoa(s.getsockopt(ip, socket.IP_MULTICAST_IF,
+                                                                     4))))
+    for v in (256, -2, -1, b"\x05", 3):
+        out("set IP_MULTICAST_TTL %r:" % v, res(lambda: s.setsockopt(ip, socket.IP_MULTICAST_TTL, v)),
+            "then", res(lambda: s.getsockopt(ip, socket.IP_MULTICAST_TTL)))
+    for v in (0, b"\x01", 7):
+        out("set IP_MULTICAST_LOOP %r:" % v,
+            res(lambda: s.setsockopt(ip, socket.IP_MULTICAST_LOOP, v)),
+            "then", res(lambda: s.getsockopt(ip, socket.IP_MULTICAST_LOOP)))
+    s.setsockopt(ip, socket.IP_MULTICAST_TTL, -1)
+    out("sendto the group, no route:", res(lambda: s.sendto(b"{}", (GROUP, peer[1]))))
+    for what, v in (("another host's address", socket.inet_aton("198.51.100.1")),
+                    ("an ip_mreqn of no interface", struct.pack("4s4si", b"\0" * 4, b"\0" * 4,
+                                                                9999)),
+                    ("ours, in an ip_mreq", b"\0" * 4 + socket.inet_aton(MY_IP)),
+                    ("none", b"\0" * 4),
+                    ("ours, by index", struct.pack("4s4si", b"\0" * 4, b"\0" * 4, IFINDEX)),
+                    ("ours", socket.inet_aton(MY_IP))):
+        out("IP_MULTICAST_IF %s:" % what, res(lambda: s.setsockopt(ip, socket.IP_MULTICAST_IF, v)),
+            "then", res(lambda: socket.inet_ntoa(s.getsockopt(ip, socket.IP_MULTICAST_IF, 4))
+                        .replace(MY_IP, "ours")))
+    seen = ask(s, (GROUP, peer[1]))
+    out("to the group through our interface: the peer saw it from us", seen["src"] == MY_IP,
+        "sent to", seen.get("dst"), "TTL", seen.get("ttl"))
+    s.setsockopt(ip, socket.IP_MULTICAST_TTL, 7)
+    s.setsockopt(ip, socket.IP_TTL, 30)
+    seen = ask(s, (GROUP, peer[1]))
+    out("IP_MULTICAST_TTL 7 (IP_TTL 30): TTL", seen.get("ttl"))
+    seen = ask(s, (GROUP, peer[1]), cmsg=[(ip, socket.IP_TTL, struct.pack("i", 9))])
+    out("a control message's IP_TTL 9: TTL", seen.get("ttl"))
+    seen = ask(s, peer)
+    out("unicast beside it: TTL", seen.get("ttl"))
+    s.setsockopt(ip, socket.IP_MULTICAST_TTL, 0)
+    out("IP_MULTICAST_TTL 0: sendto", res(lambda: s.sendto(b"{}", (GROUP, peer[1]))))
+    time.sleep(0.3)
+    out("  ... and the peer answered:", res(lambda: s.recv(100, socket.MSG_DONTWAIT)))
+    s.close()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, IFNAME.encode())
+    seen = ask(s, (GROUP, peer[1]))
+    out("to the group, SO_BINDTODEVICE: the peer saw it from us", seen["src"] == MY_IP,
+        "TTL", seen.get("ttl"))
+    s.close()
+
+
 def case_large_local(peer):
     """Datagrams up to UDP's longest between local sockets."""
     r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -471,7 +527,7 @@ def main():
     MY_IP = probe.getsockname()[0]
     probe.close()
     for case in (case_options, case_send_ip, case_recv_cmsgs, case_shutdown, case_ioctls,
-                 case_routes, case_broadcast, case_large_local):
+                 case_routes, case_broadcast, case_multicast, case_large_local):
         out("## " + case.__name__)
         case(peer) if case is not case_options else case()
     out("## end")

@@ -219,6 +219,28 @@ udp_broadcast_to_every_socket(void **state)
 
 static struct rte_mbuf *payload_mbuf(const void *p, uint16_t len);
 
+/* Sent to a group: to its Ethernet group address (RFC 1112 6.4), no ARP,
+ * with the TTL asked for, 0 included. */
+static void
+udp_output_group(void **state)
+{
+	static const uint8_t mac[6] = { 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 };
+	uint8_t p[8] = { 0 };
+	const struct rte_ether_hdr *eh;
+	const struct rte_ipv4_hdr *ip;
+
+	assert_int_equal(udp_output_ip(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(4000),
+				       rte_cpu_to_be_32(0xef810203u), rte_cpu_to_be_16(9), 0, 0), 0);
+	assert_int_equal(st.tx_n, 1);
+	eh = rte_pktmbuf_mtod(st.tx[0], const struct rte_ether_hdr *);
+	ip = (const struct rte_ipv4_hdr *)(eh + 1);
+	assert_memory_equal(eh->dst_addr.addr_bytes, mac, 6);
+	assert_int_equal(ip->time_to_live, 0);
+	assert_int_equal(st.stats.arp_requests_out, 0);
+	harness_drain_tx(&st);
+	assert_int_equal(harness_in_use(), 0);
+}
+
 /* Sent to a broadcast: to every host (no ARP), and back to our own sockets
  * bound to the port, from our address. */
 static void
@@ -723,12 +745,12 @@ eth_group_source_dropped(void **state)
 	assert_reconciled(&st);
 }
 
-/* Nothing is sent to port 0, "this network", a group or class E; local
- * addresses are local delivery. */
+/* Nothing is sent to port 0, "this network" or class E; local addresses
+ * are local delivery. */
 static void
 udp_output_bad_destinations(void **state)
 {
-	static const uint32_t bad[] = { 0x00000000u, 0x00000005u, 0xe0000001u, 0xf0000001u };
+	static const uint32_t bad[] = { 0x00000000u, 0x00000005u, 0xf0000001u };
 	uint8_t p[8] = { 0 };
 
 	for (size_t i = 0; i < RTE_DIM(bad); i++)
@@ -797,6 +819,7 @@ main(void)
 		T(ip_not_for_us),
 		T(udp_broadcast_to_every_socket),
 		T(udp_output_broadcast),
+		T(udp_output_group),
 		T(ip_fragments_dropped),
 		T(ip_ttl_zero_and_unknown_proto),
 		T(ip_padding_trimmed_and_options_accepted),
