@@ -711,8 +711,8 @@ instructions (454 before them, measured with this benchmark), `arp_reply`
 check costs `udp_tx` 21 (357 before). Then the kernel's per-datagram
 metadata and broadcast (issue 22), measured with this benchmark: `udp_rx`
 5 more (489 before), `shm_rx` 22 (661: the 32-byte descriptor's
-destination, TOS, TTL and receive stamp), `udp_tx` 38 (378: TOS and TTL as
-arguments, a broadcast test), `shm_tx` 76 (686) and `shm_local` 45 (345:
+destination, TOS, TTL and receive stamp), `udp_tx` 41 (378: TOS and TTL as
+arguments, the broadcast and group tests), `shm_tx` 82 (686) and `shm_local` 45 (345:
 the drain's checks of a client's chosen source and of a large datagram's
 slots, and the descriptor). The `shm_*`
 paths publish after every datagram here; the lcore publishes once per loop.
