@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -793,44 +792,4 @@ pn_int_progress(struct pollnet_socket *s, uint32_t *rx, uint32_t *tx)
 {
 	*rx = atomic_load_explicit(&s->ctl->rx_head.v, memory_order_acquire);
 	*tx = atomic_load_explicit(&s->ctl->tx_tail.v, memory_order_acquire);
-}
-
-void
-pn_int_stamp(const struct pollnet *pn, uint64_t tsc, struct timespec *ts)
-{
-	uint64_t at;
-	int64_t real, ns;
-	double hz, d;
-
-	if (pn->state == NULL ||
-	    pn_shm_clock_read(&pn->state->clock, &at, &real, &hz) < 0 || !(hz > 0)) {
-		clock_gettime(CLOCK_REALTIME, ts);      /* no anchor yet: now */
-		return;
-	}
-	d = ((double)tsc - (double)at) * 1e9 / hz;
-	ns = real + (d > -1e18 && d < 1e18 ? (int64_t)d : 0);
-	ts->tv_sec = ns / 1000000000;
-	ts->tv_nsec = ns % 1000000000;
-	if (ts->tv_nsec < 0) {
-		ts->tv_nsec += 1000000000;
-		ts->tv_sec--;
-	}
-}
-
-int
-pollnet_set_tos(struct pollnet_socket *s, int tos)
-{
-	if (tos < 0 || tos > 255)
-		return -EINVAL;
-	s->tos = (uint8_t)tos;
-	return 0;
-}
-
-int
-pollnet_set_ttl(struct pollnet_socket *s, int ttl)
-{
-	if (ttl < 0 || ttl > 255)
-		return -EINVAL;
-	s->ttl = (uint8_t)ttl;
-	return 0;
 }

@@ -9,7 +9,9 @@
  *   preload_libc.c   the C library's functions it calls (libc.h), its
  *                    start, syscall(), and name lookups
  *   preload_fd.c     the descriptor table, the session, fork, close and dup
- *   preload_sock.c   socket calls and options
+ *   preload_sock.c   socket calls (socket, bind, connect, shutdown,
+ *                    fcntl, ioctl)
+ *   preload_opt.c    socket options
  *   preload_io.c     waiting, receiving and sending
  *   preload_poll.c   poll, select and epoll
  *
@@ -99,7 +101,7 @@ struct pshared {
 	uint32_t bind_addr;             /* network order: 0, ours, or a loopback */
 	int rcvbuf, sndbuf;             /* what the program asked for */
 	_Atomic int sleep_rx, sleep_tx; /* threads asleep on each wake pair */
-	/* options kept as the kernel keeps them (preload_sock.c), under lock */
+	/* options kept as the kernel keeps them (preload_opt.c), under lock */
 	uint8_t tos, ttl;               /* IP_TOS, IP_TTL (0: 64) */
 	uint8_t pmtudisc;               /* IP_MTU_DISCOVER */
 	uint8_t cmsgs;                  /* CM_*: control messages to receive */
@@ -240,6 +242,10 @@ void fork_parent(void);
 void fork_child(void);
 
 /* preload_sock.c */
+/* A new pollnet socket for ps (no descriptor of the program's yet), with
+ * rings of rx_ring/tx_ring entries (0: pollnet's default); *rx_end gets
+ * its receive end: 0, or a negative errno. */
+int ps_open(struct psock *ps, uint32_t rx_ring, uint32_t tx_ring, int *rx_end);
 int sin_from(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out);
 void sin_to(const struct sockaddr_in *sin, struct sockaddr *sa, socklen_t *len);
 /* The TTL of a datagram ps sends to dst (the socket's IP_TTL, or to a
