@@ -8,13 +8,17 @@
  *
  * The identity that tests check, once traffic has stopped:
  *
- *     rx_frames == rx_delivered + rx_answered + sum(rx_drop[])
+ *     rx_frames == rx_delivered + rx_answered + sum(rx_drop[]) + rx_merged
  *
  * rx_delivered: the frame reached its consumer (a socket RX ring, or the ARP
  *               cache for ARP replies addressed to us);
  * rx_answered:  the frame was turned into a reply in place (ARP reply, ICMP
  *               echo reply);
- * rx_drop[r]:   the frame was freed for reason r.
+ * rx_drop[r]:   the frame was freed for reason r;
+ * rx_merged:    an IPv4 fragment reassembly holds, or merged into a datagram
+ *               whose last fragment carries the datagram's verdict (above).
+ *               A fragment the reassembly gives up on leaves rx_merged for
+ *               rx_drop[] (timeout, table full, overlap, too many).
  *
  * A broadcast datagram delivered to several sockets is one frame: the
  * copies beyond the first are bcast_copies.
@@ -51,7 +55,7 @@
 	X(IP_SRC_BCAST,   "ip_src_broadcast")/* 255.255.255.255 or our subnet's broadcast */ \
 	X(IP_SRC_MCAST,   "ip_src_multicast")/* 224.0.0.0/4 */ \
 	X(IP_SRC_CLASS_E, "ip_src_class_e")  /* 240.0.0.0/4 */ \
-	X(IP_FRAGMENT,    "ip_fragment")     /* MF set or offset != 0 */ \
+	X(IP_FRAGMENT,    "ip_fragment")     /* a fragment, reassembly off (ipfrag.flows 0) */ \
 	X(IP_TTL,         "ip_ttl_zero") \
 	X(IP_PROTO,       "ip_unknown_proto")/* not ICMP or UDP (TCP included) */ \
 	X(ICMP_TRUNCATED, "icmp_truncated") \
@@ -63,7 +67,14 @@
 	X(UDP_CSUM,       "udp_bad_checksum") \
 	X(UDP_NO_SOCKET,  "udp_no_socket")   /* closed port, no ICMP error sent (see below) */ \
 	X(UDP_RING_FULL,  "udp_ring_full")   /* socket RX ring full */ \
-	X(STEER_FULL,     "steer_ring_full") /* hand-off ring to the owner lcore full */
+	X(STEER_FULL,     "steer_ring_full") /* hand-off ring to the owner lcore full */ \
+	/* IPv4 reassembly (stack/frag.c) gave up on the fragment */ \
+	X(FRAG_TIMEOUT,   "frag_timeout")    /* its datagram not whole within ipfrag.time */ \
+	X(FRAG_TABLE_FULL,"frag_table_full") /* ipfrag.flows datagrams (or ipfrag.held fragments) held: the oldest went */ \
+	X(FRAG_OVERLAP,   "frag_overlap")    /* overlapped another, or past the datagram's end: the datagram went */ \
+	X(FRAG_TOO_MANY,  "frag_too_many")   /* its datagram had more than ipfrag.fragments: the datagram went */ \
+	X(FRAG_BAD,       "frag_bad_offset") /* empty, not a multiple of 8 with MF, or past 65,535 bytes */ \
+	X(FRAG_DUP,       "frag_duplicate")  /* the same bytes as one held: this copy went */
 
 #define PN_TX_DROPS(X) \
 	X(NO_ROUTE,       "no_route")        /* off-link and no gateway */ \
@@ -71,7 +82,7 @@
 	X(ARP_TIMEOUT,    "arp_unresolved")  /* next hop never answered ARP */ \
 	X(NO_MBUF,        "no_mbuf")         /* pool empty */ \
 	X(NO_HEADROOM,    "no_headroom") \
-	X(TOO_BIG,        "too_big")         /* payload over the MTU */ \
+	X(TOO_BIG,        "too_big")         /* over 65,507 bytes (or the MTU with DF) */ \
 	X(BATCH_FULL,     "tx_batch_full")   /* too many frames produced in one loop */ \
 	X(PORT_FULL,      "port_tx_full")    /* the port refused the frame */ \
 	X(BAD_DESC,       "bad_descriptor")  /* a client's TX descriptor made no sense */ \
@@ -119,6 +130,13 @@ struct pn_counters {
 	 * here (and in its socket's own counters), or as a copy dropped */
 	uint64_t bcast_copies;
 	uint64_t bcast_copies_dropped;    /* its ring full, or no mbuf to copy to */
+	/* IPv4 fragments (stack/frag.c) */
+	uint64_t rx_merged;       /* in the identity above */
+	uint64_t frags_in;        /* fragments received (each also a frame) */
+	uint64_t frags_held;      /* held now, waiting for the rest (a level) */
+	uint64_t reassembled;     /* datagrams made whole */
+	uint64_t fragmented;      /* datagrams sent in fragments */
+	uint64_t frags_out;       /* the fragments they made */
 };
 
 #endif

@@ -232,6 +232,11 @@ struct pn_desc {
 #define PN_DESC_TRUNC 1u                /* RX: the datagram did not fit */
 #define PN_DESC_PAD   2u                /* no datagram: the positions from
                                          * here to the ring's end are unused */
+#define PN_DESC_NODF  4u                /* TX: DF never set (IP_PMTUDISC_DONT,
+                                         * _INTERFACE, _OMIT); without it DF
+                                         * is set on a datagram that fits
+                                         * the MTU and one that does not goes
+                                         * in fragments (Linux's _WANT) */
 #define PN_DESC_LENT  0x8000u           /* RX: the client's own mark (a
                                          * datagram it lends its program;
                                          * pollnet never reads it back) */

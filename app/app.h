@@ -23,6 +23,9 @@ struct app {
 	const struct pn_config *cfg;
 	struct stack_conf sconf;
 	struct rte_mempool *pool;
+	struct rte_mempool *pool_indirect;  /* mbufs without data: the payloads
+	                                 * of fragments we send point into
+	                                 * their datagram's */
 	struct port *port;
 	struct sock_table *socks;
 	struct pn_sock *echo;          /* NULL without an echo service */

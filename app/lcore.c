@@ -112,11 +112,16 @@ static void
 lcore_log(struct lcore_ctx *lc, struct rte_mbuf *m, enum pkt_dir dir, uint64_t ts)
 {
 	struct capture *cap = atomic_load_explicit(&lc->cap, memory_order_acquire);
-	const uint32_t len = rte_pktmbuf_data_len(m);
+	uint32_t len = rte_pktmbuf_data_len(m);
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint8_t f[RTE_ETHER_MAX_LEN];
 	int rc;
 
+	if (unlikely(m->nb_segs > 1)) {
+		/* a fragment we send: its headers, then its payload elsewhere */
+		len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)sizeof(f));
+		frame = rte_pktmbuf_read(m, 0, len, f);
+	}
 	if (lc->log != NULL) {
 		/* its first bytes; readers decode them (decode/summary.h) */
 		pn_log_put(lc->log, PN_STATS_LOG_SIZE, frame, len, (uint8_t)dir, ts);

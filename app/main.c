@@ -240,6 +240,7 @@ setup_lcores(struct app *a)
 		struct lcore_ctx *lc = &a->lc[i];
 
 		stack_init(&lc->st, &a->sconf, a->pool, a->socks, i);
+		lc->st.pool_indirect = a->pool_indirect;
 		lc->st.steer = a->steer;
 		lc->port = a->port;
 		lc->queue = i;
@@ -351,6 +352,15 @@ main(int argc, char **argv)
 		     rte_strerror(rte_errno));
 		goto out_eal;
 	}
+	/* as many as the pool has: a fragment's payload is at most two */
+	a.pool_indirect = rte_pktmbuf_pool_create("pn_indirect", o.cfg.pool_size,
+						  RTE_MIN(256u, o.cfg.pool_size / 8), 0, 0,
+						  rte_socket_id());
+	if (a.pool_indirect == NULL) {
+		fail("cannot create a pool of %u indirect mbufs: %s", o.cfg.pool_size,
+		     rte_strerror(rte_errno));
+		goto out_pool;
+	}
 
 	struct port_conf pc = {
 		.nb_queues = a.nb_lcores,
@@ -376,6 +386,10 @@ main(int argc, char **argv)
 		.arp_timeout_ms = o.cfg.arp_timeout_s * 1000u,
 		.arp_retry_ms = 1000,
 		.arp_retries = 3,
+		.frag_time_ms = o.cfg.ipfrag_time_s * 1000u,
+		.frag_flows = o.cfg.ipfrag_flows,
+		.frag_fragments = o.cfg.ipfrag_fragments,
+		.frag_held = o.cfg.ipfrag_held,
 		.tx_offload = a.port->tx_offload,
 		.wake_batch = o.cfg.wake_batch,
 		.wake_delay_us = o.cfg.wake_delay_us,
@@ -500,6 +514,7 @@ out_pool:
 		printf("  %-32s %u\n", "pool.in_use", rte_mempool_in_use_count(a.pool));
 		rte_mempool_free(a.pool);
 	}
+	rte_mempool_free(a.pool_indirect);
 out_eal:
 	fflush(stdout);
 	rte_eal_cleanup();

@@ -76,8 +76,9 @@ report_print(FILE *f, struct app *a)
 		LINE(f, "sock.echo.tx_drops", s->tx_drops);
 		LINE(f, "sock.echo.queued", rte_ring_count(s->rx));
 	}
-	fprintf(f, "check rx_frames == rx_delivered + rx_answered + rx_dropped: %s\n",
-		sum.rx_frames == sum.rx_delivered + sum.rx_answered + stats_rx_dropped(&sum) ?
+	fprintf(f, "check rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged: %s\n",
+		sum.rx_frames == sum.rx_delivered + sum.rx_answered + stats_rx_dropped(&sum) +
+		sum.rx_merged ?
 		"ok" : "MISMATCH (frames in flight between lcores?)");
 	free(lc);
 }

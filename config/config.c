@@ -28,6 +28,10 @@ config_defaults(struct pn_config *c)
 	c->tx_offload = 1;              /* auto: PORT_TX_CKSUM where the port has it */
 	c->prefix = 24;
 	c->arp_timeout_s = 300;
+	c->ipfrag_time_s = 30;          /* Linux's ipfrag_time */
+	c->ipfrag_flows = 64;
+	c->ipfrag_fragments = 128;      /* 65,535 bytes in fragments of 552: MTU 576 */
+	c->ipfrag_held = 1024;          /* ~1.5 MB of frames (Linux: 4 MB) */
 	c->pool_size = 8191;
 	c->max_sockets = 1024;
 	c->max_per_client = 256;
@@ -364,6 +368,14 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 	}
 	if (IS("ipv4", "arp_timeout"))
 		NUM(arp_timeout_s, 1, 86400);
+	if (IS("ipv4", "ipfrag_time"))
+		NUM(ipfrag_time_s, 1, 3600);
+	if (IS("ipv4", "ipfrag_flows"))
+		NUM(ipfrag_flows, 0, 4096);
+	if (IS("ipv4", "ipfrag_fragments"))
+		NUM(ipfrag_fragments, 2, 8192);
+	if (IS("ipv4", "ipfrag_held"))
+		NUM(ipfrag_held, 2, 1 << 21);
 	if (IS("dataplane", "lcores")) {
 		if (parse_lcores(v, err, errlen) < 0)
 			return -1;
@@ -708,6 +720,12 @@ config_validate(const struct pn_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "no address: set [ipv4] address or --ip");
 		return -1;
 	}
+	if (c->ipfrag_held > c->pool_size / 2) {
+		snprintf(err, errlen, "ipv4.ipfrag_held (%u) is more than half of "
+			 "dataplane.pool_size (%u): fragments waiting for the rest would "
+			 "leave the port no mbufs", c->ipfrag_held, c->pool_size);
+		return -1;
+	}
 	if (c->gateway == 0)
 		return 0;
 	inet_ntop(AF_INET, &c->gateway, gw, sizeof(gw));
@@ -745,6 +763,9 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "ipv4.address = %s/%u\n", ip, c->prefix);
 	fprintf(f, "ipv4.gateway = %s\n", c->gateway ? gw : "none");
 	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);
+	fprintf(f, "ipv4.ipfrag_time = %u\nipv4.ipfrag_flows = %u\nipv4.ipfrag_fragments = %u\n"
+		"ipv4.ipfrag_held = %u\n", c->ipfrag_time_s, c->ipfrag_flows, c->ipfrag_fragments,
+		c->ipfrag_held);
 	fprintf(f, "dataplane.lcores = %s\n", c->lcores[0] ? c->lcores : "(EAL default)");
 	fprintf(f, "dataplane.pool_size = %u\n", c->pool_size);
 	fprintf(f, "dataplane.summaries = %s\n", c->summaries ? "on" : "off");

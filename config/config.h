@@ -39,6 +39,10 @@ struct pn_config {
 	uint8_t prefix;
 	rte_be32_t gateway;             /* 0 = none */
 	uint32_t arp_timeout_s;
+	uint32_t ipfrag_time_s;         /* a datagram's fragments wait this long */
+	uint32_t ipfrag_flows;          /* datagrams in reassembly per lcore (0: off) */
+	uint32_t ipfrag_fragments;      /* fragments one datagram may have */
+	uint32_t ipfrag_held;           /* fragments held per lcore */
 	/* [dataplane] */
 	char lcores[128];               /* EAL core list; "" = EAL's default */
 	uint32_t pool_size;

@@ -65,12 +65,18 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(stats_rx_dropped(st), L, "stack.rx_dropped");
 	for (int r = 0; r < PN_RX_DROP_MAX; r++)
 		E(st->rx_drop[r], PN_CNT_DROP | L, "stack.rx_drop.%s", pn_rx_drop_names[r]);
+	E(st->rx_merged, L, "stack.rx_merged");
 	E(st->rx_steered, L, "stack.rx_steered");
 	E(st->udp_delivered, L, "stack.udp_delivered");
 	E(st->udp_oversize, L, "stack.udp_oversize");
 	E(st->udp_broadcast, L, "stack.udp_broadcast");
 	E(st->bcast_copies, L, "stack.bcast_copies");
 	E(st->bcast_copies_dropped, L, "stack.bcast_copies_dropped");
+	E(st->frags_in, L, "stack.frags_in");
+	E(st->frags_held, PN_CNT_LEVEL | L, "stack.frags_held");
+	E(st->reassembled, L, "stack.reassembled");
+	E(st->fragmented, L, "stack.fragmented");
+	E(st->frags_out, L, "stack.frags_out");
 	E(st->arp_requests_in, L, "stack.arp_requests_in");
 	E(st->arp_replies_in, L, "stack.arp_replies_in");
 	E(st->arp_requests_out, L, "stack.arp_requests_out");

@@ -27,13 +27,14 @@ shm_touch(struct stack *s, struct pn_sock *sock, uint8_t moved)
 	}
 }
 
-int
-shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
-	     uint32_t len, const struct udp_meta *mt)
+/* Room in sock's RX ring for a datagram of len bytes (a pad first where
+ * its slots would wrap): its first slot, or NULL (-ENOBUFS).  *lenp may be
+ * cut to PN_MAX_DATAGRAM (*flags PN_DESC_TRUNC); shm_put_end publishes. */
+static __rte_always_inline void *
+shm_put_begin(struct pn_sock *sock, uint32_t *lenp, uint16_t *flagsp, uint32_t *np)
 {
 	const uint32_t size = sock->geo.rx_size;
-	uint16_t flags = 0;
-	uint32_t n = 1, pad = 0;
+	uint32_t len = *lenp, n = 1, pad = 0;
 	struct pn_desc *d;
 
 	if (unlikely(len > sock->geo.slot_size)) {
@@ -42,8 +43,8 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 		const uint32_t off = sock->rx_head & (size - 1);
 
 		if (len > PN_MAX_DATAGRAM) {
-			len = PN_MAX_DATAGRAM;
-			flags = PN_DESC_TRUNC;
+			*lenp = len = PN_MAX_DATAGRAM;
+			*flagsp = PN_DESC_TRUNC;
 		}
 		n = pn_desc_slots(len, sock->geo.slot_size);
 		pad = off + n > size ? size - off : 0;
@@ -54,11 +55,11 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 
 		if (used > size) {          /* a tail we never gave it */
 			sock->shm_errors++;
-			return -ENOBUFS;
+			return NULL;
 		}
 		sock->rx_limit = sock->rx_head + (size - used);
 		if (size - used < pad + n)
-			return -ENOBUFS;
+			return NULL;
 	}
 	if (pad != 0) {
 		d = pn_shm_desc(sock->region, sock->geo.rx_desc_off, size, sock->rx_head);
@@ -66,9 +67,19 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 		d->flags = PN_DESC_PAD;
 		sock->rx_head += pad;
 	}
-	memcpy(pn_shm_slot(sock->region, sock->geo.rx_slot_off, size, sock->rx_head),
-	       payload, len);
-	d = pn_shm_desc(sock->region, sock->geo.rx_desc_off, size, sock->rx_head);
+	*np = n;
+	return pn_shm_slot(sock->region, sock->geo.rx_slot_off, size, sock->rx_head);
+}
+
+/* The descriptor of the datagram shm_put_begin made room for, published
+ * (the client reads rx_head only after shm_sock_commit's release). */
+static __rte_always_inline void
+shm_put_end(struct stack *s, struct pn_sock *sock, uint32_t len, uint16_t flags,
+	    uint32_t n, const struct udp_meta *mt)
+{
+	struct pn_desc *d = pn_shm_desc(sock->region, sock->geo.rx_desc_off,
+					sock->geo.rx_size, sock->rx_head);
+
 	d->len = len;
 	d->addr = mt->src;
 	d->port = mt->sport;
@@ -79,6 +90,43 @@ shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 	d->stamp = s->now_tsc;
 	sock->rx_head += n;
 	shm_touch(s, sock, PN_WAKE_RX);
+}
+
+int
+shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
+	     uint32_t len, const struct udp_meta *mt)
+{
+	uint16_t flags = 0;
+	uint32_t n;
+	void *to = shm_put_begin(sock, &len, &flags, &n);
+
+	if (to == NULL)
+		return -ENOBUFS;
+	memcpy(to, payload, len);
+	shm_put_end(s, sock, len, flags, n, mt);
+	return 0;
+}
+
+int
+shm_sock_put_mbuf(struct stack *s, struct pn_sock *sock, const struct rte_mbuf *m,
+		  uint32_t off, uint32_t len, const struct udp_meta *mt)
+{
+	uint16_t flags = 0;
+	uint32_t n, done = 0;
+	uint8_t *to = shm_put_begin(sock, &len, &flags, &n);
+
+	if (to == NULL)
+		return -ENOBUFS;
+	/* a large datagram's slots are one span: segment after segment */
+	for (; m != NULL && off >= m->data_len; m = m->next)
+		off -= m->data_len;
+	for (; m != NULL && done < len; m = m->next, off = 0) {
+		uint32_t k = RTE_MIN(len - done, (uint32_t)m->data_len - off);
+
+		memcpy(to + done, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), k);
+		done += k;
+	}
+	shm_put_end(s, sock, len, flags, n, mt);
 	return 0;
 }
 
@@ -143,6 +191,46 @@ shm_sock_poked(struct stack *s, struct pn_sock *sock, uint32_t poke)
 		return;                 /* no room this loop: the next one */
 	sock->poke_seen = poke;
 	shm_wake_add(s, sock, bits);
+}
+
+/* The fragments a datagram of len bytes makes. */
+static inline uint32_t
+shm_frags(const struct stack *s, uint32_t len)
+{
+	const uint32_t per = (s->conf->mtu - 20u) & ~7u;
+
+	return (len + 8 + per - 1) / per;
+}
+
+/* len bytes (more than one mbuf's) into a chain of mbufs, the first with
+ * room before it for the headers; NULL when the pool is short. */
+static __rte_noinline struct rte_mbuf *
+shm_chain(struct stack *s, const uint8_t *p, uint32_t len)
+{
+	struct rte_mbuf *head = NULL, *tail = NULL;
+
+	while (len > 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(s->pool);
+		uint32_t k;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		k = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+		memcpy(rte_pktmbuf_append(m, (uint16_t)k), p, k);
+		p += k;
+		len -= k;
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += k;
+		}
+		tail = m;
+	}
+	return head;
 }
 
 unsigned
@@ -233,21 +321,26 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 				to->rx_drops++;
 				sock->tx_drops++;
 			}
-		} else if (d.len > (uint32_t)s->conf->mtu - 28) {
-			/* longer than a frame holds, and not slot to slot */
-			sock->tx_drops++;
-			s->stats.tx_drop[PN_TX_TOO_BIG]++;
 		} else {
-			m = rte_pktmbuf_alloc(s->pool);
+			if (likely(d.len <= (uint32_t)s->conf->mtu - 28)) {
+				m = rte_pktmbuf_alloc(s->pool);
+				if (m != NULL)
+					memcpy(rte_pktmbuf_append(m, (uint16_t)d.len), slot, d.len);
+			} else if (!stack_is_local(s->conf, d.addr) &&
+				   s->tx_n + shm_frags(s, d.len) > STACK_TX_MAX) {
+				break;          /* its fragments next loop */
+			} else {
+				m = shm_chain(s, slot, d.len);
+			}
 			if (m == NULL) {
 				/* Leave it in the ring, sent when mbufs are back:
 				 * not a drop, so no tx_drop count (the client sees
 				 * its ring fill and waits). */
 				break;
 			}
-			memcpy(rte_pktmbuf_append(m, (uint16_t)d.len), slot, d.len);
-			if (udp_output_ip(s, m, sock->key.lport, d.addr, d.port, d.tos,
-					  d.ttl) == 0) {
+			if (udp_output_ip(s, m, sock->key.lport, d.addr, d.port,
+					  STACK_IPO(d.tos, d.ttl, d.flags & PN_DESC_NODF ?
+						    STACK_IP_NODF : 0)) == 0) {
 				sock->tx_pkts++;
 				sock->tx_bytes += d.len;
 			} else {

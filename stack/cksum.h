@@ -7,6 +7,7 @@
 #include <string.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 
 /* Sum of the IPv4 pseudo header, not folded; all arguments in network order
  * except len (host order). */
@@ -58,6 +59,32 @@ cksum_add(const void *buf, size_t len, uint32_t sum)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (uint32_t)((s & 0xffff) + (s >> 16));
+}
+
+/* cksum_add over len bytes of a chain of mbufs from offset off (all there:
+ * the caller checked pkt_len).  A segment that starts at an odd position
+ * adds its sum byte-swapped (RFC 1071 2(B)). */
+static inline uint32_t
+cksum_add_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t sum)
+{
+	uint32_t odd = 0;
+
+	for (; m != NULL && off >= m->data_len; m = m->next)
+		off -= m->data_len;
+	for (; m != NULL && len > 0; m = m->next, off = 0) {
+		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
+		uint32_t c = cksum_add(rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n, 0);
+
+		c = (c & 0xffff) + (c >> 16);
+		c = (c & 0xffff) + (c >> 16);
+		if (odd)
+			c = ((c & 0xff) << 8) | (c >> 8);
+		sum += c;
+		odd ^= n & 1;
+		len -= n;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (sum & 0xffff) + (sum >> 16);
 }
 
 /* Fold a 32-bit partial sum and complement it: the value to store. */

@@ -28,7 +28,7 @@ echo_service(struct stack *s, struct pn_sock *sock, unsigned budget)
 		uint32_t len;
 
 		rte_pktmbuf_adj(m[i], m[i]->l2_len + m[i]->l3_len + m[i]->l4_len);
-		len = rte_pktmbuf_data_len(m[i]);
+		len = rte_pktmbuf_pkt_len(m[i]);
 		/* udp_output refuses port 0 and addresses no answer may go to */
 		if (udp_output(s, m[i], sock->key.lport, src, sport) == 0) {
 			sock->tx_pkts++;

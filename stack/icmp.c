@@ -41,7 +41,7 @@ icmp_answer_ip(struct stack *s, struct rte_mbuf *m)
 	}
 	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, m->l3_len);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m));
+	ip->total_length = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));
 	ip->dst_addr = ip->src_addr;
 	ip->src_addr = s->conf->ip;
 	ip->time_to_live = STACK_TTL;
@@ -124,24 +124,34 @@ icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err)
 	return STACK_DROPPED;
 }
 
+/* The ICMP checksum of m (one segment, or a reassembled chain). */
+static inline uint32_t
+icmp_sum(const struct rte_mbuf *m)
+{
+	if (likely(m->nb_segs == 1))
+		return cksum_add(rte_pktmbuf_mtod(m, const void *), rte_pktmbuf_data_len(m), 0);
+	return cksum_add_mbuf(m, 0, rte_pktmbuf_pkt_len(m), 0);
+}
+
 enum stack_verdict
 icmp_input(struct stack *s, struct rte_mbuf *m)
 {
-	uint16_t len = rte_pktmbuf_data_len(m);
 	struct rte_icmp_hdr *icmp;
 	enum pn_rx_drop why;
 
-	if (len < sizeof(*icmp)) {
+	/* (a reassembled message is a chain: its first segment holds 8
+	 * bytes at least, a first fragment's) */
+	if (rte_pktmbuf_data_len(m) < sizeof(*icmp)) {
 		why = PN_RX_ICMP_TRUNCATED;
 		goto drop;
 	}
 	icmp = rte_pktmbuf_mtod(m, struct rte_icmp_hdr *);
-	if (cksum_buf(icmp, len) != 0) {
+	if (cksum_finish(icmp_sum(m)) != 0) {
 		why = PN_RX_ICMP_CSUM;
 		goto drop;
 	}
-	if (icmp->icmp_type == ICMP_DEST_UNREACH)
-		return icmp_error_in(s, m, icmp, len);
+	if (icmp->icmp_type == ICMP_DEST_UNREACH)   /* (what the first segment holds) */
+		return icmp_error_in(s, m, icmp, rte_pktmbuf_data_len(m));
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
 		why = PN_RX_ICMP_TYPE;
 		goto drop;
@@ -150,7 +160,7 @@ icmp_input(struct stack *s, struct rte_mbuf *m)
 	/* Echo reply: same identifier, sequence and data. */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	icmp->icmp_cksum = 0;
-	icmp->icmp_cksum = cksum_buf(icmp, len);
+	icmp->icmp_cksum = cksum_finish(icmp_sum(m));
 	icmp_answer_ip(s, m);
 	icmp_answer_eth(s, m);
 
@@ -206,6 +216,14 @@ icmp_port_unreachable(struct stack *s, struct rte_mbuf *m)
 		s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
 		rte_pktmbuf_free(m);
 		return STACK_DROPPED;
+	}
+	if (unlikely(m->nb_segs > 1)) {
+		/* a reassembled datagram: what the error quotes is in its
+		 * first segment (its first fragment), and no more is wanted */
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
 	}
 	/* In place: the offending datagram from its IP header on, cut to what
 	 * an error may carry, behind a new ICMP header, IP header and

@@ -48,22 +48,28 @@ ipv4_input(struct stack *s, struct rte_mbuf *m)
 	why = stack_martian_src(s->conf, ip->src_addr);
 	if (unlikely(why != PN_RX_DROP_MAX))
 		goto drop;
-	frag = rte_be_to_cpu_16(ip->fragment_offset);
-	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
-		why = PN_RX_IP_FRAGMENT;
-		goto drop;
-	}
 	if (ip->time_to_live == 0) {
 		why = PN_RX_IP_TTL;
 		goto drop;
 	}
 	/* Drop Ethernet padding beyond the datagram. */
 	rte_pktmbuf_trim(m, len - tot);
+	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	if (unlikely(frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		enum stack_verdict v;
+
+		m = frag_input(s, m, &v);
+		if (m == NULL)
+			return v;
+		/* whole: a chain at its first fragment's IP header */
+		ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+		ihl = (ip->version_ihl & 0x0f) * 4;
+	}
 	m->l3_len = ihl;
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
 		rte_pktmbuf_adj(m, ihl);
-		return udp_input(s, m);
+		return likely(m->nb_segs == 1) ? udp_input(s, m) : udp_input_chain(s, m);
 	case IPPROTO_ICMP:
 		rte_pktmbuf_adj(m, ihl);
 		return icmp_input(s, m);
@@ -101,7 +107,7 @@ ipv4_output_many(struct stack *s, struct rte_mbuf *m, struct rte_ether_hdr *eh,
 
 int
 ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
-	       uint8_t tos, uint8_t ttl)
+	       uint32_t ipo)
 {
 	const struct stack_conf *c = s->conf;
 	struct rte_ipv4_hdr *ip;
@@ -124,13 +130,20 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 		return -ENOBUFS;
 	}
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = tos;
-	ip->total_length = rte_cpu_to_be_16(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN);
-	/* Atomic datagrams (DF set) need no unique ID (RFC 6864). */
-	ip->packet_id = 0;
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->type_of_service = STACK_IPO_TOS(ipo);
+	/* (more than the MTU: fragments, each its own length) */
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN));
+	if (likely(!(STACK_IPO_FLAGS(ipo) & STACK_IP_NODF))) {
+		/* Atomic datagrams (DF set) need no unique ID (RFC 6864);
+		 * one longer than the MTU is made not atomic by stack_tx */
+		ip->packet_id = 0;
+		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	} else {
+		ip->packet_id = rte_cpu_to_be_16(s->ip_id++);
+		ip->fragment_offset = 0;
+	}
 	/* (0 is 64, but a group's may be 0) */
-	ip->time_to_live = ttl != 0 || group ? ttl : STACK_TTL;
+	ip->time_to_live = STACK_IPO_TTL(ipo) != 0 || group ? STACK_IPO_TTL(ipo) : STACK_TTL;
 	ip->next_proto_id = proto;
 	ip->hdr_checksum = 0;
 	ip->src_addr = c->ip;

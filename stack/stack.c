@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <rte_ether.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include "sock_table.h"
@@ -18,6 +19,7 @@ stack_init(struct stack *s, const struct stack_conf *conf,
 	s->socks = socks;
 	s->lcore = lcore;
 	s->icmp_tokens = STACK_ICMP_BURST;
+	s->ip_id = (uint16_t)rte_rand();
 }
 
 void
@@ -25,6 +27,7 @@ stack_release(struct stack *s)
 {
 	stack_tx_done(s, 0);
 	arp_cache_flush(s);
+	frag_release(s);
 }
 
 enum stack_verdict
@@ -82,6 +85,10 @@ drop:
 void
 stack_tx(struct stack *s, struct rte_mbuf *m)
 {
+	if (unlikely(rte_pktmbuf_pkt_len(m) > s->conf->mtu + (uint32_t)RTE_ETHER_HDR_LEN)) {
+		ipv4_fragment_tx(s, m);
+		return;
+	}
 	if (unlikely(s->tx_n == STACK_TX_MAX)) {
 		s->stats.tx_drop[PN_TX_BATCH_FULL]++;
 		rte_pktmbuf_free(m);
@@ -106,6 +113,7 @@ void
 stack_tick(struct stack *s)
 {
 	arp_cache_tick(s);
+	frag_tick(s);
 }
 
 unsigned

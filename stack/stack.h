@@ -28,6 +28,7 @@
 struct sock_table;
 struct pn_sock;
 struct rte_ring;
+struct frag_table;
 
 /* ICMP errors we send: a token bucket per lcore, as Linux's global
  * icmp_msgs_per_sec / icmp_msgs_burst (RFC 1812 4.3.2.8). */
@@ -43,6 +44,11 @@ struct stack_conf {
 	uint32_t arp_timeout_ms;        /* a REACHABLE entry ages out after this */
 	uint32_t arp_retry_ms;          /* between requests for one address */
 	uint8_t arp_retries;            /* requests before giving up */
+	/* IPv4 reassembly (frag.c; config [ipv4] ipfrag_*) */
+	uint32_t frag_time_ms;
+	uint32_t frag_flows;            /* 0: fragments are dropped (ip_fragment) */
+	uint32_t frag_fragments;
+	uint32_t frag_held;
 	uint32_t tx_offload;            /* STACK_TX_*: what the port does for us */
 	/* Wake-up moderation: a client asleep on a receive is woken once
 	 * wake_batch datagrams wait for it, or wake_delay_us after the first
@@ -67,6 +73,8 @@ enum stack_verdict {
 	STACK_ANSWERED,     /* became a reply, now in s->tx */
 	STACK_STEERED,      /* handed to the lcore that owns its socket */
 	STACK_DROPPED,      /* freed; s->stats.rx_drop[] says why */
+	STACK_HELD,         /* an IPv4 fragment, held until its datagram is
+	                     * whole (in stats.rx_merged) */
 };
 
 #define STACK_TX_MAX 256
@@ -89,6 +97,10 @@ typedef void (*stack_arp_hook)(void *arg, rte_be32_t ip,
 struct stack {
 	const struct stack_conf *conf;
 	struct rte_mempool *pool;       /* for frames the stack originates */
+	struct rte_mempool *pool_indirect;  /* for fragments' payloads (NULL:
+	                                 * pool) */
+	struct frag_table *frag;        /* reassembly, made at the first fragment */
+	uint16_t ip_id;                 /* the next non-atomic datagram's ID */
 	struct sock_table *socks;       /* NULL: every datagram is udp_no_socket */
 	struct rte_ring *const *steer;  /* steer[lcore], NULL with one lcore */
 	uint16_t lcore;                 /* our index in the socket table */
@@ -127,6 +139,8 @@ enum stack_verdict arp_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict ipv4_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict icmp_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict udp_input(struct stack *s, struct rte_mbuf *m);
+/* ... a datagram made whole from fragments: a chain (frag.c) */
+enum stack_verdict udp_input_chain(struct stack *s, struct rte_mbuf *m);
 
 /* A UDP datagram for a closed port (m at its UDP header, l2/l3 lengths set):
  * answer it with an ICMP port unreachable, in place, if RFC 1812 allows and
@@ -169,6 +183,9 @@ struct udp_meta {
  * -ENOBUFS when the ring is full (or its tail is nonsense). */
 int shm_sock_put(struct stack *s, struct pn_sock *sock, const void *payload,
 		 uint32_t len, const struct udp_meta *mt);
+/* The same from len bytes of a chain of mbufs, from offset off. */
+int shm_sock_put_mbuf(struct stack *s, struct pn_sock *sock, const struct rte_mbuf *m,
+		      uint32_t off, uint32_t len, const struct udp_meta *mt);
 /* An ICMP error for sock (connected): the client's next call returns -err
  * (ECONNREFUSED for a port unreachable).  On the owner lcore.  0, or
  * -ENOENT when sock is closing (or no client's): nothing posted. */
@@ -262,21 +279,45 @@ stack_dst_ok(const struct stack_conf *c, rte_be32_t dst)
 	return ((a >> 24) != 0 && (a >> 28) <= 0xe) || stack_is_bcast(c, dst);
 }
 
+/* ---- IPv4 fragments (frag.c) ---- */
+
+/* A fragment (m at its IP header, trimmed to its total length, header
+ * checked): held (NULL, *v STACK_HELD), dropped (NULL, *v STACK_DROPPED,
+ * counted), or the last piece of its datagram, returned whole: a chain at
+ * its IP header, which says so (total length, no offset). */
+struct rte_mbuf *frag_input(struct stack *s, struct rte_mbuf *m, enum stack_verdict *v);
+/* Give up on the datagrams whose time is up (from stack_tick). */
+void frag_tick(struct stack *s);
+/* Drop everything held and the table (from stack_release). */
+void frag_release(struct stack *s);
+/* A whole frame (m at Ethernet, IPv4) longer than the MTU: into s->tx in
+ * fragments.  Consumes m. */
+void ipv4_fragment_tx(struct stack *s, struct rte_mbuf *m);
+
 /* Deliver what other lcores steered to sockets we own.  Returns how many. */
 unsigned stack_steer_drain(struct stack *s);
 
 /*
- * Send m's data as the payload of a UDP datagram, with the IP header's TOS
- * byte and TTL (0: 64) of a socket that set them (IP_TOS, IP_TTL; the
- * stack's own: udp_output).  Headers are prepended in the headroom; the
- * next hop is resolved by ARP (m may wait in the ARP queue).  Consumes m.
- * Returns 0 if sent or queued, a negative errno if dropped (counted in
- * stats.tx_drop[]).
+ * Send m's data (a chain, up to 65,507 bytes) as the payload of a UDP
+ * datagram, with `ipo` (STACK_IPO) the IP header's TOS byte and TTL (0: 64)
+ * of a socket that set them (IP_TOS, IP_TTL; the stack's own: udp_output)
+ * and its IP_MTU_DISCOVER's say on DF (STACK_IP_NODF: never set; else set
+ * when the datagram fits the MTU, and fragments when it does not).  Headers
+ * are prepended in the headroom; the next hop is resolved by ARP (m may
+ * wait in the ARP queue).  Consumes m.  Returns 0 if sent or queued, a
+ * negative errno if dropped (counted in stats.tx_drop[]).
  */
+#define STACK_IP_NODF 1u
+/* (one word, so that every argument stays in a register) */
+#define STACK_IPO(tos, ttl, flags) \
+	((uint32_t)(uint8_t)(tos) | (uint32_t)(uint8_t)(ttl) << 8 | (uint32_t)(flags) << 16)
+#define STACK_IPO_TOS(o)   ((uint8_t)(o))
+#define STACK_IPO_TTL(o)   ((uint8_t)((o) >> 8))
+#define STACK_IPO_FLAGS(o) ((o) >> 16)
 int udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
-		  rte_be32_t dst, rte_be16_t dport, uint8_t tos, uint8_t ttl);
+		  rte_be32_t dst, rte_be16_t dport, uint32_t ipo);
 int ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst,
-		   uint8_t proto, uint8_t tos, uint8_t ttl);
+		   uint8_t proto, uint32_t ipo);
 
 #define STACK_TTL 64                    /* Linux's ip_default_ttl */
 
@@ -284,16 +325,17 @@ static inline int
 udp_output(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 	   rte_be16_t dport)
 {
-	return udp_output_ip(s, m, sport, dst, dport, 0, STACK_TTL);
+	return udp_output_ip(s, m, sport, dst, dport, STACK_IPO(0, STACK_TTL, 0));
 }
 
 static inline int
 ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
 {
-	return ipv4_output_ip(s, m, dst, proto, 0, STACK_TTL);
+	return ipv4_output_ip(s, m, dst, proto, STACK_IPO(0, STACK_TTL, 0));
 }
 
-/* Queue a complete frame for transmission (counted drop when full). */
+/* Queue a complete frame for transmission (counted drop when full); one
+ * longer than the MTU goes in fragments. */
 void stack_tx(struct stack *s, struct rte_mbuf *m);
 /* The port accepted the first `sent` frames of s->tx: free and count the
  * rest, and empty the batch. */

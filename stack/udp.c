@@ -109,13 +109,35 @@ udp_bcast_loop(struct stack *s, const struct rte_mbuf *m)
 	udp_bcast_deliver(s, c, UDP_FROM_LOCAL);
 }
 
+/* A checked datagram (m at its UDP header) to its socket, or to every one
+ * for a broadcast, or answered with a port unreachable. */
+static __rte_always_inline enum stack_verdict
+udp_dispatch(struct stack *s, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	     const struct rte_udp_hdr *u)
+{
+	struct pn_sock *sock;
+
+	if (unlikely(ip->dst_addr != s->conf->ip)) {       /* a broadcast */
+		m->l4_len = sizeof(*u);
+		rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
+		return udp_bcast_deliver(s, m, UDP_FROM_PORT);
+	}
+	sock = s->socks == NULL ? NULL :
+		sock_table_lookup(s->socks, u->dst_port, ip->src_addr, u->src_port);
+	if (sock == NULL)
+		return icmp_port_unreachable(s, m);
+	/* Sockets see whole frames; l2_len/l3_len locate the headers. */
+	m->l4_len = sizeof(*u);
+	rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
+	return udp_hand(s, sock, m, UDP_FROM_PORT);
+}
+
 enum stack_verdict
 udp_input(struct stack *s, struct rte_mbuf *m)
 {
 	uint16_t len = rte_pktmbuf_data_len(m), ulen;
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *u;
-	struct pn_sock *sock;
 	enum pn_rx_drop why;
 
 	if (len < sizeof(*u)) {
@@ -136,19 +158,37 @@ udp_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_UDP_CSUM;
 		goto drop;
 	}
-	if (unlikely(ip->dst_addr != s->conf->ip)) {       /* a broadcast */
-		m->l4_len = sizeof(*u);
-		rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
-		return udp_bcast_deliver(s, m, UDP_FROM_PORT);
+	return udp_dispatch(s, m, ip, u);
+drop:
+	s->stats.rx_drop[why]++;
+	rte_pktmbuf_free(m);
+	return STACK_DROPPED;
+}
+
+enum stack_verdict
+udp_input_chain(struct stack *s, struct rte_mbuf *m)
+{
+	/* its UDP header in the first segment: a first fragment carries 8
+	 * bytes at least */
+	const uint32_t len = rte_pktmbuf_pkt_len(m);
+	const struct rte_udp_hdr *u = rte_pktmbuf_mtod(m, const struct rte_udp_hdr *);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 -(int)m->l3_len);
+	enum pn_rx_drop why;
+
+	/* its UDP length the IP payload's (no padding behind a datagram made
+	 * whole), its checksum over the chain */
+	if (rte_pktmbuf_data_len(m) < sizeof(*u) || rte_be_to_cpu_16(u->dgram_len) != len) {
+		why = rte_pktmbuf_data_len(m) < sizeof(*u) ? PN_RX_UDP_TRUNCATED : PN_RX_UDP_LEN;
+		goto drop;
 	}
-	sock = s->socks == NULL ? NULL :
-		sock_table_lookup(s->socks, u->dst_port, ip->src_addr, u->src_port);
-	if (sock == NULL)
-		return icmp_port_unreachable(s, m);
-	/* Sockets see whole frames; l2_len/l3_len locate the headers. */
-	m->l4_len = sizeof(*u);
-	rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);
-	return udp_hand(s, sock, m, UDP_FROM_PORT);
+	if (u->dgram_cksum != 0 &&
+	    cksum_finish(cksum_add_mbuf(m, 0, len, cksum_pseudo(ip->src_addr, ip->dst_addr,
+					IPPROTO_UDP, (uint16_t)len))) != 0) {
+		why = PN_RX_UDP_CSUM;
+		goto drop;
+	}
+	return udp_dispatch(s, m, ip, u);
 drop:
 	s->stats.rx_drop[why]++;
 	rte_pktmbuf_free(m);
@@ -189,7 +229,7 @@ enum stack_verdict
 udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local)
 {
 	uint32_t off = m->l2_len + m->l3_len + m->l4_len;
-	uint32_t payload = rte_pktmbuf_data_len(m) - off;
+	uint32_t payload = rte_pktmbuf_pkt_len(m) - off;
 	int ok;
 
 	if (atomic_load_explicit(&sock->closing, memory_order_acquire)) {
@@ -208,8 +248,11 @@ udp_deliver(struct stack *s, struct pn_sock *sock, struct rte_mbuf *m, int local
 		};
 
 		/* the one copy across the trust boundary */
-		ok = shm_sock_put(s, sock, rte_pktmbuf_mtod_offset(m, void *, off),
-				  payload, &mt) == 0;
+		if (likely(m->nb_segs == 1))
+			ok = shm_sock_put(s, sock, rte_pktmbuf_mtod_offset(m, void *, off),
+					  payload, &mt) == 0;
+		else
+			ok = shm_sock_put_mbuf(s, sock, m, off, payload, &mt) == 0;
 		rte_pktmbuf_free(m);
 	} else {
 		ok = rte_ring_sp_enqueue(sock->rx, m) == 0;
@@ -250,7 +293,7 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 	struct pn_sock *to;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *u;
-	uint16_t plen = rte_pktmbuf_data_len(m);
+	uint16_t plen = (uint16_t)rte_pktmbuf_pkt_len(m);
 
 	s->stats.local_sent++;
 	to = s->socks == NULL ? NULL : sock_table_lookup(s->socks, dport, src, sport);
@@ -296,15 +339,19 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 
 int
 udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
-	      rte_be32_t dst, rte_be16_t dport, uint8_t tos, uint8_t ttl)
+	      rte_be32_t dst, rte_be16_t dport, uint32_t ipo)
 {
-	uint16_t plen = rte_pktmbuf_data_len(m);
+	const uint32_t plen = rte_pktmbuf_pkt_len(m);
 	struct rte_udp_hdr *u;
+	int frags = 0;
 
-	if (plen > s->conf->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(*u)) {
-		s->stats.tx_drop[PN_TX_TOO_BIG]++;
-		rte_pktmbuf_free(m);
-		return -EMSGSIZE;
+	if (unlikely(plen > s->conf->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(*u))) {
+		if (plen > 65535 - sizeof(struct rte_ipv4_hdr) - sizeof(*u)) {
+			s->stats.tx_drop[PN_TX_TOO_BIG]++;
+			rte_pktmbuf_free(m);
+			return -EMSGSIZE;
+		}
+		frags = 1;              /* (or local: no wire) */
 	}
 	if (unlikely(dport == 0 || !stack_dst_ok(s->conf, dst))) {
 		s->stats.tx_drop[PN_TX_BAD_DEST]++;
@@ -312,15 +359,23 @@ udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		return -EINVAL;
 	}
 	if (stack_is_local(s->conf, dst))
-		return udp_local(s, m, sport, dst, dport, tos, ttl != 0 ? ttl : STACK_TTL);
+		return udp_local(s, m, sport, dst, dport, STACK_IPO_TOS(ipo),
+				 STACK_IPO_TTL(ipo) != 0 ? STACK_IPO_TTL(ipo) : STACK_TTL);
 	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
 	if (u == NULL) {
 		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
-	udp_hdr_fill(u, sport, dport, plen);
-	if (s->conf->tx_offload & STACK_TX_CKSUM) {
+	udp_hdr_fill(u, sport, dport, (uint16_t)plen);
+	if (unlikely(frags)) {
+		/* the port cannot sum a datagram it sends in pieces */
+		uint16_t c = cksum_finish(cksum_add_mbuf(m, 0, plen + sizeof(*u),
+					  cksum_pseudo(s->conf->ip, dst, IPPROTO_UDP,
+						       (uint16_t)(plen + sizeof(*u)))));
+
+		u->dgram_cksum = c == 0 ? 0xffff : c;
+	} else if (s->conf->tx_offload & STACK_TX_CKSUM) {
 		/* the port sums the rest (DPDK's convention: the pseudo
 		 * header, length included, folded, not complemented) */
 		uint32_t ph = cksum_pseudo(s->conf->ip, dst, IPPROTO_UDP, plen + sizeof(*u));
@@ -330,8 +385,8 @@ udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
 			       RTE_MBUF_F_TX_UDP_CKSUM;
 	} else {
-		u->dgram_cksum = cksum_udp(s->conf->ip, dst, u, plen + sizeof(*u));
+		u->dgram_cksum = cksum_udp(s->conf->ip, dst, u, (uint16_t)(plen + sizeof(*u)));
 	}
 	m->l4_len = sizeof(*u);
-	return ipv4_output_ip(s, m, dst, IPPROTO_UDP, tos, ttl);
+	return ipv4_output_ip(s, m, dst, IPPROTO_UDP, ipo);
 }

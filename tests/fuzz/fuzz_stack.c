@@ -13,7 +13,7 @@
  *         the transmit batch checked and handed to a "port"
  *
  * After every input, and at each op 3:
- *   rx_frames == rx_delivered + rx_answered + every rx drop;
+ *   rx_frames == rx_delivered + rx_answered + every rx drop + rx_merged;
  *   local_sent == local_delivered + local_no_socket + local_ring_full;
  *   the pool's mbufs in use == what the stack still holds (the transmit
  *   batch, the ARP queues, the echo ring);
@@ -88,6 +88,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.arp_timeout_ms = 30000;
 	conf.arp_retry_ms = 1000;
 	conf.arp_retries = 3;
+	/* reassembly with small bounds, all of them within reach */
+	conf.frag_time_ms = 2000;
+	conf.frag_flows = 4;
+	conf.frag_fragments = 16;
+	conf.frag_held = 48;
 	tbl = sock_table_create("fuzz_socks", 16, 1);
 	FUZZ_CHECK(tbl != NULL, "socket table");
 	FUZZ_CHECK(sock_table_lcore_online(tbl, 0) == 0, "lcore online");
@@ -128,17 +133,27 @@ martian(rte_be32_t a)
 	return stack_martian_src(&conf, a) != PN_RX_DROP_MAX;
 }
 
+static uint16_t
+rdu16_(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 /* One transmitted frame, as the wire would see it. */
 static void
 check_frame(const struct rte_mbuf *m)
 {
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	const uint32_t len = rte_pktmbuf_data_len(m);
-	const struct rte_ether_hdr *eh = (const void *)f;
+	static uint8_t lin[RTE_ETHER_MAX_LEN];
+	const uint32_t len = rte_pktmbuf_pkt_len(m);
 
-	FUZZ_CHECK(m->nb_segs == 1 && len == rte_pktmbuf_pkt_len(m), "one segment");
 	FUZZ_CHECK(len >= RTE_ETHER_HDR_LEN && len <= RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN,
 		   "length %u", len);
+
+	/* (a fragment is a chain: its headers, then its datagram's bytes) */
+	const uint8_t *f = rte_pktmbuf_read(m, 0, len, lin);
+	const struct rte_ether_hdr *eh = (const void *)f;
+
+	FUZZ_CHECK(f != NULL, "the frame's bytes all there");
 	FUZZ_CHECK(rte_is_same_ether_addr(&eh->src_addr, &conf.mac), "our MAC as the source");
 	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 		const struct rte_arp_hdr *a = (const void *)(eh + 1);
@@ -183,6 +198,22 @@ check_frame(const struct rte_mbuf *m)
 	FUZZ_CHECK(bcast || group || !martian(ip->dst_addr),
 		   "never to a martian, never to ourselves");
 	FUZZ_CHECK(ip->time_to_live > 0 || group, "TTL");
+	FUZZ_CHECK(m->nb_segs == 1 || (ip->fragment_offset & RTE_BE16(0x3fff)) != 0,
+		   "only a fragment is a chain");
+
+	const uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset);
+
+	if (fo & 0x3fff) {
+		/* a piece of a datagram longer than the MTU */
+		FUZZ_CHECK(!(fo & 0x4000) && ip->packet_id != 0 &&
+			   (!(fo & 0x2000) || (tot - ihl) % 8 == 0), "a fragment: no DF, an ID, "
+			   "8-byte pieces");
+		if ((fo & 0x1fff) != 0 || ip->next_proto_id != IPPROTO_UDP)
+			return;
+		FUZZ_CHECK(tot - ihl >= 8 && rdu16_(f + RTE_ETHER_HDR_LEN + ihl) != 0 &&
+			   rdu16_(f + RTE_ETHER_HDR_LEN + ihl + 2) != 0, "no port 0");
+		return;
+	}
 
 	const uint8_t *l4 = (const uint8_t *)ip + ihl;
 	const uint32_t l4len = tot - ihl;
@@ -223,23 +254,77 @@ check_frame(const struct rte_mbuf *m)
 	}
 }
 
+/* Each mbuf of a packet once: its segments, and the datagram's own a
+ * fragment's indirect segments point into. */
+static unsigned seen_n;
+static const struct rte_mbuf *seen[16384];
+
+static void
+see(const struct rte_mbuf *m)
+{
+	for (; m != NULL; m = m->next) {
+		if (seen_n < RTE_DIM(seen))
+			seen[seen_n++] = m;
+		if (RTE_MBUF_CLONED(m) && seen_n < RTE_DIM(seen))
+			seen[seen_n++] = rte_mbuf_from_indirect((struct rte_mbuf *)(uintptr_t)m);
+	}
+}
+
+static int
+ptr_cmp(const void *a, const void *b)
+{
+	const uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The mbufs the stack holds: its transmit batch, the ARP queues, the echo
+ * socket's ring, the fragments waiting for the rest. */
+static unsigned
+held_mbufs(void)
+{
+	struct rte_mbuf *r[64];
+	unsigned n, u = 0;
+
+	seen_n = 0;
+	for (uint16_t i = 0; i < st.tx_n; i++)
+		see(st.tx[i]);
+	for (unsigned b = 0; b < ARP_BUCKETS; b++)
+		for (unsigned w = 0; w < ARP_WAYS; w++)
+			for (unsigned i = 0; i < st.arp.e[b][w].nq; i++)
+				see(st.arp.e[b][w].q[i]);
+	n = rte_ring_dequeue_burst(echo.rx, (void **)r, RTE_DIM(r), NULL);
+	for (unsigned i = 0; i < n; i++)
+		see(r[i]);
+	rte_ring_enqueue_burst(echo.rx, (void **)r, n, NULL);
+	qsort(seen, seen_n, sizeof(seen[0]), ptr_cmp);
+	for (unsigned i = 0; i < seen_n; i++)
+		u += i == 0 || seen[i] != seen[i - 1];
+	return u + (unsigned)st.stats.frags_held;
+}
+
 static void
 check_books(void)
 {
 	const struct pn_counters *s = &st.stats;
 
-	FUZZ_CHECK(s->rx_frames == s->rx_delivered + s->rx_answered + stats_rx_dropped(s),
-		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu",
-		   s->rx_frames, s->rx_delivered, s->rx_answered, stats_rx_dropped(s));
+	FUZZ_CHECK(s->rx_frames == s->rx_delivered + s->rx_answered + stats_rx_dropped(s) +
+		   s->rx_merged,
+		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu + merged %lu",
+		   s->rx_frames, s->rx_delivered, s->rx_answered, stats_rx_dropped(s),
+		   s->rx_merged);
 	FUZZ_CHECK(s->local_sent == s->local_delivered + s->local_no_socket + s->local_ring_full,
 		   "local_sent %lu", s->local_sent);
 	FUZZ_CHECK(s->icmp_unreach_sent <= STACK_ICMP_BURST +
 		   (st.now_ms - 1000) * STACK_ICMP_RATE / 1000 + 1,
 		   "port unreachables within the rate: %lu in %lu ms", s->icmp_unreach_sent,
 		   st.now_ms - 1000);
-	FUZZ_CHECK(fuzz_in_use() == st.tx_n + st.arp.pending + rte_ring_count(echo.rx),
-		   "%u mbufs in use, the stack holds %u + %u + %u", fuzz_in_use(), st.tx_n,
-		   st.arp.pending, rte_ring_count(echo.rx));
+	FUZZ_CHECK(fuzz_in_use() == held_mbufs(),
+		   "%u mbufs in use, the stack holds %u (%u frames to send, %u waiting for "
+		   "ARP, %u on the echo ring, %lu fragments)", fuzz_in_use(), held_mbufs(),
+		   st.tx_n, st.arp.pending, rte_ring_count(echo.rx), st.stats.frags_held);
+	FUZZ_CHECK(s->frags_held <= s->rx_merged && s->frags_held <= conf.frag_held,
+		   "fragments held %lu (merged %lu)", s->frags_held, s->rx_merged);
 }
 
 /* The end of an lcore loop: services, commit, the burst to a port that

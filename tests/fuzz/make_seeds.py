@@ -8,7 +8,7 @@ import struct
 import sys
 
 from scapy.all import (ARP, ICMP, IP, LLC, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest, IPOption_RR,
-                       IPOption_Timestamp, IPv6, Raw)
+                       IPOption_Timestamp, IPv6, Raw, fragment)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -60,6 +60,21 @@ stack.append(b"".join(rx(f) + TAIL for _, f, _, _ in
 stack.append(client_send(PEER_IP, 9, b"out") + TAIL + rx(frames[1]) + TAIL)
 stack.append(client_send("127.0.0.1", 7, b"local echo") + TAIL + client_send(OUR_IP, 5000, b"self") + TAIL)
 stack.append(client_send("198.19.0.5", 9, b"off-link") + TICK * 5 + TAIL)
+# fragments: in order, reversed, tiny, overlapping, duplicated, too many,
+# one lost (time runs out), and datagrams we send in pieces
+big_echo = IP(src=PEER_IP, dst=OUR_IP, id=77) / UDP(sport=4000, dport=7) / Raw(bytes(3000))
+big_ping = IP(src=PEER_IP, dst=OUR_IP, id=78) / ICMP(type=8, id=2, seq=1) / Raw(bytes(4000))
+to_client = IP(src=PEER_IP, dst=OUR_IP, id=79) / UDP(sport=53, dport=5000) / Raw(bytes(2000))
+pieces = [fragment(big_echo, 1480), fragment(big_ping, 1480)[::-1], fragment(to_client, 8),
+          fragment(big_echo, 1480) + fragment(big_echo, 1480)[:1]]
+overlap = fragment(to_client, 1480)
+overlap[1].frag -= 1
+pieces.append(overlap)
+pieces.append(fragment(big_echo, 1480)[:-1])
+for ps in pieces:
+    stack.append(b"".join(rx(eth / f) for f in ps) + TAIL + TICK * 25 + TAIL)
+stack.append(rx(frames[1]) + client_send(PEER_IP, 9, bytes(5000)) + TAIL +
+             client_send(PEER_IP, 9, bytes(60000)[:0xffff]) + TAIL)
 write("fuzz_stack", stack)
 
 summary = []

@@ -54,6 +54,10 @@ harness_stack(struct stack *s, struct stack_conf *c, uint32_t gw)
 	c->arp_timeout_ms = 300000;
 	c->arp_retry_ms = 1000;
 	c->arp_retries = 3;
+	c->frag_time_ms = 30000;
+	c->frag_flows = 64;
+	c->frag_fragments = 128;
+	c->frag_held = 1024;
 	stack_init(s, c, test_pool, NULL, 0);
 	s->now_ms = 1000;
 }
@@ -87,7 +91,8 @@ void
 assert_reconciled(const struct stack *s)
 {
 	assert_int_equal(s->stats.rx_frames, s->stats.rx_delivered +
-			 s->stats.rx_answered + stats_rx_dropped(&s->stats));
+			 s->stats.rx_answered + stats_rx_dropped(&s->stats) +
+			 s->stats.rx_merged);
 }
 
 void
