@@ -121,12 +121,30 @@ tx_positions(const struct pollnet_socket *s, size_t len)
 	return off + n > size ? size - off + n : n;
 }
 
-/* May a datagram of len bytes go to `to`?  Any length up to UDP's to a local
- * address (it goes slot to slot); to another host, what one frame holds
- * (pollnet does not fragment); and never more than half the send ring
- * (abi/pn_region.h: what a ring of 2n positions always takes). */
+/* Does IP_MTU_DISCOVER's mode refuse what does not fit the MTU (Linux's
+ * ip_sk_ignore_df false), and does it keep DF off? */
+static inline int
+pmtu_strict(uint8_t mode)
+{
+	return mode == IP_PMTUDISC_DO || mode == IP_PMTUDISC_PROBE ||
+	       mode == IP_PMTUDISC_INTERFACE;
+}
+
+static inline int
+pmtu_nodf(uint8_t mode)
+{
+	return mode == IP_PMTUDISC_DONT || mode == IP_PMTUDISC_INTERFACE ||
+	       mode == IP_PMTUDISC_OMIT;
+}
+
+/* May a datagram of len bytes go to `to`?  Any length up to UDP's (to a
+ * local address slot to slot, to another host in fragments) but what a
+ * strict IP_MTU_DISCOVER mode refuses above the MTU; and never more than
+ * half the send ring (abi/pn_region.h: what a ring of 2n positions always
+ * takes). */
 static int
-len_ok(const struct pollnet_socket *s, size_t len, const struct sockaddr_in *to)
+len_ok(const struct pollnet_socket *s, size_t len, const struct sockaddr_in *to,
+       uint8_t pmtudisc)
 {
 	const uint32_t a = to->sin_addr.s_addr;
 	const uint32_t mtu = s->pn->state != NULL ? s->pn->state->iface.mtu : 1500;
@@ -134,7 +152,8 @@ len_ok(const struct pollnet_socket *s, size_t len, const struct sockaddr_in *to)
 	if (len > PN_MAX_DATAGRAM ||
 	    2 * pn_desc_slots((uint32_t)len, s->geo.slot_size) > s->geo.tx_size)
 		return -EMSGSIZE;
-	if ((ntohl(a) >> 24) != 127 && a != s->pn->addr && len > mtu - 28)
+	if (len > mtu - 28 && pmtu_strict(pmtudisc) && (ntohl(a) >> 24) != 127 &&
+	    a != s->pn->addr)
 		return -EMSGSIZE;
 	return 0;
 }
@@ -169,7 +188,7 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	d->len = (uint32_t)len;
 	d->addr = to->sin_addr.s_addr;
 	d->port = to->sin_port;
-	d->flags = 0;
+	d->flags = pmtu_nodf(ip != NULL ? ip->pmtudisc : s->pmtudisc) ? PN_DESC_NODF : 0;
 	d->local = ip != NULL ? ip->local : 0;
 	d->tos = ip != NULL ? ip->tos : s->tos;
 	/* (to a group, the kernel's IP_MULTICAST_TTL default: this link) */
@@ -561,12 +580,12 @@ msg_sendable(const struct pollnet_socket *s, const struct pollnet_msg *m)
 
 	if (m->addr.sin_family == 0) {
 		peer = lib_peer(s);
-		return peer.sin_port == 0 ? -EDESTADDRREQ : len_ok(s, m->len, &peer);
+		return peer.sin_port == 0 ? -EDESTADDRREQ : len_ok(s, m->len, &peer, s->pmtudisc);
 	}
 	if (m->addr.sin_family != AF_INET || m->addr.sin_addr.s_addr == 0 ||
 	    m->addr.sin_port == 0)
 		return -EINVAL;
-	return len_ok(s, m->len, &m->addr);
+	return len_ok(s, m->len, &m->addr, s->pmtudisc);
 }
 
 /* May a datagram of len bytes be queued now?  Bound (on the first send, as
@@ -768,7 +787,7 @@ pn_int_send(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 			return -EDESTADDRREQ;
 		to = &peer;
 	}
-	rc = len_ok(s, len, to);
+	rc = len_ok(s, len, to, ip != NULL ? ip->pmtudisc : s->pmtudisc);
 	if (rc < 0)
 		return rc;
 	rc = tx_may_queue(s, len);

@@ -56,6 +56,7 @@ struct pollnet_socket {
 	int nonblock;
 	int timeout_ms;
 	uint8_t tos, ttl;               /* of what it sends (ttl 0: 64) */
+	uint8_t pmtudisc;               /* IP_PMTUDISC_*: DF and fragments */
 };
 
 /* The local port (network order, 0: unbound) and the connected peer

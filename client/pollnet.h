@@ -44,10 +44,10 @@ struct pollnet;
 struct pollnet_socket;
 
 #define POLLNET_TRUNC 0x1      /* recv flags: the datagram was longer than the buffer */
-/* The longest datagram: UDP's.  Any length up to it goes to a local
- * address (127.0.0.0/8, pollnet's own); to another host pollnet sends what
- * one frame holds, POLLNET_MAX_FRAME_DATAGRAM with its 1500-byte MTU
- * (longer: -EMSGSIZE).  Receive into POLLNET_MAX_RECV bytes to never see
+/* The longest datagram: UDP's, to any address.  To another host, one
+ * longer than a frame holds (POLLNET_MAX_FRAME_DATAGRAM with a 1500-byte
+ * MTU) goes in IP fragments, unless pollnet_set_pmtudisc says DO, PROBE or
+ * INTERFACE (-EMSGSIZE).  Receive into POLLNET_MAX_RECV bytes to never see
  * POLLNET_TRUNC. */
 #define POLLNET_MAX_DATAGRAM 65507
 #define POLLNET_MAX_FRAME_DATAGRAM 1472
@@ -85,9 +85,9 @@ uint16_t pollnet_local_port(const struct pollnet_socket *s);
  * dropped. */
 int pollnet_close(struct pollnet_socket *s);
 
-/* Send one datagram (at most POLLNET_MAX_DATAGRAM bytes to a local
- * address, POLLNET_MAX_FRAME_DATAGRAM to another host; never more than
- * half the send ring's slots hold).  Blocks while
+/* Send one datagram (at most POLLNET_MAX_DATAGRAM bytes, and never more
+ * than half the send ring's slots hold; POLLNET_MAX_FRAME_DATAGRAM to
+ * another host with IP_PMTUDISC_DO, _PROBE or _INTERFACE).  Blocks while
  * the socket's send ring is full, unless non-blocking (-EAGAIN). */
 ssize_t pollnet_send(struct pollnet_socket *s, const void *buf, size_t len);
 ssize_t pollnet_sendto(struct pollnet_socket *s, const void *buf, size_t len,
@@ -116,6 +116,12 @@ ssize_t pollnet_recvfrom_info(struct pollnet_socket *s, void *buf, size_t len,
  * -EINVAL. */
 int pollnet_set_tos(struct pollnet_socket *s, int tos);
 int pollnet_set_ttl(struct pollnet_socket *s, int ttl);
+/* IP_MTU_DISCOVER's modes (<netinet/in.h> IP_PMTUDISC_*), as Linux reads
+ * them for UDP: WANT (the default) sets DF on what fits the MTU and sends
+ * the rest in fragments; DONT and OMIT never set DF and fragment; DO and
+ * PROBE set DF, INTERFACE does not, and those three refuse what does not
+ * fit (-EMSGSIZE).  0 or -EINVAL. */
+int pollnet_set_pmtudisc(struct pollnet_socket *s, int mode);
 
 /*
  * Many datagrams per call (as recvmmsg/sendmmsg), with one wait and one

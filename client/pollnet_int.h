@@ -57,6 +57,7 @@ struct pn_ip {
 	uint32_t local;         /* RX: the address it was sent to; TX: the
 	                         * source (0: pollnet's address) */
 	uint8_t tos, ttl;       /* TX: ttl 0 is 64 */
+	uint8_t pmtudisc;       /* TX: IP_PMTUDISC_* */
 	uint64_t stamp;         /* RX: pollnet's TSC when it took it */
 };
 

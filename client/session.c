@@ -223,6 +223,7 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	s->pn = pn;
 	s->rx_fd = s->tx_fd = -1;
 	s->timeout_ms = -1;
+	s->pmtudisc = IP_PMTUDISC_WANT;         /* Linux's default */
 	rc = lib_rpc(pn, &req, &rep, fds);
 	if (rc < 0)
 		goto fail;
@@ -378,6 +379,15 @@ pollnet_set_tos(struct pollnet_socket *s, int tos)
 	if (tos < 0 || tos > 255)
 		return -EINVAL;
 	s->tos = (uint8_t)tos;
+	return 0;
+}
+
+int
+pollnet_set_pmtudisc(struct pollnet_socket *s, int mode)
+{
+	if (mode < IP_PMTUDISC_DONT || mode > IP_PMTUDISC_OMIT)
+		return -EINVAL;
+	s->pmtudisc = (uint8_t)mode;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pollnet-echo: a UDP echo server on pollnet (the lab's server, on
  * shared-memory sockets).  It never echoes a datagram cut short: one longer
- * than pollnet can send (1472 bytes) is counted and not answered. */
+ * than its buffer is counted and not answered. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,9 +32,9 @@ usage(FILE *f, const char *prog)
 "Usage: %s [-c PATH] [-n N] [-b N] [-r N] [-z] PORT\n"
 "\n"
 "Echo every UDP datagram received on PORT back to its sender, through\n"
-"pollnet's shared-memory sockets.  A datagram longer than 1472 bytes (one\n"
-"the kernel reassembled from fragments) cannot be sent back whole: it is\n"
-"counted, not answered.  The counts are printed at exit.\n"
+"pollnet's shared-memory sockets, any length up to UDP's 65,507 bytes (one\n"
+"longer than a frame goes back in IP fragments).  The count is printed at\n"
+"exit.\n"
 "\n"
 "  -c, --ctl PATH      pollnet's control socket (default: $POLLNET_CTL, else\n"
 "                      /run/pollnet/pollnet.sock)\n"
@@ -82,7 +82,7 @@ main(int argc, char **argv)
 	};
 	const char *slash = strrchr(argv[0], '/');
 	const char *prog = slash != NULL ? slash + 1 : argv[0], *ctl = NULL;
-	long count = -1, port, done = 0, too_long = 0, truncated = 0, batch = MAX_BATCH, ring = 0;
+	long count = -1, port, done = 0, truncated = 0, batch = MAX_BATCH, ring = 0;
 	int zero_copy = 0;
 	struct pollnet *pn;
 	struct pollnet_socket *s;
@@ -156,8 +156,6 @@ main(int argc, char **argv)
 		for (int i = 0; i < k; i++) {
 			if (in[i].flags & POLLNET_TRUNC)
 				truncated++;
-			else if (in[i].n > POLLNET_MAX_FRAME_DATAGRAM)
-				too_long++;
 			else
 				out[j++] = (struct pollnet_msg){ .buf = in[i].buf, .len = in[i].n,
 								 .addr = in[i].addr };
@@ -197,10 +195,6 @@ main(int argc, char **argv)
 			truncated++;
 			continue;
 		}
-		if (n > POLLNET_MAX_FRAME_DATAGRAM) {
-			too_long++;
-			continue;
-		}
 		n = pollnet_sendto(s, buf, (size_t)n, &from);
 		if (n < 0) {
 			fprintf(stderr, "%s: send: %s\n", prog, pollnet_strerror((int)n));
@@ -208,8 +202,7 @@ main(int argc, char **argv)
 		}
 		done++;
 	}
-	printf("pollnet-echo: %ld datagrams echoed, %ld too long to send back, %ld truncated\n",
-	       done, too_long, truncated);
+	printf("pollnet-echo: %ld datagrams echoed, %ld truncated\n", done, truncated);
 	pollnet_session_close(pn);
 	return 0;
 }

@@ -44,12 +44,18 @@ def case_blocking():
     for n in (1, 100, 1472):
         echo(s, os.urandom(n))
     ok("1, 100 and 1472 bytes echoed intact")
+    for n in (1473, 1900):
+        echo(s, os.urandom(n))
+    ok("1473 and 1900 bytes echoed intact (in fragments, as the kernel sends them; "
+       "test_frag.py has them to 65507 on a port that passes fragments)")
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)      # IP_MTU_DISCOVER, IP_PMTUDISC_DO
     try:
         s.sendto(b"x" * 1473, ADDR)
-        raise AssertionError("1473 bytes sent")
+        raise AssertionError("1473 bytes sent with IP_PMTUDISC_DO")
     except OSError as e:
         assert e.errno == errno.EMSGSIZE, e
-    ok("1473 bytes: EMSGSIZE")
+    s.setsockopt(socket.IPPROTO_IP, 10, 1)      # back to IP_PMTUDISC_WANT
+    ok("1473 bytes with IP_PMTUDISC_DO: EMSGSIZE")
     s.connect(ADDR)
     assert s.getpeername() == ADDR
     s.send(b"connected")
