@@ -181,9 +181,10 @@ def frames_accounted(what, d, peer_tx):
     check(d["port.rx_packets"] == d["stack.rx_frames"],
           "%s: every frame the port gave reached the stack (%d)" % (what, d["stack.rx_frames"]))
     check(d["stack.rx_frames"] == d["stack.rx_delivered"] + d["stack.rx_answered"] +
-          d["stack.rx_dropped"], "%s: stack rx %d == delivered %d + answered %d + dropped %d" %
+          d["stack.rx_dropped"] + d["stack.rx_merged"],
+          "%s: stack rx %d == delivered %d + answered %d + dropped %d + merged %d" %
           (what, d["stack.rx_frames"], d["stack.rx_delivered"], d["stack.rx_answered"],
-           d["stack.rx_dropped"]))
+           d["stack.rx_dropped"], d["stack.rx_merged"]))
 
 
 def preload_setup(prefix):
