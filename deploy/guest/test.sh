@@ -138,14 +138,35 @@ test_tap() {
     tap_peer() {
         ip netns exec "$TAP_NS" ping -c 3 -i 0.3 -W 3 10.0.2.15 > "$tmp/ping.log" 2>&1
         echo $? > "$tmp/ping.rc"
+        # in IP fragments both ways, through pollnet's e1000 and the echo service
+        ip netns exec "$TAP_NS" ping -c 2 -i 0.5 -W 5 -s 8000 10.0.2.15 > "$tmp/bigping.log" 2>&1
+        echo $? > "$tmp/bigping.rc"
+        ip netns exec "$TAP_NS" /usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+ok = []
+for n in (8000, 60000, 65507):
+    d = os.urandom(n)
+    s.sendto(d, ("10.0.2.15", 7))
+    try:
+        ok.append(s.recv(65536) == d)
+    except socket.timeout:
+        ok.append(False)
+print("8000, 60000 and 65507 bytes echoed intact:", ok)
+sys.exit(0 if all(ok) else 1)' > "$tmp/big.log" 2>&1
+        echo $? > "$tmp/big.rc"
         ip netns exec "$TAP_NS" python3 "$HERE/guest/hostclient.py" 10.0.2.15:7 6 over-tap \
             > "$tmp/tap.log" 2>&1
         echo $? > "$tmp/tap.rc"
     }
-    NET=tap ON_READY=tap_peer QUIET=1 boot run "$(guest_wait_echoes 6)" "$tmp/tap-console.log" || rc=$?
+    NET=tap ON_READY=tap_peer QUIET=1 boot run "$(guest_wait_echoes 9)" "$tmp/tap-console.log" || rc=$?
     t_check "$rc" "tap: the guest's side (status $rc)"
     t_check "$(cat "$tmp/ping.rc" 2>/dev/null || echo 1)" \
         "tap: the kernel pings pollnet: $(grep -o '[0-9]* received' "$tmp/ping.log")"
+    t_check "$(cat "$tmp/bigping.rc" 2>/dev/null || echo 1)" \
+        "tap: ping -s 8000, in fragments both ways: $(grep -o '[0-9]* received' "$tmp/bigping.log")"
+    t_check "$(cat "$tmp/big.rc" 2>/dev/null || echo 1)" "tap: $(tail -1 "$tmp/big.log")"
     t_check "$(cat "$tmp/tap.rc" 2>/dev/null || echo 1)" "tap: $(tail -1 "$tmp/tap.log")"
     if [[ "$(ip netns list)" == *"$TAP_NS"* ]]; then t_check 1 "tap: namespace removed"
     else t_check 0 "tap: namespace removed"; fi
