@@ -285,7 +285,8 @@ def main():
 
     c = pn.report()
     check(c["stack.rx_frames"] == c["stack.rx_delivered"] + c["stack.rx_answered"] +
-          c["stack.rx_dropped"], "rx_frames %d == delivered + answered + dropped" %
+          c["stack.rx_dropped"] +
+          c["stack.rx_merged"], "rx_frames %d == delivered + answered + dropped + merged" %
           c["stack.rx_frames"])
     counters, _ = pn.stop()
     check(counters["pool.in_use"] == 0, "at exit every mbuf is back")

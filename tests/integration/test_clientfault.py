@@ -101,7 +101,8 @@ def main():
         check(fds(pn.proc.pid) == fd0, "pollnet's open file descriptors back to %d (%d)" %
               (fd0, fds(pn.proc.pid)))
         check(c["stack.rx_frames"] == c["stack.rx_delivered"] + c["stack.rx_answered"] +
-              c["stack.rx_dropped"], "rx_frames %d == delivered + answered + dropped" %
+              c["stack.rx_dropped"] +
+              c["stack.rx_merged"], "rx_frames %d == delivered + answered + dropped + merged" %
               c["stack.rx_frames"])
         check(c["stack.local_sent"] == c["stack.local_delivered"] + c["stack.local_no_socket"] +
               c["stack.local_ring_full"], "local_sent == delivered + no_socket + ring_full")

@@ -274,7 +274,8 @@ def main():
           and st["stack.udp_delivered"] == 1,
           "stats: the TCP SYN dropped as ip_unknown_proto, 2 pings answered, 1 datagram")
     check(st["stack.rx_frames"] == st["stack.rx_delivered"] + st["stack.rx_answered"] +
-          st["stack.rx_dropped"], "stats: rx_frames == delivered + answered + dropped")
+          st["stack.rx_dropped"] +
+          st["stack.rx_merged"], "stats: rx_frames == delivered + answered + dropped + merged")
     rc, out, err = ctl("stats")
     check(rc == 0 and re.search(r"^stack\.rx_drop\.ip_unknown_proto\s+1\s", out, re.M) and
           "stack.rx_drop.udp_no_socket" not in out,

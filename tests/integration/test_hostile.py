@@ -75,8 +75,9 @@ def main():
     check(" 3 received" in r.stdout, "%s: pollnet answers ping after" % mode)
     counters, _ = pn.stop()
     check(counters["stack.rx_frames"] == counters["stack.rx_delivered"] +
-          counters["stack.rx_answered"] + counters["stack.rx_dropped"],
-          "%s: rx_frames %d == delivered + answered + dropped" % (mode, counters["stack.rx_frames"]))
+          counters["stack.rx_answered"] + counters["stack.rx_dropped"] +
+          counters["stack.rx_merged"],
+          "%s: rx_frames %d == delivered + answered + dropped + merged" % (mode, counters["stack.rx_frames"]))
     check(counters["pool.in_use"] == 0, "%s: at exit every mbuf is back" % mode)
     finish(pn.log_path)
 

@@ -395,8 +395,9 @@ def main():
     check(counters["stack.icmp_unreach_sent"] >= 3, "port unreachables sent (%d)" %
           counters["stack.icmp_unreach_sent"])
     check(counters["stack.rx_frames"] == counters["stack.rx_delivered"] +
-          counters["stack.rx_answered"] + counters["stack.rx_dropped"],
-          "rx_frames == delivered + answered + dropped")
+          counters["stack.rx_answered"] + counters["stack.rx_dropped"] +
+          counters["stack.rx_merged"],
+          "rx_frames == delivered + answered + dropped + merged")
     check(counters["pool.in_use"] == 0, "at exit every mbuf is back")
     finish(pn.log_path)
 

@@ -45,7 +45,9 @@ def main():
     frames += [eth / ip / UDP(sport=5000 + n, dport=7) / Raw(os.urandom(n)) for n in sizes]
     bad = {
         "ip_bad_checksum": eth / IP(src=PEER_IP, dst=US_IP, chksum=1) / UDP(dport=7) / Raw(b"a"),
-        "ip_fragment": eth / IP(src=PEER_IP, dst=US_IP, flags="MF") / UDP(dport=7) / Raw(b"b" * 16),
+        # (a first fragment whose length is no multiple of 8)
+        "frag_bad_offset": eth / IP(src=PEER_IP, dst=US_IP, flags="MF") / UDP(dport=7) /
+        Raw(b"b" * 5),
         "eth_not_for_us": Ether(src=PEER_MAC, dst="02:00:00:00:00:99") / ip / UDP(dport=7),
         "ip_truncated": Raw(bytes(eth / ip / UDP(dport=7))[:20]),
         "ip_unknown_proto": eth / ip / TCP(dport=80, flags="S"),

@@ -81,8 +81,9 @@ def main():
                 time.sleep(0.2)
             check(pn.alive(), "%s: pollnet is up" % what)
             check(c["stack.rx_frames"] == c["stack.rx_delivered"] + c["stack.rx_answered"] +
-                  c["stack.rx_dropped"], "%s: rx_frames %d == delivered + answered + dropped"
-                  % (what, c["stack.rx_frames"]))
+                  c["stack.rx_dropped"] + c["stack.rx_merged"],
+                  "%s: rx_frames %d == delivered + answered + dropped + merged" %
+                  (what, c["stack.rx_frames"]))
             check(c["stack.local_sent"] == c["stack.local_delivered"] +
                   c["stack.local_no_socket"] + c["stack.local_ring_full"],
                   "%s: local_sent %d == delivered + no_socket + ring_full" %

@@ -79,9 +79,10 @@ def main():
                off, res["vlan"]))
     check(d["port.rx_packets"] == d["stack.rx_frames"], "all that pollnet read reached the stack")
     check(after["stack.rx_frames"] == after["stack.rx_delivered"] + after["stack.rx_answered"] +
-          after["stack.rx_dropped"], "rx_frames %d == delivered %d + answered %d + dropped %d" %
+          after["stack.rx_dropped"] + after["stack.rx_merged"],
+          "rx_frames %d == delivered %d + answered %d + dropped %d + merged %d" %
           (after["stack.rx_frames"], after["stack.rx_delivered"], after["stack.rx_answered"],
-           after["stack.rx_dropped"]))
+           after["stack.rx_dropped"], after["stack.rx_merged"]))
     top = sorted(((v, k[len("stack.rx_drop."):]) for k, v in d.items()
                   if k.startswith("stack.rx_drop.") and v), reverse=True)
     print("where they went: delivered %d, answered %d; drops: %s" % (
