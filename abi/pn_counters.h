@@ -74,7 +74,10 @@
 	X(FRAG_OVERLAP,   "frag_overlap")    /* overlapped another, or past the datagram's end: the datagram went */ \
 	X(FRAG_TOO_MANY,  "frag_too_many")   /* its datagram had more than ipfrag.fragments: the datagram went */ \
 	X(FRAG_BAD,       "frag_bad_offset") /* empty, not a multiple of 8 with MF, or past 65,535 bytes */ \
-	X(FRAG_DUP,       "frag_duplicate")  /* the same bytes as one held: this copy went */
+	X(FRAG_DUP,       "frag_duplicate")  /* the same bytes as one held: this copy went */ \
+	X(GROUP_NOT_JOINED, "ip_group_not_joined") /* a UDP datagram to a group the interface has not joined */ \
+	X(IGMP_MALFORMED, "igmp_malformed")  /* short, bad checksum, or a query of 9 to 11 bytes */ \
+	X(IGMP_NOT_QUERY, "igmp_not_a_query")/* another host's report or leave, or a query for a group not ours */
 
 #define PN_TX_DROPS(X) \
 	X(NO_ROUTE,       "no_route")        /* off-link and no gateway */ \
@@ -137,6 +140,10 @@ struct pn_counters {
 	uint64_t reassembled;     /* datagrams made whole */
 	uint64_t fragmented;      /* datagrams sent in fragments */
 	uint64_t frags_out;       /* the fragments they made */
+	/* IPv4 multicast (stack/igmp.c) */
+	uint64_t udp_multicast;   /* delivered (above), sent to a group we joined */
+	uint64_t igmp_queries_in; /* delivered (above): queries to answer */
+	uint64_t igmp_reports_out;/* reports sent by the lcores (answers) */
 };
 
 #endif

@@ -72,6 +72,9 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(st->udp_broadcast, L, "stack.udp_broadcast");
 	E(st->bcast_copies, L, "stack.bcast_copies");
 	E(st->bcast_copies_dropped, L, "stack.bcast_copies_dropped");
+	E(st->udp_multicast, L, "stack.udp_multicast");
+	E(st->igmp_queries_in, L, "stack.igmp_queries_in");
+	E(st->igmp_reports_out, L, "stack.igmp_reports_out");
 	E(st->frags_in, L, "stack.frags_in");
 	E(st->frags_held, PN_CNT_LEVEL | L, "stack.frags_held");
 	E(st->reassembled, L, "stack.reassembled");

@@ -38,12 +38,21 @@ ipv4_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_IP_CSUM;
 		goto drop;
 	}
-	if (ip->dst_addr != s->conf->ip &&
-	    (!stack_is_bcast(s->conf, ip->dst_addr) || ip->next_proto_id != IPPROTO_UDP)) {
+	if (ip->dst_addr != s->conf->ip) {
+		const int group = (ip->dst_addr & RTE_BE32(0xf0000000u)) == RTE_BE32(0xe0000000u);
+
 		/* a broadcast is for UDP only: no answer to an echo
-		 * (icmp_echo_ignore_broadcasts), nor any ICMP error */
-		why = PN_RX_IP_NOT_US;
-		goto drop;
+		 * (icmp_echo_ignore_broadcasts), nor any ICMP error; a group
+		 * for UDP, if joined, and IGMP */
+		if (group && ip->next_proto_id == IPPROTO_UDP && !stack_mc_joined(s, ip->dst_addr)) {
+			why = PN_RX_GROUP_NOT_JOINED;
+			goto drop;
+		}
+		if (group ? ip->next_proto_id != IPPROTO_UDP && ip->next_proto_id != IPPROTO_IGMP :
+		    !stack_is_bcast(s->conf, ip->dst_addr) || ip->next_proto_id != IPPROTO_UDP) {
+			why = PN_RX_IP_NOT_US;
+			goto drop;
+		}
 	}
 	why = stack_martian_src(s->conf, ip->src_addr);
 	if (unlikely(why != PN_RX_DROP_MAX))
@@ -73,6 +82,9 @@ ipv4_input(struct stack *s, struct rte_mbuf *m)
 	case IPPROTO_ICMP:
 		rte_pktmbuf_adj(m, ihl);
 		return icmp_input(s, m);
+	case IPPROTO_IGMP:
+		rte_pktmbuf_adj(m, ihl);
+		return igmp_input(s, m);
 	default:
 		why = PN_RX_IP_PROTO;
 		goto drop;
@@ -88,14 +100,18 @@ drop:
  * loops one back. */
 static __rte_noinline int
 ipv4_output_many(struct stack *s, struct rte_mbuf *m, struct rte_ether_hdr *eh,
-		 rte_be32_t dst, uint8_t proto)
+		 rte_be32_t dst, uint8_t proto, uint32_t ipo)
 {
 	const uint32_t g = rte_be_to_cpu_32(dst);
 
 	if ((g >> 28) == 0xe) {
-		/* RFC 1112 6.4: 01:00:5e and the group's low 23 bits */
-		eh->dst_addr = (struct rte_ether_addr){ { 0x01, 0x00, 0x5e, (g >> 16) & 0x7f,
-							  (g >> 8) & 0xff, g & 0xff } };
+		/* RFC 1112 6.4: 01:00:5e and the group's low 23 bits; a copy
+		 * to our own members unless the sender said not
+		 * (IP_MULTICAST_LOOP), as the kernel loops it back */
+		eh->dst_addr = stack_group_mac(dst);
+		if (proto == IPPROTO_UDP && !(STACK_IPO_FLAGS(ipo) & STACK_IP_NOLOOP) &&
+		    stack_mc_joined(s, dst))
+			udp_bcast_loop(s, m);
 	} else {
 		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
 		if (proto == IPPROTO_UDP)
@@ -156,6 +172,6 @@ ipv4_output_ip(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t prot
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
 	if (unlikely(many))
-		return ipv4_output_many(s, m, eh, dst, proto);
+		return ipv4_output_many(s, m, eh, dst, proto, ipo);
 	return arp_resolve(s, m, nh);
 }

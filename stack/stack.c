@@ -20,6 +20,7 @@ stack_init(struct stack *s, const struct stack_conf *conf,
 	s->lcore = lcore;
 	s->icmp_tokens = STACK_ICMP_BURST;
 	s->ip_id = (uint16_t)rte_rand();
+	s->igmp_rand = (uint32_t)rte_rand();
 }
 
 void
@@ -53,8 +54,12 @@ eth_input(struct stack *s, struct rte_mbuf *m)
 		goto drop;
 	}
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* ours, every host's, or an IPv4 group's (01:00:5e, RFC 1112 6.4:
+	 * the groups are IP's to check) */
 	if (!rte_is_same_ether_addr(&eh->dst_addr, &s->conf->mac) &&
-	    !rte_is_broadcast_ether_addr(&eh->dst_addr)) {
+	    !rte_is_broadcast_ether_addr(&eh->dst_addr) &&
+	    !(eh->dst_addr.addr_bytes[0] == 0x01 && eh->dst_addr.addr_bytes[1] == 0x00 &&
+	      eh->dst_addr.addr_bytes[2] == 0x5e && !(eh->dst_addr.addr_bytes[3] & 0x80))) {
 		why = PN_RX_ETH_NOT_US;
 		goto drop;
 	}
@@ -114,6 +119,7 @@ stack_tick(struct stack *s)
 {
 	arp_cache_tick(s);
 	frag_tick(s);
+	igmp_tick(s);
 }
 
 unsigned

@@ -15,6 +15,7 @@
 #ifndef PN_STACK_H
 #define PN_STACK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +30,48 @@ struct sock_table;
 struct pn_sock;
 struct rte_ring;
 struct frag_table;
+
+/* ---- IPv4 multicast (igmp.c) ---- */
+
+#define MC_MAX_GROUPS  64               /* groups the interface joins at once */
+#define MC_MAX_SOURCES 16               /* sources in one group's filter */
+enum { MC_INCLUDE = 1, MC_EXCLUDE = 2 };
+
+/* A group the interface has joined, with its filter (RFC 3376 3.2: the
+ * sockets' filters merged) and how many sockets are its members. */
+struct mc_group {
+	rte_be32_t addr;
+	uint8_t mode;                   /* MC_INCLUDE (with sources) or MC_EXCLUDE */
+	uint8_t nsrc;
+	uint16_t members;
+	rte_be32_t src[MC_MAX_SOURCES];
+};
+
+/* The interface's groups: written by the control thread (app/mcast.c)
+ * under seq (odd while it writes), read by the lcores: a datagram's group
+ * looked up without the count (a filter, as a NIC's), a report's records
+ * copied with it. */
+struct mc_table {
+	_Atomic uint32_t seq;
+	_Atomic uint32_t n;
+	_Atomic uint32_t v2;            /* an IGMPv2 (or v1) querier heard in the
+	                                 * last 260 s: v2 reports (lcores write) */
+	struct mc_group g[MC_MAX_GROUPS];
+};
+
+/* An IGMPv3 group record to build (RFC 3376 4.2.12). */
+struct igmp_rec {
+	uint8_t type;                   /* IGMP_MODE_IS_INCLUDE... */
+	uint8_t nsrc;
+	rte_be32_t group;
+	const rte_be32_t *src;
+};
+enum {
+	IGMP_MODE_IS_INCLUDE = 1, IGMP_MODE_IS_EXCLUDE, IGMP_CHANGE_TO_INCLUDE,
+	IGMP_CHANGE_TO_EXCLUDE, IGMP_ALLOW_NEW_SOURCES, IGMP_BLOCK_OLD_SOURCES,
+};
+#define IGMP_V2_REPORT 0x16
+#define IGMP_V2_LEAVE  0x17
 
 /* ICMP errors we send: a token bucket per lcore, as Linux's global
  * icmp_msgs_per_sec / icmp_msgs_burst (RFC 1812 4.3.2.8). */
@@ -100,6 +143,14 @@ struct stack {
 	struct rte_mempool *pool_indirect;  /* for fragments' payloads (NULL:
 	                                 * pool) */
 	struct frag_table *frag;        /* reassembly, made at the first fragment */
+	struct mc_table *mc;            /* the groups joined (NULL: none) */
+	/* IGMP queries to answer: all groups, and some groups, when due */
+	uint64_t igmp_due_ms;           /* 0: nothing to answer */
+	uint64_t igmp_v2_until_ms;
+	uint32_t igmp_rand;
+	uint8_t igmp_all;
+	uint8_t igmp_ngroups;
+	rte_be32_t igmp_groups[8];
 	uint16_t ip_id;                 /* the next non-atomic datagram's ID */
 	struct sock_table *socks;       /* NULL: every datagram is udp_no_socket */
 	struct rte_ring *const *steer;  /* steer[lcore], NULL with one lcore */
@@ -279,6 +330,50 @@ stack_dst_ok(const struct stack_conf *c, rte_be32_t dst)
 	return ((a >> 24) != 0 && (a >> 28) <= 0xe) || stack_is_bcast(c, dst);
 }
 
+/* ---- IPv4 multicast (igmp.c) ---- */
+
+/* Has the interface joined group g (224.0.0.1 always)? */
+static inline int
+stack_mc_joined(const struct stack *s, rte_be32_t g)
+{
+	const struct mc_table *t = s->mc;
+	uint32_t n;
+
+	if (g == RTE_BE32(0xe0000001u))
+		return 1;
+	if (t == NULL)
+		return 0;
+	n = atomic_load_explicit(&t->n, memory_order_acquire);
+	for (uint32_t i = 0; i < n && i < MC_MAX_GROUPS; i++)
+		if (t->g[i].addr == g)
+			return 1;
+	return 0;
+}
+
+/* An IGMP message to us (m at its header, l2/l3 lengths set): a query is
+ * answered when its random delay is up (stack_tick), anything else is
+ * another host's business.  Consumes m. */
+enum stack_verdict igmp_input(struct stack *s, struct rte_mbuf *m);
+/* Answer the queries whose time has come (from stack_tick). */
+void igmp_tick(struct stack *s);
+/* An IGMPv3 report of n records, or an IGMPv2 report or leave for group
+ * (type IGMP_V2_*), from c's address and MAC, in a new mbuf from pool: a
+ * whole frame (NULL: no mbuf).  For the lcores' answers and the control
+ * thread's state-change reports alike. */
+struct rte_mbuf *igmp_v3_report(const struct stack_conf *c, struct rte_mempool *pool,
+				const struct igmp_rec *rec, unsigned n);
+struct rte_mbuf *igmp_v2_msg(const struct stack_conf *c, struct rte_mempool *pool,
+			     uint8_t type, rte_be32_t group);
+/* The Ethernet group address of an IPv4 group (RFC 1112 6.4). */
+static inline struct rte_ether_addr
+stack_group_mac(rte_be32_t group)
+{
+	const uint32_t g = rte_be_to_cpu_32(group);
+
+	return (struct rte_ether_addr){ { 0x01, 0x00, 0x5e, (g >> 16) & 0x7f, (g >> 8) & 0xff,
+					  g & 0xff } };
+}
+
 /* ---- IPv4 fragments (frag.c) ---- */
 
 /* A fragment (m at its IP header, trimmed to its total length, header
@@ -307,7 +402,9 @@ unsigned stack_steer_drain(struct stack *s);
  * wait in the ARP queue).  Consumes m.  Returns 0 if sent or queued, a
  * negative errno if dropped (counted in stats.tx_drop[]).
  */
-#define STACK_IP_NODF 1u
+#define STACK_IP_NODF   1u
+#define STACK_IP_NOLOOP 2u              /* to a group: no copy to our members
+                                         * (IP_MULTICAST_LOOP 0) */
 /* (one word, so that every argument stays in a register) */
 #define STACK_IPO(tos, ttl, flags) \
 	((uint32_t)(uint8_t)(tos) | (uint32_t)(uint8_t)(ttl) << 8 | (uint32_t)(flags) << 16)

@@ -82,8 +82,12 @@ udp_bcast_deliver(struct stack *s, struct rte_mbuf *m, int local)
 		}
 		udp_hand(s, to[i], c, UDP_BCAST_COPY);
 	}
-	if (local == UDP_FROM_PORT)
-		s->stats.udp_broadcast++;
+	if (local == UDP_FROM_PORT) {
+		if ((ip->dst_addr & RTE_BE32(0xf0000000u)) == RTE_BE32(0xe0000000u))
+			s->stats.udp_multicast++;
+		else
+			s->stats.udp_broadcast++;
+	}
 	return udp_hand(s, to[0], m, local);
 }
 

@@ -48,6 +48,7 @@ static struct stack_conf conf;
 static struct stack st;
 static struct sock_table *tbl;
 static struct pn_sock echo, client, conn;
+static struct mc_table mc;              /* two groups joined */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -113,6 +114,14 @@ reset(void)
 
 	stack_init(&st, &conf, fuzz_pool, tbl, 0);
 	st.now_ms = 1000;
+	memset(&mc, 0, sizeof(mc));
+	mc.g[0] = (struct mc_group){ .addr = rte_cpu_to_be_32(IP4(239, 1, 2, 3)),
+				     .mode = MC_EXCLUDE, .members = 1 };
+	mc.g[1] = (struct mc_group){ .addr = rte_cpu_to_be_32(IP4(232, 1, 1, 1)),
+				     .mode = MC_INCLUDE, .nsrc = 1, .members = 1,
+				     .src = { rte_cpu_to_be_32(PEER_IP) } };
+	atomic_store(&mc.n, 2);
+	st.mc = &mc;
 	for (int i = 0; i < 2; i++) {
 		struct pn_shm_ctl *ctl = pn_shm_ctl(c[i]->region);
 
@@ -185,8 +194,9 @@ check_frame(const struct rte_mbuf *m)
 			   eh->dst_addr.addr_bytes[5] == (rte_be_to_cpu_32(ip->dst_addr) & 0xff) :
 		   rte_is_unicast_ether_addr(&eh->dst_addr) && !rte_is_zero_ether_addr(&eh->dst_addr),
 		   "IP goes to a unicast MAC, a broadcast to every host, a group to its own");
-	FUZZ_CHECK(!(bcast || group) || ip->next_proto_id == IPPROTO_UDP,
-		   "only UDP is broadcast or sent to a group");
+	FUZZ_CHECK(!(bcast || group) || ip->next_proto_id == IPPROTO_UDP ||
+		   (group && ip->next_proto_id == IPPROTO_IGMP),
+		   "only UDP is broadcast, only UDP and IGMP sent to a group");
 	const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
 	const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 
@@ -218,6 +228,14 @@ check_frame(const struct rte_mbuf *m)
 	const uint8_t *l4 = (const uint8_t *)ip + ihl;
 	const uint32_t l4len = tot - ihl;
 
+	if (ip->next_proto_id == IPPROTO_IGMP) {
+		/* a report (v3 to 224.0.0.22, v2 to its group) or a leave */
+		FUZZ_CHECK(group && ip->time_to_live == 1 && ihl == 24 && l4len >= 8 &&
+			   cksum_buf(l4, l4len) == 0 && cksum_buf(ip, ihl) == 0 &&
+			   (l4[0] == 0x22 || l4[0] == 0x16 || l4[0] == 0x17),
+			   "an IGMP report: to a group, TTL 1, Router Alert, summed");
+		return;
+	}
 	if (ip->next_proto_id == IPPROTO_UDP) {
 		const struct rte_udp_hdr *u = (const void *)l4;
 

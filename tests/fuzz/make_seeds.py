@@ -75,6 +75,33 @@ for ps in pieces:
     stack.append(b"".join(rx(eth / f) for f in ps) + TAIL + TICK * 25 + TAIL)
 stack.append(rx(frames[1]) + client_send(PEER_IP, 9, bytes(5000)) + TAIL +
              client_send(PEER_IP, 9, bytes(60000)[:0xffff]) + TAIL)
+# IGMP: queries (v3 general and group, v2, a group not ours), another
+# host's report, a malformed one; then a datagram to a joined group and to
+# one not joined, and time for the answers
+igmp_dst = Ether(src=PEER_MAC, dst="01:00:5e:00:00:01")
+def igmp_frame(dst, msg):
+    mac = "01:00:5e:%02x:%02x:%02x" % tuple(int(x) for x in dst.split(".")[1:])
+    return Ether(src=PEER_MAC, dst=mac) / IP(src=PEER_IP, dst=dst, ttl=1, proto=2) / Raw(msg)
+def igmp_sum(b):
+    b = bytearray(b)
+    s = sum((b[i] << 8) + (b[i + 1] if i + 1 < len(b) else 0) for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    c = ~s & 0xffff
+    b[2], b[3] = c >> 8, c & 0xff
+    return bytes(b)
+igmp = [igmp_frame("224.0.0.1", igmp_sum(b"\x11\x64\0\0\0\0\0\0\x02\x7d\0\0")),
+        igmp_frame("239.1.2.3", igmp_sum(b"\x11\x0a\0\0\xef\x01\x02\x03\x02\x7d\0\0")),
+        igmp_frame("224.0.0.1", igmp_sum(b"\x11\x0a\0\0\0\0\0\0")),
+        igmp_frame("239.9.9.9", igmp_sum(b"\x11\x0a\0\0\xef\x09\x09\x09\x02\x7d\0\0")),
+        igmp_frame("239.1.2.3", igmp_sum(b"\x16\0\0\0\xef\x01\x02\x03")),
+        igmp_frame("224.0.0.1", b"\x11\x0a\x12\x34\0\0\0\0\0\0"),
+        Ether(src=PEER_MAC, dst="01:00:5e:01:02:03") / IP(src=PEER_IP, dst="239.1.2.3") /
+        UDP(sport=4000, dport=5000) / Raw(b"to the group"),
+        Ether(src=PEER_MAC, dst="01:00:5e:01:02:04") / IP(src=PEER_IP, dst="239.1.2.4") /
+        UDP(sport=4000, dport=5000) / Raw(b"not joined")]
+stack.append(b"".join(rx(f) for f in igmp) + TAIL + TICK * 120 + TAIL)
+stack.append(client_send("239.1.2.3", 5000, b"to our group") + TAIL)
 write("fuzz_stack", stack)
 
 summary = []
