@@ -40,7 +40,22 @@ enum pn_ctl_op {
 	                       * follow the request in the same message; the
 	                       * reply carries the capture region's memfd.  It
 	                       * runs until the connection closes. */
+	PN_CTL_MCAST,         /* the socket's filter for group addr (a
+	                       * 224.0.0.0/4 address): arg is its mode
+	                       * (PN_MC_INCLUDE, PN_MC_EXCLUDE) | the number of
+	                       * sources << 8 (at most PN_MC_MAX_SOURCES), the
+	                       * sources (4 bytes each, network order) follow
+	                       * the request in the same message; INCLUDE with
+	                       * none: the socket leaves the group.  The
+	                       * client library keeps the socket's filters and
+	                       * their rules (IP_ADD_MEMBERSHIP...); pollnet
+	                       * merges every socket's into the interface's
+	                       * and tells the routers (IGMP). */
 };
+
+#define PN_MC_INCLUDE       1u
+#define PN_MC_EXCLUDE       2u
+#define PN_MC_MAX_SOURCES   16u
 
 /* PN_CTL_SOCKET flags.  PRELOAD: the socket belongs to a program running
  * under pollnet-run (shown by pollnetctl sockets). */

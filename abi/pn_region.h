@@ -237,6 +237,8 @@ struct pn_desc {
                                          * is set on a datagram that fits
                                          * the MTU and one that does not goes
                                          * in fragments (Linux's _WANT) */
+#define PN_DESC_NOLOOP 8u               /* TX: to a group, no copy to this
+                                         * host's members (IP_MULTICAST_LOOP 0) */
 #define PN_DESC_LENT  0x8000u           /* RX: the client's own mark (a
                                          * datagram it lends its program;
                                          * pollnet never reads it back) */

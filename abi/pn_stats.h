@@ -12,7 +12,7 @@
  *              | sizes and offsets, identity (pid, port,   |   once, the magic
  *              | address, MAC, paths, the TSC's start)     |   last
  *   64-aligned | seq ... port counters, control counters,  |   control thread,
- *              | clock (under seq)                         |   every PN_STATS_CTL_MS
+ *              | clock, multicast groups (under seq)       |   every PN_STATS_CTL_MS
  *              +-------------------------------------------+
  *   lcore_off  | struct pn_stats_lcore [nb_lcores]: loop   |   lcore i, its own,
  *              | counters and a copy of its pn_counters    |   every PN_STATS_LCORE_MS
@@ -130,6 +130,30 @@ struct pn_stats_ctl {
 	uint64_t uptime_ns;         /* at publication */
 };
 
+/* A multicast group the interface joined (the control thread's, under the
+ * header's seq): its filter, the sockets that joined it (the first
+ * PN_STATS_GROUP_MEMBERS of them by id). */
+#define PN_STATS_MAX_GROUPS    64
+#define PN_STATS_GROUP_SRC     16
+#define PN_STATS_GROUP_MEMBERS 16
+struct pn_stats_group {
+	uint32_t addr;              /* network order */
+	uint8_t mode;               /* 1: INCLUDE the sources, 2: EXCLUDE them */
+	uint8_t nsrc;
+	uint16_t members;
+	uint32_t src[PN_STATS_GROUP_SRC];
+	uint32_t member_id[PN_STATS_GROUP_MEMBERS];
+};
+
+struct pn_stats_mcast {
+	uint32_t nb_groups;
+	uint32_t igmp_v2;           /* an IGMPv2 querier heard: v2 reports */
+	uint64_t reports_sent;      /* the control thread's (state changes) */
+	uint64_t reports_failed;    /* ... no mbuf, lcore 0's queue full */
+	uint64_t filter_failed;     /* the port refused the group addresses */
+	struct pn_stats_group groups[PN_STATS_MAX_GROUPS];
+};
+
 struct pn_stats_hdr {
 	char magic[8];
 	uint32_t version;
@@ -160,6 +184,7 @@ struct pn_stats_hdr {
 	struct pn_stats_port port;
 	struct pn_stats_ctl ctl;
 	struct pn_stats_clock clock;
+	struct pn_stats_mcast mcast;
 };
 
 struct pn_stats_lcore {

@@ -16,6 +16,7 @@ struct pn_sock;
 struct rte_mempool;
 struct ctl;
 struct capture;
+struct mcast;
 struct pn_shm_state;
 
 /* Everything the control thread owns. */
@@ -35,6 +36,7 @@ struct app {
 	struct ctl *ctl;               /* the control channel, once open */
 	struct statseg seg;            /* what pollnetctl and telemetry read */
 	struct capture *cap;           /* the open capture, or NULL */
+	struct mcast *mc;              /* the groups joined (mcast.c) */
 	int bell;                      /* the doorbell (an eventfd) */
 	int state_fd;                  /* the state page's memfd */
 	struct pn_shm_state *state;    /* ... mapped (abi/pn_region.h) */

@@ -20,6 +20,7 @@
 
 #include "app.h"
 #include "capture.h"
+#include "mcast.h"
 #include "abi/pn_control.h"
 #include "abi/pn_region.h"
 #include "sock_table.h"
@@ -223,6 +224,8 @@ ctl_sock_close(struct ctl *c, uint32_t id)
 {
 	struct ctl_sock *cs = &c->socks[id];
 
+	if (c->a->mc != NULL)
+		mcast_sock_gone(c->a->mc, id, mcast_now_ms());
 	if (cs->in_table)
 		sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
 	sock_free(cs->s);
@@ -537,6 +540,24 @@ ctl_capture(struct ctl *c, int ci, const struct pn_ctl_req *req, size_t len, int
 }
 
 /* One request: 1 handled, 0 nothing to read, -1 drop the client. */
+/* A socket's filter for a group; its sources follow the request. */
+static int
+ctl_mcast(struct ctl *c, const struct pn_ctl_req *req, size_t len)
+{
+	const uint32_t mode = req->arg & 0xff, nsrc = req->arg >> 8;
+	rte_be32_t src[PN_MC_MAX_SOURCES];
+
+	if (c->a->mc == NULL)
+		return -EOPNOTSUPP;
+	if ((mode != PN_MC_INCLUDE && mode != PN_MC_EXCLUDE) || nsrc > PN_MC_MAX_SOURCES ||
+	    len != sizeof(*req) + nsrc * sizeof(src[0]))
+		return -EINVAL;
+	memcpy(src, c->msg.raw + sizeof(*req), nsrc * sizeof(src[0]));
+	return mcast_set(c->a->mc, req->sock_id, req->addr,
+			 mode == PN_MC_INCLUDE ? MC_INCLUDE : MC_EXCLUDE, (uint8_t)nsrc, src,
+			 mcast_now_ms());
+}
+
 static int
 ctl_request(struct ctl *c, int ci)
 {
@@ -557,7 +578,7 @@ ctl_request(struct ctl *c, int ci)
 	rep.seq = req.seq;
 	rep.version = PN_CTL_VERSION;
 	if (n < (ssize_t)sizeof(req) || n > (ssize_t)sizeof(c->msg.raw) ||
-	    (n != sizeof(req) && req.op != PN_CTL_CAPTURE)) {
+	    (n != sizeof(req) && req.op != PN_CTL_CAPTURE && req.op != PN_CTL_MCAST)) {
 		rep.status = -EBADMSG;
 	} else if (!cl->hello && req.op != PN_CTL_HELLO) {
 		rep.status = -EPROTO;
@@ -607,6 +628,10 @@ ctl_request(struct ctl *c, int ci)
 			break;
 		case PN_CTL_CLOSE:
 			ctl_sock_close(c, req.sock_id);
+			break;
+		case PN_CTL_MCAST:
+			rep.sock_id = req.sock_id;
+			rep.status = ctl_mcast(c, &req, (size_t)n);
 			break;
 		case PN_CTL_CAPTURE:
 			rep.status = ctl_capture(c, ci, &c->msg.req, (size_t)n, &fds[0]);

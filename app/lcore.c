@@ -381,6 +381,21 @@ lcore_wake(struct stack *st)
 	st->wake_n = 0;
 }
 
+/* The control thread's frames (IGMP reports), into this loop's batch. */
+static unsigned
+lcore_ctl_frames(struct lcore_ctx *lc)
+{
+	struct rte_mbuf *m[16];
+	unsigned room = STACK_TX_MAX - lc->st.tx_n, n;
+
+	if (rte_ring_empty(lc->ctl_tx) || room == 0)
+		return 0;
+	n = rte_ring_sc_dequeue_burst(lc->ctl_tx, (void **)m, RTE_MIN(room, RTE_DIM(m)), NULL);
+	for (unsigned i = 0; i < n; i++)
+		stack_tx(&lc->st, m[i]);
+	return n;
+}
+
 static void
 lcore_flush(struct lcore_ctx *lc, uint64_t ts)
 {
@@ -474,6 +489,8 @@ lcore_main(void *arg)
 			lcore_arp_notes(lc);
 		}
 		work += lcore_sockets(lc);
+		if (lc->ctl_tx != NULL)
+			work += lcore_ctl_frames(lc);
 		shm_sock_commit(st);
 		if (st->wake_n != 0)
 			lcore_wake(st);

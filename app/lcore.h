@@ -30,6 +30,8 @@ struct lcore_ctx {
 	unsigned lcore_id;             /* EAL's */
 	struct lcore_ctx *peers;       /* all lcores (for ARP notifications) */
 	struct rte_ring *arp_notify;   /* MP/SC: mappings other lcores learned */
+	struct rte_ring *ctl_tx;       /* lcore 0: frames the control thread
+	                                * sends (IGMP reports), else NULL */
 	struct pn_stats_log *log;      /* frame log ring, or NULL (turned off) */
 	struct pn_stats_lcore *pub;    /* where our counters are published */
 	struct capture *_Atomic cap;   /* an open capture, or NULL */

@@ -37,6 +37,7 @@
 #include "ctl.h"
 #include "options.h"
 #include "capture.h"
+#include "mcast.h"
 #include "sock_table.h"
 #include "statseg.h"
 #include "abi/pn_control.h"
@@ -241,6 +242,8 @@ setup_lcores(struct app *a)
 
 		stack_init(&lc->st, &a->sconf, a->pool, a->socks, i);
 		lc->st.pool_indirect = a->pool_indirect;
+		lc->st.mc = a->mc->t;
+		lc->ctl_tx = i == 0 ? a->mc->tx : NULL;
 		lc->st.steer = a->steer;
 		lc->port = a->port;
 		lc->queue = i;
@@ -407,6 +410,11 @@ main(int argc, char **argv)
 		fail("cannot create the clients' state page and doorbell: %s", strerror(-rc));
 		goto out_lcores;
 	}
+	a.mc = calloc(1, sizeof(*a.mc));
+	if (a.mc == NULL || mcast_init(a.mc, &a.sconf, a.pool, a.port, a.bell) < 0) {
+		fail("out of memory for the multicast groups");
+		goto out_lcores;
+	}
 	if (setup_lcores(&a) < 0) {
 		fail("out of memory setting up lcores");
 		goto out_lcores;
@@ -467,6 +475,7 @@ main(int argc, char **argv)
 		uint64_t now;
 
 		ctl_poll(&ctl, 10);
+		mcast_tick(a.mc, mcast_now_ms());
 		if (o.dump)
 			print_logs(&a, dump_pos);
 		now = rte_get_tsc_cycles();
@@ -505,6 +514,10 @@ out_lcores:
 	if (a.echo != NULL)
 		sock_close(&a, a.echo);
 	teardown_lcores(&a);
+	if (a.mc != NULL) {
+		mcast_free(a.mc);
+		free(a.mc);
+	}
 	state_destroy(&a);
 	sock_table_free(a.socks);
 out_port:

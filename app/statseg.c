@@ -21,6 +21,7 @@
 
 #include "app.h"
 #include "ctl.h"
+#include "mcast.h"
 #include "abi/pn_control.h"
 #include "abi/pn_region.h"
 #include "sock_table.h"
@@ -272,6 +273,8 @@ statseg_publish(struct app *a)
 		pn_shm_clock_write(&a->state->clock, h->clock.tsc, h->clock.realtime_ns,
 				   h->clock.hz);
 	h->ctl.uptime_ns = (uint64_t)((double)(rte_get_tsc_cycles() - h->tsc0) * 1e9 / h->clock.hz);
+	if (a->mc != NULL)
+		mcast_publish_stats(a->mc, &h->mcast);
 	pn_seq_end(&h->seq);
 
 	socks = pn_stats_socks(h);

@@ -232,6 +232,23 @@ ethdev_intr_disarm(struct port *p, uint16_t q)
 	rte_eth_dev_rx_intr_disable(p->id, q);
 }
 
+/*
+ * The groups to receive: the device's multicast list where it has one
+ * (net_e1000_em: its MTA; net_tap: the kernel's list for the tap), else
+ * every group (all-multicast); a device with neither (net_af_packet,
+ * net_ring) passes every frame already, and pollnet's IP layer drops the
+ * groups it has not joined.
+ */
+static int
+ethdev_set_mc(struct port *p, const struct rte_ether_addr *mac, unsigned n)
+{
+	int rc = rte_eth_dev_set_mc_addr_list(p->id, (struct rte_ether_addr *)(uintptr_t)mac, n);
+
+	if (rc == -ENOTSUP)
+		rc = rte_eth_allmulticast_enable(p->id);
+	return rc == -ENOTSUP ? 0 : rc;
+}
+
 static const struct port_ops ethdev_ops = {
 	.rx_burst = ethdev_rx_burst,
 	.tx_burst = ethdev_tx_burst,
@@ -241,6 +258,7 @@ static const struct port_ops ethdev_ops = {
 	.intr_setup = ethdev_intr_setup,
 	.intr_arm = ethdev_intr_arm,
 	.intr_disarm = ethdev_intr_disarm,
+	.set_mc = ethdev_set_mc,
 };
 
 /* [DDDD:]BB:DD.F */

@@ -80,6 +80,10 @@ struct port_ops {
 	int (*intr_setup)(struct port *p, uint16_t q, void *tag);
 	int (*intr_arm)(struct port *p, uint16_t q);
 	void (*intr_disarm)(struct port *p, uint16_t q);
+	/* The group addresses to receive besides ours and broadcast (the
+	 * control thread's, while the lcores run): 0, or a negative errno.
+	 * NULL: the port takes every group already. */
+	int (*set_mc)(struct port *p, const struct rte_ether_addr *mac, unsigned n);
 };
 
 struct port {
@@ -110,6 +114,12 @@ static inline uint16_t
 port_tx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
 {
 	return p->ops->tx_burst(p, q, m, n);
+}
+
+static inline int
+port_set_mc(struct port *p, const struct rte_ether_addr *mac, unsigned n)
+{
+	return p->ops->set_mc != NULL ? p->ops->set_mc(p, mac, n) : 0;
 }
 
 static inline int

@@ -19,6 +19,7 @@ usage(FILE *f)
 "Commands:\n"
 "  stats      every counter, with its rate (-i SECS refreshes)\n"
 "  sockets    every socket: addresses, owner, counts, queues\n"
+"  groups     the multicast groups joined, their filters and sockets\n"
 "  tail       the last packets received and sent, one line each (-f follows)\n"
 "  capture    frames into a pcap file (root only)\n"
 "'pollnetctl COMMAND --help' says more about each.\n"
@@ -55,7 +56,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		bad_args("a command is needed: stats, sockets, tail or capture");
+		bad_args("a command is needed: stats, sockets, groups, tail or capture");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -64,6 +65,8 @@ main(int argc, char **argv)
 		return cmd_stats(&s, argc, argv);
 	if (strcmp(cmd, "sockets") == 0)
 		return cmd_sockets(&s, argc, argv);
+	if (strcmp(cmd, "groups") == 0)
+		return cmd_groups(&s, argc, argv);
 	if (strcmp(cmd, "tail") == 0)
 		return cmd_tail(&s, argc, argv);
 	if (strcmp(cmd, "capture") == 0)
@@ -72,5 +75,5 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	bad_args("unknown command '%s' (stats, sockets, tail, capture)", cmd);
+	bad_args("unknown command '%s' (stats, sockets, groups, tail, capture)", cmd);
 }

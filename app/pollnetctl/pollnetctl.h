@@ -103,6 +103,7 @@ void ip_str(uint32_t be, char *buf);
 /* the commands: argv[0] is the command's name */
 int cmd_stats(struct seg *s, int argc, char **argv);
 int cmd_sockets(struct seg *s, int argc, char **argv);
+int cmd_groups(struct seg *s, int argc, char **argv);
 int cmd_tail(struct seg *s, int argc, char **argv);
 int cmd_capture(struct seg *s, int argc, char **argv);
 
