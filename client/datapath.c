@@ -188,7 +188,8 @@ tx_fill(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 	d->len = (uint32_t)len;
 	d->addr = to->sin_addr.s_addr;
 	d->port = to->sin_port;
-	d->flags = pmtu_nodf(ip != NULL ? ip->pmtudisc : s->pmtudisc) ? PN_DESC_NODF : 0;
+	d->flags = (pmtu_nodf(ip != NULL ? ip->pmtudisc : s->pmtudisc) ? PN_DESC_NODF : 0) |
+		   (ip != NULL && ip->noloop ? PN_DESC_NOLOOP : 0);
 	d->local = ip != NULL ? ip->local : 0;
 	d->tos = ip != NULL ? ip->tos : s->tos;
 	/* (to a group, the kernel's IP_MULTICAST_TTL default: this link) */
@@ -751,7 +752,8 @@ pn_int_recv(struct pollnet_socket *s, const struct iovec *iov, int iovcnt,
 			continue;
 		}
 		n = rx_slots(s, d);
-		if (bound != 0 && d->local != bound) {
+		if ((bound != 0 && d->local != bound) ||
+		    ((ntohl(d->local) >> 28) == 0xe && !pn_int_mc_takes(s->mcf, d->local, d->addr))) {
 			s->rx_avail -= n;
 			s->rx_tail += n;
 			pn_ring_publish(&s->ctl->rx_tail.v, rx_pub(s));

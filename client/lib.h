@@ -15,6 +15,7 @@
 #include "abi/pn_control.h"
 #include "abi/pn_region.h"
 #include "wait.h"
+#include "pollnet_int.h"
 
 #define LIB_SPIN_US 50                  /* a wait's most spin, unless
                                          * POLLNET_SPIN_US says otherwise */
@@ -57,6 +58,8 @@ struct pollnet_socket {
 	int timeout_ms;
 	uint8_t tos, ttl;               /* of what it sends (ttl 0: 64) */
 	uint8_t pmtudisc;               /* IP_PMTUDISC_*: DF and fragments */
+	struct pn_mc_filter *mcf;       /* its memberships: mc_own, or pollnet-run's */
+	struct pn_mc_filter mc_own;
 };
 
 /* The local port (network order, 0: unbound) and the connected peer
@@ -79,6 +82,9 @@ lib_peer(const struct pollnet_socket *s)
 /* session.c: one request to pollnet, one reply (with up to three
  * descriptors, into fds). */
 int lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds);
+/* The same with more_len bytes after the request, in the same message. */
+int lib_rpc_more(struct pollnet *pn, struct pn_ctl_req *req, const void *more, size_t more_len,
+		 struct pn_ctl_rep *rep, int *fds);
 
 /* datapath.c: wait (a second at most) until pollnet has taken every
  * datagram sent. */

@@ -122,6 +122,19 @@ int pollnet_set_ttl(struct pollnet_socket *s, int ttl);
  * PROBE set DF, INTERFACE does not, and those three refuse what does not
  * fit (-EMSGSIZE).  0 or -EINVAL. */
 int pollnet_set_pmtudisc(struct pollnet_socket *s, int mode);
+/* Join an IPv4 multicast group (224.0.0.0/4) on pollnet's interface, as
+ * IP_ADD_MEMBERSHIP, or with source (not NULL, not 0.0.0.0) that source's
+ * datagrams only, as IP_ADD_SOURCE_MEMBERSHIP; pollnet_leave undoes
+ * either, as IP_DROP_MEMBERSHIP and IP_DROP_SOURCE_MEMBERSHIP.  A socket
+ * bound to the group's port receives its datagrams; one bound to the port
+ * that joined nothing receives those of the groups other sockets joined
+ * (Linux's IP_MULTICAST_ALL).  0, or -EINVAL (not a group, or a filter of
+ * the other kind), -EADDRINUSE (joined already), -EADDRNOTAVAIL (not
+ * joined), -ENOBUFS (20 groups, or 10 sources). */
+int pollnet_join(struct pollnet_socket *s, const struct in_addr *group,
+		 const struct in_addr *source);
+int pollnet_leave(struct pollnet_socket *s, const struct in_addr *group,
+		  const struct in_addr *source);
 
 /*
  * Many datagrams per call (as recvmmsg/sendmmsg), with one wait and one

@@ -52,12 +52,42 @@ void pn_int_progress(struct pollnet_socket *s, uint32_t *rx, uint32_t *tx);
  * back from the region. */
 void pn_int_resync(struct pollnet_socket *s);
 
+/* A socket's multicast memberships (mcast.c), as Linux bounds them. */
+#define PN_MC_MAX_MEMBERSHIPS 20        /* net.ipv4.igmp_max_memberships */
+#define PN_MC_MAX_SRC         10        /* net.ipv4.igmp_max_msf */
+struct pn_mc_member {
+	uint32_t group;
+	uint8_t mode;                   /* PN_MC_INCLUDE or PN_MC_EXCLUDE */
+	uint8_t nsrc;
+	uint8_t has_list;               /* a source was given once: its mode stays */
+	uint32_t src[PN_MC_MAX_SRC];
+};
+struct pn_mc_filter {
+	uint8_t n;
+	uint8_t all_off;                /* IP_MULTICAST_ALL 0 */
+	struct pn_mc_member m[PN_MC_MAX_MEMBERSHIPS];
+};
+enum { PN_MC_JOIN, PN_MC_LEAVE, PN_MC_JOIN_SOURCE, PN_MC_LEAVE_SOURCE, PN_MC_BLOCK,
+       PN_MC_UNBLOCK };
+/* IP_ADD_MEMBERSHIP (PN_MC_JOIN), IP_DROP_MEMBERSHIP, IP_ADD_SOURCE_MEMBERSHIP,
+ * IP_DROP_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE, IP_UNBLOCK_SOURCE on filter
+ * f of socket s, with Linux's rules and errors; pollnet is told (its
+ * error undoes the change).  0 or a negative errno. */
+int pn_int_mc(struct pollnet_socket *s, struct pn_mc_filter *f, int op, uint32_t group,
+	      uint32_t src);
+/* Does f take a datagram to group from src? */
+int pn_int_mc_takes(const struct pn_mc_filter *f, uint32_t group, uint32_t src);
+/* The filter a socket's receives go by (libpollnet's own, or pollnet-run's
+ * shared one). */
+void pn_int_set_mc_filter(struct pollnet_socket *s, struct pn_mc_filter *f);
+
 /* What a datagram's IP header said (received) or is to say (sent). */
 struct pn_ip {
 	uint32_t local;         /* RX: the address it was sent to; TX: the
 	                         * source (0: pollnet's address) */
 	uint8_t tos, ttl;       /* TX: ttl 0 is 64 */
 	uint8_t pmtudisc;       /* TX: IP_PMTUDISC_* */
+	uint8_t noloop;         /* TX: IP_MULTICAST_LOOP 0 */
 	uint64_t stamp;         /* RX: pollnet's TSC when it took it */
 };
 

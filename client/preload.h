@@ -114,7 +114,11 @@ struct pshared {
 	int mc_index;                   /* ... the interface given by index */
 	_Atomic int shut;               /* SH_RD | SH_WR (shutdown) */
 	_Atomic uint64_t dropped_not_bound; /* bound to an address: one sent to another */
+	struct pn_mc_filter mc;         /* its groups (IP_ADD_MEMBERSHIP...), under lock */
 };
+
+/* (one page, shared by every process that has the socket) */
+_Static_assert(sizeof(struct pshared) <= 4096, "a socket's shared state is one page");
 
 #define CM_PKTINFO 1u            /* IP_PKTINFO */
 #define CM_TOS     2u            /* IP_RECVTOS */

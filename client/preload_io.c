@@ -483,7 +483,8 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	}
 	if (ip == NULL) {
 		sock_ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = send_ttl(ps, dst),
-					  .pmtudisc = ps->sh->pmtudisc };
+					  .pmtudisc = ps->sh->pmtudisc,
+					  .noloop = ps->sh->mc_noloop };
 		ip = &sock_ip;
 	} else if (ip->local != 0 && ip->local != g_addr) {
 		/* as the kernel's route lookup answers a source: not one of
@@ -664,7 +665,7 @@ sendmsg_one(struct psock *ps, int fd, const struct msghdr *m, int flags)
 	}
 	ps_lock(ps);
 	ip = (struct pn_ip){ .tos = ps->sh->tos, .ttl = send_ttl(ps, to.sin_addr.s_addr),
-			     .pmtudisc = ps->sh->pmtudisc };
+			     .pmtudisc = ps->sh->pmtudisc, .noloop = ps->sh->mc_noloop };
 	ps_unlock(ps);
 	rc = send_cmsgs(ps, fd, m, &ip);
 	if (rc < 0)

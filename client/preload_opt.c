@@ -45,6 +45,13 @@ opt_name(int level, int name)
 		N(IPPROTO_IP, IP_MULTICAST_IF), N(IPPROTO_IP, IP_MULTICAST_TTL),
 		N(IPPROTO_IP, IP_MULTICAST_LOOP), N(IPPROTO_IP, IP_ADD_MEMBERSHIP),
 		N(IPPROTO_IP, IP_DROP_MEMBERSHIP), N(IPPROTO_IP, IP_FREEBIND),
+		N(IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP), N(IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP),
+		N(IPPROTO_IP, IP_BLOCK_SOURCE), N(IPPROTO_IP, IP_UNBLOCK_SOURCE),
+		N(IPPROTO_IP, IP_MSFILTER), N(IPPROTO_IP, IP_MULTICAST_ALL),
+		N(IPPROTO_IP, MCAST_JOIN_GROUP), N(IPPROTO_IP, MCAST_LEAVE_GROUP),
+		N(IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP), N(IPPROTO_IP, MCAST_LEAVE_SOURCE_GROUP),
+		N(IPPROTO_IP, MCAST_BLOCK_SOURCE), N(IPPROTO_IP, MCAST_UNBLOCK_SOURCE),
+		N(IPPROTO_IP, MCAST_MSFILTER),
 		N(IPPROTO_IP, IP_TRANSPARENT), N(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT),
 		N(IPPROTO_IP, IP_RECVORIGDSTADDR), N(IPPROTO_UDP, UDP_CORK),
 		N(IPPROTO_UDP, UDP_SEGMENT), N(IPPROTO_UDP, UDP_GRO),
@@ -224,6 +231,62 @@ mc_if_opt(struct pshared *sh, const void *v, socklen_t len)
 	return 0;
 }
 
+/* A membership's interface, as the kernel's ip_mc_find_dev finds it: by
+ * index, by address, or (neither) the route to the group: pollnet's
+ * interface, or none (ENODEV). */
+static int
+mc_iface_ok(const struct ip_mreqn *m)
+{
+	const struct pn_shm_iface *i = iface();
+
+	if (i == NULL)
+		return -ENODEV;
+	if (m->imr_ifindex != 0)
+		return (unsigned)m->imr_ifindex == i->index && i->index != 0 ? 0 : -ENODEV;
+	if (m->imr_address.s_addr != htonl(INADDR_ANY))
+		return m->imr_address.s_addr == i->addr ? 0 : -ENODEV;
+	return i->gateway != 0 ? 0 : -ENODEV;   /* (a route to a group: the default) */
+}
+
+/* IP_ADD_MEMBERSHIP and its kin, as do_ip_setsockopt reads them. */
+static int
+mc_member_opt(struct psock *ps, int name, const void *v, socklen_t len)
+{
+	struct ip_mreqn m = { 0 };
+	struct ip_mreq_source ms;
+	int op, rc;
+
+	switch (name) {
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+		if (len < (socklen_t)sizeof(struct ip_mreq))
+			return -EINVAL;
+		memcpy(&m, v, len >= (socklen_t)sizeof(m) ? sizeof(m) : sizeof(struct ip_mreq));
+		if (!GROUP(m.imr_multiaddr.s_addr))
+			return -EINVAL;
+		rc = mc_iface_ok(&m);
+		if (rc < 0)
+			return rc;
+		return pn_int_mc(ps->s, &ps->sh->mc, name == IP_ADD_MEMBERSHIP ? PN_MC_JOIN :
+				 PN_MC_LEAVE, m.imr_multiaddr.s_addr, 0);
+	default:
+		if (len != (socklen_t)sizeof(ms))
+			return -EINVAL;
+		memcpy(&ms, v, sizeof(ms));
+		if (!GROUP(ms.imr_multiaddr.s_addr))
+			return -EINVAL;
+		m.imr_address = ms.imr_interface;
+		rc = mc_iface_ok(&m);
+		if (rc < 0)
+			return rc;
+		op = name == IP_ADD_SOURCE_MEMBERSHIP ? PN_MC_JOIN_SOURCE :
+		     name == IP_DROP_SOURCE_MEMBERSHIP ? PN_MC_LEAVE_SOURCE :
+		     name == IP_BLOCK_SOURCE ? PN_MC_BLOCK : PN_MC_UNBLOCK;
+		return pn_int_mc(ps->s, &ps->sh->mc, op, ms.imr_multiaddr.s_addr,
+				 ms.imr_sourceaddr.s_addr);
+	}
+}
+
 /* The IPPROTO_IP options pollnet keeps (under the socket's lock). */
 static int
 ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
@@ -264,11 +327,22 @@ ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
 		sh->mc_ttl = (uint8_t)(x + 1);
 		return 0;
 	case IP_MULTICAST_LOOP:
-		/* (no socket here can join a group yet: nothing to loop to) */
 		sh->mc_noloop = x == 0;
 		return 0;
 	case IP_MULTICAST_IF:
 		return mc_if_opt(sh, v, len);
+	case IP_MULTICAST_ALL:
+		if (x != 0 && x != 1)
+			return -EINVAL;
+		sh->mc.all_off = x == 0;
+		return 0;
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
+		return mc_member_opt(ps, name, v, len);
 	}
 	return 1;
 }
@@ -541,6 +615,9 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 			break;
 		case IP_MULTICAST_LOOP:
 			x = !sh->mc_noloop;
+			break;
+		case IP_MULTICAST_ALL:
+			x = !sh->mc.all_off;
 			break;
 		case IP_MULTICAST_IF:           /* an in_addr */
 			memcpy(&x, &sh->mc_if, sizeof(x));

@@ -87,6 +87,7 @@ open_socket(int type)
 		LIBC(fcntl)(fd, F_SETFD, 0);
 	atomic_store(&ps->sh->nonblock, (type & SOCK_NONBLOCK) != 0);
 	ps->sh->pmtudisc = IP_PMTUDISC_WANT;    /* Linux's default (ip_no_pmtu_disc 0) */
+	pn_int_set_mc_filter(ps->s, &ps->sh->mc);
 	tab_set(fd, (uintptr_t)ps);             /* its count's 1 */
 	DEBUG("fd %d: a pollnet UDP socket", fd);
 	return fd;

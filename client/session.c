@@ -57,7 +57,15 @@ close_passed_fds(struct msghdr *mh)
 int
 lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int *fds)
 {
+	return lib_rpc_more(pn, req, NULL, 0, rep, fds);
+}
+
+int
+lib_rpc_more(struct pollnet *pn, struct pn_ctl_req *req, const void *more, size_t more_len,
+	     struct pn_ctl_rep *rep, int *fds)
+{
 	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	uint8_t msg[sizeof(*req) + 256];
 	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -68,7 +76,16 @@ lib_rpc(struct pollnet *pn, struct pn_ctl_req *req, struct pn_ctl_rep *rep, int 
 	/* the pid in the number: after fork() two processes may share the
 	 * session, each with its own count */
 	req->seq = ++pn->seq + ((uint32_t)getpid() << 16);
-	if (LIBC(send)(pn->fd, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req)) {
+	if (more_len > sizeof(msg) - sizeof(*req)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* one message: the request and what follows it */
+	memcpy(msg, req, sizeof(*req));
+	if (more_len > 0)
+		memcpy(msg + sizeof(*req), more, more_len);
+	if (LIBC(send)(pn->fd, msg, sizeof(*req) + more_len, MSG_NOSIGNAL) !=
+	    (ssize_t)(sizeof(*req) + more_len)) {
 		/* pollnet may have turned us away with a reason, then closed:
 		 * the reason is still there to read */
 		n = LIBC(recv)(pn->fd, rep, sizeof(*rep), MSG_DONTWAIT);
@@ -224,6 +241,7 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	s->rx_fd = s->tx_fd = -1;
 	s->timeout_ms = -1;
 	s->pmtudisc = IP_PMTUDISC_WANT;         /* Linux's default */
+	s->mcf = &s->mc_own;
 	rc = lib_rpc(pn, &req, &rep, fds);
 	if (rc < 0)
 		goto fail;
@@ -380,6 +398,12 @@ pollnet_set_tos(struct pollnet_socket *s, int tos)
 		return -EINVAL;
 	s->tos = (uint8_t)tos;
 	return 0;
+}
+
+void
+pn_int_set_mc_filter(struct pollnet_socket *s, struct pn_mc_filter *f)
+{
+	s->mcf = f;
 }
 
 int
