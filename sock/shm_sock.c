@@ -339,8 +339,9 @@ shm_sock_drain(struct stack *s, struct pn_sock *sock, unsigned budget)
 				break;
 			}
 			if (udp_output_ip(s, m, sock->key.lport, d.addr, d.port,
-					  STACK_IPO(d.tos, d.ttl, d.flags & PN_DESC_NODF ?
-						    STACK_IP_NODF : 0)) == 0) {
+					  STACK_IPO(d.tos, d.ttl,
+						    (d.flags & PN_DESC_NODF ? STACK_IP_NODF : 0) |
+						    (d.flags & PN_DESC_NOLOOP ? STACK_IP_NOLOOP : 0))) == 0) {
 				sock->tx_pkts++;
 				sock->tx_bytes += d.len;
 			} else {
