@@ -28,7 +28,9 @@
  *          |           pollnetctl sockets             |
  *   576    | assoc     the socket's local port and    |      app
  *          |           connected peer                 |
- *   640    +------------------------------------------+
+ *   640    | errq      the last PN_ERRQ_SIZE errors,   |      app
+ *          |           256 bytes each                 |
+ *   2688   +------------------------------------------+
  *          | rx_desc[rx_size]    struct pn_desc       |      app
  *          +------------------------------------------+
  *          | tx_desc[tx_size]    struct pn_desc       |      client
@@ -67,10 +69,16 @@
  * positions and of the association it writes, and never reads those back.
  * A client that scribbles over its region can only lose its own datagrams.
  *
- * Errors.  An ICMP error for a connected socket (a port unreachable) is
- * posted: the app writes its errno, then increments the count (release).
- * The client keeps the count it last saw; when the region's differs, its
- * next call returns that errno once (as a UDP socket's pending error).
+ * Errors.  An ICMP error for a connected socket (a port unreachable), or
+ * any ICMP error about a datagram of a socket whose client set recverr
+ * (IP_RECVERR), is posted: the app writes its errno and, in errq's entry
+ * count % PN_ERRQ_SIZE, what the error said (type, code, the offender, the
+ * datagram's destination and the payload the error quoted), then
+ * increments the count (release).  The client keeps the count it last saw;
+ * when the region's differs, its next call returns that errno once (as a
+ * UDP socket's pending error), and with IP_RECVERR recvmsg(MSG_ERRQUEUE)
+ * reads the entries (an entry whose seq is not the one expected was
+ * overwritten: lost, as a full error queue loses them).
  *
  * Waking.  Each socket has two wake pairs (SOCK_SEQPACKET socket pairs; the
  * app keeps one end of each, non-blocking and shut for reading, and passes
@@ -191,7 +199,24 @@ struct pn_shm_err {
 struct pn_shm_client {
 	_Atomic uint64_t refused;
 	char last_refused[24];          /* NUL-terminated if shorter */
-	uint8_t pad[32];
+	_Atomic uint32_t recverr;       /* IP_RECVERR: any ICMP error wanted */
+	uint8_t pad[28];
+};
+
+/* An ICMP error posted to a socket (Errors, above). */
+#define PN_ERRQ_SIZE 8u
+#define PN_ERRQ_DATA 228u               /* quoted payload kept */
+struct pn_shm_errent {
+	uint32_t seq;                   /* the count it was posted as */
+	int32_t err;                    /* errno */
+	uint8_t type, code;             /* ICMP's */
+	uint16_t len;                   /* payload bytes quoted (in data) */
+	uint32_t info;                  /* frag needed: the next hop's MTU */
+	uint32_t offender;              /* who sent the error (network order) */
+	uint32_t dst;                   /* the datagram's destination ... */
+	uint16_t dport;                 /* ... and port (network order) */
+	uint16_t pad;
+	uint8_t data[PN_ERRQ_DATA];
 };
 
 struct pn_shm_ctl {
@@ -204,6 +229,7 @@ struct pn_shm_ctl {
 	struct pn_shm_err errors;       /* app */
 	struct pn_shm_client client;    /* client */
 	struct pn_shm_assoc assoc;      /* app */
+	struct pn_shm_errent errq[PN_ERRQ_SIZE];  /* app */
 };
 
 #define PN_SHM_CTL_OFF 64u
@@ -336,7 +362,8 @@ _Static_assert(sizeof(struct pn_shm_iface) == 64 && sizeof(struct pn_shm_clock) 
 	       "one line each");
 
 _Static_assert(sizeof(struct pn_shm_hdr) <= PN_SHM_CTL_OFF, "header fits its line");
-_Static_assert(sizeof(struct pn_shm_ctl) == 576, "nine cache lines");
+_Static_assert(sizeof(struct pn_shm_errent) == 256, "an error entry is four lines");
+_Static_assert(sizeof(struct pn_shm_ctl) == 576 + PN_ERRQ_SIZE * 256, "nine lines, the errors");
 _Static_assert(sizeof(struct pn_desc) == 32, "descriptor size");
 
 /* The clock's writer (one: the app's control thread). */

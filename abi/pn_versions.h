@@ -19,7 +19,7 @@
 #ifndef PN_ABI_VERSIONS_H
 #define PN_ABI_VERSIONS_H
 
-#define PN_SHM_VERSION    7
+#define PN_SHM_VERSION    8
 #define PN_CTL_VERSION    7
 #define PN_STATS_VERSION  9
 #define PN_CAP_VERSION    1

@@ -131,15 +131,21 @@ shm_sock_put_mbuf(struct stack *s, struct pn_sock *sock, const struct rte_mbuf *
 }
 
 int
-shm_sock_error(struct stack *s, struct pn_sock *sock, int err)
+shm_sock_error(struct stack *s, struct pn_sock *sock, const struct pn_shm_errent *e)
 {
 	struct pn_shm_ctl *ctl;
+	struct pn_shm_errent *q;
 
 	if (sock->kind != SOCK_SHM ||
 	    atomic_load_explicit(&sock->closing, memory_order_acquire))
 		return -ENOENT;
 	ctl = pn_shm_ctl(sock->region);
-	atomic_store_explicit(&ctl->errors.err, err, memory_order_relaxed);
+	/* its details in the queue's next entry (the client reads them for
+	 * MSG_ERRQUEUE), then its errno, then the count that publishes both */
+	q = &ctl->errq[(sock->errors_posted + 1) % PN_ERRQ_SIZE];
+	memcpy(q, e, offsetof(struct pn_shm_errent, data) + e->len);
+	q->seq = sock->errors_posted + 1;
+	atomic_store_explicit(&ctl->errors.err, e->err, memory_order_relaxed);
 	sock->errors_posted++;
 	atomic_store_explicit(&ctl->errors.count, sock->errors_posted, memory_order_release);
 	s->stats.icmp_errors_in++;

@@ -19,8 +19,10 @@
 #include "sock_table.h"
 #include "stack.h"
 
-#define ICMP_DEST_UNREACH 3
-#define ICMP_PORT_UNREACH 3
+#define ICMP_DEST_UNREACH  3
+#define ICMP_PORT_UNREACH  3
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
 #define ICMP_ERR_MAX_IP   576     /* RFC 1812 4.3.2.3: what an error may carry */
 
 /* Turn the IPv4 header before m's data (l3_len bytes, maybe with options)
@@ -62,10 +64,40 @@ icmp_answer_eth(struct stack *s, struct rte_mbuf *m)
 	m->l2_len = RTE_ETHER_HDR_LEN;
 }
 
+/* What an ICMP error means for a UDP socket (Linux's icmp_err_convert and
+ * __udp4_lib_err): the errno, and whether it is "hard" (a connected socket
+ * hears of it without IP_RECVERR).  0: not an error UDP hears of. */
+static int
+icmp_errno(uint8_t type, uint8_t code, int *hard)
+{
+	static const struct { uint8_t err, hard; } unreach[16] = {
+		{ ENETUNREACH, 0 }, { EHOSTUNREACH, 0 }, { ENOPROTOOPT, 1 }, { ECONNREFUSED, 1 },
+		{ EMSGSIZE, 1 }, { EOPNOTSUPP, 0 }, { ENETUNREACH, 1 }, { EHOSTDOWN, 1 },
+		{ ENONET, 1 }, { ENETUNREACH, 1 }, { EHOSTUNREACH, 1 }, { ENETUNREACH, 0 },
+		{ EHOSTUNREACH, 0 }, { EHOSTUNREACH, 1 }, { EHOSTUNREACH, 1 }, { EHOSTUNREACH, 1 },
+	};
+
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code >= RTE_DIM(unreach))
+			return 0;
+		*hard = unreach[code].hard;
+		return unreach[code].err;
+	case ICMP_TIME_EXCEEDED:
+		*hard = 0;
+		return EHOSTUNREACH;
+	case ICMP_PARAMETERPROB:
+		*hard = 1;
+		return EPROTO;
+	}
+	return 0;
+}
+
 /*
- * An ICMP error about a datagram we sent (the quoted IP header and 8 bytes
- * follow the ICMP header): a port unreachable for a connected socket of ours
- * is its error.  Consumes m.
+ * An ICMP error about a datagram we sent (the quoted IP header and 8 bytes,
+ * or more, follow the ICMP header): the error of the socket that sent it,
+ * if it hears of it as Linux's UDP would: a connected socket of a hard
+ * error, any socket whose client set IP_RECVERR of any.  Consumes m.
  */
 static enum stack_verdict
 icmp_error_in(struct stack *s, struct rte_mbuf *m, const struct rte_icmp_hdr *icmp,
@@ -75,31 +107,35 @@ icmp_error_in(struct stack *s, struct rte_mbuf *m, const struct rte_icmp_hdr *ic
 	const struct rte_udp_hdr *qu;
 	struct pn_sock *sock;
 	uint16_t qihl;
+	int err, hard = 0;
 
-	if (icmp->icmp_code != ICMP_PORT_UNREACH ||
-	    len < sizeof(*icmp) + sizeof(*q) + sizeof(*qu) || (q->version_ihl >> 4) != 4)
+	err = icmp_errno(icmp->icmp_type, icmp->icmp_code, &hard);
+	if (err == 0 || len < sizeof(*icmp) + sizeof(*q) + sizeof(*qu) ||
+	    (q->version_ihl >> 4) != 4)
 		goto unmatched;
 	qihl = (q->version_ihl & 0x0f) * 4;
 	if (qihl < sizeof(*q) || len < sizeof(*icmp) + qihl + sizeof(*qu) ||
 	    q->next_proto_id != IPPROTO_UDP || q->src_addr != s->conf->ip)
 		goto unmatched;
 	qu = (const struct rte_udp_hdr *)((const uint8_t *)q + qihl);
-	/* only a connected socket hears of it (as Linux's UDP without
-	 * IP_RECVERR): the 4-tuple must be its own */
+	/* its 4-tuple's socket: a connected one, else the one bound to the port */
 	sock = s->socks == NULL ? NULL :
-		sock_table_lookup_connected(s->socks, qu->src_port, q->dst_addr, qu->dst_port);
-	if (sock == NULL || sock->kind != SOCK_SHM)
+		sock_table_lookup(s->socks, qu->src_port, q->dst_addr, qu->dst_port);
+	if (sock == NULL || sock->kind != SOCK_SHM ||
+	    !(atomic_load_explicit(&pn_shm_ctl(sock->region)->client.recverr,
+				   memory_order_relaxed) ||
+	      (hard && sock->key.rip != 0)))
 		goto unmatched;
-	rte_pktmbuf_free(m);
 	if (sock->owner == s->lcore)
-		return icmp_error_deliver(s, sock, ECONNREFUSED);
+		return icmp_error_deliver(s, sock, err, m);
 	/* the owner counts it, as it counts a steered datagram: only it
 	 * knows whether the socket began to close meanwhile */
-	struct steer_item it = { .m = NULL, .sock = sock, .err = ECONNREFUSED };
+	struct steer_item it = { .m = m, .sock = sock, .err = (uint32_t)err };
 
 	if (s->steer == NULL ||
 	    rte_ring_mp_enqueue_elem(s->steer[sock->owner], &it, sizeof(it)) != 0) {
 		s->stats.rx_drop[PN_RX_STEER_FULL]++;
+		rte_pktmbuf_free(m);
 		return STACK_DROPPED;
 	}
 	s->steered_to |= 1u << sock->owner;
@@ -112,9 +148,40 @@ unmatched:
 }
 
 enum stack_verdict
-icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err)
+icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err, struct rte_mbuf *m)
 {
-	if (shm_sock_error(s, sock, err) == 0) {
+	struct pn_shm_errent e = { .err = err };
+
+	if (m != NULL) {
+		/* m at the ICMP header, checked by icmp_error_in */
+		const struct rte_icmp_hdr *icmp = rte_pktmbuf_mtod(m, const struct rte_icmp_hdr *);
+		const struct rte_ipv4_hdr *q = (const struct rte_ipv4_hdr *)(icmp + 1);
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+			const struct rte_ipv4_hdr *, -(int)m->l3_len);
+		const uint16_t qihl = (q->version_ihl & 0x0f) * 4;
+		const struct rte_udp_hdr *qu = (const struct rte_udp_hdr *)((const uint8_t *)q + qihl);
+		const uint32_t at = sizeof(*icmp) + qihl + sizeof(*qu);
+		const uint32_t have = rte_pktmbuf_data_len(m);
+		const uint32_t ulen = rte_be_to_cpu_16(qu->dgram_len);
+		rte_be16_t mtu;
+
+		e.type = icmp->icmp_type;
+		e.code = icmp->icmp_code;
+		if (e.type == ICMP_DEST_UNREACH && e.code == 4) {       /* the next hop's MTU */
+			memcpy(&mtu, (const uint8_t *)icmp + 6, sizeof(mtu));
+			e.info = rte_be_to_cpu_16(mtu);
+		}
+		e.offender = ip->src_addr;
+		e.dst = q->dst_addr;
+		e.dport = qu->dst_port;
+		/* the payload the error quoted (no more than the datagram had) */
+		e.len = (uint16_t)RTE_MIN(have - at, (uint32_t)PN_ERRQ_DATA);
+		if (e.len > (ulen >= 8 ? ulen - 8 : 0))
+			e.len = (uint16_t)(ulen >= 8 ? ulen - 8 : 0);
+		memcpy(e.data, (const uint8_t *)icmp + at, e.len);
+		rte_pktmbuf_free(m);
+	}
+	if (shm_sock_error(s, sock, &e) == 0) {
 		s->stats.rx_delivered++;
 		return STACK_DELIVERED;
 	}
@@ -150,7 +217,8 @@ icmp_input(struct stack *s, struct rte_mbuf *m)
 		why = PN_RX_ICMP_CSUM;
 		goto drop;
 	}
-	if (icmp->icmp_type == ICMP_DEST_UNREACH)   /* (what the first segment holds) */
+	if (icmp->icmp_type == ICMP_DEST_UNREACH || icmp->icmp_type == ICMP_TIME_EXCEEDED ||
+	    icmp->icmp_type == ICMP_PARAMETERPROB)  /* (what the first segment holds) */
 		return icmp_error_in(s, m, icmp, rte_pktmbuf_data_len(m));
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
 		why = PN_RX_ICMP_TYPE;

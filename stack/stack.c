@@ -133,8 +133,8 @@ stack_steer_drain(struct stack *s)
 	n = rte_ring_sc_dequeue_burst_elem(s->steer[s->lcore], it, sizeof(it[0]),
 					   RTE_DIM(it), NULL);
 	for (unsigned i = 0; i < n; i++) {
-		if (it[i].m == NULL)
-			icmp_error_deliver(s, it[i].sock, (int)it[i].err);
+		if (it[i].err != 0)
+			icmp_error_deliver(s, it[i].sock, (int)it[i].err, it[i].m);
 		else
 			udp_deliver(s, it[i].sock, it[i].m, it[i].local);
 	}

@@ -124,7 +124,8 @@ enum stack_verdict {
 
 /* An entry of a steer ring: a datagram for a socket owned by another lcore. */
 struct steer_item {
-	struct rte_mbuf *m;             /* NULL for an ICMP error */
+	struct rte_mbuf *m;             /* the frame; an ICMP error's at its
+	                                 * ICMP header (or NULL) */
 	struct pn_sock *sock;
 	uint32_t local;                 /* sent by a local socket, not received */
 	uint32_t err;                   /* an ICMP error for sock: its errno */
@@ -240,11 +241,13 @@ int shm_sock_put_mbuf(struct stack *s, struct pn_sock *sock, const struct rte_mb
 /* An ICMP error for sock (connected): the client's next call returns -err
  * (ECONNREFUSED for a port unreachable).  On the owner lcore.  0, or
  * -ENOENT when sock is closing (or no client's): nothing posted. */
-int shm_sock_error(struct stack *s, struct pn_sock *sock, int err);
+struct pn_shm_errent;
+int shm_sock_error(struct stack *s, struct pn_sock *sock, const struct pn_shm_errent *e);
 /* Hand an ICMP error that came in a frame to sock (on its owner lcore) and
  * count the frame: delivered, or dropped as icmp_error_unmatched when sock
  * is closing. */
-enum stack_verdict icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err);
+enum stack_verdict icmp_error_deliver(struct stack *s, struct pn_sock *sock, int err,
+				      struct rte_mbuf *m);
 /* Does sock's client have datagrams for us to send (a sane count)? */
 int shm_sock_tx_ready(const struct pn_sock *sock);
 /* Send up to `budget` datagrams from sock's TX ring, and collect the
