@@ -81,6 +81,16 @@ int pn_int_mc_takes(const struct pn_mc_filter *f, uint32_t group, uint32_t src);
  * shared one). */
 void pn_int_set_mc_filter(struct pollnet_socket *s, struct pn_mc_filter *f);
 
+/* IP_RECVERR: pollnet posts every ICMP error to the socket (on) or only
+ * the hard ones of a connected socket (off). */
+void pn_int_set_recverr(struct pollnet_socket *s, int on);
+/* The errors pollnet posted to s so far (a count). */
+uint32_t pn_int_errors_posted(struct pollnet_socket *s);
+/* The error queue's next entry after the one numbered *seq (MSG_ERRQUEUE):
+ * 0 and *e (*seq moved on; the error it is no longer pending), or
+ * -EAGAIN. */
+int pn_int_errq_next(struct pollnet_socket *s, uint32_t *seq, struct pn_shm_errent *e);
+
 /* What a datagram's IP header said (received) or is to say (sent). */
 struct pn_ip {
 	uint32_t local;         /* RX: the address it was sent to; TX: the

@@ -115,6 +115,8 @@ struct pshared {
 	_Atomic int shut;               /* SH_RD | SH_WR (shutdown) */
 	_Atomic uint64_t dropped_not_bound; /* bound to an address: one sent to another */
 	struct pn_mc_filter mc;         /* its groups (IP_ADD_MEMBERSHIP...), under lock */
+	uint8_t recverr;                /* IP_RECVERR */
+	uint32_t errq_seq;              /* the error queue's entry read last */
 };
 
 /* (one page, shared by every process that has the socket) */

@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -138,6 +140,37 @@ ps_wait(struct psock *ps, unsigned want)
 
 /* ---- receiving ---- */
 
+/* The error queue's next entry (IP_RECVERR), as the kernel's
+ * ip_recv_error gives it: the payload the ICMP error quoted as the data,
+ * the datagram's destination as the name, and (e, for recvmsg's control
+ * message) what the error said.  Never waits: -EAGAIN when it is empty. */
+static ssize_t
+errq_recv(struct psock *ps, const struct iovec *iov, int iovcnt, struct sockaddr_in *from,
+	  size_t *full, struct pn_shm_errent *e)
+{
+	struct pn_shm_errent mine;
+	size_t done = 0;
+	int rc;
+
+	if (e == NULL)
+		e = &mine;
+	ps_lock(ps);
+	rc = ps->sh->recverr ? pn_int_errq_next(ps->s, &ps->sh->errq_seq, e) : -EAGAIN;
+	ps_unlock(ps);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < iovcnt && done < e->len; i++) {
+		size_t k = e->len - done < iov[i].iov_len ? e->len - done : iov[i].iov_len;
+
+		memcpy(iov[i].iov_base, e->data + done, k);
+		done += k;
+	}
+	*full = e->len;
+	*from = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = e->dport,
+				      .sin_addr.s_addr = e->dst };
+	return (ssize_t)done;
+}
+
 /* One datagram: bytes copied, or a negative errno.  *full: its length;
  * ip (may be NULL): what its IP header said. */
 static ssize_t
@@ -147,12 +180,14 @@ ps_recv(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	int nonblock = (flags & MSG_DONTWAIT) || atomic_load(&ps->sh->nonblock);
 	ssize_t r;
 
-	if (flags & (MSG_OOB | MSG_ERRQUEUE)) {
+	if (flags & MSG_OOB) {
 		ps_lock(ps);
-		refused(ps, fd, flags & MSG_OOB ? "recv(MSG_OOB)" : "recv(MSG_ERRQUEUE)");
+		refused(ps, fd, "recv(MSG_OOB)");
 		ps_unlock(ps);
-		return flags & MSG_OOB ? -EOPNOTSUPP : -EAGAIN;
+		return -EOPNOTSUPP;
 	}
+	if (flags & MSG_ERRQUEUE)
+		return errq_recv(ps, iov, iovcnt, from, full, NULL);
 	for (;;) {
 		unsigned skipped = 0;
 
@@ -349,6 +384,42 @@ put_cmsgs(struct psock *ps, struct msghdr *m, const struct pn_ip *ip)
 	m->msg_controllen = used;
 }
 
+/* recvmsg(MSG_ERRQUEUE): the entry, its IP_RECVERR control message (a
+ * struct sock_extended_err and the offender's address). */
+static ssize_t
+errq_recvmsg(struct psock *ps, struct msghdr *m)
+{
+	struct {
+		struct sock_extended_err ee;
+		struct sockaddr_in offender;
+	} c;
+	struct pn_shm_errent e;
+	struct sockaddr_in to;
+	size_t full, room = 0, used = 0;
+	ssize_t r = errq_recv(ps, m->msg_iov, (int)m->msg_iovlen, &to, &full, &e);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		room += m->msg_iov[i].iov_len;
+	m->msg_flags = MSG_ERRQUEUE | (full > room ? MSG_TRUNC : 0);
+	if (m->msg_name != NULL)
+		sin_to(&to, m->msg_name, &m->msg_namelen);
+	else
+		m->msg_namelen = 0;
+	memset(&c, 0, sizeof(c));
+	c.ee.ee_errno = (uint32_t)e.err;
+	c.ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	c.ee.ee_type = e.type;
+	c.ee.ee_code = e.code;
+	c.ee.ee_info = e.info;
+	c.offender.sin_family = AF_INET;
+	c.offender.sin_addr.s_addr = e.offender;
+	put_cmsg(m, &used, IPPROTO_IP, IP_RECVERR, &c, sizeof(c));
+	m->msg_controllen = used;
+	return r;
+}
+
 static ssize_t
 recvmsg_one(struct psock *ps, int fd, struct msghdr *m, int flags)
 {
@@ -359,6 +430,8 @@ recvmsg_one(struct psock *ps, int fd, struct msghdr *m, int flags)
 
 	if (m->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
+	if (flags & MSG_ERRQUEUE)
+		return errq_recvmsg(ps, m);
 	r = ps_recv(ps, fd, m->msg_iov, (int)m->msg_iovlen, flags, &from, &full, &ip);
 	if (r < 0)
 		return r;

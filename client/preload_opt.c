@@ -331,6 +331,12 @@ ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
 		return 0;
 	case IP_MULTICAST_IF:
 		return mc_if_opt(sh, v, len);
+	case IP_RECVERR:
+		sh->recverr = x != 0;
+		pn_int_set_recverr(ps->s, x != 0);
+		if (x == 0)             /* (the kernel purges the queue) */
+			sh->errq_seq = pn_int_errors_posted(ps->s);
+		return 0;
 	case IP_MULTICAST_ALL:
 		if (x != 0 && x != 1)
 			return -EINVAL;
@@ -618,6 +624,9 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 			break;
 		case IP_MULTICAST_ALL:
 			x = !sh->mc.all_off;
+			break;
+		case IP_RECVERR:
+			x = sh->recverr;
 			break;
 		case IP_MULTICAST_IF:           /* an in_addr */
 			memcpy(&x, &sh->mc_if, sizeof(x));
