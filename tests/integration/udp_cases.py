@@ -28,6 +28,7 @@ import sys
 import time
 
 IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_MTU_DISCOVER, IP_MTU = 8, 12, 13, 10, 14
+IP_RECVERR = 11
 GROUP = "239.1.2.3"             # the reflector's
 SO_TIMESTAMP, SO_TIMESTAMPNS, SO_BINDTODEVICE = 29, 35, 25
 SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR = 0x8910, 0x8912, 0x8913, 0x8915
@@ -497,6 +498,61 @@ def case_large_local(peer):
     r.close()
 
 
+def errq(s):
+    """recvmsg(MSG_ERRQUEUE), decoded."""
+    try:
+        data, anc, flags, name = s.recvmsg(100, 256, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    got = ["data %r" % data, "to the peer's %d" % name[1] if name[0] == PEER_ADDR else name,
+           "MSG_ERRQUEUE" if flags & socket.MSG_ERRQUEUE else "no MSG_ERRQUEUE"]
+    for lvl, typ, v in anc:
+        if lvl == socket.IPPROTO_IP and typ == IP_RECVERR and len(v) >= 16:
+            ee_errno, origin, typ_, code, pad, info, data_ = struct.unpack("IBBBBII", v[:16])
+            got.append("IP_RECVERR errno %s origin %d type %d code %d info %d data %d" % (
+                errno.errorcode.get(ee_errno, ee_errno), origin, typ_, code, info, data_))
+            if len(v) >= 32:
+                fam, port = struct.unpack("HH", v[16:20])
+                got.append("offender family %d port %d %s" % (
+                    fam, port, "the peer" if socket.inet_ntoa(v[20:24]) == PEER_ADDR else
+                    socket.inet_ntoa(v[20:24])))
+        else:
+            got.append("level %d type %d, %d bytes" % (lvl, typ, len(v)))
+    return " ".join(got)
+
+
+def case_recverr(peer):
+    """ICMP errors with IP_RECVERR: the error queue, the pending error."""
+    global PEER_ADDR
+    PEER_ADDR = peer[0]
+    closed = (peer[0], 9999)            # nothing listens there
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out("IP_RECVERR by default:", s.getsockopt(socket.IPPROTO_IP, IP_RECVERR))
+    s.sendto(b"nobody", closed)
+    time.sleep(1.1)                     # (the peer answers one a second)
+    out("without it, unconnected: recv", res(lambda: s.recv(100, socket.MSG_DONTWAIT)),
+        "errqueue", errq(s))
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    out("IP_RECVERR set:", s.getsockopt(socket.IPPROTO_IP, IP_RECVERR))
+    s.sendto(b"hello, closed port", closed)
+    time.sleep(1.1)
+    p = select.poll()
+    p.register(s, select.POLLIN)
+    out("poll:", ["POLLERR" if ev & select.POLLERR else ev for _, ev in p.poll(0)])
+    out("recv:", res(lambda: s.recv(100, socket.MSG_DONTWAIT)))
+    out("errqueue:", errq(s))
+    out("errqueue again:", errq(s))
+    s.sendto(b"one", closed)
+    time.sleep(1.1)
+    out("sendto with an error pending:", res(lambda: s.sendto(b"two", closed)))
+    out("sendto again:", res(lambda: s.sendto(b"three", closed)))
+    time.sleep(1.1)
+    out("two errors, errqueue:", errq(s))
+    out("  ... then:", errq(s))
+    out("  ... then recv:", res(lambda: s.recv(100, socket.MSG_DONTWAIT)))
+    s.close()
+
+
 def case_routes(peer):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bcast = MY_IP.rsplit(".", 1)[0] + ".255"
@@ -527,7 +583,8 @@ def main():
     MY_IP = probe.getsockname()[0]
     probe.close()
     for case in (case_options, case_send_ip, case_recv_cmsgs, case_shutdown, case_ioctls,
-                 case_routes, case_broadcast, case_multicast, case_large_local):
+                 case_routes, case_broadcast, case_multicast, case_large_local,
+                 case_recverr):
         out("## " + case.__name__)
         case(peer) if case is not case_options else case()
     out("## end")
