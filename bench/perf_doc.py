@@ -17,6 +17,8 @@ pl_path = os.path.join(root, "bench", "results", "preload.json")
 pl = json.load(open(pl_path)) if os.path.exists(pl_path) else None
 plg_path = os.path.join(root, "bench", "results", "preload-guest.json")
 plg = json.load(open(plg_path)) if os.path.exists(plg_path) else None
+dns_path = os.path.join(root, "bench", "results", "servers-dns.json")
+dns = json.load(open(dns_path)) if os.path.exists(dns_path) else None
 sv_path = os.path.join(root, "bench", "results", "servers.json")
 sv = json.load(open(sv_path)) if os.path.exists(sv_path) else None
 FIRST = {"udp_rx": 430, "udp_tx": 326}     # the first published version of this table
@@ -498,6 +500,49 @@ while traffic flows, the other shared by the server and the generator.
 {zc_part(sv)}{large_part(sv)}{idle_text}"""
 
 
+def dns_section():
+    if dns is None:
+        return ""
+    P, K, R = dns["pollnet-run"], dns["kernel"], dns["ratios"]
+
+    def lat(S, q):
+        return "%.0f" % S["latency"][q] if S.get("latency") else "-"
+
+    def q(v):
+        return n(None if v is None else int(round(v)))
+
+    def rates(S):
+        return ", ".join("%dk %s" % (x["offered"] // 1000,
+                                     "ok" if x["lost"] == 0 else "%d lost" % x["lost"])
+                         for x in S["rates"])
+    return f"""
+## A DNS server, unmodified: unbound under pollnet-run vs the kernel, on this host
+
+`bench/run.sh servers` ([`bench/servers_dns.py`](../bench/servers_dns.py); results:
+[`bench/results/servers-dns.json`](../bench/results/servers-dns.json), commit {dns["commit"]},
+{dns["cpu"]}, {dns["cores"]} cores): Debian's unbound, one thread, a static local zone of 64
+names, pinned to cpu 0, on pollnet's net_af_packet port (lcore on cpu 1) under pollnet-run, then
+on the kernel's UDP stack with the same address; dnsperf from the peer namespace (one socket, 200
+queries outstanding, 3 s per rate), and one query in
+flight from a Python client for the round trip (the client's own cost is in both).
+
+![unbound: pollnet-run vs the kernel](img/servers-dns.png)
+
+| | pollnet-run | kernel | ratio |
+|---|---:|---:|---:|
+| qps at 0 loss (the best offered rate none was lost at) | {q(P["qps_zero_loss"])} | {q(K["qps_zero_loss"])} | {R["qps_zero_loss"]} |
+| qps unpaced (losses allowed) | {q(P["unpaced"]["qps"])} ({q(P["unpaced"]["lost"])} lost) | {q(K["unpaced"]["qps"])} ({q(K["unpaced"]["lost"])} lost) | {R["unpaced_qps"]} |
+| round trip p50, µs | {lat(P, "p50_us")} | {lat(K, "p50_us")} | {R["p50"]} |
+| round trip p99, µs | {lat(P, "p99_us")} | {lat(K, "p99_us")} | {R["p99"]} |
+| unbound's CPU seconds over the phases | {P["cpu_s"]["unbound"]} (pollnet: {P["cpu_s"]["pollnet"]}) | {K["cpu_s"]["unbound"]} | |
+
+Offered rates, pollnet-run: {rates(P)}; kernel: {rates(K)}.
+The issue's host target is to report these beside the kernel's; its guest target
+(≥ 2× the kernel's qps at 0 loss, p50 ≤ ½) needs `servers-guest`, which does not run
+unbound yet.
+"""
+
+
 def servers_guest_section():
     if svg is None:
         return ""
@@ -621,7 +666,7 @@ figures are measured side by side with their anchors in the same run, and vary
 by some 10 % from run to run on this 2-core VM. This page is written from the
 results by `bench/perf_doc.py`.
 
-{guest_section()}{servers_section()}{servers_guest_section()}{preload_section()}{preload_guest_section()}
+{guest_section()}{servers_section()}{dns_section()}{servers_guest_section()}{preload_section()}{preload_guest_section()}
 ## Shared-memory sockets: two processes, libpollnet vs Linux UDP
 
 `bench/run.sh shm-sockets` (`bench/shm_sockets.py` driving `bench/shm_bench`):

@@ -32,7 +32,13 @@
 #                          iperf -u at rising rates and trafgen, with every
 #                          lost datagram looked for in a counter and the CPU
 #                          each side used (host, veth); writes
-#                          bench/results/servers.json and docs/img/servers.png
+#                          bench/results/servers.json and docs/img/servers.png;
+#                          then servers-dns
+#   bench/run.sh servers-dns
+#                          Debian's unbound under pollnet-run vs on the
+#                          kernel, dnsperf's qps at 0 loss and round trips
+#                          (host, veth); writes bench/results/servers-dns.json
+#                          and docs/img/servers-dns.png
 #   bench/run.sh servers-guest
 #                          the same servers in the QEMU guest on a tap
 #                          (pollnet's e1000 driver vs Linux's driver and
@@ -281,6 +287,36 @@ servers() {
     ninja -C build
     python3 bench/servers.py build bench/results/servers.json
     plot_servers bench/results/servers.json docs/img/servers.png "host, veth"
+    servers_dns
+}
+
+# unbound under pollnet-run vs on the kernel (bench/servers_dns.py)
+servers_dns() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/servers_dns.py build bench/results/servers-dns.json
+    python3 - bench/results/servers-dns.json docs/img/servers-dns.png <<'PY'
+import json, subprocess, sys
+R = json.load(open(sys.argv[1]))
+P, K = R["pollnet-run"], R["kernel"]
+data = "qps@0loss/1000 %s %s\np50_us %s %s\np99_us %s %s\n" % (
+    (P["qps_zero_loss"] or 0) / 1000, (K["qps_zero_loss"] or 0) / 1000,
+    P["latency"]["p50_us"], K["latency"]["p50_us"], P["latency"]["p99_us"], K["latency"]["p99_us"])
+gp = """set terminal pngcairo size 800,400 font ",10"
+set output "%s"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set key top left
+set title "unbound, host veth: thousand queries/s at 0 loss; round trip us (lower is better)"
+plot "-" using 2:xtic(1) title "pollnet-run" lc rgb "#3a6ea5", "-" using 3 title "kernel" lc rgb "#c0504d"
+%se
+%se
+""" % (sys.argv[2], data, data)
+subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+print("wrote", sys.argv[2], file=sys.stderr)
+PY
 }
 
 servers_guest() {
@@ -359,8 +395,9 @@ plot)  # redraw every plot and the page from the committed results
     python3 bench/perf_doc.py ;;
 stack) stack; python3 bench/perf_doc.py ;;
 servers) servers; python3 bench/perf_doc.py ;;
+servers-dns) servers_dns; python3 bench/perf_doc.py ;;
 servers-guest) servers_guest; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|plot (--help says more)" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-dns|servers-guest|plot (--help says more)" >&2; exit 2 ;;
 esac

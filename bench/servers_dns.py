@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""bench/run.sh servers (its DNS part): Debian's unbound, unmodified, serving
+a local zone under pollnet-run, against the same unbound on the kernel's
+UDP stack, measured with the same generators in one run, on this host.
+
+Topology as bench/servers.py's: two network namespaces joined by a veth;
+pollnet on its end through DPDK's net_af_packet (a ring of 4096 frames;
+control thread on cpu 0, lcore on cpu 1), or, for the kernel, the same veth
+given pollnet's address.  unbound (one thread, UDP only, 64 names in a
+static local zone) is pinned to cpu 0 in both runs; the generators run in
+the peer namespace where the scheduler puts them.
+
+- latency: one query in flight, RTT_N of them after 500 to warm up, from a
+  Python client on a kernel UDP socket (the same client for both: its own
+  cost, some microseconds, is in both figures), p50 and p99;
+- rate: dnsperf (one socket, 200 queries outstanding) at each offered rate
+  for RATE_SECONDS: queries completed per second and queries lost; the best
+  rate with none lost is the figure ("qps at 0 loss");
+- unpaced: dnsperf as fast as it goes (losses allowed), its qps;
+- the CPU seconds unbound used in each phase, and pollnet's.
+
+usage: servers_dns.py BUILD_DIR OUT_JSON
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from netns import Namespaces, Pollnet, sh  # noqa: E402
+from benchproc import header, proc_cpu, spawn, stop, stop_all, write_result  # noqa: E402
+
+DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
+PORT = 5353
+NAMES = 64
+RTT_N, RATE_SECONDS = 5000, 3
+RATES = [5000, 10000, 20000, 30000, 40000, 50000, 60000, 70000, 80000, 100000]
+AFP_FRAMES = 4096
+
+# the client that measures round trips, run in the peer namespace
+RTT_CLIENT = r"""
+import json, socket, struct, sys, time
+dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+def q(i):
+    name = b"".join(bytes([len(x)]) + x for x in
+                    (b"host%d" % (i % 64), b"pollnet", b"test")) + b"\0"
+    return struct.pack("!HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0) + name + b"\0\1\0\1"
+rtt, lost = [], 0
+for i in range(500 + n):
+    m = q(i)
+    t0 = time.perf_counter_ns()
+    s.sendto(m, (dst, port))
+    try:
+        while True:
+            a = s.recv(512)
+            if a[:2] == m[:2]:
+                break
+    except socket.timeout:
+        lost += 1
+        continue
+    if i >= 500:
+        rtt.append((time.perf_counter_ns() - t0) / 1000)
+rtt.sort()
+print(json.dumps({"n": len(rtt), "lost": lost, "p50_us": round(rtt[len(rtt) // 2], 1),
+                  "p99_us": round(rtt[len(rtt) * 99 // 100], 1),
+                  "mean_us": round(sum(rtt) / len(rtt), 1)}))
+"""
+
+
+def unbound_conf(tmp):
+    conf = os.path.join(tmp, "unbound.conf")
+    with open(conf, "w") as f:
+        f.write("server:\n  interface: 0.0.0.0\n  port: %d\n  do-ip6: no\n  do-tcp: no\n"
+                "  chroot: \"\"\n  username: \"\"\n  directory: \"%s\"\n  pidfile: \"\"\n"
+                "  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n  num-threads: 1\n"
+                "  so-rcvbuf: 8m\n  access-control: 0.0.0.0/0 allow\n"
+                "  local-zone: \"pollnet.test.\" static\n" % (PORT, tmp))
+        for i in range(NAMES):
+            f.write("  local-data: \"host%d.pollnet.test A 198.18.1.%d\"\n" % (i, i % 250 + 1))
+        f.write("remote-control:\n  control-enable: no\n")
+    qf = os.path.join(tmp, "queries")
+    with open(qf, "w") as f:
+        for i in range(NAMES):
+            f.write("host%d.pollnet.test A\n" % i)
+    return conf, qf
+
+
+def dnsperf(net, qf, rate):
+    args = ["dnsperf", "-s", DUT_IP, "-p", str(PORT), "-d", qf, "-l", str(RATE_SECONDS),
+            "-c", "1", "-q", "200", "-t", "1"]
+    if rate:
+        args += ["-Q", str(rate)]
+    r = sh(*args, ns=net.peer, check=False, timeout=60)
+
+    def num(pat):
+        m = re.search(pat, r.stdout)
+        return float(m.group(1)) if m else None
+    return {"offered": rate, "sent": num(r"Queries sent:\s+(\d+)"),
+            "completed": num(r"Queries completed:\s+(\d+)"),
+            "lost": num(r"Queries lost:\s+(\d+)"),
+            "qps": num(r"Queries per second:\s+([\d.]+)")}
+
+
+def measure(net, qf, ub_pid, pn_pid):
+    res = {}
+    cpu0 = proc_cpu(ub_pid), proc_cpu(pn_pid) if pn_pid else 0
+    r = sh("/usr/bin/python3", "-c", RTT_CLIENT, DUT_IP, str(PORT), str(RTT_N), ns=net.peer,
+           check=False, timeout=120)
+    res["latency"] = json.loads(r.stdout) if r.returncode == 0 else None
+    res["rates"] = []
+    bad = 0
+    for rate in RATES:
+        x = dnsperf(net, qf, rate)
+        res["rates"].append(x)
+        print("  offered %6d: %s" % (rate, x), file=sys.stderr)
+        bad = bad + 1 if not x["lost"] == 0 else 0
+        if bad == 2:
+            break
+    ok = [x for x in res["rates"] if x["lost"] == 0 and x["completed"]]
+    res["qps_zero_loss"] = max((x["qps"] for x in ok), default=None)
+    res["unpaced"] = dnsperf(net, qf, 0)
+    cpu1 = proc_cpu(ub_pid), proc_cpu(pn_pid) if pn_pid else 0
+    res["cpu_s"] = {"unbound": round(cpu1[0] - cpu0[0], 2),
+                    "pollnet": round(cpu1[1] - cpu0[1], 2) if pn_pid else None}
+    return res
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.split("usage:")[1].strip())
+    build, out_json = sys.argv[1], sys.argv[2]
+    result = header("servers-dns", __doc__)
+    tmp = tempfile.mkdtemp(prefix="pn-bench-dns.")
+    conf, qf = unbound_conf(tmp)
+    ctl, stats = os.path.join(tmp, "pollnet.sock"), os.path.join(tmp, "pollnet.stats")
+    run = os.path.join(build, "client", "pollnet-run")
+    env = dict(os.environ, POLLNET_CTL=ctl)
+    net = Namespaces(peer_ip=PEER_IP + "/24")
+    try:
+        # unbound under pollnet-run
+        pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
+                     "dpdk:net_af_packet0,iface=%s,framecnt=%d" % (net.dut_if, AFP_FRAMES),
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats])
+        ub = subprocess.Popen(["ip", "netns", "exec", net.dut, "taskset", "-c", "0", "sh", run,
+                               "unbound", "-d", "-c", conf], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+        time.sleep(2)
+        ub_pid = int(sh("pgrep", "-n", "-x", "unbound").stdout.split()[0])
+        print("unbound under pollnet-run", file=sys.stderr)
+        result["pollnet-run"] = measure(net, qf, ub_pid, pn.proc.pid)
+        stop(ub)
+        counters, _ = pn.stop()
+        result["pollnet-run"]["pollnet_counters"] = {
+            k: counters.get(k) for k in ("port.rx_missed", "stack.rx_drop.udp_ring_full",
+                                         "stack.tx_drop.port_tx_full", "pool.in_use")}
+        # the same unbound on the kernel
+        sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
+        ub = spawn(net.dut, ["unbound", "-d", "-c", conf], cpu=0)
+        time.sleep(2)
+        ub_pid = int(sh("pgrep", "-n", "-x", "unbound").stdout.split()[0])
+        print("unbound on the kernel", file=sys.stderr)
+        result["kernel"] = measure(net, qf, ub_pid, None)
+        stop(ub)
+    finally:
+        stop_all()
+        net.close()
+    P, K = result["pollnet-run"], result["kernel"]
+
+    def ratio(a, b):
+        return round(a / b, 2) if a and b else None
+    result["ratios"] = {
+        "qps_zero_loss": ratio(P["qps_zero_loss"], K["qps_zero_loss"]),
+        "unpaced_qps": ratio(P["unpaced"]["qps"], K["unpaced"]["qps"]),
+        "p50": ratio(P["latency"]["p50_us"], K["latency"]["p50_us"]) if P["latency"] and
+        K["latency"] else None,
+        "p99": ratio(P["latency"]["p99_us"], K["latency"]["p99_us"]) if P["latency"] and
+        K["latency"] else None}
+    write_result(result, out_json, result["ratios"])
+
+
+if __name__ == "__main__":
+    main()
