@@ -512,13 +512,13 @@ def dns_section():
         return n(None if v is None else int(round(v)))
 
     def rates(S):
-        return ", ".join("%dk %s" % (x["offered"] // 1000,
-                                     "ok" if x["lost"] == 0 else "%d lost" % x["lost"])
+        return ", ".join("%dk: %dk%s" % (x["offered"] // 1000, round((x["qps"] or 0) / 1000),
+                                         "" if x["lost"] == 0 else " (%d lost)" % x["lost"])
                          for x in S["rates"])
     return f"""
 ## A DNS server, unmodified: unbound under pollnet-run vs the kernel, on this host
 
-`bench/run.sh servers` ([`bench/servers_dns.py`](../bench/servers_dns.py); results:
+`bench/run.sh servers-dns`, also run by `bench/run.sh servers` ([`bench/servers_dns.py`](../bench/servers_dns.py); results:
 [`bench/results/servers-dns.json`](../bench/results/servers-dns.json), commit {dns["commit"]},
 {dns["cpu"]}, {dns["cores"]} cores): Debian's unbound, one thread, a static local zone of 64
 names, pinned to cpu 0, on pollnet's net_af_packet port (lcore on cpu 1) under pollnet-run, then
@@ -530,13 +530,13 @@ flight from a Python client for the round trip (the client's own cost is in both
 
 | | pollnet-run | kernel | ratio |
 |---|---:|---:|---:|
-| qps at 0 loss (the best offered rate none was lost at) | {q(P["qps_zero_loss"])} | {q(K["qps_zero_loss"])} | {R["qps_zero_loss"]} |
+| qps at 0 loss (the most completed per second in a run that lost none) | {q(P["qps_zero_loss"])} | {q(K["qps_zero_loss"])} | {R["qps_zero_loss"]} |
 | qps unpaced (losses allowed) | {q(P["unpaced"]["qps"])} ({q(P["unpaced"]["lost"])} lost) | {q(K["unpaced"]["qps"])} ({q(K["unpaced"]["lost"])} lost) | {R["unpaced_qps"]} |
 | round trip p50, µs | {lat(P, "p50_us")} | {lat(K, "p50_us")} | {R["p50"]} |
 | round trip p99, µs | {lat(P, "p99_us")} | {lat(K, "p99_us")} | {R["p99"]} |
 | unbound's CPU seconds over the phases | {P["cpu_s"]["unbound"]} (pollnet: {P["cpu_s"]["pollnet"]}) | {K["cpu_s"]["unbound"]} | |
 
-Offered rates, pollnet-run: {rates(P)}; kernel: {rates(K)}.
+Offered and completed per second, pollnet-run: {rates(P)}; kernel: {rates(K)}.
 The issue's host target is to report these beside the kernel's; its guest target
 (≥ 2× the kernel's qps at 0 loss, p50 ≤ ½) needs `servers-guest`, which does not run
 unbound yet.
@@ -793,7 +793,8 @@ its JSON and its plot, then this page):
 bench/run.sh stack
 bench/run.sh shm-sockets
 bench/run.sh guest-pmd
-bench/run.sh servers
+bench/run.sh servers            # then servers-dns (unbound), which also runs alone
+bench/run.sh servers-guest
 bench/run.sh preload            # preload-host and preload-guest, one after the other
 ```
 """

@@ -300,11 +300,12 @@ servers_dns() {
 import json, subprocess, sys
 R = json.load(open(sys.argv[1]))
 P, K = R["pollnet-run"], R["kernel"]
-data = "qps@0loss/1000 %s %s\np50_us %s %s\np99_us %s %s\n" % (
+data = "kqps_at_0_loss %s %s\np50_us %s %s\np99_us %s %s\n" % (
     (P["qps_zero_loss"] or 0) / 1000, (K["qps_zero_loss"] or 0) / 1000,
     P["latency"]["p50_us"], K["latency"]["p50_us"], P["latency"]["p99_us"], K["latency"]["p99_us"])
-gp = """set terminal pngcairo size 800,400 font ",10"
+gp = """set terminal pngcairo size 800,400 font ",10" noenhanced
 set output "%s"
+set yrange [0:*]
 set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.9
