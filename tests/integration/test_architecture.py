@@ -322,8 +322,8 @@ CLAIMS = [
     ("the control thread's poll() timeout (app/main.c)", r"`poll\(\)` with a (\d+) ms timeout",
      lambda: one(r"ctl_poll\(&ctl, (\d+)\)", "app/main.c")),
     ("the region's cache lines of positions, wake bits and errors (struct pn_shm_ctl "
-     "but its client and assoc lines)", r"(\w+) cache lines of ring positions",
-     lambda: len(struct_members(read("abi/pn_region.h"), "pn_shm_ctl")) - 2),
+     "but its client and assoc lines and its error queue)", r"(\w+) cache lines of ring positions",
+     lambda: len(struct_members(read("abi/pn_region.h"), "pn_shm_ctl")) - 3),
     ("a slot (PN_SHM_SLOT_SIZE)", r"descriptors, (\d+) KiB slots",
      lambda: DEFINES["PN_SHM_SLOT_SIZE"] // 1024),
     ("a dozing lcore's longest sleep (LCORE_DOZE_MS)", r"doorbell \((\d+) ms at most\)",
