@@ -207,7 +207,8 @@ struct pn_shm_client {
 #define PN_ERRQ_SIZE 8u
 #define PN_ERRQ_DATA 228u               /* quoted payload kept */
 struct pn_shm_errent {
-	uint32_t seq;                   /* the count it was posted as */
+	_Atomic uint32_t seq;           /* the count it was posted as; 0 while
+	                                 * the app rewrites the entry */
 	int32_t err;                    /* errno */
 	uint8_t type, code;             /* ICMP's */
 	uint16_t len;                   /* payload bytes quoted (in data) */

@@ -714,10 +714,14 @@ pn_int_errq_next(struct pollnet_socket *s, uint32_t *seq, struct pn_shm_errent *
 		if (count - next >= PN_ERRQ_SIZE)
 			next = count - PN_ERRQ_SIZE + 1;        /* the older ones are gone */
 		q = &s->ctl->errq[next % PN_ERRQ_SIZE];
-		memcpy(e, q, sizeof(*e));
-		atomic_thread_fence(memory_order_acquire);
-		if (e->seq == next && e->len <= PN_ERRQ_DATA)
-			break;
+		if (atomic_load_explicit(&q->seq, memory_order_acquire) == next) {
+			/* a copy, kept if the entry was not rewritten meanwhile */
+			memcpy(e, q, sizeof(*e));
+			atomic_thread_fence(memory_order_acquire);
+			if (atomic_load_explicit(&q->seq, memory_order_relaxed) == next &&
+			    e->len <= PN_ERRQ_DATA)
+				break;
+		}
 		next++;                                 /* overwritten meanwhile */
 	}
 	*seq = next;

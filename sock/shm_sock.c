@@ -143,8 +143,11 @@ shm_sock_error(struct stack *s, struct pn_sock *sock, const struct pn_shm_errent
 	/* its details in the queue's next entry (the client reads them for
 	 * MSG_ERRQUEUE), then its errno, then the count that publishes both */
 	q = &ctl->errq[(sock->errors_posted + 1) % PN_ERRQ_SIZE];
-	memcpy(q, e, offsetof(struct pn_shm_errent, data) + e->len);
-	q->seq = sock->errors_posted + 1;
+	atomic_store_explicit(&q->seq, 0, memory_order_relaxed);   /* (a reader skips it) */
+	atomic_thread_fence(memory_order_release);
+	memcpy((uint8_t *)q + sizeof(q->seq), (const uint8_t *)e + sizeof(e->seq),
+	       offsetof(struct pn_shm_errent, data) - sizeof(e->seq) + e->len);
+	atomic_store_explicit(&q->seq, sock->errors_posted + 1, memory_order_release);
 	atomic_store_explicit(&ctl->errors.err, e->err, memory_order_relaxed);
 	sock->errors_posted++;
 	atomic_store_explicit(&ctl->errors.count, sock->errors_posted, memory_order_release);
