@@ -116,7 +116,12 @@ struct pshared {
 	_Atomic uint64_t dropped_not_bound; /* bound to an address: one sent to another */
 	struct pn_mc_filter mc;         /* its groups (IP_ADD_MEMBERSHIP...), under lock */
 	uint8_t recverr;                /* IP_RECVERR */
+	uint8_t nlocal;                 /* local errors queued (EMSGSIZE) */
 	uint32_t errq_seq;              /* the error queue's entry read last */
+	struct {                        /* ... their destination and the MTU */
+		uint32_t dst, mtu;
+		uint16_t dport;
+	} local[4];
 };
 
 /* (one page, shared by every process that has the socket) */

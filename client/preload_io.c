@@ -140,6 +140,23 @@ ps_wait(struct psock *ps, unsigned want)
 
 /* ---- receiving ---- */
 
+/* IP_RECVERR: a datagram refused for its length is queued as the kernel's
+ * ip_local_error queues it (origin LOCAL, the MTU; the destination, with
+ * the peer's port only when connected).  Under the socket's lock. */
+static void
+local_error(struct psock *ps, uint32_t dst, uint16_t dport)
+{
+	const struct pn_shm_iface *i = iface();
+	struct pshared *sh = ps->sh;
+
+	if (sh->nlocal == sizeof(sh->local) / sizeof(sh->local[0]))
+		return;                 /* (the kernel's queue has its limit too) */
+	sh->local[sh->nlocal].dst = dst;
+	sh->local[sh->nlocal].dport = dport;
+	sh->local[sh->nlocal].mtu = i != NULL ? i->mtu : 1500;
+	sh->nlocal++;
+}
+
 /* The error queue's next entry (IP_RECVERR), as the kernel's
  * ip_recv_error gives it: the payload the ICMP error quoted as the data,
  * the datagram's destination as the name, and (e, for recvmsg's control
@@ -155,7 +172,20 @@ errq_recv(struct psock *ps, const struct iovec *iov, int iovcnt, struct sockaddr
 	if (e == NULL)
 		e = &mine;
 	ps_lock(ps);
-	rc = ps->sh->recverr ? pn_int_errq_next(ps->s, &ps->sh->errq_seq, e) : -EAGAIN;
+	if (ps->sh->nlocal > 0) {
+		/* a local error first (they come before any ICMP error could) */
+		struct pshared *sh = ps->sh;
+
+		memset(e, 0, sizeof(*e));
+		e->err = -EMSGSIZE;             /* (origin LOCAL: a negative errno) */
+		e->info = sh->local[0].mtu;
+		e->dst = sh->local[0].dst;
+		e->dport = sh->local[0].dport;
+		memmove(&sh->local[0], &sh->local[1], --sh->nlocal * sizeof(sh->local[0]));
+		rc = 0;
+	} else {
+		rc = ps->sh->recverr ? pn_int_errq_next(ps->s, &ps->sh->errq_seq, e) : -EAGAIN;
+	}
 	ps_unlock(ps);
 	if (rc < 0)
 		return rc;
@@ -408,13 +438,15 @@ errq_recvmsg(struct psock *ps, struct msghdr *m)
 	else
 		m->msg_namelen = 0;
 	memset(&c, 0, sizeof(c));
-	c.ee.ee_errno = (uint32_t)e.err;
-	c.ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	c.ee.ee_errno = (uint32_t)(e.err < 0 ? -e.err : e.err);
+	c.ee.ee_origin = e.err < 0 ? SO_EE_ORIGIN_LOCAL : SO_EE_ORIGIN_ICMP;
 	c.ee.ee_type = e.type;
 	c.ee.ee_code = e.code;
 	c.ee.ee_info = e.info;
-	c.offender.sin_family = AF_INET;
-	c.offender.sin_addr.s_addr = e.offender;
+	if (e.err > 0) {                /* (a local error names no offender) */
+		c.offender.sin_family = AF_INET;
+		c.offender.sin_addr.s_addr = e.offender;
+	}
 	put_cmsg(m, &used, IPPROTO_IP, IP_RECVERR, &c, sizeof(c));
 	m->msg_controllen = used;
 	return r;
@@ -527,7 +559,7 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 	const struct sockaddr *sa, socklen_t salen, const struct pn_ip *ip)
 {
 	int nonblock = (flags & MSG_DONTWAIT) || atomic_load(&ps->sh->nonblock);
-	struct sockaddr_in to, *top = NULL, peer;
+	struct sockaddr_in to, *top = NULL, peer = { 0 };
 	struct pn_ip sock_ip;
 	uint32_t dst;
 	ssize_t r;
@@ -590,6 +622,8 @@ ps_send(struct psock *ps, int fd, const struct iovec *iov, int iovcnt, int flags
 		r = pn_int_send(ps->s, iov, iovcnt, top, ip);
 		if (r >= 0)
 			pass_on(ps, PN_READY_TX);
+		else if (r == -EMSGSIZE && ps->sh->recverr)
+			local_error(ps, dst, top != NULL ? 0 : peer.sin_port);
 		ps_unlock(ps);
 		if (r != -EAGAIN)
 			return r;

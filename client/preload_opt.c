@@ -334,8 +334,10 @@ ip_setsockopt(struct psock *ps, int name, const void *v, socklen_t len)
 	case IP_RECVERR:
 		sh->recverr = x != 0;
 		pn_int_set_recverr(ps->s, x != 0);
-		if (x == 0)             /* (the kernel purges the queue) */
+		if (x == 0) {           /* (the kernel purges the queue) */
 			sh->errq_seq = pn_int_errors_posted(ps->s);
+			sh->nlocal = 0;
+		}
 		return 0;
 	case IP_MULTICAST_ALL:
 		if (x != 0 && x != 1)

@@ -550,6 +550,13 @@ def case_recverr(peer):
     out("two errors, errqueue:", errq(s))
     out("  ... then:", errq(s))
     out("  ... then recv:", res(lambda: s.recv(100, socket.MSG_DONTWAIT)))
+    # local errors: a datagram too long for IP_PMTUDISC_DO
+    s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, 2)
+    out("1473 bytes, IP_PMTUDISC_DO:", res(lambda: s.sendto(b"x" * 1473, closed)))
+    out("  ... errqueue:", errq(s))
+    s.connect(closed)
+    out("connected, the same:", res(lambda: s.send(b"x" * 1473)))
+    out("  ... errqueue:", errq(s))
     s.close()
 
 
