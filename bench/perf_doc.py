@@ -19,6 +19,8 @@ plg_path = os.path.join(root, "bench", "results", "preload-guest.json")
 plg = json.load(open(plg_path)) if os.path.exists(plg_path) else None
 dns_path = os.path.join(root, "bench", "results", "servers-dns.json")
 dns = json.load(open(dns_path)) if os.path.exists(dns_path) else None
+dnsg_path = os.path.join(root, "bench", "results", "servers-dns-guest.json")
+dnsg = json.load(open(dnsg_path)) if os.path.exists(dnsg_path) else None
 sv_path = os.path.join(root, "bench", "results", "servers.json")
 sv = json.load(open(sv_path)) if os.path.exists(sv_path) else None
 FIRST = {"udp_rx": 430, "udp_tx": 326}     # the first published version of this table
@@ -500,10 +502,8 @@ while traffic flows, the other shared by the server and the generator.
 {zc_part(sv)}{large_part(sv)}{idle_text}"""
 
 
-def dns_section():
-    if dns is None:
-        return ""
-    P, K, R = dns["pollnet-run"], dns["kernel"], dns["ratios"]
+def dns_table(D):
+    P, K, R = D["pollnet-run"], D["kernel"], D["ratios"]
 
     def lat(S, q):
         return "%.0f" % S["latency"][q] if S.get("latency") else "-"
@@ -512,11 +512,40 @@ def dns_section():
         return n(None if v is None else int(round(v)))
 
     def rates(S):
-        return ", ".join("%dk: %dk%s" % (x["offered"] // 1000, round((x["qps"] or 0) / 1000),
+        return ", ".join("%gk: %gk%s" % (x["offered"] / 1000, round((x["qps"] or 0) / 100) / 10,
                                          "" if x["lost"] == 0 else " (%d lost)" % x["lost"])
                          for x in S["rates"])
+
+    def cpu(S):
+        c = S["cpu_s"]
+        if c.get("unbound") is None:
+            return "-"
+        return "%s%s" % (c["unbound"], " (pollnet: %s)" % c["pollnet"] if c.get("pollnet") else "")
+    return f"""| | pollnet-run | kernel | ratio |
+|---|---:|---:|---:|
+| qps at 0 loss (the most completed per second in a run that lost none) | {q(P["qps_zero_loss"])} | {q(K["qps_zero_loss"])} | {R["qps_zero_loss"]} |
+| qps unpaced (losses allowed) | {q(P["unpaced"]["qps"])} ({q(P["unpaced"]["lost"])} lost) | {q(K["unpaced"]["qps"])} ({q(K["unpaced"]["lost"])} lost) | {R["unpaced_qps"]} |
+| round trip p50, µs | {lat(P, "p50_us")} | {lat(K, "p50_us")} | {R["p50"]} |
+| round trip p99, µs | {lat(P, "p99_us")} | {lat(K, "p99_us")} | {R["p99"]} |
+| unbound's CPU seconds over the phases | {cpu(P)} | {cpu(K)} | |
+
+Offered and completed per second, pollnet-run: {rates(P)}; kernel: {rates(K)}.
+"""
+
+
+def dns_section():
+    if dns is None:
+        return ""
+    guest = "" if dnsg is None else f"""
+In the guest (`bench/run.sh servers-dns-guest`, also run by `bench/run.sh servers-guest`;
+[`bench/results/servers-dns-guest.json`](../bench/results/servers-dns-guest.json), commit
+{dnsg["commit"]}): the same unbound pinned to vCPU 0, under pollnet-run on pollnet's e1000
+driver, then on Linux's driver and stack; the generators on the host in the tap's namespace.
+The issue's targets there: ≥ 2× the kernel's qps at 0 loss and p50 ≤ ½.
+
+{dns_table(dnsg)}"""
     return f"""
-## A DNS server, unmodified: unbound under pollnet-run vs the kernel, on this host
+## A DNS server, unmodified: unbound under pollnet-run vs the kernel
 
 `bench/run.sh servers-dns`, also run by `bench/run.sh servers` ([`bench/servers_dns.py`](../bench/servers_dns.py); results:
 [`bench/results/servers-dns.json`](../bench/results/servers-dns.json), commit {dns["commit"]},
@@ -528,19 +557,10 @@ flight from a Python client for the round trip (the client's own cost is in both
 
 ![unbound: pollnet-run vs the kernel](img/servers-dns.png)
 
-| | pollnet-run | kernel | ratio |
-|---|---:|---:|---:|
-| qps at 0 loss (the most completed per second in a run that lost none) | {q(P["qps_zero_loss"])} | {q(K["qps_zero_loss"])} | {R["qps_zero_loss"]} |
-| qps unpaced (losses allowed) | {q(P["unpaced"]["qps"])} ({q(P["unpaced"]["lost"])} lost) | {q(K["unpaced"]["qps"])} ({q(K["unpaced"]["lost"])} lost) | {R["unpaced_qps"]} |
-| round trip p50, µs | {lat(P, "p50_us")} | {lat(K, "p50_us")} | {R["p50"]} |
-| round trip p99, µs | {lat(P, "p99_us")} | {lat(K, "p99_us")} | {R["p99"]} |
-| unbound's CPU seconds over the phases | {P["cpu_s"]["unbound"]} (pollnet: {P["cpu_s"]["pollnet"]}) | {K["cpu_s"]["unbound"]} | |
-
-Offered and completed per second, pollnet-run: {rates(P)}; kernel: {rates(K)}.
-The issue's host target is to report these beside the kernel's; its guest target
-(≥ 2× the kernel's qps at 0 loss, p50 ≤ ½) needs `servers-guest`, which does not run
-unbound yet.
-"""
+{dns_table(dns)}
+On this host the kernel's unbound is fed by the softirq of the generator's own core, while
+pollnet's lcore holds a core of its own (issue 23 says so for the echo servers).
+{guest}"""
 
 
 def servers_guest_section():

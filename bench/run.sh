@@ -327,6 +327,14 @@ servers_guest() {
     python3 bench/servers.py --guest build bench/results/servers-guest.json
     plot_servers bench/results/servers-guest.json docs/img/servers-guest.png \
         "QEMU guest under TCG, tap: pollnet's e1000 driver vs Linux's"
+    servers_dns_guest
+}
+
+servers_dns_guest() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH $PN_PKGS_GUEST
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/servers_dns.py --guest build bench/results/servers-dns-guest.json
 }
 
 plot_servers() {
@@ -397,6 +405,7 @@ plot)  # redraw every plot and the page from the committed results
 stack) stack; python3 bench/perf_doc.py ;;
 servers) servers; python3 bench/perf_doc.py ;;
 servers-dns) servers_dns; python3 bench/perf_doc.py ;;
+servers-dns-guest) servers_dns_guest; python3 bench/perf_doc.py ;;
 servers-guest) servers_guest; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;

@@ -23,6 +23,17 @@ the peer namespace where the scheduler puts them.
 - the CPU seconds unbound used in each phase, and pollnet's.
 
 usage: servers_dns.py BUILD_DIR OUT_JSON
+       servers_dns.py --guest BUILD_DIR OUT_JSON
+"""
+GUEST_DOC = """bench/run.sh servers-guest (its DNS part): the same unbound in the QEMU
+guest (deploy/pollnet-guest --net tap, TCG, 2 vCPUs), pinned to vCPU 0:
+first under pollnet-run on pollnet's own e1000 driver (its lcore on vCPU
+1), then, in a second boot without pollnet, on Linux's e1000 driver and UDP
+stack.  The generators run on the host in the tap's namespace (the peer,
+10.0.2.2): one query in flight from a Python client (p50, p99), dnsperf at
+rising rates and unpaced (one socket, at most 200 outstanding, 3 s each).
+
+usage: servers_dns.py --guest BUILD_DIR OUT_JSON
 """
 import json
 import os
@@ -37,11 +48,16 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from netns import Namespaces, Pollnet, sh  # noqa: E402
 from benchproc import header, proc_cpu, spawn, stop, stop_all, write_result  # noqa: E402
 
-DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
+guest = len(sys.argv) > 1 and sys.argv[1] == "--guest"
+if guest:
+    del sys.argv[1]
+DUT_IP, PEER_IP = ("10.0.2.15", "10.0.2.2") if guest else ("198.18.0.2", "198.18.0.1")
+GUEST_NS = "pollnet-guest"
 PORT = 5353
 NAMES = 64
 RTT_N, RATE_SECONDS = 5000, 3
-RATES = [25000, 50000, 100000, 150000, 200000, 250000, 300000]
+RATES = ([2000, 5000, 10000, 20000, 40000] if guest else
+         [25000, 50000, 100000, 150000, 200000, 250000, 300000])
 AFP_FRAMES = 4096
 
 # the client that measures round trips, run in the peer namespace
@@ -76,17 +92,21 @@ print(json.dumps({"n": len(rtt), "lost": lost, "p50_us": round(rtt[len(rtt) // 2
 """
 
 
+def unbound_text(directory):
+    t = ("server:\n  interface: 0.0.0.0\n  port: %d\n  do-ip6: no\n  do-tcp: no\n"
+         "  chroot: \"\"\n  username: \"\"\n  directory: \"%s\"\n  pidfile: \"\"\n"
+         "  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n  num-threads: 1\n"
+         "  so-rcvbuf: 8m\n  access-control: 0.0.0.0/0 allow\n"
+         "  local-zone: \"pollnet.test.\" static\n" % (PORT, directory))
+    for i in range(NAMES):
+        t += "  local-data: \"host%d.pollnet.test A 198.18.1.%d\"\n" % (i, i % 250 + 1)
+    return t + "remote-control:\n  control-enable: no\n"
+
+
 def unbound_conf(tmp):
     conf = os.path.join(tmp, "unbound.conf")
     with open(conf, "w") as f:
-        f.write("server:\n  interface: 0.0.0.0\n  port: %d\n  do-ip6: no\n  do-tcp: no\n"
-                "  chroot: \"\"\n  username: \"\"\n  directory: \"%s\"\n  pidfile: \"\"\n"
-                "  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n  num-threads: 1\n"
-                "  so-rcvbuf: 8m\n  access-control: 0.0.0.0/0 allow\n"
-                "  local-zone: \"pollnet.test.\" static\n" % (PORT, tmp))
-        for i in range(NAMES):
-            f.write("  local-data: \"host%d.pollnet.test A 198.18.1.%d\"\n" % (i, i % 250 + 1))
-        f.write("remote-control:\n  control-enable: no\n")
+        f.write(unbound_text(tmp))
     qf = os.path.join(tmp, "queries")
     with open(qf, "w") as f:
         for i in range(NAMES):
@@ -94,12 +114,12 @@ def unbound_conf(tmp):
     return conf, qf
 
 
-def dnsperf(net, qf, rate):
+def dnsperf(ns, qf, rate):
     args = ["dnsperf", "-s", DUT_IP, "-p", str(PORT), "-d", qf, "-l", str(RATE_SECONDS),
             "-c", "1", "-q", "200", "-t", "1"]
     if rate:
         args += ["-Q", str(rate)]
-    r = sh(*args, ns=net.peer, check=False, timeout=60)
+    r = sh(*args, ns=ns, check=False, timeout=60)
 
     def num(pat):
         m = re.search(pat, r.stdout)
@@ -110,26 +130,28 @@ def dnsperf(net, qf, rate):
             "qps": num(r"Queries per second:\s+([\d.]+)")}
 
 
-def measure(net, qf, ub_pid, pn_pid):
+def measure(ns, qf, ub_pid, pn_pid):
+    """The phases from namespace ns; CPU seconds of the processes given
+    (None: not on this host: the guest's)."""
     res = {}
-    cpu0 = proc_cpu(ub_pid), proc_cpu(pn_pid) if pn_pid else 0
-    r = sh("/usr/bin/python3", "-c", RTT_CLIENT, DUT_IP, str(PORT), str(RTT_N), ns=net.peer,
-           check=False, timeout=120)
+    cpu0 = (proc_cpu(ub_pid) if ub_pid else 0), (proc_cpu(pn_pid) if pn_pid else 0)
+    r = sh("/usr/bin/python3", "-c", RTT_CLIENT, DUT_IP, str(PORT), str(RTT_N), ns=ns,
+           check=False, timeout=300)
     res["latency"] = json.loads(r.stdout) if r.returncode == 0 else None
     res["rates"] = []
     bad = 0
     for rate in RATES:
-        x = dnsperf(net, qf, rate)
+        x = dnsperf(ns, qf, rate)
         res["rates"].append(x)
         print("  offered %6d: %s" % (rate, x), file=sys.stderr)
         bad = bad + 1 if x["lost"] != 0 or (x["qps"] or 0) < 0.9 * rate else 0
         if bad == 2:
             break
-    res["unpaced"] = dnsperf(net, qf, 0)
+    res["unpaced"] = dnsperf(ns, qf, 0)
     ok = [x for x in res["rates"] + [res["unpaced"]] if x["lost"] == 0 and x["completed"]]
     res["qps_zero_loss"] = max((x["qps"] for x in ok), default=None)
-    cpu1 = proc_cpu(ub_pid), proc_cpu(pn_pid) if pn_pid else 0
-    res["cpu_s"] = {"unbound": round(cpu1[0] - cpu0[0], 2),
+    cpu1 = (proc_cpu(ub_pid) if ub_pid else 0), (proc_cpu(pn_pid) if pn_pid else 0)
+    res["cpu_s"] = {"unbound": round(cpu1[0] - cpu0[0], 2) if ub_pid else None,
                     "pollnet": round(cpu1[1] - cpu0[1], 2) if pn_pid else None}
     return res
 
@@ -157,7 +179,7 @@ def main():
         time.sleep(2)
         ub_pid = int(sh("pgrep", "-n", "-x", "unbound").stdout.split()[0])
         print("unbound under pollnet-run", file=sys.stderr)
-        result["pollnet-run"] = measure(net, qf, ub_pid, pn.proc.pid)
+        result["pollnet-run"] = measure(net.peer, qf, ub_pid, pn.proc.pid)
         stop(ub)
         counters, _ = pn.stop()
         result["pollnet-run"]["pollnet_counters"] = {
@@ -169,11 +191,69 @@ def main():
         time.sleep(2)
         ub_pid = int(sh("pgrep", "-n", "-x", "unbound").stdout.split()[0])
         print("unbound on the kernel", file=sys.stderr)
-        result["kernel"] = measure(net, qf, ub_pid, None)
+        result["kernel"] = measure(net.peer, qf, ub_pid, None)
         stop(ub)
     finally:
         stop_all()
         net.close()
+    ratios(result)
+    write_result(result, out_json, result["ratios"])
+
+
+# The guest's side: unbound, then a line that says so, then wait for the
+# host's word on port 9998 (under pollnet-run when pollnet has the NIC).
+GUEST_SCRIPT = r"""
+cat > /tmp/unbound.conf <<'CONF'
+%(conf)sCONF
+taskset -c 0 %(wrap)s unbound -d -c /tmp/unbound.conf > /tmp/unbound.log 2>&1 &
+sleep 2
+%(wrap)s python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9998))
+print("DNS-READY", flush=True)
+s.recv(16)
+'
+"""
+
+
+def main_guest(build, out_json):
+    result = header("servers-dns-guest", GUEST_DOC)
+    tmp = tempfile.mkdtemp(prefix="pn-bench-dns-guest.")
+    qf = unbound_conf(tmp)[1]
+    try:
+        for key, driver in (("pollnet-run", "e1000"), ("kernel", "kernel")):
+            console = os.path.join(tmp, "console.%s" % key)
+            script = GUEST_SCRIPT % {"conf": unbound_text("/tmp"),
+                                     "wrap": "pollnet-run" if driver == "e1000" else ""}
+            log = open(console, "w")
+            g = subprocess.Popen([os.path.join(HERE, "..", "deploy", "pollnet-guest"), "--net",
+                                  "tap", "--driver", driver, "--pcap", "none", "--timeout",
+                                  "900", "run", "--", script], stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True,
+                                 env=dict(os.environ, POLLNET_BUILD=os.path.abspath(build)))
+            deadline = time.time() + 300
+            while "DNS-READY" not in open(console, errors="replace").read():
+                if g.poll() is not None or time.time() > deadline:
+                    raise SystemExit("unbound did not start in the guest:\n" +
+                                     open(console, errors="replace").read()[-3000:])
+                time.sleep(0.5)
+            sh("ping", "-c", "2", "-W", "2", DUT_IP, ns=GUEST_NS, check=False)
+            print("unbound in the guest, %s" % key, file=sys.stderr)
+            result[key] = measure(GUEST_NS, qf, None, None)
+            sh("/usr/bin/python3", "-c", "import socket; socket.socket(2, 2).sendto(b'done', "
+               "('%s', 9998))" % DUT_IP, ns=GUEST_NS, check=False)
+            try:
+                g.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                stop(g)
+    finally:
+        stop_all()
+    ratios(result)
+    write_result(result, out_json, result["ratios"])
+
+
+def ratios(result):
     P, K = result["pollnet-run"], result["kernel"]
 
     def ratio(a, b):
@@ -185,8 +265,10 @@ def main():
         K["latency"] else None,
         "p99": ratio(P["latency"]["p99_us"], K["latency"]["p99_us"]) if P["latency"] and
         K["latency"] else None}
-    write_result(result, out_json, result["ratios"])
 
 
 if __name__ == "__main__":
-    main()
+    if guest:
+        main_guest(sys.argv[1], sys.argv[2])
+    else:
+        main()

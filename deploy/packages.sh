@@ -14,7 +14,7 @@
 PN_PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev libpcap-dev"
 PN_PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3 kmod util-linux"
 PN_PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base tshark tcpdump iperf netsniff-ng netcat-openbsd ncat groff-base socat sockperf bind9-dnsutils unbound dnsperf libpython3.11-testsuite"
-PN_PKGS_GUEST="qemu-system-x86 busybox-static kmod pciutils python3 cpio file dpdk socat netcat-openbsd iperf sockperf"
+PN_PKGS_GUEST="qemu-system-x86 busybox-static kmod pciutils python3 cpio file dpdk socat netcat-openbsd iperf sockperf unbound"
 PN_PKGS_BENCH="valgrind gnuplot-nox time iperf sockperf"
 
 # pn_install PKG...: install those not installed yet (apt-get update only then).
