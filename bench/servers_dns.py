@@ -32,6 +32,9 @@ first under pollnet-run on pollnet's own e1000 driver (its lcore on vCPU
 stack.  The generators run on the host in the tap's namespace (the peer,
 10.0.2.2): one query in flight from a Python client (p50, p99), dnsperf at
 rising rates and unpaced (one socket, at most 200 outstanding, 3 s each).
+Then large datagrams, 8,000 and 60,000 bytes (in IP fragments both ways),
+one in flight (LARGE_N each): to pollnet's echo service (port 7), and to
+the recvmmsg/sendmmsg echo on the kernel (shm_bench, port 9000).
 
 usage: servers_dns.py --guest BUILD_DIR OUT_JSON
 """
@@ -200,12 +203,42 @@ def main():
     write_result(result, out_json, result["ratios"])
 
 
+LARGE_N = 300
+# one large datagram in flight: round trips, lost ones (1 s each)
+LARGE_CLIENT = r"""
+import json, os, socket, sys, time
+dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+out = {}
+for size in (8000, 60000):
+    d = os.urandom(size)
+    rtt, lost, bad = [], 0, 0
+    for i in range(n + 20):
+        t0 = time.perf_counter_ns()
+        s.sendto(d, (dst, port))
+        try:
+            a = s.recv(65536)
+        except socket.timeout:
+            lost += 1
+            continue
+        bad += a != d
+        if i >= 20:
+            rtt.append((time.perf_counter_ns() - t0) / 1000)
+    rtt.sort()
+    out[str(size)] = {"n": len(rtt), "lost": lost, "different": bad,
+                      "p50_us": round(rtt[len(rtt) // 2], 1) if rtt else None,
+                      "p99_us": round(rtt[len(rtt) * 99 // 100], 1) if rtt else None}
+print(json.dumps(out))
+"""
+
 # The guest's side: unbound, then a line that says so, then wait for the
 # host's word on port 9998 (under pollnet-run when pollnet has the NIC).
 GUEST_SCRIPT = r"""
 cat > /tmp/unbound.conf <<'CONF'
 %(conf)sCONF
 taskset -c 0 %(wrap)s unbound -d -c /tmp/unbound.conf > /tmp/unbound.log 2>&1 &
+%(echo)s
 sleep 2
 %(wrap)s python3 -c '
 import socket
@@ -224,8 +257,10 @@ def main_guest(build, out_json):
     try:
         for key, driver in (("pollnet-run", "e1000"), ("kernel", "kernel")):
             console = os.path.join(tmp, "console.%s" % key)
-            script = GUEST_SCRIPT % {"conf": unbound_text("/tmp"),
-                                     "wrap": "pollnet-run" if driver == "e1000" else ""}
+            script = GUEST_SCRIPT % {
+                "conf": unbound_text("/tmp"), "wrap": "pollnet-run" if driver == "e1000" else "",
+                "echo": "" if driver == "e1000" else
+                "taskset -c 0 shm_bench echo kernel-mmsg 9000 > /tmp/echo.log 2>&1 &"}
             log = open(console, "w")
             g = subprocess.Popen([os.path.join(HERE, "..", "deploy", "pollnet-guest"), "--net",
                                   "tap", "--driver", driver, "--pcap", "none", "--timeout",
@@ -241,6 +276,11 @@ def main_guest(build, out_json):
             sh("ping", "-c", "2", "-W", "2", DUT_IP, ns=GUEST_NS, check=False)
             print("unbound in the guest, %s" % key, file=sys.stderr)
             result[key] = measure(GUEST_NS, qf, None, None)
+            r = sh("/usr/bin/python3", "-c", LARGE_CLIENT, DUT_IP,
+                   "7" if driver == "e1000" else "9000", str(LARGE_N), ns=GUEST_NS,
+                   check=False, timeout=600)
+            result[key]["large"] = json.loads(r.stdout) if r.returncode == 0 else r.stdout
+            print("  large: %s" % result[key]["large"], file=sys.stderr)
             sh("/usr/bin/python3", "-c", "import socket; socket.socket(2, 2).sendto(b'done', "
                "('%s', 9998))" % DUT_IP, ns=GUEST_NS, check=False)
             try:
@@ -255,6 +295,11 @@ def main_guest(build, out_json):
 
 def ratios(result):
     P, K = result["pollnet-run"], result["kernel"]
+    if isinstance(P.get("large"), dict) and isinstance(K.get("large"), dict):
+        result["ratios_large"] = {
+            size: {q: round(P["large"][size][q] / K["large"][size][q], 2)
+                   if P["large"][size][q] and K["large"][size][q] else None
+                   for q in ("p50_us", "p99_us")} for size in ("8000", "60000")}
 
     def ratio(a, b):
         return round(a / b, 2) if a and b else None
