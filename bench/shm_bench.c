@@ -138,9 +138,11 @@ xrecv(struct xport *x, void *buf, size_t len, struct sockaddr_in *from)
 	return pollnet_recvfrom(x->s, buf, len, from, NULL);
 }
 
-/* recvmmsg's vectors: BATCH buffers and their senders' addresses. */
+/* recvmmsg's vectors: BATCH buffers (each UDP's longest datagram: the
+ * echo sends back what it took, whole) and their senders' addresses. */
+#define MMSG_BUF 65536
 static void
-mmsg_setup(struct mmsghdr *mm, struct iovec *iov, char (*bufs)[2048], struct sockaddr_in *addrs)
+mmsg_setup(struct mmsghdr *mm, struct iovec *iov, char (*bufs)[MMSG_BUF], struct sockaddr_in *addrs)
 {
 	for (int i = 0; i < BATCH; i++) {
 		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
@@ -166,7 +168,7 @@ server(char **argv)
 		if (x.mmsg) {
 			struct mmsghdr mm[BATCH];
 			struct iovec iov[BATCH];
-			static char bufs[BATCH][2048];
+			static char bufs[BATCH][MMSG_BUF];
 			struct sockaddr_in addrs[BATCH];
 
 			mmsg_setup(mm, iov, bufs, addrs);
@@ -229,7 +231,7 @@ echo(char **argv)
 	struct xport x;
 	struct mmsghdr mm[BATCH], out[BATCH];
 	struct iovec iov[BATCH];
-	static char bufs[BATCH][2048];
+	static char bufs[BATCH][MMSG_BUF];
 	struct sockaddr_in addrs[BATCH];
 	struct sigaction sa = { .sa_handler = echo_signal };   /* no SA_RESTART */
 	uint64_t got = 0, sent = 0;
