@@ -14,6 +14,7 @@
  *   preload_opt.c    socket options
  *   preload_io.c     waiting, receiving and sending
  *   preload_poll.c   poll, select and epoll
+ *   preload_err.c    the error queue (IP_RECVERR, MSG_ERRQUEUE)
  *
  * The descriptor.  A pollnet socket is a real descriptor in the program:
  * the client's end of the socket's receive wake pair (abi/pn_region.h).  So
@@ -266,6 +267,18 @@ uint8_t send_ttl(struct psock *ps, uint32_t dst);
 int dest_ok(struct psock *ps, const struct sockaddr_in *a);
 /* pollnet's interface (its state page), or NULL before the session. */
 const struct pn_shm_iface *iface(void);
+
+/* preload_io.c: one control message into m's buffer at *used (MSG_CTRUNC
+ * for what does not fit). */
+void put_cmsg(struct msghdr *m, size_t *used, int level, int type, const void *data, size_t n);
+/* preload_err.c: the error queue (IP_RECVERR).  local_error queues a send
+ * refused for its length (under the socket's lock); errq_recv reads the next
+ * entry into iov (e, if not NULL: all it said); errq_recvmsg is recvmsg's
+ * MSG_ERRQUEUE with its control message. */
+void local_error(struct psock *ps, uint32_t dst, uint16_t dport);
+ssize_t errq_recv(struct psock *ps, const struct iovec *iov, int iovcnt,
+		  struct sockaddr_in *from, size_t *full, struct pn_shm_errent *e);
+ssize_t errq_recvmsg(struct psock *ps, struct msghdr *m);
 
 /* preload_io.c */
 /* What ps can do now: PN_READY_* and READY_*; shut for receiving, it is
