@@ -199,10 +199,10 @@ mcast_tell(struct mcast *mc, const struct mc_group *old, const struct mc_group *
 	for (n = 0; n < mc->npend && mc->pend[n].base.addr != new->addr; n++)
 		;
 	if (n == mc->npend)
-		mc->pend[mc->npend++] = (struct mcast_pending){ .base = *old,
-			.due_ms = now_ms + MCAST_DELAY_MS };
-	else if (mc->pend[n].due_ms > now_ms + MCAST_DELAY_MS)
-		mc->pend[n].due_ms = now_ms + MCAST_DELAY_MS;
+		mc->pend[mc->npend++] = (struct mcast_pending){ .base = *old };
+	/* each change puts it off again, as Linux's mod_timer of its
+	 * mr_ifc_timer does (changes in a quick run: one report) */
+	mc->pend[n].due_ms = now_ms + MCAST_DELAY_MS;
 	mc->pend[n].left = 2;
 }
 
