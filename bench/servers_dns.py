@@ -133,14 +133,21 @@ def dnsperf(ns, qf, rate):
             "qps": num(r"Queries per second:\s+([\d.]+)")}
 
 
-def measure(ns, qf, ub_pid, pn_pid):
+def measure(ns, qf, ub_pid, pn_pid, ub_cpu=None):
     """The phases from namespace ns; CPU seconds of the processes given
-    (None: not on this host: the guest's)."""
+    (None: not on this host: the guest's).  ub_cpu() (or unbound's pid's)
+    gives unbound's CPU seconds: its own time per query in the latency
+    phase, one in flight, is the least a round trip can take."""
     res = {}
+    ub_cpu = ub_cpu or (lambda: proc_cpu(ub_pid))
     cpu0 = (proc_cpu(ub_pid) if ub_pid else 0), (proc_cpu(pn_pid) if pn_pid else 0)
+    u0 = ub_cpu()
     r = sh("/usr/bin/python3", "-c", RTT_CLIENT, DUT_IP, str(PORT), str(RTT_N), ns=ns,
            check=False, timeout=300)
+    u1 = ub_cpu()
     res["latency"] = json.loads(r.stdout) if r.returncode == 0 else None
+    if res["latency"] and u0 is not None and u1 is not None:
+        res["latency"]["unbound_cpu_us"] = round((u1 - u0) * 1e6 / (500 + RTT_N), 1)
     res["rates"] = []
     bad = 0
     for rate in RATES:
@@ -241,13 +248,36 @@ taskset -c 0 %(wrap)s unbound -d -c /tmp/unbound.conf > /tmp/unbound.log 2>&1 &
 %(echo)s
 sleep 2
 %(wrap)s python3 -c '
-import socket
+import os, socket
+pid = int(os.popen("pidof unbound").read().split()[0])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 9998))
 print("DNS-READY", flush=True)
-s.recv(16)
+while True:
+    m, a = s.recvfrom(16)
+    if m != b"cpu":
+        break
+    f = open("/proc/%%d/stat" %% pid).read().rsplit(")", 1)[1].split()
+    s.sendto(str((int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")).encode(), a)
 '
 """
+
+# unbound's CPU seconds in the guest, asked of the script above (on port 9998)
+GUEST_CPU = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"cpu", (sys.argv[1], 9998))
+print(s.recv(64).decode())
+"""
+
+
+def guest_unbound_cpu():
+    r = sh("/usr/bin/python3", "-c", GUEST_CPU, DUT_IP, ns=GUEST_NS, check=False)
+    try:
+        return float(r.stdout)
+    except ValueError:
+        return None
 
 
 def main_guest(build, out_json):
@@ -275,7 +305,7 @@ def main_guest(build, out_json):
                 time.sleep(0.5)
             sh("ping", "-c", "2", "-W", "2", DUT_IP, ns=GUEST_NS, check=False)
             print("unbound in the guest, %s" % key, file=sys.stderr)
-            result[key] = measure(GUEST_NS, qf, None, None)
+            result[key] = measure(GUEST_NS, qf, None, None, guest_unbound_cpu)
             r = sh("/usr/bin/python3", "-c", LARGE_CLIENT, DUT_IP,
                    "7" if driver == "e1000" else "9000", str(LARGE_N), ns=GUEST_NS,
                    check=False, timeout=600)
