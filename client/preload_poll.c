@@ -95,6 +95,41 @@ kernel_poll(struct pollfd *k, nfds_t n, int ms, const sigset_t *mask)
 	return LIBC(ppoll)(k, n, tp, mask);
 }
 
+/* A spin before poll sleeps (wait.h): the pollnet sockets' rings, and
+ * every 16th round the kernel's descriptors (a system call). */
+struct poll_spin {
+	const struct pollfd *fds;
+	struct pollfd *k;               /* the kernel's, pollnet's as -1 */
+	nfds_t n;
+	struct psock **ps;
+	int kernel;
+	unsigned round;
+};
+
+static int
+poll_spin_ready(void *arg)
+{
+	struct poll_spin *a = arg;
+
+	for (nfds_t i = 0; i < a->n; i++)
+		if (a->ps[i] != NULL && ps_revents(a->ps[i], a->fds[i].events) != 0)
+			return 1;
+	return a->kernel > 0 && (++a->round & 15) == 0 && LIBC(poll)(a->k, a->n, 0) != 0;
+}
+
+static __thread struct pn_spin t_poll_spin;     /* poll's and select's budget */
+
+/* The most a wait that ends at deadline may spin (ns). */
+static uint64_t
+spin_most(uint64_t deadline)
+{
+	uint64_t now = pn_now_ns();
+
+	if (deadline == UINT64_MAX)
+		return g_spin_most;
+	return deadline <= now ? 0 : deadline - now < g_spin_most ? deadline - now : g_spin_most;
+}
+
 /*
  * poll() with pollnet sockets among the descriptors (ps[i], held): theirs
  * answered from the rings, the rest by the kernel; to sleep, every pollnet
@@ -107,7 +142,8 @@ poll_mixed(struct pollfd *fds, nfds_t n, struct psock **ps, uint64_t deadline,
 	   const sigset_t *mask)
 {
 	struct pollfd small[32], *k = 2 * n <= 32 ? small : malloc(2 * n * sizeof(*k));
-	int rc = 0;
+	int rc = 0, spun = 0;
+	uint64_t t0 = 0, most = 0;
 
 	if (k == NULL)
 		return fail(ENOMEM);
@@ -131,6 +167,14 @@ poll_mixed(struct pollfd *fds, nfds_t n, struct psock **ps, uint64_t deadline,
 			rc = ready;     /* no descriptor of the kernel's to ask */
 			break;
 		}
+		if (sleep_ms != 0 && !spun && (most = spin_most(deadline)) > 0) {
+			struct poll_spin a = { fds, k, n, ps, kernel, 0 };
+
+			spun = 1;       /* once: then sleep */
+			if (pn_wait_spin(&t_poll_spin, most, poll_spin_ready, &a, &t0))
+				continue;       /* something came: count again */
+			spun = 2;
+		}
 		if (sleep_ms != 0) {
 			/* ask to be woken, then look again */
 			for (nfds_t i = 0; i < n; i++) {
@@ -150,6 +194,10 @@ poll_mixed(struct pollfd *fds, nfds_t n, struct psock **ps, uint64_t deadline,
 				continue;       /* something came: count again */
 		}
 		rc = kernel_poll(k, nk, sleep_ms, mask);
+		if (spun == 2) {
+			pn_wait_slept(&t_poll_spin, most, t0);
+			spun = 1;
+		}
 		if (rc < 0)
 			break;
 		rc = 0;
@@ -393,6 +441,7 @@ struct ep {
 	pthread_mutex_t lock;
 	int n, cap;
 	struct epent *e;
+	struct pn_spin spin;            /* how long its waits spin (wait.h) */
 	struct ep *next_free;
 };
 
@@ -408,6 +457,7 @@ ep_new(void)
 		return NULL;
 	pthread_mutex_init(&ep->lock, NULL);
 	ep->n = ep->cap = 0;
+	atomic_store(&ep->spin.ns, 0);
 	ep->e = NULL;
 	atomic_store_explicit(&ep->refs, 1, memory_order_release);
 	return ep;
@@ -602,9 +652,10 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return rc < 0 ? fail(-rc) : 0;
 }
 
-/* What one entry reports now (0: nothing). */
+/* What one entry reports now (0: nothing); with take, as reported (an
+ * edge is reported once). */
 static uint32_t
-ep_events(struct epent *e)
+ep_events(struct epent *e, int take)
 {
 	uint32_t m = 0, rx, tx;
 	unsigned r;
@@ -631,7 +682,7 @@ ep_events(struct epent *e)
 		if (tx == e->tx_seen)
 			m &= ~(uint32_t)(EPOLLOUT | EPOLLWRNORM);
 	}
-	if (m != 0) {
+	if (m != 0 && take) {
 		e->fresh = 0;
 		e->rx_seen = rx;
 		e->tx_seen = tx;
@@ -650,7 +701,7 @@ ep_collect(struct ep *ep, struct epoll_event *out, int max)
 		struct epent *e = &ep->e[i];
 		uint32_t m;
 
-		if (e->off || (m = ep_events(e)) == 0)
+		if (e->off || (m = ep_events(e, 1)) == 0)
 			continue;
 		if (e->events & EPOLLONESHOT)
 			e->off = 1;
@@ -660,6 +711,34 @@ ep_collect(struct ep *ep, struct epoll_event *out, int max)
 	}
 	pthread_mutex_unlock(&ep->lock);
 	return n;
+}
+
+/* A spin before epoll_wait sleeps (wait.h): ep's pollnet sockets, and
+ * every 16th round the kernel's (the epoll descriptor polls readable when
+ * one of its own is). */
+struct ep_spin {
+	struct ep *ep;
+	int epfd;
+	unsigned round;
+};
+
+static int
+ep_spin_ready(void *arg)
+{
+	struct ep_spin *a = arg;
+	struct ep *ep = a->ep;
+	int ready = 0;
+
+	pthread_mutex_lock(&ep->lock);
+	for (int i = 0; i < ep->n && !ready; i++)
+		ready = !ep->e[i].off && ep_events(&ep->e[i], 0) != 0;
+	pthread_mutex_unlock(&ep->lock);
+	if (!ready && (++a->round & 15) == 0) {
+		struct pollfd p = { .fd = a->epfd, .events = POLLIN };
+
+		ready = LIBC(poll)(&p, 1, 0) != 0;
+	}
+	return ready;
 }
 
 /* Ask every socket of ep to be woken: 1 if one is ready after all. */
@@ -712,7 +791,8 @@ static int
 epoll_mixed(int epfd, struct ep *ep, struct epoll_event *ev, int max, int timeout,
 	    const sigset_t *mask)
 {
-	uint64_t deadline = deadline_ms(timeout);
+	uint64_t deadline = deadline_ms(timeout), t0 = 0, most = 0;
+	int spun = 0;
 
 	if (max <= 0)
 		return LIBC(epoll_wait)(epfd, ev, max, timeout);
@@ -721,6 +801,14 @@ epoll_mixed(int epfd, struct ep *ep, struct epoll_event *ev, int max, int timeou
 		int n = ep_collect(ep, ev, max), k, nh = 0, sleep_ms;
 
 		sleep_ms = n > 0 ? 0 : ms_left(deadline);
+		if (sleep_ms != 0 && !spun && (most = spin_most(deadline)) > 0) {
+			struct ep_spin a = { ep, epfd, 0 };
+
+			spun = 1;       /* once: then sleep */
+			if (pn_wait_spin(&ep->spin, most, ep_spin_ready, &a, &t0))
+				continue;       /* something came: collect */
+			spun = 2;
+		}
 		if (sleep_ms != 0 && ep_arm(ep)) {
 			n = ep_collect(ep, ev, max);
 			if (n > 0)
@@ -728,6 +816,10 @@ epoll_mixed(int epfd, struct ep *ep, struct epoll_event *ev, int max, int timeou
 		}
 		k = mask != NULL ? LIBC(epoll_pwait)(epfd, ev + n, max - n, sleep_ms, mask) :
 				   LIBC(epoll_wait)(epfd, ev + n, max - n, sleep_ms);
+		if (spun == 2 && sleep_ms != 0) {
+			pn_wait_slept(&ep->spin, most, t0);
+			spun = 1;
+		}
 		if (k < 0)
 			return n > 0 ? n : -1;
 		k = ep_filter(ep, ev + n, k, hup, &nh);
