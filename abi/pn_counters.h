@@ -9,6 +9,7 @@
  * The identity that tests check, once traffic has stopped:
  *
  *     rx_frames == rx_delivered + rx_answered + sum(rx_drop[]) + rx_merged
+ *                  + rx_kernel
  *
  * rx_delivered: the frame reached its consumer (a socket RX ring, or the ARP
  *               cache for ARP replies addressed to us);
@@ -19,6 +20,8 @@
  *               whose last fragment carries the datagram's verdict (above).
  *               A fragment the reassembly gives up on leaves rx_merged for
  *               rx_drop[] (timeout, table full, overlap, too many).
+ * rx_kernel:    the frame went to the kernel's interface (the exception
+ *               path: a frame the stack does not consume, stack/exc.c).
  *
  * A broadcast datagram delivered to several sockets is one frame: the
  * copies beyond the first are bcast_copies.
@@ -91,11 +94,24 @@
 	X(BAD_DESC,       "bad_descriptor")  /* a client's TX descriptor made no sense */ \
 	X(BAD_DEST,       "bad_destination") /* port 0, or an address no datagram may go to */
 
+/* What the exception path carries, each way (stack/exc.c). */
+#define PN_EXC_KINDS(X) \
+	X(ARP,   "arp")   \
+	X(TCP,   "tcp")   \
+	X(UDP,   "udp")   \
+	X(ICMP,  "icmp")  \
+	X(IPV4,  "ipv4_other") /* IPv4, another protocol (IGMP from the kernel, ...) */ \
+	X(IPV6,  "ipv6")  \
+	X(OTHER, "other")
+
 #define PN_ENUM(e, s) PN_RX_##e,
 enum pn_rx_drop { PN_RX_DROPS(PN_ENUM) PN_RX_DROP_MAX };
 #undef PN_ENUM
 #define PN_ENUM(e, s) PN_TX_##e,
 enum pn_tx_drop { PN_TX_DROPS(PN_ENUM) PN_TX_DROP_MAX };
+#undef PN_ENUM
+#define PN_ENUM(e, s) PN_EXC_##e,
+enum pn_exc_kind { PN_EXC_KINDS(PN_ENUM) PN_EXC_MAX };
 #undef PN_ENUM
 
 struct pn_counters {
@@ -144,6 +160,18 @@ struct pn_counters {
 	uint64_t udp_multicast;   /* delivered (above), sent to a group we joined */
 	uint64_t igmp_queries_in; /* delivered (above): queries to answer */
 	uint64_t igmp_reports_out;/* reports sent by the lcores (answers) */
+	/* The exception path (stack/exc.c): to the kernel's interface, what
+	 * the stack does not consume (rx_kernel, above) and a copy of each ARP
+	 * message; from it, what the kernel sends, out the port (in
+	 * tx_frames); by kind */
+	uint64_t rx_kernel;
+	uint64_t exc_in[PN_EXC_MAX];      /* to the kernel */
+	uint64_t exc_out[PN_EXC_MAX];     /* from the kernel, to the port */
+	uint64_t exc_in_dropped;  /* to the kernel: its interface's queue full, or
+	                           * no mbuf for an ARP copy */
+	uint64_t exc_out_dropped; /* from the kernel: the loop's batch full */
+	uint64_t exc_arp_dup;     /* the kernel's ARP replies for our address,
+	                           * not sent: pollnet answered already */
 };
 
 #endif

@@ -28,6 +28,7 @@ struct app {
 	                                 * of fragments we send point into
 	                                 * their datagram's */
 	struct port *port;
+	struct port *exc;              /* the kernel's interface (exc.c), or NULL */
 	struct sock_table *socks;
 	struct pn_sock *echo;          /* NULL without an echo service */
 	uint16_t nb_lcores;

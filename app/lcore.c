@@ -6,6 +6,8 @@
  *   -> learn ARP mappings other lcores saw
  *   -> run the sockets we own (drain clients' TX rings, the echo service)
  *   -> publish what moved in clients' regions, wake the clients that sleep
+ *   -> the exception path: frames for the kernel to its interface, the
+ *      kernel's into the batch
  *   -> ARP timers -> one tx_burst for everything produced
  *   -> every millisecond, a copy of the counters into the stats segment
  *   -> report an RCU quiescent state.
@@ -256,6 +258,11 @@ lcore_doze(struct lcore_ctx *lc)
 	atomic_store_explicit(&lc->doze->v, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	armed = port_intr_arm(lc->port, lc->queue);
+	if (armed >= 0 && lc->exc != NULL) {
+		int e = port_intr_arm(lc->exc, lc->queue);
+
+		armed = e < 0 ? e : armed | e;
+	}
 	if (armed < 0) {
 		lc->naps++;                     /* the port refused: a nap instead */
 		lcore_nap(lc->st.conf->idle_sleep_us);
@@ -278,6 +285,10 @@ lcore_doze(struct lcore_ctx *lc)
 		}
 	}
 	port_intr_disarm(lc->port, lc->queue);
+	if (lc->exc != NULL) {
+		port_intr_disarm(lc->exc, lc->queue);
+		lc->exc_next = 0;               /* poll it at once */
+	}
 	atomic_store_explicit(&lc->doze->v, 0, memory_order_relaxed);
 	return n > 0 || armed != 0;
 }
@@ -315,6 +326,15 @@ lcore_intr_setup(struct lcore_ctx *lc)
 	if (!lc->dozers)
 		return;
 	rc = port_intr_setup(lc->port, lc->queue, lc);
+	if (rc == 0 && lc->exc != NULL) {
+		rc = port_intr_setup(lc->exc, lc->queue, &lc->exc);
+		if (rc < 0) {
+			fprintf(stderr, "pollnet: lcore %u: the exception path (%s) gives no "
+				"receive interrupt (%s): it naps when idle instead "
+				"(dataplane.idle = nap)\n", lc->idx, lc->exc->driver, strerror(-rc));
+			return;
+		}
+	}
 	if (rc == 0) {
 		lc->bell_ev = (struct rte_epoll_event){
 			.epdata = { .event = EPOLLIN, .data = &lc->bell_ev },
@@ -394,6 +414,32 @@ lcore_ctl_frames(struct lcore_ctx *lc)
 	for (unsigned i = 0; i < n; i++)
 		stack_tx(&lc->st, m[i]);
 	return n;
+}
+
+/*
+ * The exception path: what the stack left for the kernel, to its queue on
+ * the kernel's interface; what the kernel sent, into this loop's batch
+ * for the port.  A receive poll there may be a system call (net_tap's
+ * read): at most every LCORE_EXC_POLL_US unless the last one found frames.
+ */
+#define LCORE_EXC_POLL_US 20
+static unsigned
+lcore_exception(struct lcore_ctx *lc, uint64_t tsc, uint64_t hz_us)
+{
+	struct stack *st = &lc->st;
+	struct rte_mbuf *m[32];
+	unsigned work = st->exc_n;
+	uint16_t n, room = STACK_TX_MAX - st->tx_n;
+
+	if (st->exc_n != 0)
+		exc_done(st, port_tx_burst(lc->exc, lc->queue, st->exc, st->exc_n));
+	if (tsc < lc->exc_next || room == 0)
+		return work;
+	n = port_rx_burst(lc->exc, lc->queue, m, RTE_MIN(room, (uint16_t)RTE_DIM(m)));
+	for (uint16_t i = 0; i < n; i++)
+		exc_from_kernel(st, m[i]);
+	lc->exc_next = n != 0 ? tsc : tsc + LCORE_EXC_POLL_US * hz_us;
+	return work + n;
 }
 
 static void
@@ -491,6 +537,8 @@ lcore_main(void *arg)
 		work += lcore_sockets(lc);
 		if (lc->ctl_tx != NULL)
 			work += lcore_ctl_frames(lc);
+		if (lc->exc != NULL)
+			work += lcore_exception(lc, tsc, hz_us);
 		shm_sock_commit(st);
 		if (st->wake_n != 0)
 			lcore_wake(st);

@@ -24,6 +24,9 @@ struct pn_shm_idx;
 struct lcore_ctx {
 	struct stack st;
 	struct port *port;
+	struct port *exc;              /* the exception path's, or NULL: our
+	                                * queue there is `queue` too */
+	uint64_t exc_next;             /* the TSC of its next receive poll */
 	uint16_t queue;
 	uint16_t idx;                  /* 0..nb_lcores-1: queue, RCU thread id */
 	uint16_t nb_lcores;

@@ -34,6 +34,7 @@
 #include <rte_ring.h>
 
 #include "app.h"
+#include "exc.h"
 #include "ctl.h"
 #include "options.h"
 #include "capture.h"
@@ -168,7 +169,10 @@ iface_fill(struct app *a, struct pn_shm_iface *i)
 	size_t n;
 
 	strlcpy(i->name, "pn0", sizeof(i->name));
-	if (strstr(spec, "net_af_packet") != NULL && at != NULL) {
+	if (a->exc != NULL) {
+		/* the kernel's interface with pollnet's address: the exception path's */
+		strlcpy(i->name, a->cfg->exc_iface, sizeof(i->name));
+	} else if (strstr(spec, "net_af_packet") != NULL && at != NULL) {
 		at += strlen("iface=");
 		n = strcspn(at, ",");
 		if (n > 0 && n < sizeof(i->name)) {
@@ -246,6 +250,7 @@ setup_lcores(struct app *a)
 		lc->ctl_tx = i == 0 ? a->mc->tx : NULL;
 		lc->st.steer = a->steer;
 		lc->port = a->port;
+		lc->exc = a->exc;
 		lc->queue = i;
 		lc->idx = i;
 		lc->nb_lcores = a->nb_lcores;
@@ -400,6 +405,13 @@ main(int argc, char **argv)
 		.idle_after_us = o.cfg.idle_after_us,
 		.idle_sleep_us = o.cfg.idle_sleep_us,
 	};
+	rc = exc_open(&a, err, sizeof(err));
+	if (rc < 0) {
+		fail("%s", err);
+		goto out_port;
+	}
+	a.sconf.exception = a.exc != NULL;
+	a.sconf.exc_udp = a.exc != NULL && o.cfg.exc_udp;
 	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
 	if (a.socks == NULL) {
 		fail("cannot create the socket table");
@@ -461,6 +473,8 @@ main(int argc, char **argv)
 		printf("udp echo on port %u, ", o.cfg.echo_port);
 	else
 		printf("no echo service, ");
+	if (a.exc != NULL)
+		printf("the kernel's %s beside it (%s), ", o.cfg.exc_iface, a.exc->driver);
 	printf("clients at %s\n", ctl.path);
 	fflush(stdout);
 
@@ -521,6 +535,7 @@ out_lcores:
 	state_destroy(&a);
 	sock_table_free(a.socks);
 out_port:
+	exc_close(&a);
 	port_close(a.port);
 out_pool:
 	if (a.pool != NULL) {

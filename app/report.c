@@ -76,9 +76,10 @@ report_print(FILE *f, struct app *a)
 		LINE(f, "sock.echo.tx_drops", s->tx_drops);
 		LINE(f, "sock.echo.queued", rte_ring_count(s->rx));
 	}
-	fprintf(f, "check rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged: %s\n",
+	fprintf(f, "check rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged + "
+		"rx_kernel: %s\n",
 		sum.rx_frames == sum.rx_delivered + sum.rx_answered + stats_rx_dropped(&sum) +
-		sum.rx_merged ?
+		sum.rx_merged + sum.rx_kernel ?
 		"ok" : "MISMATCH (frames in flight between lcores?)");
 	free(lc);
 }

@@ -26,6 +26,8 @@ config_defaults(struct pn_config *c)
 	c->rx_desc = 1024;
 	c->tx_desc = 1024;
 	c->tx_offload = 1;              /* auto: PORT_TX_CKSUM where the port has it */
+	c->exc_driver = PN_EXC_DRIVER_TAP;
+	c->exc_udp = true;
 	c->prefix = 24;
 	c->arp_timeout_s = 300;
 	c->ipfrag_time_s = 30;          /* Linux's ipfrag_time */
@@ -306,6 +308,39 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 			return 0;
 		}
 		snprintf(err, errlen, "'%s' is neither auto nor off", v);
+		return -1;
+	}
+	if (IS("port", "exception")) {
+		size_t n = strlen(v);
+
+		if (strcmp(v, "none") == 0) {
+			c->exc_iface[0] = '\0';
+			return 0;
+		}
+		/* a kernel interface name: IFNAMSIZ - 1, no '/', ':' or space */
+		if (n == 0 || n >= sizeof(c->exc_iface) || strcspn(v, "/: \t,=") != n ||
+		    strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
+			snprintf(err, errlen, "'%s' is not an interface name (1 to %zu characters, "
+				 "no '/', ':', ',', '=' or space) nor none", v,
+				 sizeof(c->exc_iface) - 1);
+			return -1;
+		}
+		return set_str(c->exc_iface, sizeof(c->exc_iface), v, err, errlen);
+	}
+	if (IS("port", "exception_driver")) {
+		if (strcmp(v, "tap") == 0 || strcmp(v, "vhost") == 0) {
+			c->exc_driver = strcmp(v, "tap") == 0 ? PN_EXC_DRIVER_TAP : PN_EXC_DRIVER_VHOST;
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is neither tap nor vhost", v);
+		return -1;
+	}
+	if (IS("port", "exception_udp")) {
+		if (strcmp(v, "kernel") == 0 || strcmp(v, "drop") == 0) {
+			c->exc_udp = strcmp(v, "kernel") == 0;
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is neither kernel nor drop", v);
 		return -1;
 	}
 	if (IS("ipv4", "address")) {
@@ -760,6 +795,10 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "port.mac = %s\n", c->mac_set ? mac : "(device's own)");
 	fprintf(f, "port.rx_desc = %u\nport.tx_desc = %u\n", c->rx_desc, c->tx_desc);
 	fprintf(f, "port.tx_offload = %s\n", c->tx_offload ? "auto" : "off");
+	fprintf(f, "port.exception = %s\n", c->exc_iface[0] ? c->exc_iface : "none");
+	fprintf(f, "port.exception_driver = %s\n",
+		c->exc_driver == PN_EXC_DRIVER_TAP ? "tap" : "vhost");
+	fprintf(f, "port.exception_udp = %s\n", c->exc_udp ? "kernel" : "drop");
 	fprintf(f, "ipv4.address = %s/%u\n", ip, c->prefix);
 	fprintf(f, "ipv4.gateway = %s\n", c->gateway ? gw : "none");
 	fprintf(f, "ipv4.arp_timeout = %u\n", c->arp_timeout_s);

@@ -18,6 +18,12 @@
 
 #define CONFIG_MAX_IDS 16
 
+/* port.exception_driver */
+enum {
+	PN_EXC_DRIVER_TAP,              /* DPDK's net_tap */
+	PN_EXC_DRIVER_VHOST,            /* DPDK's virtio_user on /dev/vhost-net */
+};
+
 /* dataplane.idle */
 enum {
 	PN_IDLE_POLL,                   /* never sleeps */
@@ -34,6 +40,10 @@ struct pn_config {
 	bool mac_set;
 	uint16_t rx_desc, tx_desc;
 	uint32_t tx_offload;            /* PORT_TX_* (pmd/port.h) pollnet may use */
+	/* the exception path: the kernel's interface ("": none) and how */
+	char exc_iface[16];
+	uint32_t exc_driver;            /* PN_EXC_DRIVER_* */
+	bool exc_udp;                   /* UDP no pollnet socket holds: the kernel's */
 	/* [ipv4] */
 	rte_be32_t ip;                  /* network order; 0 = unset */
 	uint8_t prefix;

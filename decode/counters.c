@@ -9,6 +9,9 @@ const char *const pn_rx_drop_names[PN_RX_DROP_MAX] = { PN_RX_DROPS(PN_NAME) };
 #define PN_NAME(e, s) [PN_TX_##e] = s,
 const char *const pn_tx_drop_names[PN_TX_DROP_MAX] = { PN_TX_DROPS(PN_NAME) };
 #undef PN_NAME
+#define PN_NAME(e, s) [PN_EXC_##e] = s,
+const char *const pn_exc_kind_names[PN_EXC_MAX] = { PN_EXC_KINDS(PN_NAME) };
+#undef PN_NAME
 
 void
 stats_add(struct pn_counters *acc, const struct pn_counters *s)

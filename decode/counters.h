@@ -9,6 +9,7 @@
 
 extern const char *const pn_rx_drop_names[PN_RX_DROP_MAX];
 extern const char *const pn_tx_drop_names[PN_TX_DROP_MAX];
+extern const char *const pn_exc_kind_names[PN_EXC_MAX];
 
 /* acc += one lcore's counters. */
 void stats_add(struct pn_counters *acc, const struct pn_counters *s);

@@ -66,6 +66,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	for (int r = 0; r < PN_RX_DROP_MAX; r++)
 		E(st->rx_drop[r], PN_CNT_DROP | L, "stack.rx_drop.%s", pn_rx_drop_names[r]);
 	E(st->rx_merged, L, "stack.rx_merged");
+	E(st->rx_kernel, L, "stack.rx_kernel");
 	E(st->rx_steered, L, "stack.rx_steered");
 	E(st->udp_delivered, L, "stack.udp_delivered");
 	E(st->udp_oversize, L, "stack.udp_oversize");
@@ -93,6 +94,13 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(stats_tx_dropped(st), L, "stack.tx_dropped");
 	for (int r = 0; r < PN_TX_DROP_MAX; r++)
 		E(st->tx_drop[r], PN_CNT_DROP | L, "stack.tx_drop.%s", pn_tx_drop_names[r]);
+	for (int k = 0; k < PN_EXC_MAX; k++)
+		E(st->exc_in[k], L, "exception.to_kernel.%s", pn_exc_kind_names[k]);
+	for (int k = 0; k < PN_EXC_MAX; k++)
+		E(st->exc_out[k], L, "exception.from_kernel.%s", pn_exc_kind_names[k]);
+	E(st->exc_in_dropped, PN_CNT_DROP | L, "exception.to_kernel_dropped");
+	E(st->exc_out_dropped, PN_CNT_DROP | L, "exception.from_kernel_dropped");
+	E(st->exc_arp_dup, L, "exception.kernel_arp_replies_withheld");
 	E(st->local_sent, L, "stack.local_sent");
 	E(st->local_delivered, L, "stack.local_delivered");
 	E(st->local_no_socket, L, "stack.local_no_socket");

@@ -111,7 +111,7 @@ kill -INT "$pn_pid"
 for _ in $(seq 100); do kill -0 "$pn_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pn_pid" 2>/dev/null || true
 sed -n '/^pollnet: stopping/,$p' "$log" | sed 's/^/  [pollnet] /'
-grep -q "rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged: ok" "$log" &&
+grep -q "rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged + rx_kernel: ok" "$log" &&
     grep -qE "pool.in_use +0$" "$log" || { echo "demo: counters did not reconcile"; exit 1; }
 rm -f "$log" "$ctl"
 step "done: namespaces removed"

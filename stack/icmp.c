@@ -142,6 +142,9 @@ icmp_error_in(struct stack *s, struct rte_mbuf *m, const struct rte_icmp_hdr *ic
 	s->stats.rx_steered++;
 	return STACK_STEERED;
 unmatched:
+	/* the kernel's sockets may be what it is about */
+	if (s->conf->exception && m->nb_segs == 1)
+		return exc_take(s, m, m->l2_len + m->l3_len);
 	s->stats.rx_drop[PN_RX_ICMP_UNMATCHED]++;
 	rte_pktmbuf_free(m);
 	return STACK_DROPPED;
@@ -221,6 +224,8 @@ icmp_input(struct stack *s, struct rte_mbuf *m)
 	    icmp->icmp_type == ICMP_PARAMETERPROB)  /* (what the first segment holds) */
 		return icmp_error_in(s, m, icmp, rte_pktmbuf_data_len(m));
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
+		if (s->conf->exception && m->nb_segs == 1)     /* echo replies, ... */
+			return exc_take(s, m, m->l2_len + m->l3_len);
 		why = PN_RX_ICMP_TYPE;
 		goto drop;
 	}

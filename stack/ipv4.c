@@ -86,6 +86,8 @@ ipv4_input(struct stack *s, struct rte_mbuf *m)
 		rte_pktmbuf_adj(m, ihl);
 		return igmp_input(s, m);
 	default:
+		if (s->conf->exception && m->nb_segs == 1)
+			return exc_take(s, m, m->l2_len);
 		why = PN_RX_IP_PROTO;
 		goto drop;
 	}

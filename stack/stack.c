@@ -27,6 +27,7 @@ void
 stack_release(struct stack *s)
 {
 	stack_tx_done(s, 0);
+	exc_done(s, 0);
 	arp_cache_flush(s);
 	frag_release(s);
 }
@@ -60,6 +61,10 @@ eth_input(struct stack *s, struct rte_mbuf *m)
 	    !rte_is_broadcast_ether_addr(&eh->dst_addr) &&
 	    !(eh->dst_addr.addr_bytes[0] == 0x01 && eh->dst_addr.addr_bytes[1] == 0x00 &&
 	      eh->dst_addr.addr_bytes[2] == 0x5e && !(eh->dst_addr.addr_bytes[3] & 0x80))) {
+		/* an IPv6 group's (33:33, RFC 2464 7): the kernel's */
+		if (s->conf->exception && eh->dst_addr.addr_bytes[0] == 0x33 &&
+		    eh->dst_addr.addr_bytes[1] == 0x33)
+			return exc_take(s, m, 0);
 		why = PN_RX_ETH_NOT_US;
 		goto drop;
 	}
@@ -75,9 +80,13 @@ eth_input(struct stack *s, struct rte_mbuf *m)
 		rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
 		return ipv4_input(s, m);
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		if (s->conf->exception)
+			exc_copy(s, m);         /* both neighbour tables */
 		rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
 		return arp_input(s, m);
 	default:
+		if (s->conf->exception)
+			return exc_take(s, m, 0);
 		why = PN_RX_ETH_TYPE;
 		goto drop;
 	}

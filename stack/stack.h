@@ -105,6 +105,12 @@ struct stack_conf {
 	uint32_t idle;
 	uint32_t idle_after_us;
 	uint32_t idle_sleep_us;
+	/* The exception path (exc.c): what the stack does not consume goes
+	 * to the kernel's interface (s->exc) instead of being dropped; with
+	 * exc_udp, UDP to a port no socket holds too (else a port
+	 * unreachable, as without it). */
+	uint8_t exception;
+	uint8_t exc_udp;
 };
 
 /* The port's transmit offloads the stack uses (the bits of pmd/port.h's
@@ -118,6 +124,7 @@ enum stack_verdict {
 	STACK_DROPPED,      /* freed; s->stats.rx_drop[] says why */
 	STACK_HELD,         /* an IPv4 fragment, held until its datagram is
 	                     * whole (in stats.rx_merged) */
+	STACK_KERNEL,       /* to the kernel's interface (in stats.rx_kernel) */
 };
 
 #define STACK_TX_MAX 256
@@ -132,6 +139,7 @@ struct steer_item {
 };
 
 #define STACK_SHM_MAX 256               /* SHM sockets touched in one loop */
+#define STACK_EXC_MAX 64                /* frames for the kernel in one loop */
 
 /* Called when this lcore learns or refreshes an ARP mapping (so the app can
  * tell the other lcores); may be NULL. */
@@ -176,6 +184,9 @@ struct stack {
 	uint32_t wakes_deferred;        /* sockets whose wake-up is held back */
 	struct pn_sock *touched[STACK_SHM_MAX];
 	struct pn_sock *wake[STACK_SHM_MAX];
+	/* frames for the kernel's interface (exc.c), sent by the lcore */
+	uint16_t exc_n;
+	struct rte_mbuf *exc[STACK_EXC_MAX];
 };
 
 void stack_init(struct stack *s, const struct stack_conf *conf,
@@ -193,6 +204,18 @@ enum stack_verdict icmp_input(struct stack *s, struct rte_mbuf *m);
 enum stack_verdict udp_input(struct stack *s, struct rte_mbuf *m);
 /* ... a datagram made whole from fragments: a chain (frag.c) */
 enum stack_verdict udp_input_chain(struct stack *s, struct rte_mbuf *m);
+
+/* The exception path (exc.c).  exc_take: a frame the stack does not
+ * consume, to the kernel (m's data `back` bytes after the frame's start);
+ * consumes m, counted in rx_kernel.  exc_copy: a copy of an ARP message
+ * (m at its Ethernet header) for the kernel too.  exc_from_kernel: a frame
+ * the kernel sent, into s->tx (or withheld: an ARP reply for our address
+ * pollnet gave already).  exc_done: after the lcore's burst to the kernel
+ * took `sent` of s->exc, the rest freed and counted. */
+enum stack_verdict exc_take(struct stack *s, struct rte_mbuf *m, uint32_t back);
+void exc_copy(struct stack *s, const struct rte_mbuf *m);
+void exc_from_kernel(struct stack *s, struct rte_mbuf *m);
+void exc_done(struct stack *s, uint16_t sent);
 
 /* A UDP datagram for a closed port (m at its UDP header, l2/l3 lengths set):
  * answer it with an ICMP port unreachable, in place, if RFC 1812 allows and

@@ -64,6 +64,8 @@ udp_bcast_deliver(struct stack *s, struct rte_mbuf *m, int local)
 				to[n++] = sk;
 	}
 	if (n == 0) {
+		if (local == UDP_FROM_PORT && s->conf->exc_udp && m->nb_segs == 1)
+			return exc_take(s, m, 0);       /* (a DHCP client's, ...) */
 		rte_pktmbuf_free(m);
 		if (local == UDP_FROM_PORT)
 			s->stats.rx_drop[PN_RX_UDP_NO_SOCKET]++;
@@ -128,8 +130,12 @@ udp_dispatch(struct stack *s, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	}
 	sock = s->socks == NULL ? NULL :
 		sock_table_lookup(s->socks, u->dst_port, ip->src_addr, u->src_port);
-	if (sock == NULL)
+	if (sock == NULL) {
+		/* no socket of pollnet's holds the port: the kernel's may */
+		if (s->conf->exc_udp && m->nb_segs == 1)
+			return exc_take(s, m, m->l2_len + m->l3_len);
 		return icmp_port_unreachable(s, m);
+	}
 	/* Sockets see whole frames; l2_len/l3_len locate the headers. */
 	m->l4_len = sizeof(*u);
 	rte_pktmbuf_prepend(m, m->l2_len + m->l3_len);

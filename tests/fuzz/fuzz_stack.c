@@ -4,7 +4,9 @@
  * fake clock, the echo service, a bound and a connected client socket
  * (shared-memory regions) open:
  *
- *   op 0  a received frame: u16 length, then the bytes
+ *   op 0  a received frame: u16 length, then the bytes; with the exception
+ *         path on (the input's first byte >= 0x80) and the length's top
+ *         bit set, a frame the kernel sent on its interface instead
  *   op 1  time passes: u8 x 10 ms, then the ARP timers run
  *   op 2  the bound client sends: u16 length, u32 address, u16 port, bytes
  *         (its TX descriptor as a client may write it), then the lcore
@@ -13,10 +15,12 @@
  *         the transmit batch checked and handed to a "port"
  *
  * After every input, and at each op 3:
- *   rx_frames == rx_delivered + rx_answered + every rx drop + rx_merged;
+ *   rx_frames == rx_delivered + rx_answered + every rx drop + rx_merged
+ *     + rx_kernel;
  *   local_sent == local_delivered + local_no_socket + local_ring_full;
  *   the pool's mbufs in use == what the stack still holds (the transmit
- *   batch, the ARP queues, the echo ring);
+ *   batch, the ARP queues, the echo ring, the frames for the kernel);
+ *   every frame for the kernel whole, one segment;
  *   every frame transmitted is well formed: our MAC and address as the
  *   source, a unicast destination (broadcast only for an ARP request and
  *   a client's datagram to a broadcast address),
@@ -307,6 +311,8 @@ held_mbufs(void)
 	seen_n = 0;
 	for (uint16_t i = 0; i < st.tx_n; i++)
 		see(st.tx[i]);
+	for (uint16_t i = 0; i < st.exc_n; i++)
+		see(st.exc[i]);
 	for (unsigned b = 0; b < ARP_BUCKETS; b++)
 		for (unsigned w = 0; w < ARP_WAYS; w++)
 			for (unsigned i = 0; i < st.arp.e[b][w].nq; i++)
@@ -327,10 +333,10 @@ check_books(void)
 	const struct pn_counters *s = &st.stats;
 
 	FUZZ_CHECK(s->rx_frames == s->rx_delivered + s->rx_answered + stats_rx_dropped(s) +
-		   s->rx_merged,
-		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu + merged %lu",
-		   s->rx_frames, s->rx_delivered, s->rx_answered, stats_rx_dropped(s),
-		   s->rx_merged);
+		   s->rx_merged + s->rx_kernel,
+		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu + merged %lu + "
+		   "kernel %lu", s->rx_frames, s->rx_delivered, s->rx_answered,
+		   stats_rx_dropped(s), s->rx_merged, s->rx_kernel);
 	FUZZ_CHECK(s->local_sent == s->local_delivered + s->local_no_socket + s->local_ring_full,
 		   "local_sent %lu", s->local_sent);
 	FUZZ_CHECK(s->icmp_unreach_sent <= STACK_ICMP_BURST +
@@ -345,8 +351,22 @@ check_books(void)
 		   "fragments held %lu (merged %lu)", s->frags_held, s->rx_merged);
 }
 
+/* The frames in the transmit batch the kernel sent (its business) */
+static struct rte_mbuf *kern[STACK_TX_MAX];
+static unsigned kern_n;
+
+static int
+from_kernel(const struct rte_mbuf *m)
+{
+	for (unsigned i = 0; i < kern_n; i++)
+		if (kern[i] == m)
+			return 1;
+	return 0;
+}
+
 /* The end of an lcore loop: services, commit, the burst to a port that
- * takes all but (by the input's choice) the last few. */
+ * takes all but (by the input's choice) the last few, and to the kernel's
+ * interface the same. */
 static void
 loop_tail(uint8_t refuse)
 {
@@ -357,11 +377,23 @@ loop_tail(uint8_t refuse)
 	st.wake_n = 0;
 	stack_tick(&st);
 	for (uint16_t i = 0; i < st.tx_n; i++)
-		check_frame(st.tx[i]);
+		if (!from_kernel(st.tx[i]))     /* (the kernel's are its business) */
+			check_frame(st.tx[i]);
 	sent = st.tx_n > (refuse & 3) ? st.tx_n - (refuse & 3) : 0;
 	for (uint16_t i = 0; i < sent; i++)
 		rte_pktmbuf_free(st.tx[i]);        /* "on the wire" */
 	stack_tx_done(&st, sent);
+	kern_n = 0;
+	/* the frames for the kernel: whole, one segment each */
+	for (uint16_t i = 0; i < st.exc_n; i++)
+		FUZZ_CHECK(st.exc[i]->nb_segs == 1 &&
+			   rte_pktmbuf_pkt_len(st.exc[i]) >= RTE_ETHER_HDR_LEN &&
+			   rte_pktmbuf_pkt_len(st.exc[i]) <= 2048, "a frame for the kernel: %u bytes",
+			   rte_pktmbuf_pkt_len(st.exc[i]));
+	sent = st.exc_n > (refuse >> 2 & 3) ? st.exc_n - (refuse >> 2 & 3) : 0;
+	for (uint16_t i = 0; i < sent; i++)
+		rte_pktmbuf_free(st.exc[i]);       /* "the kernel's now" */
+	exc_done(&st, sent);
 	check_books();
 }
 
@@ -396,20 +428,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 
+	/* the exception path on for half the inputs */
+	conf.exception = conf.exc_udp = size > 0 && (data[0] & 0x80);
+	kern_n = 0;
 	reset();
 	while (in.n > 0) {
 		uint8_t op = fuzz_u8(&in);
 
 		switch (op & 3) {
 		case 0: {
-			size_t want = fuzz_u16(&in) % 2048, got;
+			const uint16_t w = fuzz_u16(&in);
+			size_t want = w % 2048, got;
 			const uint8_t *f = fuzz_bytes(&in, want, &got);
 			struct rte_mbuf *m = rte_pktmbuf_alloc(fuzz_pool);
 
 			if (m == NULL)
 				break;
 			memcpy(rte_pktmbuf_append(m, (uint16_t)got), f, got);
-			stack_input(&st, m);
+			if (conf.exception && (w & 0x8000)) {
+				const uint16_t n0 = st.tx_n;
+
+				exc_from_kernel(&st, m);
+				if (st.tx_n > n0)
+					kern[kern_n++] = m;
+			} else {
+				stack_input(&st, m);
+			}
 			if (st.tx_n > STACK_TX_MAX - 8)
 				loop_tail(0);
 			break;

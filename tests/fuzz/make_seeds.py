@@ -102,6 +102,28 @@ igmp = [igmp_frame("224.0.0.1", igmp_sum(b"\x11\x64\0\0\0\0\0\0\x02\x7d\0\0")),
         UDP(sport=4000, dport=5000) / Raw(b"not joined")]
 stack.append(b"".join(rx(f) for f in igmp) + TAIL + TICK * 120 + TAIL)
 stack.append(client_send("239.1.2.3", 5000, b"to our group") + TAIL)
+# the exception path (a first byte >= 0x80): what the stack does not
+# consume, to the kernel (TCP, IPv6 to a 33:33 group, an echo reply, UDP no
+# socket holds, an ARP copy); frames from the kernel (a length's top bit):
+# its ARP reply for our address (withheld), TCP, one over the MTU; the
+# kernel's interface refusing one
+def kern(frame):
+    frame = bytes(frame)
+    return b"\x00" + struct.pack("<H", len(frame) | 0x8000) + frame
+tcp_syn = bytes(eth / IP(src=PEER_IP, dst=OUR_IP) / TCP(sport=1, dport=22, flags="S"))
+stack.append(b"\x80" + struct.pack("<H", len(tcp_syn)) + tcp_syn +
+             rx(Ether(src=PEER_MAC, dst="33:33:00:00:00:01") / IPv6(src="fe80::1", dst="ff02::1") /
+                Raw(b"v6")) +
+             rx(eth / IP(src=PEER_IP, dst=OUR_IP) / ICMP(type=0, id=9, seq=1) / Raw(b"reply")) +
+             rx(eth / IP(src=PEER_IP, dst=OUR_IP) / UDP(sport=4000, dport=9999) / Raw(b"nobody")) +
+             rx(frames[0]) +
+             kern(Ether(src=OUR_MAC, dst=PEER_MAC) / ARP(op=2, hwsrc=OUR_MAC, psrc=OUR_IP,
+                                                        hwdst=PEER_MAC, pdst=PEER_IP)) +
+             kern(Ether(src=OUR_MAC, dst=PEER_MAC) / IP(src=OUR_IP, dst=PEER_IP) /
+                  TCP(sport=22, dport=1, flags="SA")) +
+             kern(Ether(src=OUR_MAC, dst=PEER_MAC) / IP(src=OUR_IP, dst=PEER_IP) /
+                  Raw(bytes(1600))) +
+             b"\x13" + TAIL)
 write("fuzz_stack", stack)
 
 summary = []

@@ -181,10 +181,11 @@ def frames_accounted(what, d, peer_tx):
     check(d["port.rx_packets"] == d["stack.rx_frames"],
           "%s: every frame the port gave reached the stack (%d)" % (what, d["stack.rx_frames"]))
     check(d["stack.rx_frames"] == d["stack.rx_delivered"] + d["stack.rx_answered"] +
-          d["stack.rx_dropped"] + d["stack.rx_merged"],
-          "%s: stack rx %d == delivered %d + answered %d + dropped %d + merged %d" %
+          d["stack.rx_dropped"] + d["stack.rx_merged"] + d["stack.rx_kernel"],
+          "%s: stack rx %d == delivered %d + answered %d + dropped %d + merged %d + "
+          "to the kernel %d" %
           (what, d["stack.rx_frames"], d["stack.rx_delivered"], d["stack.rx_answered"],
-           d["stack.rx_dropped"], d["stack.rx_merged"]))
+           d["stack.rx_dropped"], d["stack.rx_merged"], d["stack.rx_kernel"]))
 
 
 def preload_setup(prefix):

@@ -88,7 +88,7 @@ rdu16(const uint8_t *p)
 
 /* stack_input() on a copy of the frame. */
 enum stack_verdict harness_input(struct stack *s, const uint8_t *f, size_t len);
-/* rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged */
+/* rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged + rx_kernel */
 void assert_reconciled(const struct stack *s);
 
 /* Compare an mbuf's bytes with expected. */

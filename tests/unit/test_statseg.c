@@ -305,15 +305,18 @@ names_cover_everything(void **state)
 	sum.rx_drop[PN_RX_UDP_NO_SOCKET] = 7;
 	lc[1].st.rx_frames = 3;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
-	/* no port counters: 35 stack ones + every drop reason + 14 per lcore +
-	 * 7 control + a refusal count per reason */
-	assert_int_equal(n, 35 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 14 + 7 + PN_REFUSED_MAX);
+	/* no port counters: 36 stack ones + every drop reason + the exception
+	 * path's 3 and 2 per kind + 14 per lcore + 7 control + a refusal count
+	 * per reason */
+	assert_int_equal(n, 36 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX + 2 * 14 +
+			 7 + PN_REFUSED_MAX);
 	/* a port with counters, and a driver with its own: 9 + 4 more */
 	h.port.has_stats = 1;
 	h.port.has_drv = 1;
 	n = 0;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
-	assert_int_equal(n, 13 + 35 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 2 * 14 + 7 + PN_REFUSED_MAX);
+	assert_int_equal(n, 13 + 36 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX +
+			 2 * 14 + 7 + PN_REFUSED_MAX);
 }
 
 int

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""pollnet beside the kernel: the exception path.
+
+pollnet on a veth (net_af_packet) with port.exception = pn0: the kernel of
+pollnet's namespace gets pn0, a tap with pollnet's address and MAC, and
+everything pollnet does not consume.  From the peer's kernel: TCP to a
+kernel server on pollnet's address (socat), pings (pollnet answers them,
+once), UDP to a kernel socket, to pollnet's echo service, and to a port no
+one holds (the kernel's port unreachable).  From the kernel behind pn0: a
+ping out.  A program under pollnet-run with a UDP and a TCP socket on one
+port (as nsd has): UDP through pollnet, TCP through the kernel.  Then the
+books: every frame from the peer delivered, answered, dropped or given to
+the kernel, counted by kind both ways, every mbuf back, the kernel's
+settings on the veth as they were; and after a SIGKILL, pn0 gone.
+
+usage: test_exception.py POLLNET_BINARY BUILD_DIR
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import (check, finish, frames_accounted, kill_all, mbufs_back, Namespaces,  # noqa: E402
+                   Pollnet, preload_setup, sh)
+
+DUT_IP = "198.18.0.2"
+PEER_IP = "198.18.0.1"
+
+TCP_CLIENT = r"""
+import os, socket, sys
+d = os.urandom(int(sys.argv[3]))
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(d)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+print("tcp %d bytes back intact: %s" % (len(d), got == d))
+"""
+
+UDP_ASK = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"hello " + sys.argv[2].encode())
+try:
+    print("udp %s: %r" % (sys.argv[2], s.recv(100)))
+except OSError as e:
+    print("udp %s: %s" % (sys.argv[2], type(e).__name__))
+"""
+
+# a kernel UDP echo
+UDP_ECHO = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("bound", flush=True)
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(b"kernel: " + d, a)
+"""
+
+# one port, UDP and TCP (as a DNS server has it), under pollnet-run
+BOTH = r"""
+import select, socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 9300))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind((sys.argv[1], 9300))
+t.listen(4)
+print("bound", flush=True)
+while True:
+    r, _, _ = select.select([u, t], [], [], 30)
+    if not r:
+        break
+    if u in r:
+        d, a = u.recvfrom(2048)
+        u.sendto(b"udp via pollnet: " + d, a)
+    if t in r:
+        c, _ = t.accept()
+        c.sendall(b"tcp via the kernel: " + c.recv(100))
+        c.close()
+"""
+
+TCP_ASK = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], 9300), timeout=5)
+s.sendall(b"hi")
+print("tcp 9300: %r" % s.recv(100))
+"""
+
+
+def sysctls(net):
+    return [sh("cat", "/proc/sys/net/%s/conf/%s/%s" % (f, net.dut_if, k), ns=net.dut).stdout
+            .strip() for f, k in (("ipv4", "arp_ignore"), ("ipv4", "rp_filter"),
+                                  ("ipv6", "disable_ipv6"))]
+
+
+def main():
+    binary, build, run, tmp, ctl, stats, env = preload_setup("pn-exc-")
+    net = Namespaces(peer_ip=PEER_IP + "/24")
+    before = sysctls(net)
+    procs = []
+    try:
+        tx0 = net.peer_counter("tx_packets")
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats,
+                                            "--set", "port.exception=pn0"])
+        check("the kernel's pn0 beside it (net_tap)" in pn.output(),
+              "pollnet says so: %s" % [x for x in pn.output().splitlines()
+                                         if x.startswith("pollnet: port")])
+        addr = sh("ip", "-o", "-4", "addr", "show", "dev", "pn0", ns=net.dut, check=False)
+        check(("inet %s/24" % DUT_IP) in addr.stdout,
+              "the kernel's pn0 has pollnet's address: %s" % addr.stdout.strip())
+        mac = [sh("cat", "/sys/class/net/%s/address" % i, ns=net.dut).stdout.strip()
+               for i in ("pn0", net.dut_if)]
+        check(mac[0] == mac[1], "and its MAC (%s, the veth's)" % mac[0])
+        check(sysctls(net) == ["8", "1", "1"],
+              "the kernel keeps off the veth: arp_ignore, rp_filter, disable_ipv6 = %s" %
+              sysctls(net))
+
+        # TCP to a kernel server on pollnet's address
+        srv = subprocess.Popen(["ip", "netns", "exec", net.dut, "socat",
+                                "TCP-LISTEN:9100,reuseaddr,fork", "EXEC:cat"])
+        procs.append(srv)
+        deadline = time.time() + 10
+        while ":9100 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
+            time.sleep(0.1)
+        r = sh("python3", "-c", TCP_CLIENT, DUT_IP, "9100", "1000000", ns=net.peer,
+               check=False, timeout=60)
+        check("back intact: True" in r.stdout,
+              "TCP from the peer to a kernel server on pollnet's address: %s" %
+              r.stdout.strip())
+
+        # pings: the peer's, answered by pollnet alone; the kernel's out
+        r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", DUT_IP, ns=net.peer, check=False)
+        check(r.returncode == 0 and "DUP" not in r.stdout and " 3 received" in r.stdout,
+              "the peer pings pollnet's address: answered once each (%s)" %
+              r.stdout.strip().splitlines()[-2])
+        r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", PEER_IP, ns=net.dut, check=False)
+        check(r.returncode == 0 and "DUP" not in r.stdout and " 3 received" in r.stdout,
+              "the kernel behind pn0 pings the peer (%s)" % r.stdout.strip().splitlines()[-2])
+
+        # UDP: the kernel's socket, pollnet's echo service, no one's port
+        kecho = subprocess.Popen(["ip", "netns", "exec", net.dut, "python3", "-c", UDP_ECHO,
+                                  DUT_IP, "9200"], stdout=subprocess.PIPE, text=True)
+        procs.append(kecho)
+        kecho.stdout.readline()
+        for port, want in (("9200", "b'kernel: hello 9200'"), ("7", "b'hello 7'"),
+                           ("9999", "ConnectionRefusedError")):
+            r = sh("python3", "-c", UDP_ASK, DUT_IP, port, ns=net.peer, check=False)
+            check(r.stdout.strip() == "udp %s: %s" % (port, want),
+                  "UDP to port %s: %s" % (port, r.stdout.strip()))
+
+        # pollnet-run: UDP through pollnet, TCP through the kernel, one port
+        both = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "python3", "-c",
+                                 BOTH, DUT_IP], env=env, stdout=subprocess.PIPE, text=True)
+        procs.append(both)
+        check(both.stdout.readline().strip() == "bound",
+              "under pollnet-run, a UDP and a TCP socket bound to port 9300")
+        r = sh("python3", "-c", UDP_ASK, DUT_IP, "9300", ns=net.peer, check=False)
+        check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
+        r = sh("python3", "-c", TCP_ASK, DUT_IP, ns=net.peer, check=False)
+        check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
+        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "sockets", check=False)
+        check(":9300" in r.stdout and "udp-run" in r.stdout,
+              "pollnetctl sockets: its UDP socket is pollnet's")
+        kill_all(procs)
+
+        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "stats", check=False)
+        check("exception.to_kernel.tcp" in r.stdout, "pollnetctl stats shows the exception path")
+        c, _ = mbufs_back(pn)
+        tx1 = net.peer_counter("tx_packets")
+        frames_accounted("the exception path", c, tx1 - tx0)
+        k = {x: c.get("exception.%s" % x, 0) for x in (
+            "to_kernel.tcp", "from_kernel.tcp", "to_kernel.udp", "from_kernel.udp",
+            "to_kernel.icmp", "from_kernel.icmp", "to_kernel.arp", "to_kernel_dropped",
+            "from_kernel_dropped")}
+        check(k["to_kernel.tcp"] > 100 and k["from_kernel.tcp"] > 100 and
+              k["to_kernel.udp"] >= 2 and k["from_kernel.udp"] >= 1 and
+              k["to_kernel.icmp"] >= 3 and k["from_kernel.icmp"] >= 4 and
+              k["to_kernel.arp"] >= 1 and k["to_kernel_dropped"] == 0 and
+              k["from_kernel_dropped"] == 0,
+              "counted both ways, by kind: %s" % k)
+        check(c.get("stack.icmp_echo_replies") == 3, "pollnet answered the peer's 3 pings")
+        check(sysctls(net) == before, "the veth's settings back as they were: %s" %
+              sysctls(net))
+        check(sh("ip", "link", "show", "pn0", ns=net.dut, check=False).returncode != 0,
+              "pn0 gone with pollnet")
+
+        # a SIGKILL: the tap goes with its descriptor
+        pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
+                     DUT_IP + "/24", extra=["--set", "port.exception=pn0"])
+        pn.kill()
+        time.sleep(0.5)
+        check(sh("ip", "link", "show", "pn0", ns=net.dut, check=False).returncode != 0,
+              "pn0 gone after pollnet is SIGKILLed")
+    finally:
+        kill_all(procs)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
