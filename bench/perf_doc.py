@@ -506,7 +506,7 @@ def dns_table(D):
     P, K, R = D["pollnet-run"], D["kernel"], D["ratios"]
 
     def lat(S, q):
-        return "%.0f" % S["latency"][q] if S.get("latency") else "-"
+        return "%.0f" % S["latency"][q] if S.get("latency") and q in S["latency"] else "-"
 
     def q(v):
         return n(None if v is None else int(round(v)))
@@ -527,6 +527,7 @@ def dns_table(D):
 | qps unpaced (losses allowed) | {q(P["unpaced"]["qps"])} ({q(P["unpaced"]["lost"])} lost) | {q(K["unpaced"]["qps"])} ({q(K["unpaced"]["lost"])} lost) | {R["unpaced_qps"]} |
 | round trip p50, µs | {lat(P, "p50_us")} | {lat(K, "p50_us")} | {R["p50"]} |
 | round trip p99, µs | {lat(P, "p99_us")} | {lat(K, "p99_us")} | {R["p99"]} |
+| unbound's own CPU per query in that phase (user + system), µs | {lat(P, "unbound_cpu_us")} | {lat(K, "unbound_cpu_us")} | |
 | unbound's CPU seconds over the phases | {cpu(P)} | {cpu(K)} | |
 
 Offered and completed per second, pollnet-run: {rates(P)}; kernel: {rates(K)}.
