@@ -176,7 +176,8 @@ struct pn_stats_hdr {
 	char port_spec[96];
 	char driver[32];
 	char ctl_path[108];
-	uint32_t pad1;
+	char exc_iface[16];         /* the exception path's kernel interface, or "" */
+	uint32_t exc_udp;           /* UDP no pollnet socket holds: the kernel's */
 	uint64_t lcore_off, sock_off, log_off, log_stride;
 	/* written by the control thread */
 	_Atomic uint32_t seq __attribute__((aligned(64)));

@@ -25,8 +25,8 @@
 #include "abi/pn_region.h"
 #include "sock_table.h"
 
-#define EPHEMERAL_LO 49152
-#define EPHEMERAL_HI 65535
+#define EPHEMERAL_LO CTL_EPHEMERAL_LO
+#define EPHEMERAL_HI CTL_EPHEMERAL_HI
 
 static void
 mkdir_parent(const char *path)

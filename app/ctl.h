@@ -20,6 +20,10 @@ struct app;
 struct pn_sock;
 
 #define CTL_MAX_CLIENTS 256
+/* the ports pollnet picks for a socket that binds to port 0 (IANA's
+ * dynamic range; reserved in the kernel while the exception path is up) */
+#define CTL_EPHEMERAL_LO 49152
+#define CTL_EPHEMERAL_HI 65535
 
 struct ctl_client {
 	int fd;                 /* -1: free */

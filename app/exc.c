@@ -25,6 +25,7 @@
 #include <rte_ether.h>
 
 #include "app.h"
+#include "ctl.h"
 
 static void
 put_sin(struct sockaddr *sa, rte_be32_t addr)
@@ -186,6 +187,64 @@ kernel_off(const char *spec)
 		}
 }
 
+/*
+ * Who holds a UDP port is pollnet's socket table: a port a pollnet socket
+ * holds is pollnet's, any other the kernel's.  So that the kernel never
+ * picks one of the ports pollnet gives sockets bound to port 0 (its own
+ * range, 32768-60999, overlaps), they are reserved in the kernel
+ * (net.ipv4.ip_local_reserved_ports, of this network namespace) while the
+ * exception path is up; the value before comes back at exit.
+ */
+#define RESERVED "/proc/sys/net/ipv4/ip_local_reserved_ports"
+static char reserved_old[4096];
+static int reserved_set;
+
+static void
+reserve_ports(void)
+{
+	char v[sizeof(reserved_old) + 32];
+	FILE *f = fopen(RESERVED, "r");
+	int ok;
+
+	if (f == NULL)
+		return;
+	ok = fgets(reserved_old, sizeof(reserved_old), f) != NULL || feof(f);
+	fclose(f);
+	if (!ok)
+		return;
+	reserved_old[strcspn(reserved_old, "\n")] = '\0';
+	snprintf(v, sizeof(v), "%s%s%u-%u", reserved_old, reserved_old[0] ? "," : "",
+		 CTL_EPHEMERAL_LO, CTL_EPHEMERAL_HI);
+	f = fopen(RESERVED, "w");
+	if (f == NULL)
+		goto fail;
+	ok = fputs(v, f) >= 0;
+	if (fclose(f) != 0 || !ok)
+		goto fail;
+	reserved_set = 1;
+	return;
+fail:
+	fprintf(stderr, "pollnet: exception path: cannot reserve UDP ports %u-%u in the "
+		"kernel (%s): a kernel socket may pick one a pollnet socket holds\n",
+		CTL_EPHEMERAL_LO, CTL_EPHEMERAL_HI, RESERVED);
+}
+
+static void
+unreserve_ports(void)
+{
+	FILE *f;
+
+	if (!reserved_set)
+		return;
+	reserved_set = 0;
+	f = fopen(RESERVED, "w");
+	if (f == NULL)
+		return;
+	/* (an empty list is written as a newline) */
+	(void)fputs(reserved_old[0] ? reserved_old : "\n", f);
+	fclose(f);
+}
+
 static void
 kernel_back(void)
 {
@@ -239,6 +298,7 @@ exc_open(struct app *a, char *err, size_t errlen)
 		return rc;
 	}
 	kernel_off(a->port->spec);
+	reserve_ports();
 	return 0;
 }
 
@@ -248,6 +308,7 @@ exc_close(struct app *a)
 	if (a->exc != NULL) {
 		port_close(a->exc);
 		kernel_back();
+		unreserve_ports();
 	}
 	a->exc = NULL;
 }

@@ -132,6 +132,10 @@ statseg_create(struct statseg *s, struct app *a, char *err, size_t errlen)
 	strlcpy(h->port_spec, a->port->spec, sizeof(h->port_spec));
 	strlcpy(h->driver, a->port->driver, sizeof(h->driver));
 	strlcpy(h->ctl_path, cfg->ctl_path, sizeof(h->ctl_path));
+	if (a->exc != NULL) {
+		strlcpy(h->exc_iface, cfg->exc_iface, sizeof(h->exc_iface));
+		h->exc_udp = cfg->exc_udp;
+	}
 	for (uint32_t i = 0; i < a->nb_lcores; i++)
 		pn_stats_lcores(h)[i].lcore_id = a->lc[i].lcore_id;
 	atomic_thread_fence(memory_order_release);

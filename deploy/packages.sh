@@ -5,7 +5,7 @@
 # build   compile pollnet, libpollnet, pollnetctl and the tests
 # run     run pollnet on the host and talk to it (namespaces, veth, ping)
 # test    the test suite's tools: sanitizers and fuzzers (clang), frame
-#         crafting (scapy), DNS (dnsmasq, unbound, dnsperf), reference
+#         crafting (scapy), DNS (dnsmasq, unbound, nsd, dnsperf), reference
 #         decoders (tshark, tcpdump), load generators (iperf, trafgen from
 #         netsniff-ng)
 # guest   build and boot the QEMU guest (and the unmodified programs it
@@ -13,8 +13,8 @@
 # bench   the benchmarks' extra tools
 PN_PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev libpcap-dev"
 PN_PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3 kmod util-linux"
-PN_PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base tshark tcpdump iperf netsniff-ng netcat-openbsd ncat groff-base socat sockperf bind9-dnsutils unbound dnsperf libpython3.11-testsuite"
-PN_PKGS_GUEST="qemu-system-x86 busybox-static kmod pciutils python3 cpio file dpdk socat netcat-openbsd iperf sockperf unbound"
+PN_PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base tshark tcpdump iperf netsniff-ng netcat-openbsd ncat groff-base socat sockperf bind9-dnsutils unbound nsd dnsperf libpython3.11-testsuite"
+PN_PKGS_GUEST="qemu-system-x86 busybox-static kmod pciutils python3 cpio file dpdk socat netcat-openbsd iperf sockperf unbound nsd"
 PN_PKGS_BENCH="valgrind gnuplot-nox time iperf sockperf"
 
 # pn_install PKG...: install those not installed yet (apt-get update only then).

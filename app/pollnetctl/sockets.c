@@ -123,7 +123,16 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 		}
 		n++;
 	}
-	if (json)
+	if (json) {
 		printf("]\n");
+		return 0;
+	}
+	/* who holds the other ports: the one table's rule */
+	if (s->h->exc_iface[0] != '\0' && s->h->exc_udp)
+		printf("UDP to a port no socket above holds: the kernel's, through %.16s\n",
+		       s->h->exc_iface);
+	else
+		printf("UDP to a port no socket above holds: pollnet answers a port "
+		       "unreachable\n");
 	return 0;
 }

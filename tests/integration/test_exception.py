@@ -8,7 +8,8 @@ kernel server on pollnet's address (socat), pings (pollnet answers them,
 once), UDP to a kernel socket, to pollnet's echo service, and to a port no
 one holds (the kernel's port unreachable).  From the kernel behind pn0: a
 ping out.  A program under pollnet-run with a UDP and a TCP socket on one
-port (as nsd has): UDP through pollnet, TCP through the kernel.  Then the
+port, and nsd, unmodified, answering dig over both: UDP through pollnet,
+TCP through the kernel.  Then the
 books: every frame from the peer delivered, answered, dropped or given to
 the kernel, counted by kind both ways, every mbuf back, the kernel's
 settings on the veth as they were; and after a SIGKILL, pn0 gone.
@@ -89,6 +90,34 @@ while True:
         c.close()
 """
 
+NSD_CONF = """server:
+  ip-address: %(ip)s
+  port: 5300
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "%(d)s"
+  database: ""
+  pidfile: "%(d)s/nsd.pid"
+  xfrdfile: "%(d)s/xfrd.state"
+  zonelistfile: "%(d)s/zone.list"
+  xfrdir: "%(d)s"
+  server-count: 1
+  logfile: "%(d)s/nsd.log"
+remote-control:
+  control-enable: no
+zone:
+  name: pollnet.test
+  zonefile: pollnet.test.zone
+"""
+ZONE = """$ORIGIN pollnet.test.
+$TTL 300
+@ IN SOA ns.pollnet.test. admin.pollnet.test. 1 3600 600 86400 300
+@ IN NS ns
+ns IN A %s
+www IN A 198.18.1.1
+"""
+
 TCP_ASK = r"""
 import socket, sys
 s = socket.create_connection((sys.argv[1], 9300), timeout=5)
@@ -101,6 +130,10 @@ def sysctls(net):
     return [sh("cat", "/proc/sys/net/%s/conf/%s/%s" % (f, net.dut_if, k), ns=net.dut).stdout
             .strip() for f, k in (("ipv4", "arp_ignore"), ("ipv4", "rp_filter"),
                                   ("ipv6", "disable_ipv6"))]
+
+
+def reserved(net):
+    return sh("cat", "/proc/sys/net/ipv4/ip_local_reserved_ports", ns=net.dut).stdout.strip()
 
 
 def main():
@@ -122,6 +155,9 @@ def main():
         mac = [sh("cat", "/sys/class/net/%s/address" % i, ns=net.dut).stdout.strip()
                for i in ("pn0", net.dut_if)]
         check(mac[0] == mac[1], "and its MAC (%s, the veth's)" % mac[0])
+        check(reserved(net) == "49152-65535",
+              "the kernel picks no port pollnet gives: ip_local_reserved_ports = %s" %
+              reserved(net))
         check(sysctls(net) == ["8", "1", "1"],
               "the kernel keeps off the veth: arp_ignore, rp_filter, disable_ipv6 = %s" %
               sysctls(net))
@@ -172,7 +208,38 @@ def main():
         r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "sockets", check=False)
         check(":9300" in r.stdout and "udp-run" in r.stdout,
               "pollnetctl sockets: its UDP socket is pollnet's")
+        check("UDP to a port no socket above holds: the kernel's, through pn0" in r.stdout,
+              "pollnetctl sockets: the other ports the kernel's: %s" %
+              r.stdout.strip().splitlines()[-1])
         kill_all(procs)
+
+        # nsd, unmodified: its UDP through pollnet, its TCP through the kernel
+        nd = os.path.join(tmp, "nsd")
+        os.makedirs(nd)
+        with open(os.path.join(nd, "nsd.conf"), "w") as f:
+            f.write(NSD_CONF % {"ip": DUT_IP, "d": nd})
+        with open(os.path.join(nd, "pollnet.test.zone"), "w") as f:
+            f.write(ZONE % DUT_IP)
+        nsd = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "nsd", "-d", "-c",
+                                os.path.join(nd, "nsd.conf")], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        procs.append(nsd)
+        log = os.path.join(nd, "nsd.log")
+        deadline = time.time() + 15
+        while time.time() < deadline and not (os.path.exists(log) and
+                                              "nsd started" in open(log).read()):
+            time.sleep(0.2)
+        for how in ("+notcp", "+tcp"):
+            r = sh("dig", "@" + DUT_IP, "-p", "5300", "www.pollnet.test", "+short", how,
+                   "+time=3", "+tries=1", ns=net.peer, check=False)
+            check(r.stdout.strip() == "198.18.1.1",
+                  "nsd under pollnet-run answers dig %s: %s" % (how, r.stdout.strip()))
+        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "sockets", check=False)
+        check(":5300" in r.stdout and "udp-run" in r.stdout,
+              "pollnetctl sockets: nsd's UDP socket is pollnet's")
+        os.killpg(nsd.pid, 15)
+        nsd.wait(timeout=10)
 
         r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "stats", check=False)
         check("exception.to_kernel.tcp" in r.stdout, "pollnetctl stats shows the exception path")
@@ -192,6 +259,7 @@ def main():
         check(c.get("stack.icmp_echo_replies") == 3, "pollnet answered the peer's 3 pings")
         check(sysctls(net) == before, "the veth's settings back as they were: %s" %
               sysctls(net))
+        check(reserved(net) == "", "no port reserved any more: '%s'" % reserved(net))
         check(sh("ip", "link", "show", "pn0", ns=net.dut, check=False).returncode != 0,
               "pn0 gone with pollnet")
 
