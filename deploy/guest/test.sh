@@ -125,6 +125,7 @@ cmd_test() {
     preload_checks "$tmp" "$log" "$dns53"
 
     test_tap "$tmp"
+    test_beside "$tmp"
     test_socket "$tmp"
     if [ "$T_FAIL" = 0 ]; then rm -rf "$tmp"; else echo "guest test logs kept in $tmp" >&2; fi
     echo "guest: $T_PASS passed, $T_FAIL failed" >&2
@@ -206,6 +207,102 @@ done
 GUEST
 }
 
+# pollnet beside the guest's kernel (port.exception = pn0): the kernel has
+# pollnet's address on pn0 and what pollnet does not consume.  In the
+# guest: the address, a ping from the kernel, a TCP echo server on the
+# kernel that the host reaches through hostfwd, nsd under pollnet-run (its
+# UDP through pollnet, its TCP through the kernel) answering the host's
+# dig over both; the exception path's counters.
+test_beside() {
+    local tmp=$1 rc=0
+    say "pollnet beside the guest's kernel: pn0, a ping from the kernel, TCP from the host"
+    beside_host() {
+        local i
+        for i in $(seq 1 300); do
+            grep -q "^BESIDE-READY" "$tmp/beside-console.log" 2>/dev/null && break
+            sleep 0.2
+        done
+        dig @127.0.0.1 -p "$DNSFWD_PORT" www.pollnet.test +short +notcp +time=5 +tries=2 \
+            > "$tmp/beside-dig-udp.log" 2>&1 || true
+        dig @127.0.0.1 -p "$DNSFWD_PORT" www.pollnet.test +short +tcp +time=5 +tries=2 \
+            > "$tmp/beside-dig-tcp.log" 2>&1 || true
+        python3 - "$TCPFWD_PORT" > "$tmp/beside-tcp.log" 2>&1 <<'PY'
+import os, socket, sys
+d = os.urandom(200000)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(d)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+print("TCP through hostfwd to the guest kernel's echo server: %d bytes back %s" %
+      (len(got), "intact" if got == d else "DIFFERENT"))
+sys.exit(0 if got == d else 1)
+PY
+        echo $? > "$tmp/beside-tcp.rc"
+    }
+    ON_READY=beside_host QUIET=1 boot run "$(cat <<'GUEST'
+ip addr show dev pn0 | grep -o 'inet [0-9./]*' | sed 's/^/BESIDE-ADDR pn0 /'
+mkdir -p /tmp/nsd
+cat > /tmp/nsd/nsd.conf <<'CONF'
+server:
+  port: 5300
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "/tmp/nsd"
+  database: ""
+  pidfile: "/tmp/nsd/nsd.pid"
+  xfrdfile: "/tmp/nsd/xfrd.state"
+  zonelistfile: "/tmp/nsd/zone.list"
+  xfrdir: "/tmp/nsd"
+  server-count: 1
+  logfile: "/tmp/nsd/nsd.log"
+remote-control:
+  control-enable: no
+zone:
+  name: pollnet.test
+  zonefile: pollnet.test.zone
+CONF
+printf '$ORIGIN pollnet.test.\n$TTL 300\n@ IN SOA ns admin 1 3600 600 86400 300\n@ IN NS ns\nns IN A 10.0.2.15\nwww IN A 10.0.2.99\n' > /tmp/nsd/pollnet.test.zone
+pollnet-run nsd -d -c /tmp/nsd/nsd.conf > /tmp/nsd/out 2>&1 &
+i=0
+until grep -q "nsd started" /tmp/nsd/nsd.log 2>/dev/null || [ $i -gt 600 ]; do sleep 0.1; i=$((i + 1)); done
+grep -h "nsd started\|error" /tmp/nsd/nsd.log /tmp/nsd/out | sed 's/^/BESIDE-NSD /'
+ping -c 2 -W 3 10.0.2.2 > /tmp/ping.out 2>&1
+echo "BESIDE-PING status=$? $(grep -o '[0-9]* packets received' /tmp/ping.out)"
+echo BESIDE-READY
+timeout 120 socat TCP-LISTEN:7100,reuseaddr EXEC:cat
+echo "BESIDE-TCP status=$?"
+sleep 0.5
+pollnetctl sockets | sed 's/^/BESIDE-SOCK /'
+pollnetctl stats | grep -E '^(exception|stack.rx_kernel)' | sed 's/^/BESIDE-STAT /'
+kill $(pidof nsd) 2>/dev/null || true
+GUEST
+)" "$tmp/beside-console.log" || rc=$?
+    tr -d '\r' < "$tmp/beside-console.log" > "$tmp/beside.txt"
+    t_check "$rc" "beside: the guest's side (status $rc)"
+    t_grep "^BESIDE-ADDR pn0 inet 10\.0\.2\.15/24" "$tmp/beside.txt" \
+        "beside: the guest's kernel has pollnet's address on pn0"
+    t_grep "^BESIDE-PING status=0 2 packets received" "$tmp/beside.txt" \
+        "beside: the guest's kernel pings 10.0.2.2 through pollnet"
+    t_check "$(cat "$tmp/beside-tcp.rc" 2>/dev/null || echo 1)" \
+        "beside: $(tail -1 "$tmp/beside-tcp.log" 2>/dev/null)"
+    t_check "$([ "$(cat "$tmp/beside-dig-udp.log")" = 10.0.2.99 ] && echo 0 || echo 1)" \
+        "beside: nsd under pollnet-run answers the host's dig over UDP (through pollnet): $(head -1 "$tmp/beside-dig-udp.log")"
+    t_check "$([ "$(cat "$tmp/beside-dig-tcp.log")" = 10.0.2.99 ] && echo 0 || echo 1)" \
+        "beside: and over TCP (through the guest's kernel): $(head -1 "$tmp/beside-dig-tcp.log")"
+    t_grep "^BESIDE-SOCK .*udp-run +[0-9.*]+:5300 " "$tmp/beside.txt" \
+        "beside: pollnetctl sockets: nsd's UDP socket is pollnet's"
+    t_grep "^BESIDE-STAT exception\.to_kernel\.tcp +[1-9]" "$tmp/beside.txt" \
+        "beside: pollnet counted the TCP it gave the kernel"
+    t_grep "^BESIDE-STAT exception\.from_kernel\.tcp +[1-9]" "$tmp/beside.txt" \
+        "beside: and the TCP the kernel sent"
+}
+
 # -netdev socket: frames as UDP datagrams on loopback, a scripted peer.
 test_socket() {
     local tmp=$1 rc=0
@@ -245,8 +342,9 @@ $(guest_preload_script)
 GUEST
 }
 
-# pollnet-run in the guest, whose kernel has no network interface: every
-# UDP program (and every name lookup) works through pollnet or not at all.
+# pollnet-run in the guest, whose kernel has pollnet's address on pn0 (the
+# exception path): a UDP program under pollnet-run works through pollnet,
+# one without through the kernel and pollnet's exception path.
 # Unmodified programs from Debian's packages against the host's servers
 # (10.0.2.2 is the host's loopback) and against each other in the guest.
 guest_preload_script() {
@@ -302,8 +400,8 @@ GUEST
 preload_checks() {
     local tmp=$1 log=$2 dns53=$3 line c
     if [ -n "$dns53" ]; then
-        t_grep "^RUN-NOPRELOAD failed" "$log" \
-            "pollnet-run in the guest: without it, getent hosts fails (the guest's kernel has no interface)"
+        t_grep "^RUN-NOPRELOAD resolved" "$log" \
+            "without pollnet-run, getent hosts resolves through the guest kernel's pn0 (the exception path)"
         t_grep "^RUN-GETENT 10\.0\.2\.77 +pollnet\.test" "$log" \
             "pollnet-run getent hosts pollnet.test: 10.0.2.77, from dnsmasq on the host through pollnet"
         t_grep "^RUN-GETENT-SEARCH 10\.0\.2\.77 .*www\.pollnet\.test" "$log" \
