@@ -44,6 +44,11 @@
 #                          (pollnet's e1000 driver vs Linux's driver and
 #                          stack); writes bench/results/servers-guest.json
 #                          and docs/img/servers-guest.png
+#   bench/run.sh exception the kernel's TCP through pollnet's exception path
+#                          (iperf 2 to a kernel server on pollnet's address,
+#                          a tap behind pollnet on a veth) against the kernel
+#                          alone on the veth; writes
+#                          bench/results/exception.json
 #   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
 #                          from the committed results
 #   bench/run.sh --help    this text
@@ -290,6 +295,14 @@ servers() {
     servers_dns
 }
 
+# the exception path's cost to the kernel's TCP (bench/exception.py)
+exception() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/exception.py build bench/results/exception.json
+}
+
 # unbound under pollnet-run vs on the kernel (bench/servers_dns.py)
 servers_dns() {
     pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
@@ -405,9 +418,10 @@ plot)  # redraw every plot and the page from the committed results
 stack) stack; python3 bench/perf_doc.py ;;
 servers) servers; python3 bench/perf_doc.py ;;
 servers-dns) servers_dns; python3 bench/perf_doc.py ;;
+exception) exception; python3 bench/perf_doc.py ;;
 servers-dns-guest) servers_dns_guest; python3 bench/perf_doc.py ;;
 servers-guest) servers_guest; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-dns|servers-guest|plot (--help says more)" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-dns|servers-guest|exception|plot (--help says more)" >&2; exit 2 ;;
 esac

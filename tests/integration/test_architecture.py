@@ -192,7 +192,7 @@ def config_defaults():
 
 
 def counter_names():
-    names = set(re.findall(r'"((?:port|stack|lcore|control|pool)[\w.%]*)"',
+    names = set(re.findall(r'"((?:port|stack|lcore|control|pool|exception)[\w.%]*)"',
                            read("decode/statnames.c")))
     names = {n.replace("%u", "0").replace(".%s", "") for n in names}
     for n in re.findall(r'X\(\w+,\s*"(\w+)"\)', read("abi/pn_counters.h")):

@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""bench/run.sh exception: what the exception path costs the kernel's TCP.
+
+Two network namespaces and a veth, as bench/servers.py.  First the kernel
+alone: the veth has the address, an iperf (2) TCP server in that namespace,
+the client in the peer's, RUNS runs of SECONDS each.  Then pollnet takes the
+veth (net_af_packet, its lcore on cpu 1) with port.exception = pn0 (DPDK's
+net_tap): the kernel has the same address on pn0, and every TCP segment
+goes through pollnet both ways; the same server and client.  Reported:
+TCP throughput (the median run), pollnet's CPU seconds over its runs, and
+the frames the exception path carried each way.  (virtio_user on vhost-net,
+the other exception driver, needs /dev/vhost-net, which this host's kernel
+does not have.)
+
+usage: exception.py BUILD_DIR OUT_JSON
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from netns import Namespaces, Pollnet, sh  # noqa: E402
+from benchproc import header, proc_cpu, spawn, stop, stop_all, write_result  # noqa: E402
+
+DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
+RUNS, SECONDS = 3, 5
+
+
+def tcp_runs(net):
+    srv = spawn(net.dut, ["iperf", "-s", "-p", "5201", "-B", DUT_IP], cpu=0)
+    deadline = time.time() + 10
+    while ":5201 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
+        time.sleep(0.1)
+    mbps = []
+    for _ in range(RUNS):
+        r = sh("iperf", "-c", DUT_IP, "-p", "5201", "-t", str(SECONDS), "-f", "m", ns=net.peer,
+               check=False, timeout=SECONDS + 30)
+        m = re.findall(r"([\d.]+) Mbits/sec", r.stdout)
+        mbps.append(float(m[-1]) if m else 0.0)
+        print("  %s Mbit/s" % (m[-1] if m else r.stdout.strip()), file=sys.stderr)
+    stop(srv)
+    return {"runs_mbps": mbps, "mbps": statistics.median(mbps)}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.split("usage:")[1].strip())
+    build, out_json = sys.argv[1], sys.argv[2]
+    result = header("exception", __doc__)
+    net = Namespaces(peer_ip=PEER_IP + "/24")
+    try:
+        sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
+        print("the kernel alone", file=sys.stderr)
+        result["kernel"] = tcp_runs(net)
+        sh("ip", "addr", "flush", "dev", net.dut_if, ns=net.dut)
+        pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
+                     "dpdk:net_af_packet0,iface=%s,framecnt=4096" % net.dut_if,
+                     DUT_IP + "/24", extra=["--set", "port.exception=pn0"])
+        print("the kernel behind pollnet's exception path (net_tap)", file=sys.stderr)
+        cpu0 = proc_cpu(pn.proc.pid)
+        result["exception_tap"] = tcp_runs(net)
+        result["exception_tap"]["pollnet_cpu_s"] = round(proc_cpu(pn.proc.pid) - cpu0, 2)
+        counters, _ = pn.stop()
+        result["exception_tap"]["counters"] = {
+            k: v for k, v in counters.items()
+            if k.startswith("exception.") and v or k in ("port.rx_missed",
+                                                        "stack.rx_kernel")}
+    finally:
+        stop_all()
+        net.close()
+    result["ratio"] = round(result["exception_tap"]["mbps"] / result["kernel"]["mbps"], 2) \
+        if result["kernel"]["mbps"] else None
+    write_result(result, out_json, {"kernel_mbps": result["kernel"]["mbps"],
+                                    "exception_mbps": result["exception_tap"]["mbps"],
+                                    "ratio": result["ratio"]})
+
+
+if __name__ == "__main__":
+    main()
