@@ -528,7 +528,7 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 	struct pshared *sh = ps->sh;
 	struct sockaddr_in peer;
 	uint32_t rx, tx;
-	int x = 0, rc = (int)sizeof(int);
+	int x = 0, rc = (int)sizeof(int), bytes = 0;     /* bytes: val holds them, not x */
 
 	ps_lock(ps);
 	if (level == SOL_SOCKET) {
@@ -588,12 +588,15 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 			memcpy(val, &(struct linger){ sh->linger_on, sh->linger_s },
 			       sizeof(struct linger));
 			rc = (int)sizeof(struct linger);
+			bytes = 1;
 			break;
 		case SO_BINDTODEVICE:
-			/* the name and its NUL (nothing bound: empty) */
+			/* the name and its NUL (nothing bound: empty); a name of
+			 * three letters is as long as an int */
 			rc = (int)strlen(sh->device);
 			memcpy(val, sh->device, (size_t)rc + 1);
 			rc = rc > 0 ? rc + 1 : -ENODATA;
+			bytes = 1;
 			break;
 		default:
 			rc = -ENOPROTOOPT;
@@ -649,7 +652,7 @@ ps_getsockopt(struct psock *ps, int fd, int level, int name, void *val)
 		rc = -ENOPROTOOPT;
 	}
 	ps_unlock(ps);
-	if (rc == (int)sizeof(int))
+	if (rc == (int)sizeof(int) && !bytes)
 		memcpy(val, &x, sizeof(x));
 	return rc == -ENOPROTOOPT ? opt_refused(ps, fd, level, name) : rc;
 }

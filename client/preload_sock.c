@@ -494,7 +494,8 @@ put_sin(struct sockaddr *sa, uint32_t addr)
 }
 
 /* SIOCGIFCONF: the kernel's interfaces with an IPv4 address, then
- * pollnet's (the kernel has no address on it). */
+ * pollnet's, unless the kernel has it (pollnet's exception path gives the
+ * kernel its interface, with its address). */
 static int
 ifconf(void *arg, const struct pn_shm_iface *i)
 {
@@ -509,6 +510,12 @@ ifconf(void *arg, const struct pn_shm_iface *i)
 	rc = kernel_ioctl(SIOCGIFCONF, &ic);
 	if (rc < 0)
 		return rc;
+	memset(&me, 0, sizeof(me));
+	memcpy(me.ifr_name, i->name, sizeof(me.ifr_name));
+	if (kernel_ioctl(SIOCGIFADDR, &me) == 0) {
+		memcpy(arg, &ic, sizeof(ic));
+		return 0;               /* the kernel lists it already */
+	}
 	if (ic.ifc_req == NULL) {       /* the length it takes */
 		ic.ifc_len += (int)sizeof(me);
 	} else if (room - ic.ifc_len >= (int)sizeof(me)) {

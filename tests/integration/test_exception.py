@@ -118,6 +118,17 @@ ns IN A %s
 www IN A 198.18.1.1
 """
 
+IFCONF = r"""
+import array, fcntl, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+buf = array.array("B", b"\0" * 40 * 16)
+n = struct.unpack("iL", fcntl.ioctl(s, 0x8912, struct.pack("iL", len(buf),
+                                                           buf.buffer_info()[0])))[0]
+print(" ".join(buf.tobytes()[i:i + 16].rstrip(b"\0").decode() for i in range(0, n, 40)))
+s.setsockopt(socket.SOL_SOCKET, 25, b"pn0")
+print(s.getsockopt(socket.SOL_SOCKET, 25, 16))
+"""
+
 TCP_ASK = r"""
 import socket, sys
 s = socket.create_connection((sys.argv[1], 9300), timeout=5)
@@ -130,6 +141,17 @@ def sysctls(net):
     return [sh("cat", "/proc/sys/net/%s/conf/%s/%s" % (f, net.dut_if, k), ns=net.dut).stdout
             .strip() for f, k in (("ipv4", "arp_ignore"), ("ipv4", "rp_filter"),
                                   ("ipv6", "disable_ipv6"))]
+
+
+def sockets(build, stats, port):
+    """pollnetctl sockets once it shows port (the segment's socket table is
+    up to 100 ms old: PN_STATS_CTL_MS), or after 2 s."""
+    deadline = time.time() + 2
+    while True:
+        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "sockets", check=False)
+        if port in r.stdout or time.time() > deadline:
+            return r
+        time.sleep(0.05)
 
 
 def reserved(net):
@@ -205,9 +227,16 @@ def main():
         check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
         r = sh("python3", "-c", TCP_ASK, DUT_IP, ns=net.peer, check=False)
         check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
-        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "sockets", check=False)
+        r = sh("sh", run, "python3", "-c", IFCONF, ns=net.dut, env=env, check=False)
+        lines = r.stdout.splitlines() + ["", ""]
+        check(lines[0].split() == ["lo", "pn0"],
+              "under pollnet-run, SIOCGIFCONF lists pn0 once, the kernel's: %s" % lines[0])
+        check(lines[1] == repr(b"pn0\0"),
+              "SO_BINDTODEVICE pn0 (a name as long as an int) read back: %s" % lines[1])
+        r = sockets(build, stats, ":9300")
         check(":9300" in r.stdout and "udp-run" in r.stdout,
-              "pollnetctl sockets: its UDP socket is pollnet's")
+              "pollnetctl sockets: its UDP socket is pollnet's%s" %
+              ("" if ":9300" in r.stdout and "udp-run" in r.stdout else ":\n" + r.stdout))
         check("UDP to a port no socket above holds: the kernel's, through pn0" in r.stdout,
               "pollnetctl sockets: the other ports the kernel's: %s" %
               r.stdout.strip().splitlines()[-1])
@@ -235,7 +264,7 @@ def main():
                    "+time=3", "+tries=1", ns=net.peer, check=False)
             check(r.stdout.strip() == "198.18.1.1",
                   "nsd under pollnet-run answers dig %s: %s" % (how, r.stdout.strip()))
-        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "sockets", check=False)
+        r = sockets(build, stats, ":5300")
         check(":5300" in r.stdout and "udp-run" in r.stdout,
               "pollnetctl sockets: nsd's UDP socket is pollnet's")
         os.killpg(nsd.pid, 15)
