@@ -145,6 +145,9 @@ test_tap() {
         ip netns exec "$TAP_NS" python3 "$TOP/tests/integration/frag_cases.py" echo 10.0.2.2 \
             9300 400 > "$tmp/frag-peer.log" 2>&1 &
         peers=$!
+        ip netns exec "$TAP_NS" python3 "$TOP/tests/integration/udp_cases.py" reflect 9200 400 \
+            "$TAP_IF" > "$tmp/udp-peer.log" 2>&1 &
+        peers="$peers $!"
         ip netns exec "$TAP_NS" python3 "$TOP/tests/integration/mcast_cases.py" peer 9500 400 \
             "$TAP_IF" > "$tmp/mcast-peer.log" 2>&1 &
         peers="$peers $!"
@@ -177,7 +180,7 @@ sys.exit(0 if all(ok) else 1)' > "$tmp/big.log" 2>&1
         "$tmp/tap-console.log" || rc=$?
     [ -z "$peers" ] || kill $peers 2>/dev/null || true
     t_check "$rc" "tap: the guest's side (status $rc)"
-    for n in frag mcast; do
+    for n in udp frag mcast; do
         rc=0
         python3 "$TOP/tests/integration/guest_oracle.py" compare $n "$tmp/$n.kernel" \
             "$tmp/tap-console.log" > "$tmp/$n.cmp" 2>&1 || rc=$?
@@ -195,11 +198,11 @@ sys.exit(0 if all(ok) else 1)' > "$tmp/big.log" 2>&1
 
 # Shell for the guest: the case scripts (tests/integration) under
 # pollnet-run against their peers behind the tap, each line tagged for
-# guest_oracle.py compare.  (udp_cases.py is not among them: it asks the
-# kernel about pollnet's interface, which the guest's kernel does not have.)
+# guest_oracle.py compare.  (udp_cases.py asks about pollnet's interface,
+# pn0: the guest's kernel has it, the exception path's.)
 guest_cases() {
     cat <<'GUEST'
-for c in frag:9300 mcast:9500; do
+for c in udp:9200 frag:9300 mcast:9500; do
     n=${c%%:*}
     pollnet-run python3 /usr/share/pollnet/${n}_cases.py cases 10.0.2.2 ${c#*:} pn0 2>&1 |
         sed "s/^/CASE-$n /"

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""The kernel's transcripts for the guest: frag_cases.py and mcast_cases.py
-with the guest's addresses, and the guest's compared with them.
+"""The kernel's transcripts for the guest: udp_cases.py, frag_cases.py and
+mcast_cases.py with the guest's addresses, and the guest's compared with
+them.
 
 deploy/guest/test.sh (the tap boot) runs the two case scripts in the guest
 under pollnet-run, on pollnet's e1000 (or DPDK's), against their peers on
@@ -10,7 +11,7 @@ namespaces and a veth, 10.0.2.15/24 with a default route via 10.0.2.2 (as
 pollnet's configuration in the guest), and the peers on 10.0.2.2.
 
 usage: guest_oracle.py kernel DIR
-           writes DIR/frag.kernel and DIR/mcast.kernel
+           writes DIR/udp.kernel, DIR/frag.kernel and DIR/mcast.kernel
        guest_oracle.py compare NAME KERNEL_FILE CONSOLE_LOG
            the guest's lines "CASE-NAME ..." in CONSOLE_LOG against
            KERNEL_FILE; prints the verdict, exits 1 on a difference
@@ -26,7 +27,7 @@ from netns import kill_all, Namespaces, sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_IP, HOST_IP = "10.0.2.15", "10.0.2.2"
-FRAG_PORT, MCAST_PORT = 9300, 9500      # as deploy/guest/test.sh's peers
+UDP_PORT, FRAG_PORT, MCAST_PORT = 9200, 9300, 9500      # as deploy/guest/test.sh's peers
 
 
 def bound(ns, port):
@@ -38,19 +39,22 @@ def bound(ns, port):
 
 def kernel(out_dir):
     net = Namespaces(peer_ip=HOST_IP + "/24")
-    sh("ip", "addr", "add", GUEST_IP + "/24", "dev", net.dut_if, ns=net.dut)
+    sh("ip", "addr", "add", GUEST_IP + "/24", "brd", "+", "dev", net.dut_if, ns=net.dut)
     sh("ip", "route", "add", "default", "via", HOST_IP, ns=net.dut)
     procs = [subprocess.Popen(["ip", "netns", "exec", net.peer, "python3",
                                os.path.join(HERE, "frag_cases.py"), "echo", HOST_IP,
                                str(FRAG_PORT), "200"]),
              subprocess.Popen(["ip", "netns", "exec", net.peer, "python3",
                                os.path.join(HERE, "mcast_cases.py"), "peer", str(MCAST_PORT),
+                               "200", net.peer_if]),
+             subprocess.Popen(["ip", "netns", "exec", net.peer, "python3",
+                               os.path.join(HERE, "udp_cases.py"), "reflect", str(UDP_PORT),
                                "200", net.peer_if])]
     rc = 0
     try:
-        bound(net.peer, FRAG_PORT)
-        bound(net.peer, MCAST_PORT)
-        for name, port in (("frag", FRAG_PORT), ("mcast", MCAST_PORT)):
+        for port in (UDP_PORT, FRAG_PORT, MCAST_PORT):
+            bound(net.peer, port)
+        for name, port in (("udp", UDP_PORT), ("frag", FRAG_PORT), ("mcast", MCAST_PORT)):
             r = subprocess.run(["ip", "netns", "exec", net.dut, "python3",
                                 os.path.join(HERE, name + "_cases.py"), "cases", HOST_IP,
                                 str(port), net.dut_if], stdout=subprocess.PIPE,

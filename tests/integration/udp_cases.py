@@ -173,12 +173,12 @@ def case_options():
     out("short SO_LINGER:", res(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                                      b"\x01\0\0\0")),
         "short get:", res(lambda: s.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 4)))
+    ours = repr(IFNAME.encode() + b"\0")        # (its name differs from host to host)
     for dev in (IFNAME.encode(), b"nosuchdev0", b"x" * 20, b""):
-        out("SO_BINDTODEVICE %s:" % ("ours" if dev == IFNAME.encode() else dev),
-            res(lambda: s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, dev)),
-            "then", "ours" if res(lambda: s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE,
-                                                       16)) == repr(dev + b"\0") and dev
-            else res(lambda: s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, 16)))
+        set_ = res(lambda: s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, dev))
+        got = res(lambda: s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, 16))
+        out("SO_BINDTODEVICE %s:" % ("ours" if dev == IFNAME.encode() else dev), set_,
+            "then", "ours" if got == ours else got)
     out("SO_BINDTODEVICE ours in an IFNAMSIZ buffer:",
         res(lambda: s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE,
                                  IFNAME.encode().ljust(16, b"\0"))),
