@@ -117,7 +117,7 @@ poll_spin_ready(void *arg)
 	return a->kernel > 0 && (++a->round & 15) == 0 && LIBC(poll)(a->k, a->n, 0) != 0;
 }
 
-static __thread struct pn_spin t_poll_spin;     /* poll's and select's budget */
+static __thread struct pn_spin t_poll_spin;     /* poll's budget, per thread (select does not spin) */
 
 /* The most a wait that ends at deadline may spin (ns). */
 static uint64_t
