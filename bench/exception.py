@@ -13,6 +13,16 @@ the other exception driver, needs /dev/vhost-net, which this host's kernel
 does not have.)
 
 usage: exception.py BUILD_DIR OUT_JSON
+       exception.py --guest BUILD_DIR OUT_JSON
+"""
+GUEST_DOC = """bench/run.sh exception (its guest part): the same in the QEMU guest
+(deploy/pollnet-guest --net tap, TCG, 2 vCPUs): iperf 2 TCP from the host's
+kernel in the tap's namespace (10.0.2.2) to an iperf server on the guest's
+kernel, RUNS runs of SECONDS each, three boots: the guest's kernel on its
+own e1000 driver, then behind pollnet's e1000 driver and its exception path
+(pn0) on DPDK's net_tap, then on virtio_user with vhost-net.
+
+usage: exception.py --guest BUILD_DIR OUT_JSON
 """
 import os
 import re
@@ -46,7 +56,59 @@ def tcp_runs(net):
     return {"runs_mbps": mbps, "mbps": statistics.median(mbps)}
 
 
+GUEST_NS = "pollnet-guest"
+# the guest: an iperf server on its kernel until the host says "done" (UDP
+# to the kernel: pollnet's exception path passes it)
+GUEST_SCRIPT = ("iperf -s -p 7100 > /dev/null 2>&1 & P=$!; "
+                "nc.openbsd -u -l -W 1 9998 > /dev/null; kill $P; true")
+
+
+def guest_runs(build, driver, extra):
+    g = subprocess.Popen([os.path.join(HERE, "..", "deploy", "pollnet-guest"), "--net", "tap",
+                          "--driver", driver, "--pcap", "none", "--timeout", "600"] + extra +
+                         ["run", "--", GUEST_SCRIPT], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.STDOUT, start_new_session=True,
+                         env=dict(os.environ, POLLNET_BUILD=os.path.abspath(build)))
+    mbps = []
+    deadline = time.time() + 300
+    try:
+        while len(mbps) < RUNS and time.time() < deadline and g.poll() is None:
+            r = subprocess.run(["ip", "netns", "exec", GUEST_NS, "iperf", "-c", "10.0.2.15",
+                                "-p", "7100", "-t", str(SECONDS), "-f", "m"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               timeout=SECONDS + 60)
+            m = re.findall(r"([\d.]+) Mbits/sec", r.stdout)
+            if m:
+                mbps.append(float(m[-1]))
+                print("  %s Mbit/s" % m[-1], file=sys.stderr)
+            else:
+                time.sleep(2)           # not up yet
+        subprocess.run(["ip", "netns", "exec", GUEST_NS, "/usr/bin/python3", "-c",
+                        "import socket; socket.socket(2, 2).sendto(b'done', "
+                        "('10.0.2.15', 9998))"], stderr=subprocess.DEVNULL)
+        g.wait(timeout=120)
+    finally:
+        stop(g) if g.poll() is None else None
+    return {"runs_mbps": mbps, "mbps": statistics.median(mbps) if mbps else None}
+
+
+def main_guest(build, out_json):
+    result = header("exception-guest", GUEST_DOC)
+    for key, driver, extra in (("kernel", "kernel", []), ("exception_tap", "e1000", []),
+                               ("exception_vhost", "e1000",
+                                ["--set", "port.exception_driver=vhost"])):
+        print("the guest: %s" % key, file=sys.stderr)
+        result[key] = guest_runs(build, driver, extra)
+    k = result["kernel"]["mbps"]
+    result["ratios"] = {x: round(result[x]["mbps"] / k, 2) if k and result[x]["mbps"] else None
+                        for x in ("exception_tap", "exception_vhost")}
+    write_result(result, out_json, result["ratios"])
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--guest":
+        main_guest(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) != 3:
         sys.exit(__doc__.split("usage:")[1].strip())
     build, out_json = sys.argv[1], sys.argv[2]

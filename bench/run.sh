@@ -47,8 +47,11 @@
 #   bench/run.sh exception the kernel's TCP through pollnet's exception path
 #                          (iperf 2 to a kernel server on pollnet's address,
 #                          a tap behind pollnet on a veth) against the kernel
-#                          alone on the veth; writes
-#                          bench/results/exception.json
+#                          alone on the veth, and in the QEMU guest (its
+#                          kernel on its own e1000 vs behind pollnet's, on
+#                          net_tap and on vhost-net); writes
+#                          bench/results/exception.json and
+#                          bench/results/exception-guest.json
 #   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
 #                          from the committed results
 #   bench/run.sh --help    this text
@@ -301,6 +304,8 @@ exception() {
     [ -d build ] || meson setup build
     ninja -C build
     python3 bench/exception.py build bench/results/exception.json
+    pn_install $PN_PKGS_GUEST
+    python3 bench/exception.py --guest build bench/results/exception-guest.json
 }
 
 # unbound under pollnet-run vs on the kernel (bench/servers_dns.py)
