@@ -110,7 +110,13 @@ config_reserved(const struct pn_config *c)
 	return c->reserved != CONFIG_AUTO ? c->reserved : c->max_sockets / 16;
 }
 
-/* Load an INI file over c.  On error returns -1 with "FILE:LINE: reason"
+/* The sections a file may have, in the order pollnet.conf gives them; the
+ * index of one, or -1. */
+#define CONFIG_SECTIONS 5
+#define CONFIG_SECTIONS_LIST "[port], [ipv4], [dataplane], [sockets] and [control]"
+int config_section_index(const char *sec);
+
+/* Load an INI file over c (config_file.c).  On error returns -1 with "FILE:LINE: reason"
  * (or "FILE: reason") in err. */
 int config_load(struct pn_config *c, const char *path, char *err, size_t errlen);
 
