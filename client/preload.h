@@ -292,12 +292,58 @@ void drain(int fd);
  * direction found not ready, then look again: PN_READY_*. */
 unsigned ps_arm(struct psock *ps, unsigned bits);
 
-/* preload_poll.c */
+/* preload_epoll.c */
 /* Drop ps from every epoll list (its last reference is gone). */
 void ep_forget(struct psock *ps);
 /* An epoll instance's list: one reference fewer. */
 void ep_put(uintptr_t v);
 /* In a child after fork(): the list's lock is free (one thread came). */
 void ep_child(uintptr_t v);
+
+/* ---- waiting: poll and select (preload_poll.c), epoll (preload_epoll.c) ---- */
+
+/* The PN_WAKE_* bits for poll or epoll events. */
+static inline unsigned
+wake_bits(uint32_t events)
+{
+	return (events & (POLLIN | POLLRDNORM) ? PN_WAKE_RX : 0) |
+	       (events & (POLLOUT | POLLWRNORM) ? PN_WAKE_TX : 0);
+}
+
+/* Would ps's ready bits r end a wait for bits? */
+static inline int
+wakes(unsigned r, unsigned bits)
+{
+	return (r & PN_READY_ERR) || ((r & PN_READY_RX) && (bits & PN_WAKE_RX)) ||
+	       ((r & PN_READY_TX) && (bits & PN_WAKE_TX));
+}
+
+static inline int
+ms_left(uint64_t deadline)
+{
+	uint64_t now;
+
+	if (deadline == UINT64_MAX)
+		return -1;
+	now = pn_now_ns();
+	return now >= deadline ? 0 : (int)((deadline - now + 999999u) / 1000000u);
+}
+
+static inline uint64_t
+deadline_ms(int ms)
+{
+	return ms < 0 ? UINT64_MAX : pn_now_ns() + (uint64_t)ms * 1000000u;
+}
+
+/* The most a wait that ends at deadline may spin (ns). */
+static inline uint64_t
+spin_most(uint64_t deadline)
+{
+	uint64_t now = pn_now_ns();
+
+	if (deadline == UINT64_MAX)
+		return g_spin_most;
+	return deadline <= now ? 0 : deadline - now < g_spin_most ? deadline - now : g_spin_most;
+}
 
 #endif
