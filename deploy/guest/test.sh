@@ -229,23 +229,11 @@ test_beside() {
             > "$tmp/beside-dig-udp.log" 2>&1 || true
         dig @127.0.0.1 -p "$DNSFWD_PORT" www.pollnet.test +short +tcp +time=5 +tries=2 \
             > "$tmp/beside-dig-tcp.log" 2>&1 || true
-        python3 - "$TCPFWD_PORT" > "$tmp/beside-tcp.log" 2>&1 <<'PY'
-import os, socket, sys
-d = os.urandom(200000)
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-s.sendall(d)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-print("TCP through hostfwd to the guest kernel's echo server: %d bytes back %s" %
-      (len(got), "intact" if got == d else "DIFFERENT"))
-sys.exit(0 if got == d else 1)
-PY
-        echo $? > "$tmp/beside-tcp.rc"
+        # TCP through hostfwd to the guest kernel's echo server
+        local r=0
+        python3 "$TOP/tests/integration/tcp_echo_client.py" 127.0.0.1 "$TCPFWD_PORT" 200000 30 \
+            > "$tmp/beside-tcp.log" 2>&1 || r=$?
+        echo $r > "$tmp/beside-tcp.rc"
     }
     ON_READY=beside_host QUIET=1 boot run "$(cat <<'GUEST'
 ip addr show dev pn0 | grep -o 'inet [0-9./]*' | sed 's/^/BESIDE-ADDR pn0 /'
@@ -293,7 +281,7 @@ GUEST
     t_grep "^BESIDE-PING status=0 2 packets received" "$tmp/beside.txt" \
         "beside: the guest's kernel pings 10.0.2.2 through pollnet"
     t_check "$(cat "$tmp/beside-tcp.rc" 2>/dev/null || echo 1)" \
-        "beside: $(tail -1 "$tmp/beside-tcp.log" 2>/dev/null)"
+        "beside: TCP through hostfwd to the guest kernel's echo server: $(tail -1 "$tmp/beside-tcp.log" 2>/dev/null)"
     t_check "$([ "$(cat "$tmp/beside-dig-udp.log")" = 10.0.2.99 ] && echo 0 || echo 1)" \
         "beside: nsd under pollnet-run answers the host's dig over UDP (through pollnet): $(head -1 "$tmp/beside-dig-udp.log")"
     t_check "$([ "$(cat "$tmp/beside-dig-tcp.log")" = 10.0.2.99 ] && echo 0 || echo 1)" \

@@ -26,23 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netns import (check, finish, frames_accounted, kill_all, mbufs_back, Namespaces,  # noqa: E402
                    Pollnet, preload_setup, sh)
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
 PEER_IP = "198.18.0.1"
-
-TCP_CLIENT = r"""
-import os, socket, sys
-d = os.urandom(int(sys.argv[3]))
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(d)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-print("tcp %d bytes back intact: %s" % (len(d), got == d))
-"""
 
 UDP_ASK = r"""
 import socket, sys
@@ -191,9 +177,9 @@ def main():
         deadline = time.time() + 10
         while ":9100 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
             time.sleep(0.1)
-        r = sh("python3", "-c", TCP_CLIENT, DUT_IP, "9100", "1000000", ns=net.peer,
-               check=False, timeout=60)
-        check("back intact: True" in r.stdout,
+        r = sh("python3", os.path.join(HERE, "tcp_echo_client.py"), DUT_IP, "9100", "1000000",
+               ns=net.peer, check=False, timeout=60)
+        check(r.returncode == 0 and "back intact" in r.stdout,
               "TCP from the peer to a kernel server on pollnet's address: %s" %
               r.stdout.strip())
 
