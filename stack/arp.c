@@ -171,9 +171,15 @@ arp_send_request(struct stack *s, rte_be32_t target)
 	static const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	static const struct rte_ether_addr zero;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(s->pool);
+	struct rte_mbuf *m;
 	char *p;
 
+	if (s->arp_ask != NULL) {
+		s->stats.arp_requests_out++;
+		s->arp_ask(s->arp_ask_arg, target);
+		return 0;
+	}
+	m = rte_pktmbuf_alloc(s->pool);
 	if (m == NULL) {
 		s->stats.tx_drop[PN_TX_NO_MBUF]++;
 		return -ENOBUFS;

@@ -145,6 +145,10 @@ struct steer_item {
  * tell the other lcores); may be NULL. */
 typedef void (*stack_arp_hook)(void *arg, rte_be32_t ip,
 			       const struct rte_ether_addr *mac);
+/* Where the kernel resolves neighbours (a port beside it, xdp:): called
+ * instead of sending an ARP request for ip; the answer comes back as an
+ * arp_cache_insert.  NULL: the stack sends its own requests. */
+typedef void (*stack_arp_ask)(void *arg, rte_be32_t ip);
 
 struct stack {
 	const struct stack_conf *conf;
@@ -171,6 +175,8 @@ struct stack {
 	uint64_t now_tsc;               /* the loop's TSC: receive timestamps */
 	stack_arp_hook arp_hook;
 	void *arp_hook_arg;
+	stack_arp_ask arp_ask;
+	void *arp_ask_arg;
 	struct arp_cache arp;
 	uint32_t icmp_tokens;           /* ICMP errors we may still send */
 	uint64_t icmp_refill_ms;        /* when the bucket last gained */

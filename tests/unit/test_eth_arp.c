@@ -321,6 +321,48 @@ arp_resolve_retries_then_gives_up(void **state)
 	assert_null(arp_cache_find(&st.arp, rte_cpu_to_be_32(OTHER_IP)));
 }
 
+/* Beside the kernel (xdp:), the kernel resolves: a miss asks (no request on
+ * the wire), each retry asks again, and the kernel's answer releases what
+ * waited, as a reply would. */
+static rte_be32_t asked[8];
+static int nasked;
+
+static void
+ask_hook(void *arg, rte_be32_t ip)
+{
+	assert_ptr_equal(arg, &st);
+	assert_true(nasked < 8);
+	asked[nasked++] = ip;
+}
+
+static void
+arp_kernel_resolves(void **state)
+{
+	struct rte_ether_addr peer;
+
+	memcpy(peer.addr_bytes, PEER_MAC, 6);
+	nasked = 0;
+	st.arp_ask = ask_hook;
+	st.arp_ask_arg = &st;
+	assert_int_equal(arp_resolve(&st, ip_frame_without_dst(PEER_IP),
+				     rte_cpu_to_be_32(PEER_IP)), 0);
+	assert_int_equal(st.tx_n, 0);           /* nothing on the wire */
+	assert_int_equal(nasked, 1);
+	assert_int_equal(asked[0], rte_cpu_to_be_32(PEER_IP));
+	assert_int_equal(st.stats.arp_requests_out, 1);
+	st.now_ms += sc.arp_retry_ms;
+	st.arp.next_tick_ms = 0;
+	stack_tick(&st);
+	assert_int_equal(nasked, 2);            /* asked again, still nothing sent */
+	assert_int_equal(st.tx_n, 0);
+	/* the kernel's news, through the lcore's arp_notify */
+	assert_int_equal(arp_cache_insert(&st, rte_cpu_to_be_32(PEER_IP), &peer, 1), 1);
+	assert_int_equal(st.tx_n, 1);
+	assert_memory_equal(rte_pktmbuf_mtod(st.tx[0], uint8_t *), PEER_MAC, 6);
+	assert_int_equal(st.arp.pending, 0);
+	st.arp_ask = NULL;
+}
+
 static void
 arp_queue_is_bounded(void **state)
 {
@@ -372,6 +414,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(arp_malformed_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_gratuitous_refreshes_known_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_gratuitous_announce_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(arp_kernel_resolves, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_cache_ages_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_resolve_queues_then_releases, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_resolve_retries_then_gives_up, setup, teardown),
