@@ -63,10 +63,13 @@ struct pn_stats_port {
 	uint64_t rx_packets, rx_bytes, rx_missed, rx_held, rx_errors, rx_nombuf;
 	uint64_t tx_packets, tx_bytes, tx_errors;
 	uint64_t drv_bursts, drv_empty_polls, drv_rx_tail_writes, drv_tx_tail_writes;
+	uint64_t xdp_pollnet, xdp_passed;   /* pollnet's XDP program's verdicts */
 	uint32_t has_stats;         /* the port gave counters */
 	uint32_t has_drv;           /* drv_* are meaningful (our e1000) */
+	uint32_t has_xdp;           /* xdp_* are (an xdp: port) */
 	uint32_t link_up;
 	uint32_t speed_mbps;
+	uint32_t pad;
 };
 
 /* Why pollnet turned a connection or a socket away (control.refused.*, in
@@ -176,7 +179,8 @@ struct pn_stats_hdr {
 	char port_spec[96];
 	char driver[32];
 	char ctl_path[108];
-	char exc_iface[16];         /* the exception path's kernel interface, or "" */
+	char exc_iface[16];         /* the exception path's kernel interface, an
+	                             * xdp: port's (port.has_xdp), or "" */
 	uint32_t exc_udp;           /* UDP no pollnet socket holds: the kernel's */
 	uint64_t lcore_off, sock_off, log_off, log_stride;
 	/* written by the control thread */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -135,6 +136,10 @@ statseg_create(struct statseg *s, struct app *a, char *err, size_t errlen)
 	if (a->exc != NULL) {
 		strlcpy(h->exc_iface, cfg->exc_iface, sizeof(h->exc_iface));
 		h->exc_udp = cfg->exc_udp;
+	} else if (a->port->kernel.ip != 0) {
+		/* beside the kernel on its interface (xdp:): the rest is its */
+		if_indextoname((unsigned)a->port->kernel.ifindex, h->exc_iface);
+		h->exc_udp = 1;
 	}
 	for (uint32_t i = 0; i < a->nb_lcores; i++)
 		pn_stats_lcores(h)[i].lcore_id = a->lc[i].lcore_id;
@@ -257,7 +262,9 @@ statseg_publish(struct app *a)
 		.drv_bursts = ps.drv_bursts, .drv_empty_polls = ps.drv_empty_polls,
 		.drv_rx_tail_writes = ps.drv_rx_tail_writes,
 		.drv_tx_tail_writes = ps.drv_tx_tail_writes,
+		.xdp_pollnet = ps.xdp_pollnet, .xdp_passed = ps.xdp_passed,
 		.has_stats = (uint32_t)have_ps, .has_drv = (uint32_t)ps.has_drv,
+		.has_xdp = (uint32_t)ps.has_xdp,
 		.link_up = have_link && link.up, .speed_mbps = link.speed_mbps,
 	};
 	h->ctl.clients = a->ctl != NULL ? a->ctl->nclients : 0;

@@ -51,6 +51,10 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 		E(p->tx_packets, 0, "port.tx_packets");
 		E(p->tx_bytes, 0, "port.tx_bytes");
 		E(p->tx_errors, 0, "port.tx_errors");
+		if (p->has_xdp) {
+			E(p->xdp_pollnet, 0, "port.xdp.to_pollnet");
+			E(p->xdp_passed, 0, "port.xdp.to_kernel");
+		}
 		if (p->has_drv) {
 			E(p->drv_bursts, 0, "port.drv_bursts");
 			E(p->drv_empty_polls, 0, "port.drv_empty_polls");

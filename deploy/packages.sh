@@ -11,7 +11,7 @@
 # guest   build and boot the QEMU guest (and the unmodified programs it
 #         runs under pollnet-run)
 # bench   the benchmarks' extra tools
-PN_PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev libpcap-dev"
+PN_PKGS_BUILD="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libbsd-dev libcmocka-dev libpcap-dev clang"
 PN_PKGS_RUN="iproute2 iputils-ping arping ethtool procps python3 kmod util-linux"
 PN_PKGS_TEST="clang libclang-rt-14-dev python3-scapy dnsmasq-base tshark tcpdump iperf netsniff-ng netcat-openbsd ncat groff-base socat sockperf bind9-dnsutils unbound nsd dnsperf libpython3.11-testsuite"
 PN_PKGS_GUEST="qemu-system-x86 busybox-static kmod pciutils python3 cpio file dpdk socat netcat-openbsd iperf sockperf unbound nsd"

@@ -10,6 +10,8 @@
  *                         (a PCI device, probed if EAL has not already)
  *   e1000:<PCI address>   pollnet's own 82540EM driver (pmd/e1000.c); EAL
  *                         must not probe the device (--no-pci, or -b)
+ *   xdp:IFACE[,queues=N]  beside the kernel on its interface: net_af_xdp with
+ *                         pollnet's XDP program (pmd/xdp_port.c)
  */
 #ifndef PN_PORT_H
 #define PN_PORT_H
@@ -61,6 +63,9 @@ struct port_stats {
 	uint64_t drv_tail_writes;     /* RDT + TDT register writes */
 	uint64_t drv_rx_tail_writes, drv_tx_tail_writes;
 	uint64_t drv_empty_polls;     /* rx_burst calls that found nothing */
+	/* an xdp: port's program: frames it gave pollnet, and the kernel */
+	int has_xdp;
+	uint64_t xdp_pollnet, xdp_passed;
 };
 
 struct port_ops {
@@ -84,6 +89,18 @@ struct port_ops {
 	 * control thread's, while the lcores run): 0, or a negative errno.
 	 * NULL: the port takes every group already. */
 	int (*set_mc)(struct port *p, const struct rte_ether_addr *mac, unsigned n);
+	/* A port beside the kernel (xdp:): hold UDP port `port` (host order)
+	 * for pollnet, or give it back: 0, or a negative errno (-EADDRINUSE:
+	 * the kernel's).  NULL: every port reaching this one is pollnet's. */
+	int (*udp_hold)(struct port *p, uint16_t port, int hold);
+};
+
+/* An interface the kernel keeps (xdp:): its IPv4 settings, which pollnet
+ * uses; the kernel answers ARP and resolves neighbours (ip 0: none). */
+struct port_kernel {
+	rte_be32_t ip, netmask, gateway;
+	uint16_t mtu;
+	int ifindex;
 };
 
 struct port {
@@ -94,6 +111,7 @@ struct port {
 	struct rte_ether_addr mac;       /* what the stack answers as */
 	int mac_soft;                     /* mac is not the device's: promiscuous */
 	uint32_t tx_offload;          /* PORT_TX_* in use: asked for and possible */
+	struct port_kernel kernel;
 	uint16_t id;                  /* driver-private: the ethdev port id */
 	void *priv;
 };
@@ -120,6 +138,12 @@ static inline int
 port_set_mc(struct port *p, const struct rte_ether_addr *mac, unsigned n)
 {
 	return p->ops->set_mc != NULL ? p->ops->set_mc(p, mac, n) : 0;
+}
+
+static inline int
+port_udp_hold(struct port *p, uint16_t port, int hold)
+{
+	return p->ops->udp_hold != NULL ? p->ops->udp_hold(p, port, hold) : 0;
 }
 
 static inline int
@@ -156,5 +180,7 @@ port_intr_disarm(struct port *p, uint16_t q)
 /* Implementations (e1000_port_open is in e1000.h). */
 int ethdev_port_open(const char *devargs, const struct port_conf *conf,
 		     struct port *p, char *err, size_t errlen);
+int xdp_port_open(const char *args, const struct port_conf *conf,
+		  struct port *p, char *err, size_t errlen);
 
 #endif

@@ -128,7 +128,10 @@ cmd_sockets(struct seg *s, int argc, char **argv)
 		return 0;
 	}
 	/* who holds the other ports: the one table's rule */
-	if (s->h->exc_iface[0] != '\0' && s->h->exc_udp)
+	if (s->h->exc_iface[0] != '\0' && s->h->port.has_xdp)
+		printf("UDP to a port no socket above holds: the kernel's (pollnet's XDP "
+		       "program passes it on %.16s)\n", s->h->exc_iface);
+	else if (s->h->exc_iface[0] != '\0' && s->h->exc_udp)
 		printf("UDP to a port no socket above holds: the kernel's, through %.16s\n",
 		       s->h->exc_iface);
 	else

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `--port xdp:IFACE[,queues=N]`: pollnet beside the kernel on an interface
+ * the kernel keeps (its address, ARP, TCP, ssh).  DPDK's net_af_xdp opens
+ * an AF_XDP socket per queue with pollnet's own XDP program
+ * (xdp/pollnet_xdp.bpf.c, embedded in the binary and handed to the driver
+ * as /proc/self/fd/N through its xdp_prog devarg); the program sends
+ * pollnet the UDP datagrams to the (address, port) pairs in its
+ * pollnet_ports map and passes the rest to the kernel.
+ *
+ * The port:
+ * - takes the kernel's address, network, broadcast, default gateway and
+ *   MTU for the stack (struct port_kernel); the kernel resolves neighbours
+ *   (app/neigh.c reads its table through rtnetlink);
+ * - holds a UDP port for pollnet (udp_hold): a kernel UDP socket bound to
+ *   the address and port first, so the kernel's own programs and pollnet
+ *   share one table of who has which port (the kernel says EADDRINUSE for
+ *   both), then the port's three keys in the map;
+ * - attaches the program through a BPF link, not the netlink attachment
+ *   the driver made: a link lives as long as its descriptor, so when
+ *   pollnet leaves, however it leaves (SIGKILL, a crash), the kernel
+ *   detaches the program, and frees the map with its entries.  The
+ *   reservation sockets close with the process too: the kernel has its
+ *   ports back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <bsd/string.h>
+
+#include "port.h"
+#include "pn_xdp.h"
+
+/* the object file, embedded at build time (xdp/embed.py) */
+extern const unsigned char pn_xdp_obj[];
+extern const size_t pn_xdp_obj_len;
+
+struct xdp_priv {
+	void *ethdev;                    /* the ethdev adapter's priv */
+	void (*ethdev_close)(struct port *p);
+	int (*ethdev_stats)(struct port *p, struct port_stats *s);
+	int ifindex;
+	int obj_fd;                      /* the program's object (memfd) */
+	int prog_fd, link_fd;
+	int ports_fd, verdicts_fd;       /* its maps */
+	rte_be32_t bcast;
+	int *held;                       /* per UDP port: the reservation
+	                                  * socket, or -1 */
+};
+
+static struct port_ops xdp_ops;
+
+static void
+xdp_keys(const struct port *p, const struct xdp_priv *x, uint16_t port,
+	 struct pn_xdp_key k[3])
+{
+	const rte_be32_t addr[3] = { p->kernel.ip, x->bcast, 0xffffffffu };
+
+	for (int i = 0; i < 3; i++)
+		k[i] = (struct pn_xdp_key){ .addr = addr[i], .port = htons(port) };
+}
+
+static int
+xdp_udp_hold(struct port *p, uint16_t port, int hold)
+{
+	struct xdp_priv *x = p->priv;
+	struct pn_xdp_key k[3];
+	const uint32_t one = 1;
+	int fd;
+
+	xdp_keys(p, x, port, k);
+	if (!hold) {
+		for (int i = 0; i < 3; i++)
+			bpf_map_delete_elem(x->ports_fd, &k[i]);
+		if (x->held[port] >= 0)
+			close(x->held[port]);
+		x->held[port] = -1;
+		return 0;
+	}
+	if (x->held[port] >= 0)
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	{
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+					   .sin_addr.s_addr = p->kernel.ip };
+		int small = 1;
+
+		/* what the kernel still takes for it (a fragmented datagram,
+		 * which the program leaves to the kernel) is dropped quietly */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+			int e = errno;
+
+			close(fd);
+			return -e;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		if (bpf_map_update_elem(x->ports_fd, &k[i], &one, BPF_ANY) < 0) {
+			int e = errno;
+
+			for (int j = 0; j < i; j++)
+				bpf_map_delete_elem(x->ports_fd, &k[j]);
+			close(fd);
+			return -e;
+		}
+	}
+	x->held[port] = fd;
+	return 0;
+}
+
+/* The program's verdicts, summed over CPUs: [PN_XDP_TO_POLLNET],
+ * [PN_XDP_PASSED]. */
+static void
+xdp_verdicts(const struct xdp_priv *x, uint64_t out[2])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	out[0] = out[1] = 0;
+	if (ncpu <= 0 || (v = calloc((size_t)ncpu, sizeof(*v))) == NULL)
+		return;
+	for (uint32_t k = 0; k < 2; k++) {
+		if (bpf_map_lookup_elem(x->verdicts_fd, &k, v) != 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+}
+
+static int
+xdp_stats(struct port *p, struct port_stats *s)
+{
+	struct xdp_priv *x = p->priv;
+	uint64_t v[2];
+	int rc;
+
+	p->priv = x->ethdev;
+	rc = x->ethdev_stats(p, s);
+	p->priv = x;
+	xdp_verdicts(x, v);
+	s->has_xdp = 1;
+	s->xdp_pollnet = v[PN_XDP_TO_POLLNET];
+	s->xdp_passed = v[PN_XDP_PASSED];
+	return rc;
+}
+
+static void
+xdp_release(struct xdp_priv *x)
+{
+	for (int i = 0; x->held != NULL && i < 65536; i++)
+		if (x->held[i] >= 0)
+			close(x->held[i]);
+	free(x->held);
+	if (x->link_fd >= 0)
+		close(x->link_fd);      /* the kernel detaches the program */
+	if (x->ports_fd >= 0)
+		close(x->ports_fd);
+	if (x->verdicts_fd >= 0)
+		close(x->verdicts_fd);
+	if (x->prog_fd >= 0)
+		close(x->prog_fd);
+	if (x->obj_fd >= 0)
+		close(x->obj_fd);
+	free(x);
+}
+
+static void
+xdp_close(struct port *p)
+{
+	struct xdp_priv *x = p->priv;
+	void (*ethdev_close)(struct port *) = x->ethdev_close;
+
+	p->priv = x->ethdev;
+	x->ethdev = NULL;
+	/* program off first: the driver then finds none to detach */
+	if (x->link_fd >= 0) {
+		close(x->link_fd);
+		x->link_fd = -1;
+	}
+	xdp_release(x);
+	ethdev_close(p);
+}
+
+/* The kernel's IPv4 address, network and broadcast on ifname (its first),
+ * its MTU, and the default gateway through it. */
+static int
+xdp_kernel_addr(const char *ifname, struct port *p, rte_be32_t *bcast, char *err,
+		size_t errlen)
+{
+	struct ifaddrs *ifa, *i;
+	struct ifreq ifr = { 0 };
+	FILE *f;
+	char line[256];
+	int fd;
+
+	if (getifaddrs(&ifa) < 0) {
+		snprintf(err, errlen, "port xdp:%s: cannot list the kernel's addresses: %s",
+			 ifname, strerror(errno));
+		return -errno;
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		p->kernel.ip = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		p->kernel.netmask = ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
+		*bcast = p->kernel.ip | ~p->kernel.netmask;
+		break;
+	}
+	freeifaddrs(ifa);
+	if (p->kernel.ip == 0) {
+		snprintf(err, errlen, "port xdp:%s: the interface has no IPv4 address: pollnet "
+			 "uses the kernel's (ip addr add ... dev %s)", ifname, ifname);
+		return -EADDRNOTAVAIL;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		p->kernel.mtu = (uint16_t)ifr.ifr_mtu;
+	if (fd >= 0)
+		close(fd);
+	/* Iface Destination Gateway Flags ...: the default route's, through us */
+	f = fopen("/proc/self/net/route", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char name[IF_NAMESIZE + 1];
+		unsigned dst, gw, flags;
+
+		if (sscanf(line, "%16s %x %x %x", name, &dst, &gw, &flags) == 4 &&
+		    strcmp(name, ifname) == 0 && dst == 0 && (flags & 0x2 /* RTF_GATEWAY */)) {
+			p->kernel.gateway = gw;     /* /proc prints the network-order word */
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	return 0;
+}
+
+/* The queues net_af_xdp will take on ifname: its combined channels (a
+ * NIC's), 1 where it has none (a veth has separate rx and tx channels,
+ * which DPDK 22.11's driver counts as one). */
+static unsigned
+xdp_channels(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { .ifr_data = (void *)&ch };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned n = 1;
+
+	strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if (fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.combined_count > 0)
+		n = ch.combined_count;
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/* The program the driver attached to ifindex: check it is ours, find its
+ * maps, and move it to a BPF link of our own. */
+static int
+xdp_adopt(struct xdp_priv *x, const char *ifname, char *err, size_t errlen)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), id = 0, map_ids[8];
+	LIBBPF_OPTS(bpf_xdp_attach_opts, dopts);
+
+	if (bpf_xdp_query_id(x->ifindex, 0, &id) < 0 || id == 0 ||
+	    (x->prog_fd = bpf_prog_get_fd_by_id(id)) < 0) {
+		snprintf(err, errlen, "port xdp:%s: the driver attached no program", ifname);
+		return -ENOENT;
+	}
+	info.nr_map_ids = RTE_DIM(map_ids);
+	info.map_ids = (uint64_t)(uintptr_t)map_ids;
+	if (bpf_obj_get_info_by_fd(x->prog_fd, &info, &len) < 0 ||
+	    strcmp(info.name, "pollnet_xdp") != 0) {
+		snprintf(err, errlen, "port xdp:%s: the program on the interface is not pollnet's",
+			 ifname);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < info.nr_map_ids && i < RTE_DIM(map_ids); i++) {
+		struct bpf_map_info mi = { 0 };
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0 &&
+		    strcmp(mi.name, "pollnet_ports") == 0 && x->ports_fd < 0)
+			x->ports_fd = fd;
+		else if (strcmp(mi.name, "pollnet_counts") == 0 && x->verdicts_fd < 0)
+			x->verdicts_fd = fd;
+		else
+			close(fd);
+	}
+	if (x->ports_fd < 0 || x->verdicts_fd < 0) {
+		snprintf(err, errlen, "port xdp:%s: pollnet's program lacks its maps",
+			 ifname);
+		return -ENOENT;
+	}
+	/* the same program, through a link: frames the short gap lets by are
+	 * the kernel's, and pollnet holds no port yet */
+	dopts.old_prog_fd = x->prog_fd;
+	if (bpf_xdp_detach(x->ifindex, XDP_FLAGS_REPLACE, &dopts) < 0 ||
+	    (x->link_fd = bpf_link_create(x->prog_fd, x->ifindex, BPF_XDP, NULL)) < 0) {
+		snprintf(err, errlen, "port xdp:%s: cannot attach pollnet's program through a "
+			 "BPF link: %s", ifname, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int
+xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
+	      char *err, size_t errlen)
+{
+	char ifname[IF_NAMESIZE] = "", devargs[256];
+	const char *comma = strchr(args, ',');
+	size_t n = comma != NULL ? (size_t)(comma - args) : strlen(args);
+	unsigned queues = conf->nb_queues;
+	struct xdp_priv *x;
+	uint32_t id = 0;
+	int rc;
+
+	if (n == 0 || n >= sizeof(ifname)) {
+		snprintf(err, errlen, "port 'xdp:%s': expected xdp:IFACE[,queues=N]", args);
+		return -EINVAL;
+	}
+	memcpy(ifname, args, n);
+	if (comma != NULL) {
+		char *end;
+
+		if (strncmp(comma + 1, "queues=", 7) != 0 ||
+		    (queues = (unsigned)strtoul(comma + 8, &end, 10)) == 0 || *end != '\0' ||
+		    queues > PN_XDP_MAX_QUEUES) {
+			snprintf(err, errlen, "port 'xdp:%s': expected xdp:IFACE[,queues=N], "
+				 "N from 1 to %u", args, PN_XDP_MAX_QUEUES);
+			return -EINVAL;
+		}
+	}
+	if (queues != conf->nb_queues) {
+		snprintf(err, errlen, "port 'xdp:%s': one queue per data-plane lcore: %u queues "
+			 "need %u lcores (EAL -l), not %u", args, queues, queues, conf->nb_queues);
+		return -EINVAL;
+	}
+	if (conf->mac != NULL) {
+		snprintf(err, errlen, "port xdp:%s: the interface's MAC is the kernel's: "
+			 "drop [port] mac", ifname);
+		return -EINVAL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	x->obj_fd = x->prog_fd = x->link_fd = x->ports_fd = x->verdicts_fd = -1;
+	x->ifindex = (int)if_nametoindex(ifname);
+	if (x->ifindex == 0) {
+		snprintf(err, errlen, "port xdp:%s: no such interface", ifname);
+		rc = -ENODEV;
+		goto fail;
+	}
+	if (queues > xdp_channels(ifname)) {
+		snprintf(err, errlen, "port xdp:%s: %u queues, but the interface has %u "
+			 "(net_af_xdp takes a NIC's combined channels, ethtool -l %s; a veth "
+			 "counts as one)", ifname, queues, xdp_channels(ifname), ifname);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (bpf_xdp_query_id(x->ifindex, 0, &id) == 0 && id != 0) {
+		snprintf(err, errlen, "port xdp:%s: the interface has an XDP program already "
+			 "(id %u): pollnet does not replace another's", ifname, id);
+		rc = -EBUSY;
+		goto fail;
+	}
+	rc = xdp_kernel_addr(ifname, p, &x->bcast, err, errlen);
+	if (rc < 0)
+		goto fail;
+	p->kernel.ifindex = x->ifindex;
+	x->held = malloc(65536 * sizeof(*x->held));
+	x->obj_fd = memfd_create("pollnet_xdp.o", MFD_CLOEXEC);
+	if (x->held == NULL || x->obj_fd < 0 ||
+	    write(x->obj_fd, pn_xdp_obj, pn_xdp_obj_len) != (ssize_t)pn_xdp_obj_len) {
+		snprintf(err, errlen, "port xdp:%s: cannot stage the XDP program: %s", ifname,
+			 strerror(errno));
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (int i = 0; i < 65536; i++)
+		x->held[i] = -1;
+	snprintf(devargs, sizeof(devargs), "net_af_xdp_%s,iface=%s,start_queue=0,"
+		 "queue_count=%u,xdp_prog=/proc/self/fd/%d", ifname, ifname, queues, x->obj_fd);
+	rc = ethdev_port_open(devargs, conf, p, err, errlen);
+	if (rc < 0)
+		goto fail;
+	x->ethdev = p->priv;
+	x->ethdev_close = p->ops->close;
+	x->ethdev_stats = p->ops->stats;
+	p->priv = x;
+	xdp_ops = *p->ops;
+	xdp_ops.close = xdp_close;
+	xdp_ops.stats = xdp_stats;
+	xdp_ops.udp_hold = xdp_udp_hold;
+	xdp_ops.set_mc = NULL;          /* the kernel's groups */
+	p->ops = &xdp_ops;
+	strlcpy(p->driver, "net_af_xdp", sizeof(p->driver));
+	rc = xdp_adopt(x, ifname, err, errlen);
+	if (rc < 0) {
+		xdp_close(p);
+		return rc;
+	}
+	return 0;
+fail:
+	xdp_release(x);
+	return rc;
+}
