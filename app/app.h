@@ -8,6 +8,7 @@
 #include "app_stats.h"
 #include "config.h"
 #include "lcore.h"
+#include "neigh.h"
 #include "port.h"
 #include "stack.h"
 
@@ -38,6 +39,8 @@ struct app {
 	struct statseg seg;            /* what pollnetctl and telemetry read */
 	struct capture *cap;           /* the open capture, or NULL */
 	struct mcast *mc;              /* the groups joined (mcast.c) */
+	struct neigh neigh;            /* the kernel's neighbours (xdp:; its
+	                                * ask ring NULL otherwise) */
 	int bell;                      /* the doorbell (an eventfd) */
 	int state_fd;                  /* the state page's memfd */
 	struct pn_shm_state *state;    /* ... mapped (abi/pn_region.h) */

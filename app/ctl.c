@@ -207,6 +207,33 @@ ctl_accept(struct ctl *c)
 	}
 }
 
+static int
+port_free(struct ctl *c, uint16_t port)
+{
+	const struct sock_port *sp = &c->a->socks->ports[port];
+
+	return atomic_load(&sp->bound) == NULL && atomic_load(&sp->connected) == 0;
+}
+
+/*
+ * Beside the kernel (an xdp: port), a UDP port pollnet's table takes from
+ * free is the kernel's to give first (port_udp_hold: its own programs and
+ * pollnet share one table), and goes back to it when the last socket on it
+ * leaves.  Elsewhere both are no-ops.
+ */
+static int
+port_take(struct ctl *c, uint16_t port)
+{
+	return port_free(c, port) ? port_udp_hold(c->a->port, port, 1) : 0;
+}
+
+static void
+port_give_back(struct ctl *c, uint16_t port)
+{
+	if (port_free(c, port))
+		port_udp_hold(c->a->port, port, 0);
+}
+
 static void
 sock_free(struct pn_sock *s)
 {
@@ -226,8 +253,10 @@ ctl_sock_close(struct ctl *c, uint32_t id)
 
 	if (c->a->mc != NULL)
 		mcast_sock_gone(c->a->mc, id, mcast_now_ms());
-	if (cs->in_table)
+	if (cs->in_table) {
 		sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
+		port_give_back(c, ntohs(cs->s->key.lport));
+	}
 	sock_free(cs->s);
 	c->clients[cs->client].nsocks--;
 	memset(cs, 0, sizeof(*cs));
@@ -361,14 +390,7 @@ fail:
 	}
 }
 
-static int
-port_free(struct ctl *c, uint16_t port)
-{
-	const struct sock_port *sp = &c->a->socks->ports[port];
-
-	return atomic_load(&sp->bound) == NULL && atomic_load(&sp->connected) == 0;
-}
-
+/* A free port of the ephemeral range, taken (port_take). */
 static int
 ephemeral_port(struct ctl *c)
 {
@@ -376,7 +398,7 @@ ephemeral_port(struct ctl *c)
 		uint16_t p = c->next_port;
 
 		c->next_port = p == EPHEMERAL_HI ? EPHEMERAL_LO : p + 1;
-		if (port_free(c, p))
+		if (port_free(c, p) && port_take(c, p) == 0)
 			return p;
 	}
 	return -EADDRINUSE;
@@ -392,10 +414,15 @@ ctl_sock_place(struct ctl *c, uint32_t id, struct sock_key k)
 
 	if (cs->in_table)
 		return -EINVAL;
+	rc = port_take(c, ntohs(k.lport));
+	if (rc < 0)
+		return rc;
 	cs->s->key = k;
 	rc = sock_table_add(c->a->socks, cs->s);
 	if (rc == 0)
 		cs->in_table = 1;
+	else
+		port_give_back(c, ntohs(k.lport));
 	return rc;
 }
 
@@ -462,6 +489,7 @@ ctl_connect(struct ctl *c, uint32_t id, uint32_t addr, uint16_t port, struct pn_
 			return 0;
 		if (!cs->port_named) {
 			sock_table_remove(c->a->socks, cs->s);  /* waits out the lcores */
+			port_give_back(c, ntohs(cs->s->key.lport));
 			cs->in_table = 0;
 			cs->s->key = (struct sock_key){ 0 };    /* unbound, as shown */
 			return 0;

@@ -39,6 +39,7 @@
 #include <rte_udp.h>
 
 #include "capture.h"
+#include "neigh.h"
 #include "config.h"
 #include "cksum.h"
 #include "port.h"
@@ -51,6 +52,17 @@ struct arp_note {
 	struct rte_ether_addr mac;
 	uint16_t pad;
 };
+
+void
+lcore_arp_tell(struct lcore_ctx *lcs, uint16_t n, rte_be32_t ip,
+	       const struct rte_ether_addr *mac)
+{
+	struct arp_note note = { .ip = ip, .mac = *mac };
+
+	for (uint16_t i = 0; i < n; i++)
+		if (rte_ring_mp_enqueue_elem(lcs[i].arp_notify, &note, sizeof(note)) != 0)
+			lcs[i].arp_notify_drops++;
+}
 
 /* stack_arp_hook: tell the other lcores (their caches are their own). */
 static void
@@ -73,6 +85,7 @@ lcore_arp_notes(struct lcore_ctx *lc)
 	struct arp_note n[16];
 	unsigned cnt = rte_ring_sc_dequeue_burst_elem(lc->arp_notify, n, sizeof(n[0]),
 						      RTE_DIM(n), NULL);
+	stack_arp_hook hook = lc->st.arp_hook;
 
 	if (cnt == 0)
 		return;
@@ -80,7 +93,7 @@ lcore_arp_notes(struct lcore_ctx *lc)
 	lc->st.arp_hook = NULL;
 	for (unsigned i = 0; i < cnt; i++)
 		arp_cache_insert(&lc->st, n[i].ip, &n[i].mac, 1);
-	lc->st.arp_hook = lcore_arp_learned;
+	lc->st.arp_hook = hook;
 }
 
 /* Is anyone looking?  (The packet log, or an open capture.) */
@@ -496,10 +509,14 @@ lcore_main(void *arg)
 	lcore_intr_setup(lc);
 	st->arp_hook = lc->nb_lcores > 1 ? lcore_arp_learned : NULL;
 	st->arp_hook_arg = lc;
+	if (lc->neigh != NULL) {
+		st->arp_ask = neigh_ask;        /* the kernel resolves (xdp:) */
+		st->arp_ask_arg = lc->neigh;
+	}
 	sock_table_lcore_online(st->socks, lc->idx);
 
 	st->now_ms = (rte_get_tsc_cycles() - tsc0) / hz_ms;
-	if (lc->idx == 0)
+	if (lc->idx == 0 && lc->neigh == NULL)
 		arp_send_request(st, st->conf->ip);     /* gratuitous ARP */
 
 	while (!atomic_load_explicit(lc->stop, memory_order_relaxed)) {
@@ -532,8 +549,9 @@ lcore_main(void *arg)
 			if (st->steered_to != 0)
 				lcore_ring_peers(lc);
 			work += stack_steer_drain(st);  /* frames another lcore took for us */
-			lcore_arp_notes(lc);
 		}
+		if (lc->arp_notify != NULL)
+			lcore_arp_notes(lc);
 		work += lcore_sockets(lc);
 		if (lc->ctl_tx != NULL)
 			work += lcore_ctl_frames(lc);

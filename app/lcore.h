@@ -32,7 +32,9 @@ struct lcore_ctx {
 	uint16_t nb_lcores;
 	unsigned lcore_id;             /* EAL's */
 	struct lcore_ctx *peers;       /* all lcores (for ARP notifications) */
-	struct rte_ring *arp_notify;   /* MP/SC: mappings other lcores learned */
+	struct rte_ring *arp_notify;   /* MP/SC: mappings other lcores learned,
+	                                * or the kernel (neigh), or NULL */
+	struct neigh *neigh;           /* the kernel resolves (xdp:), or NULL */
 	struct rte_ring *ctl_tx;       /* lcore 0: frames the control thread
 	                                * sends (IGMP reports), else NULL */
 	struct pn_stats_log *log;      /* frame log ring, or NULL (turned off) */
@@ -63,6 +65,10 @@ struct lcore_ctx {
 	uint64_t log_written;
 	uint64_t cap_frames, cap_skipped;
 } __rte_cache_aligned;
+
+/* A mapping for every lcore's ARP cache (the control thread's). */
+void lcore_arp_tell(struct lcore_ctx *lcs, uint16_t n, rte_be32_t ip,
+		    const struct rte_ether_addr *mac);
 
 /* rte_eal_remote_launch entry point; arg is a struct lcore_ctx. */
 int lcore_main(void *arg);

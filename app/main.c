@@ -103,7 +103,10 @@ echo_open(struct app *a, uint16_t port)
 		rte_free(s);
 		return NULL;
 	}
-	rc = sock_table_add(a->socks, s);
+	rc = port_udp_hold(a->port, port, 1);      /* (beside the kernel: its
+	                                             * port too, xdp:) */
+	if (rc == 0)
+		rc = sock_table_add(a->socks, s);
 	if (rc < 0) {
 		fail("echo socket on port %u: %s", port, strerror(-rc));
 		rte_ring_free(s->rx);
@@ -119,6 +122,7 @@ sock_close(struct app *a, struct pn_sock *s)
 	struct rte_mbuf *m = NULL;
 
 	sock_table_remove(a->socks, s);
+	port_udp_hold(a->port, ntohs(s->key.lport), 0);
 	while (rte_ring_dequeue(s->rx, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(s->rx);
@@ -186,6 +190,49 @@ iface_fill(struct app *a, struct pn_shm_iface *i)
 	i->gateway = a->sconf.gateway;
 	i->mtu = a->sconf.mtu;
 	memcpy(i->mac, a->sconf.mac.addr_bytes, sizeof(i->mac));
+}
+
+/* neigh_learn_fn: the kernel's mapping for every lcore's ARP cache. */
+static void
+neigh_learned(void *arg, rte_be32_t ip, const struct rte_ether_addr *mac)
+{
+	struct app *a = arg;
+	const uint64_t one = 1;
+
+	lcore_arp_tell(a->lc, a->nb_lcores, ip, mac);
+	if ((a->state->flags & PN_STATE_DOZE) && write(a->bell, &one, sizeof(one)) < 0)
+		return;                 /* full: they are awake already */
+}
+
+/* A port beside the kernel (xdp:): its address, network, gateway and MTU
+ * are the kernel's, and the kernel resolves neighbours.  A config that
+ * says otherwise is an error, not a second address. */
+static int
+kernel_settings(struct app *a, const struct pn_config *cfg)
+{
+	const struct port_kernel *k = &a->port->kernel;
+	char ip[INET_ADDRSTRLEN], want[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &k->ip, ip, sizeof(ip));
+	if (cfg->ip != 0 && cfg->ip != k->ip) {
+		inet_ntop(AF_INET, &cfg->ip, want, sizeof(want));
+		fail("%s: %s, but %s's address is the kernel's, %s: drop the address "
+		     "from the config", cfg->ip_from[0] ? cfg->ip_from : "ipv4.address", want,
+		     cfg->port, ip);
+		return -EINVAL;
+	}
+	if (cfg->exc_iface[0] != '\0') {
+		fail("port.exception = %s: on %s the kernel has the interface already "
+		     "(set port.exception = none)", cfg->exc_iface, cfg->port);
+		return -EINVAL;
+	}
+	a->sconf.ip = k->ip;
+	a->sconf.netmask = k->netmask;
+	if (cfg->gateway == 0)
+		a->sconf.gateway = k->gateway;
+	if (k->mtu != 0 && k->mtu < a->sconf.mtu)
+		a->sconf.mtu = k->mtu;
+	return neigh_open(&a->neigh, k->ifindex, neigh_learned, a);
 }
 
 /* The state page every client session maps (sealed: read-only to them)
@@ -260,14 +307,19 @@ setup_lcores(struct app *a)
 		lc->bell = a->bell;
 		lc->doze = &a->state->doze[i];
 		lc->doze_all = a->state->doze;
+		lc->neigh = a->neigh.ask != NULL ? &a->neigh : NULL;
 		if (a->nb_lcores > 1) {
 			snprintf(name, sizeof(name), "pn_steer%u", i);
 			a->steer[i] = rte_ring_create_elem(name, sizeof(struct steer_item),
 					1024, rte_lcore_to_socket_id(id), RING_F_SC_DEQ);
+			if (a->steer[i] == NULL)
+				return -ENOMEM;
+		}
+		if (a->nb_lcores > 1 || lc->neigh != NULL) {
 			snprintf(name, sizeof(name), "pn_arpn%u", i);
 			lc->arp_notify = rte_ring_create_elem(name, 12, 256,
 					rte_lcore_to_socket_id(id), RING_F_SC_DEQ);
-			if (a->steer[i] == NULL || lc->arp_notify == NULL)
+			if (lc->arp_notify == NULL)
 				return -ENOMEM;
 		}
 		i++;
@@ -318,7 +370,8 @@ int
 main(int argc, char **argv)
 {
 	struct pn_options o;
-	struct app a = { .seg.fd = -1, .bell = -1, .state_fd = -1 };
+	struct app a = { .seg.fd = -1, .bell = -1, .state_fd = -1,
+			 .neigh = { .ev_fd = -1, .req_fd = -1 } };
 	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
 	int rc, status = 1;
@@ -405,6 +458,14 @@ main(int argc, char **argv)
 		.idle_after_us = o.cfg.idle_after_us,
 		.idle_sleep_us = o.cfg.idle_sleep_us,
 	};
+	if (a.port->kernel.ip != 0) {
+		rc = kernel_settings(&a, &o.cfg);
+		if (rc < 0) {
+			if (rc != -EINVAL)
+				fail("cannot read the kernel's neighbour table: %s", strerror(-rc));
+			goto out_port;
+		}
+	}
 	rc = exc_open(&a, err, sizeof(err));
 	if (rc < 0) {
 		fail("%s", err);
@@ -461,12 +522,12 @@ main(int argc, char **argv)
 	statseg_publish(&a);
 	telemetry_register(&a);
 
-	inet_ntop(AF_INET, &o.cfg.ip, ipbuf, sizeof(ipbuf));
+	inet_ntop(AF_INET, &a.sconf.ip, ipbuf, sizeof(ipbuf));
 	rte_ether_format_addr(macbuf, sizeof(macbuf), &a.port->mac);
 	printf("pollnet: port %s (%s), mac %s%s, ip %s/%u, %u data-plane lcore%s, ",
 	       a.port->spec, a.port->driver, macbuf,
 	       a.port->mac_soft ? " (in software; the device is promiscuous)" : "",
-	       ipbuf, o.cfg.prefix,
+	       ipbuf, (unsigned)__builtin_popcount(a.sconf.netmask),
 	       a.nb_lcores, a.nb_lcores > 1 ? "s" : "");
 	printf("tx checksums %s, ", a.port->tx_offload & PORT_TX_CKSUM ? "by the port" : "in software");
 	if (a.echo != NULL)
@@ -475,6 +536,8 @@ main(int argc, char **argv)
 		printf("no echo service, ");
 	if (a.exc != NULL)
 		printf("the kernel's %s beside it (%s), ", o.cfg.exc_iface, a.exc->driver);
+	if (a.neigh.ask != NULL)
+		printf("beside the kernel on its interface (its address, ARP, neighbours), ");
 	printf("clients at %s\n", ctl.path);
 	fflush(stdout);
 
@@ -489,6 +552,8 @@ main(int argc, char **argv)
 		uint64_t now;
 
 		ctl_poll(&ctl, 10);
+		if (a.neigh.ask != NULL)
+			neigh_poll(&a.neigh);
 		mcast_tick(a.mc, mcast_now_ms());
 		if (o.dump)
 			print_logs(&a, dump_pos);
@@ -535,6 +600,7 @@ out_lcores:
 	state_destroy(&a);
 	sock_table_free(a.socks);
 out_port:
+	neigh_close(&a.neigh);          /* lcores are stopped: no more asks */
 	exc_close(&a);
 	port_close(a.port);
 out_pool:

@@ -301,9 +301,11 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		const char *colon = strchr(v, ':');
 
 		if (colon == NULL || colon[1] == '\0' ||
-		    (strncmp(v, "dpdk:", 5) != 0 && strncmp(v, "e1000:", 6) != 0)) {
+		    (strncmp(v, "dpdk:", 5) != 0 && strncmp(v, "e1000:", 6) != 0 &&
+		     strncmp(v, "xdp:", 4) != 0)) {
 			snprintf(err, errlen, "'%s' is not a port spec: expected "
-				 "dpdk:<devargs or PCI address> or e1000:<PCI address>", v);
+				 "dpdk:<devargs or PCI address>, e1000:<PCI address> or "
+				 "xdp:<interface>", v);
 			return -1;
 		}
 		return set_str(c->port, sizeof(c->port), v, err, errlen);
@@ -557,7 +559,8 @@ config_validate(const struct pn_config *c, char *err, size_t errlen)
 			 "to users but root", config_reserved(c), c->max_sockets);
 		return -1;
 	}
-	if (c->ip == 0) {
+	if (c->ip == 0 && strncmp(c->port, "xdp:", 4) != 0) {
+		/* (an xdp: port has the kernel's) */
 		snprintf(err, errlen, "no address: set [ipv4] address or --ip");
 		return -1;
 	}
@@ -567,7 +570,7 @@ config_validate(const struct pn_config *c, char *err, size_t errlen)
 			 "leave the port no mbufs", c->ipfrag_held, c->pool_size);
 		return -1;
 	}
-	if (c->gateway == 0)
+	if (c->gateway == 0 || c->ip == 0)
 		return 0;
 	inet_ntop(AF_INET, &c->gateway, gw, sizeof(gw));
 	inet_ntop(AF_INET, &n, net, sizeof(net));
