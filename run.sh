@@ -68,7 +68,7 @@ test)
     say "build: clang with AddressSanitizer and UndefinedBehaviorSanitizer"
     CC=clang build build-san -Db_sanitize=address,undefined -Db_lundef=false
     say "tests: unit and integration (sanitizer build)"
-    ASAN_OPTIONS=abort_on_error=1 \
+    ASAN_OPTIONS=abort_on_error=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-san --print-errorlogs || status=1
     say "tests: end to end, in the QEMU guest, on pollnet's e1000 driver"

@@ -75,15 +75,16 @@ class Namespaces:
 
 
 class Pollnet:
-    """pollnet in namespace ns; stop() returns its final counters."""
+    """pollnet in namespace ns; stop() returns its final counters.  ip None:
+    no --ip (an xdp: port has the kernel's)."""
 
     def __init__(self, binary, ns, port, ip, lcores="0-1", extra=(), echo=7, log=None):
         self.log_path = log or "/tmp/%s-pollnet.log" % PREFIX
         self.log = open(self.log_path, "w+")
         lcore_opt = ["--lcores", lcores] if "@" in lcores else ["-l", lcores]
         cmd = ["ip", "netns", "exec", ns, binary] + lcore_opt + ["--in-memory",
-               "--no-pci", "--log-level=warning", "--", "--port", port,
-               "--ip", ip, "--echo-port", str(echo)] + list(extra)
+               "--no-pci", "--log-level=warning", "--", "--port", port] + \
+            (["--ip", ip] if ip else []) + ["--echo-port", str(echo)] + list(extra)
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      text=True)

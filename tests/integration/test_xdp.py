@@ -1,0 +1,271 @@
+#!/usr/bin/python3
+"""pollnet beside the kernel on the kernel's own interface: --port xdp:IFACE.
+
+A veth whose namespace's kernel has the address, as a host's NIC has it.
+pollnet attaches its XDP program there (net_af_xdp) and takes no address
+of its own.  From the peer: the kernel's TCP (socat, as ssh would be) and
+its ping keep working, UDP to pollnet's echo port is pollnet's, UDP to a
+kernel socket the kernel's, to no one's port the kernel's port
+unreachable.  One table of UDP ports for both: the kernel cannot bind
+pollnet's port, pollnet-run cannot bind the kernel's.  pollnet sends
+through the kernel's neighbour table (an address the kernel never
+resolved: pollnet asks it to), gets the ICMP errors about its own
+datagrams, and counts the program's verdicts.  After SIGINT and after
+SIGKILL the program is gone and the kernel has its ports back, TCP and
+ping whole.  A program someone else attached is not replaced, and a
+second address in the config is an error.
+
+usage: test_xdp.py POLLNET_BINARY BUILD_DIR
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import (check, finish, kill_all, Namespaces, Pollnet, preload_setup,  # noqa: E402
+                   sh)
+from test_exception import BOTH, sockets, TCP_ASK, UDP_ASK, UDP_ECHO  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DUT_IP = "198.18.0.2"
+PEER_IP = "198.18.0.1"
+PEER_IP2 = "198.18.0.3"         # an address the dut's kernel never resolved
+
+BIND = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+    print("bound")
+except OSError as e:
+    print(type(e).__name__)
+"""
+
+SEND_TO = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"from pollnet", (sys.argv[1], 9400))
+print("sent")
+"""
+
+PEER_RECV = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9400))
+s.settimeout(5)
+print("ready", flush=True)
+try:
+    d, a = s.recvfrom(100)
+    print("got %r from %s" % (d, a[0]))
+except OSError as e:
+    print(type(e).__name__)
+"""
+
+REFUSED = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], 9998))
+s.send(b"anyone?")
+try:
+    s.recv(100)
+    print("answered")
+except OSError as e:
+    print(type(e).__name__)
+"""
+
+# the kernel's UDP echo on port 7 once pollnet is gone
+KERNEL_7 = r"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7))
+s.settimeout(5)
+print("bound", flush=True)
+d, a = s.recvfrom(100)
+s.sendto(b"kernel: " + d, a)
+"""
+
+# DPDK 22.11's net_af_xdp does not return its fill ring's mbufs at close
+AF_XDP_FILL_RING = 2048
+
+
+def prog_on(net):
+    out = sh("ip", "link", "show", net.dut_if, ns=net.dut).stdout
+    m = re.search(r"prog/xdp id \d+ name (\S+)", out)
+    return m.group(1) if m else None
+
+
+def kernel_whole(net, what):
+    """The kernel's TCP (socat) and ping on its own address."""
+    r = sh("python3", os.path.join(HERE, "tcp_echo_client.py"), DUT_IP, "9100", "1000000",
+           ns=net.peer, check=False, timeout=60)
+    check(r.returncode == 0 and "back intact" in r.stdout,
+          "%s: TCP to the kernel's socat on its address, 1 MB: %s" % (what, r.stdout.strip()))
+    r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", DUT_IP, ns=net.peer, check=False)
+    check(r.returncode == 0 and "DUP" not in r.stdout and " 3 received" in r.stdout,
+          "%s: the peer's pings answered by the kernel, once each" % what)
+
+
+def refused_start(binary, net, extra, want, what, port=None):
+    r = sh("ip", "netns", "exec", net.dut, binary, "-l", "0-1", "--in-memory", "--no-pci",
+           "--log-level=error", "--", "--port", port or "xdp:" + net.dut_if, *extra,
+           check=False, timeout=60)
+    out = (r.stdout or "") + (r.stderr or "")
+    check(r.returncode != 0 and want in out,
+          "%s: %s" % (what, [x for x in out.splitlines() if want in x] or out))
+
+
+def main():
+    binary, build, run, tmp, ctl, stats, env = preload_setup("pn-xdp-")
+    net = Namespaces(peer_ip=PEER_IP + "/24")
+    sh("ip", "addr", "add", PEER_IP2 + "/24", "dev", net.peer_if, ns=net.peer)
+    sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
+    procs = []
+    try:
+        srv = subprocess.Popen(["ip", "netns", "exec", net.dut, "socat",
+                                "TCP-LISTEN:9100,reuseaddr,fork", "EXEC:cat"])
+        procs.append(srv)
+        deadline = time.time() + 10
+        while ":9100 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
+            time.sleep(0.1)
+        kecho = subprocess.Popen(["ip", "netns", "exec", net.dut, "python3", "-c", UDP_ECHO,
+                                  DUT_IP, "9200"], stdout=subprocess.PIPE, text=True)
+        procs.append(kecho)
+        kecho.stdout.readline()
+
+        pn = Pollnet(binary, net.dut, "xdp:" + net.dut_if, None,
+                     extra=["--ctl", ctl, "--stats", stats])
+        banner = [x for x in pn.output().splitlines() if x.startswith("pollnet: port")][0]
+        check("ip %s/24" % DUT_IP in banner and "beside the kernel" in banner,
+              "pollnet takes the kernel's address: %s" % banner)
+        check(prog_on(net) == "pollnet_xdp", "its XDP program on %s: %s" %
+              (net.dut_if, prog_on(net)))
+        kernel_whole(net, "with pollnet")
+
+        for port, want in (("7", "b'hello 7'"), ("9200", "b'kernel: hello 9200'"),
+                           ("9999", "ConnectionRefusedError")):
+            r = sh("python3", "-c", UDP_ASK, DUT_IP, port, ns=net.peer, check=False)
+            check(r.stdout.strip() == "udp %s: %s" % (port, want),
+                  "UDP to port %s: %s" % (port, r.stdout.strip()))
+
+        # one table of UDP ports
+        r = sh("python3", "-c", BIND, "7", ns=net.dut, check=False)
+        check(r.stdout.strip() == "OSError", "the kernel cannot bind pollnet's port 7: %s" %
+              r.stdout.strip())
+        r = sh("sh", run, "python3", "-c", BIND, "9200", ns=net.dut, env=env, check=False)
+        check(r.stdout.strip() == "OSError",
+              "pollnet-run cannot bind the kernel's port 9200: %s" % r.stdout.strip())
+
+        # pollnet-run: UDP through pollnet, TCP through the kernel, one port
+        both = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "python3", "-c",
+                                 BOTH, DUT_IP], env=env, stdout=subprocess.PIPE, text=True)
+        procs.append(both)
+        check(both.stdout.readline().strip() == "bound",
+              "under pollnet-run, a UDP and a TCP socket bound to port 9300")
+        r = sh("python3", "-c", UDP_ASK, DUT_IP, "9300", ns=net.peer, check=False)
+        check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
+        r = sh("python3", "-c", TCP_ASK, DUT_IP, ns=net.peer, check=False)
+        check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
+        r = sockets(build, stats, ":9300")
+        check(":9300" in r.stdout and "udp-run" in r.stdout,
+              "pollnetctl sockets: its UDP socket is pollnet's")
+        check("the kernel's (pollnet's XDP program passes it on %s)" % net.dut_if in r.stdout,
+              "pollnetctl sockets: the other ports the kernel's: %s" %
+              r.stdout.strip().splitlines()[-1])
+        kill_all([both])
+
+        # sending: an address the kernel has not resolved yet
+        check(PEER_IP2 not in sh("ip", "neigh", "show", ns=net.dut).stdout,
+              "the dut's kernel has no neighbour %s yet" % PEER_IP2)
+        peer = subprocess.Popen(["ip", "netns", "exec", net.peer, "python3", "-c", PEER_RECV,
+                                 PEER_IP2], stdout=subprocess.PIPE, text=True)
+        procs.append(peer)
+        peer.stdout.readline()
+        r = sh("sh", run, "python3", "-c", SEND_TO, PEER_IP2, ns=net.dut, env=env, check=False)
+        got = peer.communicate(timeout=10)[0].strip()
+        check(got == "got b'from pollnet' from %s" % DUT_IP,
+              "pollnet-run sends to %s, which the kernel resolved for pollnet: %s" %
+              (PEER_IP2, got))
+        neigh = sh("ip", "neigh", "show", PEER_IP2, ns=net.dut).stdout.strip()
+        check("lladdr" in neigh, "the kernel's neighbour table has it: %s" % neigh)
+        r = sh("sh", run, "python3", "-c", REFUSED, PEER_IP, ns=net.dut, env=env, check=False)
+        check(r.stdout.strip() == "ConnectionRefusedError",
+              "the peer's port unreachable reaches pollnet's connected socket: %s" %
+              r.stdout.strip())
+
+        r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "stats", check=False)
+        v = {m.group(1): int(m.group(2)) for m in
+             re.finditer(r"^port\.xdp\.(\w+)\s+(\d+)", r.stdout, re.M)}
+        check(v.get("to_pollnet", 0) >= 2 and v.get("to_kernel", 0) > 100,
+              "pollnetctl stats: the program's verdicts %s" % v)
+
+        c, out = pn.stop()
+        check("check rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged + "
+              "rx_kernel: ok" in out, "every frame pollnet got accounted for")
+        check(c.get("port.xdp.to_pollnet") == c.get("stack.rx_frames"),
+              "pollnet got what its program gave it: %s and %s" %
+              (c.get("port.xdp.to_pollnet"), c.get("stack.rx_frames")))
+        check(c.get("stack.arp_requests_in", 0) == 0 and c.get("stack.icmp_echo_replies", 0) == 0,
+              "pollnet saw no ARP and no ping: the kernel's")
+        check(c.get("pool.in_use", 0) <= AF_XDP_FILL_RING + 32,
+              "mbufs back but the fill ring's that net_af_xdp keeps: %d in use" %
+              c.get("pool.in_use", 0))
+        check(prog_on(net) is None, "after SIGINT, no XDP program on %s" % net.dut_if)
+        r = sh("python3", "-c", BIND, "7", ns=net.dut, check=False)
+        check(r.stdout.strip() == "bound", "the kernel has port 7 back")
+
+        # SIGKILL: the link goes with the process, the kernel gets it all back
+        pn = Pollnet(binary, net.dut, "xdp:" + net.dut_if, None)
+        check(prog_on(net) == "pollnet_xdp", "pollnet again")
+        r = sh("python3", "-c", UDP_ASK, DUT_IP, "7", ns=net.peer, check=False)
+        check(r.stdout.strip() == "udp 7: b'hello 7'", "its echo: %s" % r.stdout.strip())
+        pn.kill()
+        time.sleep(0.3)
+        check(prog_on(net) is None, "after SIGKILL, no XDP program on %s" % net.dut_if)
+        k7 = subprocess.Popen(["ip", "netns", "exec", net.dut, "python3", "-c", KERNEL_7],
+                              stdout=subprocess.PIPE, text=True)
+        procs.append(k7)
+        check(k7.stdout.readline().strip() == "bound", "the kernel binds port 7 at once")
+        r = sh("python3", "-c", UDP_ASK, DUT_IP, "7", ns=net.peer, check=False)
+        check(r.stdout.strip() == "udp 7: b'kernel: hello 7'",
+              "and answers on it: %s" % r.stdout.strip())
+        kernel_whole(net, "after SIGKILL")
+
+        # refusals
+        sh("ip", "link", "set", "dev", net.dut_if, "xdpgeneric", "obj",
+           os.path.join(build, "pmd", "pollnet_xdp.o"), "sec", "xdp", ns=net.dut)
+        refused_start(binary, net, [], "has an XDP program already",
+                      "an XDP program someone attached is not replaced")
+        check(prog_on(net) == "pollnet_xdp", "and stays")
+        sh("ip", "link", "set", "dev", net.dut_if, "xdpgeneric", "off", ns=net.dut)
+        refused_start(binary, net, ["--ip", "198.18.0.9/24"], "the kernel's, %s" % DUT_IP,
+                      "a second address in the config is an error")
+        refused_start(binary, net, ["--ip", DUT_IP + "/24", "--set", "port.exception=pn0"],
+                      "the kernel has the interface already",
+                      "so is an exception path beside it")
+        check(prog_on(net) is None, "nothing left on %s" % net.dut_if)
+        refused_start(binary, net, [], "one queue per data-plane lcore",
+                      "queues=2 with one lcore is an error", port="xdp:%s,queues=2" % net.dut_if)
+        # a veth's rx and tx channels are not combined ones: DPDK 22.11's
+        # net_af_xdp sees one queue there, whatever the veth has
+        sh("ip", "link", "del", net.dut_if, ns=net.dut)
+        sh("ip", "link", "add", net.dut_if, "netns", net.dut, "numtxqueues", "2",
+           "numrxqueues", "2", "type", "veth", "peer", "name", net.peer_if, "netns", net.peer)
+        sh("ip", "link", "set", net.dut_if, "up", ns=net.dut)
+        sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
+        r = sh("ip", "netns", "exec", net.dut, binary, "--lcores", "0@0,1@0,2@1", "--in-memory",
+               "--no-pci", "--log-level=error", "--", "--port", "xdp:%s,queues=2" % net.dut_if,
+               check=False, timeout=60)
+        out = (r.stdout or "") + (r.stderr or "")
+        check(r.returncode != 0 and "2 queues, but the interface has 1" in out,
+              "two queues where the driver sees one: said plainly: %s" %
+              [x for x in out.splitlines() if "queues" in x])
+    finally:
+        kill_all(procs)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
