@@ -55,8 +55,8 @@ ctl_open(struct ctl *c, struct app *a, char *err, size_t errlen)
 		c->clients[i].fd = -1;
 	c->max = cfg->max_sockets;
 	c->socks = calloc(c->max, sizeof(c->socks[0]));
-	c->pfd = calloc(c->max + CTL_MAX_CLIENTS + 1, sizeof(c->pfd[0]));
-	c->pfd_idx = calloc(c->max + CTL_MAX_CLIENTS + 1, sizeof(c->pfd_idx[0]));
+	c->pfd = calloc(c->max + CTL_MAX_CLIENTS + 3, sizeof(c->pfd[0]));
+	c->pfd_idx = calloc(c->max + CTL_MAX_CLIENTS + 3, sizeof(c->pfd_idx[0]));
 	if (c->socks == NULL || c->pfd == NULL || c->pfd_idx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -693,7 +693,7 @@ void
 ctl_poll(struct ctl *c, int timeout_ms)
 {
 	struct pollfd *pfd = c->pfd;
-	int *idx = c->pfd_idx, n = 0, nc;
+	int *idx = c->pfd_idx, n = 0, nc, ns, fds[2];
 
 	pfd[n] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
 	idx[n++] = -1;
@@ -715,9 +715,15 @@ ctl_poll(struct ctl *c, int timeout_ms)
 		pfd[n] = (struct pollfd){ .fd = c->socks[id].s->efd, .events = 0 };
 		idx[n++] = (int)id;
 	}
+	ns = n;
+	/* beside the kernel (xdp:): an lcore's ask for a neighbour, the
+	 * kernel's news, which wake us at once (the caller's neigh_poll
+	 * reads them) */
+	for (int k = 0, m = neigh_fds(&c->a->neigh, fds); k < m; k++)
+		pfd[n++] = (struct pollfd){ .fd = fds[k], .events = POLLIN };
 	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
 		return;
-	for (int k = nc; k < n; k++)
+	for (int k = nc; k < ns; k++)
 		if ((pfd[k].revents & (POLLHUP | POLLERR)) && c->socks[idx[k]].s != NULL &&
 		    c->socks[idx[k]].s->efd == pfd[k].fd) {
 			c->hangups++;

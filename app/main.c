@@ -371,7 +371,7 @@ main(int argc, char **argv)
 {
 	struct pn_options o;
 	struct app a = { .seg.fd = -1, .bell = -1, .state_fd = -1,
-			 .neigh = { .ev_fd = -1, .req_fd = -1 } };
+			 .neigh = { .ev_fd = -1, .req_fd = -1, .bell = -1 } };
 	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
 	int rc, status = 1;

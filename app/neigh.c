@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -121,12 +122,15 @@ neigh_send(struct neigh *n, uint16_t type, uint16_t flags, rte_be32_t ip)
 int
 neigh_open(struct neigh *n, int ifindex, neigh_learn_fn *learn, void *arg)
 {
-	*n = (struct neigh){ .ifindex = ifindex, .ev_fd = -1, .req_fd = -1,
+	*n = (struct neigh){ .ifindex = ifindex, .ev_fd = -1, .req_fd = -1, .bell = -1,
 			     .learn = learn, .arg = arg };
 	n->ask = rte_ring_create_elem("pn_neigh_ask", sizeof(rte_be32_t), 1024, SOCKET_ID_ANY,
 				      RING_F_SC_DEQ);
 	if (n->ask == NULL)
 		return -ENOMEM;
+	n->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (n->bell < 0)
+		return -errno;
 	n->ev_fd = nl_socket(1u << (RTNLGRP_NEIGH - 1));
 	n->req_fd = nl_socket(0);
 	if (n->ev_fd < 0 || n->req_fd < 0)
@@ -140,17 +144,33 @@ void
 neigh_ask(void *arg, rte_be32_t ip)
 {
 	struct neigh *n = arg;
+	const uint64_t one = 1;
 
 	/* full: the lcore asks again at its next retry */
-	(void)rte_ring_mp_enqueue_elem(n->ask, &ip, sizeof(ip));
+	if (rte_ring_mp_enqueue_elem(n->ask, &ip, sizeof(ip)) == 0 &&
+	    write(n->bell, &one, sizeof(one)) < 0)
+		return;                 /* (full: rung already) */
+}
+
+int
+neigh_fds(const struct neigh *n, int fds[2])
+{
+	if (n->ask == NULL)
+		return 0;
+	fds[0] = n->bell;
+	fds[1] = n->ev_fd;
+	return 2;
 }
 
 void
 neigh_poll(struct neigh *n)
 {
 	rte_be32_t ip[32];
+	uint64_t rung;
 	unsigned cnt;
 
+	if (read(n->bell, &rung, sizeof(rung)) < 0 && errno != EAGAIN)
+		return;
 	neigh_read(n, n->req_fd);       /* the dump's answer, at first */
 	neigh_read(n, n->ev_fd);
 	while ((cnt = rte_ring_sc_dequeue_burst_elem(n->ask, ip, sizeof(ip[0]), RTE_DIM(ip),
@@ -174,7 +194,9 @@ neigh_close(struct neigh *n)
 		close(n->ev_fd);
 	if (n->req_fd >= 0)
 		close(n->req_fd);
+	if (n->bell >= 0)
+		close(n->bell);
 	rte_ring_free(n->ask);
-	n->ev_fd = n->req_fd = -1;
+	n->ev_fd = n->req_fd = n->bell = -1;
 	n->ask = NULL;
 }

@@ -26,6 +26,9 @@ struct neigh {
 	int req_fd;                     /* our requests and their answers */
 	uint32_t seq;
 	struct rte_ring *ask;           /* MP/SC: addresses lcores need */
+	int bell;                       /* an eventfd an ask rings: the
+	                                 * control thread's poll wakes at once
+	                                 * (as it does for ev_fd) */
 	neigh_learn_fn *learn;
 	void *arg;
 	uint64_t learned;               /* mappings passed to the lcores */
@@ -38,8 +41,12 @@ int neigh_open(struct neigh *n, int ifindex, neigh_learn_fn *learn, void *arg);
 /* The control thread, often: the lcores' asks, the kernel's news. */
 void neigh_poll(struct neigh *n);
 void neigh_close(struct neigh *n);
+/* The descriptors the control thread's poll should wake for: 0, 1 or 2. */
+int neigh_fds(const struct neigh *n, int fds[2]);
 
-/* An lcore's stack_arp_ask hook (arg: the struct neigh). */
+/* An lcore's stack_arp_ask hook (arg: the struct neigh): a miss, which
+ * is rare, so the eventfd write (a system call on an lcore) is paid only
+ * then, as a client's wake-up is. */
 void neigh_ask(void *arg, rte_be32_t ip);
 
 #endif
