@@ -24,6 +24,7 @@
  *   ports back.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,6 +45,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <bsd/string.h>
+#include <rte_epoll.h>
 
 #include "port.h"
 #include "pn_xdp.h"
@@ -62,6 +65,11 @@ struct xdp_priv {
 	rte_be32_t bcast;
 	int *held;                       /* per UDP port: the reservation
 	                                  * socket, or -1 */
+	/* the driver's AF_XDP sockets, one per queue: an lcore that sleeps
+	 * waits for its socket to be readable (its receive ring not empty) */
+	uint16_t nb_xsk;
+	int xsk[PN_XDP_MAX_QUEUES];
+	struct rte_epoll_event xsk_ev[PN_XDP_MAX_QUEUES];
 };
 
 static struct port_ops xdp_ops;
@@ -125,6 +133,67 @@ xdp_udp_hold(struct port *p, uint16_t port, int hold)
 	}
 	x->held[port] = fd;
 	return 0;
+}
+
+/*
+ * Receive interrupts, which net_af_xdp does not offer: its AF_XDP socket,
+ * readable while the queue's receive ring holds a frame (level-triggered:
+ * a frame that came before the wait wakes it at once; poll also kicks the
+ * kernel where the fill ring asked for a wake-up).
+ */
+static int
+xdp_intr_setup(struct port *p, uint16_t q, void *tag)
+{
+	struct xdp_priv *x = p->priv;
+
+	if (q >= x->nb_xsk)
+		return -ENOTSUP;
+	x->xsk_ev[q] = (struct rte_epoll_event){ .epdata = { .event = EPOLLIN, .data = tag } };
+	return rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, x->xsk[q], &x->xsk_ev[q]);
+}
+
+static int
+xdp_intr_arm(struct port *p, uint16_t q)
+{
+	return 0;
+}
+
+static void
+xdp_intr_disarm(struct port *p, uint16_t q)
+{
+}
+
+/* The driver's AF_XDP sockets, in the order it made them: queue 0's first
+ * (it makes them queue by queue, and pollnet opens no other). */
+static void
+xdp_find_sockets(struct xdp_priv *x)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[PN_XDP_MAX_QUEUES], n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL && n < PN_XDP_MAX_QUEUES) {
+		int fd = atoi(e->d_name), domain;
+		socklen_t dlen = sizeof(domain);
+
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd != dirfd(d) &&
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+		    domain == AF_XDP)
+			fds[n++] = fd;
+	}
+	if (d != NULL)
+		closedir(d);
+	/* readdir's order is the kernel's, ascending for /proc/self/fd, but
+	 * sort to be sure */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && fds[j] < fds[j - 1]; j--) {
+			int t = fds[j];
+
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	x->nb_xsk = (uint16_t)n;
+	memcpy(x->xsk, fds, sizeof(fds[0]) * (size_t)n);
 }
 
 /* The program's verdicts, summed over CPUs: [PN_XDP_TO_POLLNET],
@@ -419,6 +488,12 @@ xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 	xdp_ops.stats = xdp_stats;
 	xdp_ops.udp_hold = xdp_udp_hold;
 	xdp_ops.set_mc = NULL;          /* the kernel's groups */
+	xdp_find_sockets(x);
+	if (x->nb_xsk == queues) {
+		xdp_ops.intr_setup = xdp_intr_setup;
+		xdp_ops.intr_arm = xdp_intr_arm;
+		xdp_ops.intr_disarm = xdp_intr_disarm;
+	}
 	p->ops = &xdp_ops;
 	strlcpy(p->driver, "net_af_xdp", sizeof(p->driver));
 	rc = xdp_adopt(x, ifname, err, errlen);
