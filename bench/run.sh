@@ -33,7 +33,16 @@
 #                          lost datagram looked for in a counter and the CPU
 #                          each side used (host, veth); writes
 #                          bench/results/servers.json and docs/img/servers.png;
-#                          then servers-dns
+#                          then servers-cpu and servers-dns
+#   bench/run.sh servers-cpu
+#                          the whole machine's CPU per echoed datagram at
+#                          10k, 50k, 100k/s and trafgen's rate, each
+#                          generator's own measured alone first and taken
+#                          off: the kernel, pollnet on net_af_packet, and
+#                          pollnet on xdp: beside the kernel (napping, or
+#                          asleep on its AF_XDP socket); writes
+#                          bench/results/servers-cpu.json and
+#                          docs/img/servers-cpu.png
 #   bench/run.sh servers-dns
 #                          Debian's unbound under pollnet-run vs on the
 #                          kernel, dnsperf's qps at 0 loss and round trips
@@ -295,7 +304,46 @@ servers() {
     ninja -C build
     python3 bench/servers.py build bench/results/servers.json
     plot_servers bench/results/servers.json docs/img/servers.png "host, veth"
+    servers_cpu
     servers_dns
+}
+
+# CPU per echoed datagram, beside the kernel (bench/servers_cpu.py)
+servers_cpu() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/servers_cpu.py build bench/results/servers-cpu.json
+    plot_servers_cpu bench/results/servers-cpu.json docs/img/servers-cpu.png
+}
+
+plot_servers_cpu() {   # JSON PNG
+    python3 - "$1" "$2" <<'PY'
+import json, subprocess, sys
+R = json.load(open(sys.argv[1]))
+S = R["servers"]
+names = [k for k in ("kernel", "afp-echo", "xdp-echo", "xdp-echo-interrupt", "afp-libpollnet",
+                     "xdp-libpollnet", "xdp-libpollnet-interrupt") if k in S]
+phases = [p for p in S["kernel"] if p != "rtt"]
+data = "".join("%s %s\n" % (p, " ".join(
+    str(S[k][p]["cpu_us_per_echo"] or 0) for k in names)) for p in phases)
+cols = ", ".join('"-" using %d%s title "%s"' % (i + 2, ":xtic(1)" if i == 0 else "", k)
+                 for i, k in enumerate(names))
+gp = """set terminal pngcairo size 1000,420 font ",10" noenhanced
+set output "%s"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set logscale y
+set yrange [0.1:300]
+set key outside right
+set ylabel "us of CPU (all cores) per echoed datagram"
+set title "host, veth, 64 B: the whole machine's CPU per echo, generator's own taken off (lower is better)"
+plot %s
+%s""" % (sys.argv[2], cols, "".join(data + "e\n" for _ in names))
+subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+print("wrote", sys.argv[2], file=sys.stderr)
+PY
 }
 
 # the exception path's cost to the kernel's TCP (bench/exception.py)
@@ -416,6 +464,8 @@ plot)  # redraw every plot and the page from the committed results
             "QEMU guest under TCG: pollnet's e1000 driver vs Linux's, tap, 64 B"
     [ ! -f bench/results/servers.json ] ||
         plot_servers bench/results/servers.json docs/img/servers.png "host, veth"
+    [ ! -f bench/results/servers-cpu.json ] ||
+        plot_servers_cpu bench/results/servers-cpu.json docs/img/servers-cpu.png
     [ ! -f bench/results/servers-guest.json ] ||
         plot_servers bench/results/servers-guest.json docs/img/servers-guest.png \
             "QEMU guest under TCG, tap: pollnet's e1000 driver vs Linux's"
@@ -423,10 +473,11 @@ plot)  # redraw every plot and the page from the committed results
 stack) stack; python3 bench/perf_doc.py ;;
 servers) servers; python3 bench/perf_doc.py ;;
 servers-dns) servers_dns; python3 bench/perf_doc.py ;;
+servers-cpu) servers_cpu; python3 bench/perf_doc.py ;;
 exception) exception; python3 bench/perf_doc.py ;;
 servers-dns-guest) servers_dns_guest; python3 bench/perf_doc.py ;;
 servers-guest) servers_guest; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-dns|servers-guest|exception|plot (--help says more)" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-cpu|servers-dns|servers-guest|exception|plot (--help says more)" >&2; exit 2 ;;
 esac
