@@ -20,6 +20,7 @@
 
 #include "app.h"
 #include "capture.h"
+#include "exc.h"
 #include "mcast.h"
 #include "abi/pn_control.h"
 #include "abi/pn_region.h"
@@ -216,22 +217,22 @@ port_free(struct ctl *c, uint16_t port)
 }
 
 /*
- * Beside the kernel (an xdp: port), a UDP port pollnet's table takes from
- * free is the kernel's to give first (port_udp_hold: its own programs and
- * pollnet share one table), and goes back to it when the last socket on it
- * leaves.  Elsewhere both are no-ops.
+ * Beside the kernel (an xdp: port, or the exception path), a UDP port
+ * pollnet's table takes from free is the kernel's to give first
+ * (app_udp_hold: its own programs and pollnet share one table), and goes
+ * back to it when the last socket on it leaves.  Elsewhere both are no-ops.
  */
 static int
 port_take(struct ctl *c, uint16_t port)
 {
-	return port_free(c, port) ? port_udp_hold(c->a->port, port, 1) : 0;
+	return port_free(c, port) ? app_udp_hold(c->a, port, 1) : 0;
 }
 
 static void
 port_give_back(struct ctl *c, uint16_t port)
 {
 	if (port_free(c, port))
-		port_udp_hold(c->a->port, port, 0);
+		app_udp_hold(c->a, port, 0);
 }
 
 static void

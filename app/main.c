@@ -103,8 +103,7 @@ echo_open(struct app *a, uint16_t port)
 		rte_free(s);
 		return NULL;
 	}
-	rc = port_udp_hold(a->port, port, 1);      /* (beside the kernel: its
-	                                             * port too, xdp:) */
+	rc = app_udp_hold(a, port, 1);      /* (beside the kernel: its port too) */
 	if (rc == 0)
 		rc = sock_table_add(a->socks, s);
 	if (rc < 0) {
@@ -122,7 +121,7 @@ sock_close(struct app *a, struct pn_sock *s)
 	struct rte_mbuf *m = NULL;
 
 	sock_table_remove(a->socks, s);
-	port_udp_hold(a->port, ntohs(s->key.lport), 0);
+	app_udp_hold(a, ntohs(s->key.lport), 0);
 	while (rte_ring_dequeue(s->rx, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(s->rx);

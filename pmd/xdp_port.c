@@ -103,24 +103,11 @@ xdp_udp_hold(struct port *p, uint16_t port, int hold)
 	}
 	if (x->held[port] >= 0)
 		return 0;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* what the kernel still takes for it (a fragmented datagram, which
+	 * the program leaves to the kernel) is dropped there quietly */
+	fd = port_kernel_reserve(p->kernel.ip, port);
 	if (fd < 0)
-		return -errno;
-	{
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
-					   .sin_addr.s_addr = p->kernel.ip };
-		int small = 1;
-
-		/* what the kernel still takes for it (a fragmented datagram,
-		 * which the program leaves to the kernel) is dropped quietly */
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			int e = errno;
-
-			close(fd);
-			return -e;
-		}
-	}
+		return fd;
 	for (int i = 0; i < 3; i++) {
 		if (bpf_map_update_elem(x->ports_fd, &k[i], &one, BPF_ANY) < 0) {
 			int e = errno;
@@ -391,9 +378,11 @@ xdp_adopt(struct xdp_priv *x, const char *ifname, char *err, size_t errlen)
 	dopts.old_prog_fd = x->prog_fd;
 	if (bpf_xdp_detach(x->ifindex, XDP_FLAGS_REPLACE, &dopts) < 0 ||
 	    (x->link_fd = bpf_link_create(x->prog_fd, x->ifindex, BPF_XDP, NULL)) < 0) {
+		int e = errno;
+
 		snprintf(err, errlen, "port xdp:%s: cannot attach pollnet's program through a "
-			 "BPF link: %s", ifname, strerror(errno));
-		return -errno;
+			 "BPF link: %s", ifname, strerror(e));
+		return -e;
 	}
 	return 0;
 }

@@ -6,7 +6,8 @@ pollnet's namespace gets pn0, a tap with pollnet's address and MAC, and
 everything pollnet does not consume.  From the peer's kernel: TCP to a
 kernel server on pollnet's address (socat), pings (pollnet answers them,
 once), UDP to a kernel socket, to pollnet's echo service, and to a port no
-one holds (the kernel's port unreachable).  From the kernel behind pn0: a
+one holds (the kernel's port unreachable); one table of UDP ports (the
+kernel cannot bind pollnet's, pollnet-run not the kernel's).  From the kernel behind pn0: a
 ping out.  A program under pollnet-run with a UDP and a TCP socket on one
 port, and nsd, unmodified, answering dig over both: UDP through pollnet,
 TCP through the kernel.  Then the
@@ -17,7 +18,6 @@ settings on the veth as they were; and after a SIGKILL, pn0 gone.
 usage: test_exception.py POLLNET_BINARY BUILD_DIR
 """
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -51,6 +51,17 @@ print("bound", flush=True)
 while True:
     d, a = s.recvfrom(2048)
     s.sendto(b"kernel: " + d, a)
+"""
+
+# bind a UDP port on every address: "bound", or the error's name
+BIND = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+    print("bound")
+except OSError as e:
+    print(type(e).__name__)
 """
 
 # one port, UDP and TCP (as a DNS server has it), under pollnet-run
@@ -123,6 +134,45 @@ print("tcp 9300: %r" % s.recv(100))
 """
 
 
+def tcp_echo_server(net):
+    """The kernel's TCP echo on port 9100 in pollnet's namespace (socat),
+    listening."""
+    srv = subprocess.Popen(["ip", "netns", "exec", net.dut, "socat",
+                            "TCP-LISTEN:9100,reuseaddr,fork", "EXEC:cat"])
+    deadline = time.time() + 10
+    while ":9100 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
+        time.sleep(0.1)
+    return srv
+
+
+def udp_beside(net, run, env, dut_ip=DUT_IP):
+    """From the peer, UDP to pollnet's echo service (7), to the kernel's
+    echo (9200, running), to no one's port; one table of UDP ports (the
+    kernel cannot bind 7, pollnet-run not 9200); a program under pollnet-run
+    with a UDP and a TCP socket on port 9300, reached over both.  Returns
+    that program, still running."""
+    for port, want in (("7", "b'hello 7'"), ("9200", "b'kernel: hello 9200'"),
+                       ("9999", "ConnectionRefusedError")):
+        r = sh("python3", "-c", UDP_ASK, dut_ip, port, ns=net.peer, check=False)
+        check(r.stdout.strip() == "udp %s: %s" % (port, want),
+              "UDP to port %s: %s" % (port, r.stdout.strip()))
+    r = sh("python3", "-c", BIND, "7", ns=net.dut, check=False)
+    check(r.stdout.strip() == "OSError", "the kernel cannot bind pollnet's port 7: %s" %
+          r.stdout.strip())
+    r = sh("sh", run, "python3", "-c", BIND, "9200", ns=net.dut, env=env, check=False)
+    check(r.stdout.strip() == "OSError",
+          "pollnet-run cannot bind the kernel's port 9200: %s" % r.stdout.strip())
+    both = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "python3", "-c",
+                             BOTH, dut_ip], env=env, stdout=subprocess.PIPE, text=True)
+    check(both.stdout.readline().strip() == "bound",
+          "under pollnet-run, a UDP and a TCP socket bound to port 9300")
+    r = sh("python3", "-c", UDP_ASK, dut_ip, "9300", ns=net.peer, check=False)
+    check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
+    r = sh("python3", "-c", TCP_ASK, dut_ip, ns=net.peer, check=False)
+    check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
+    return both
+
+
 def sysctls(net):
     return [sh("cat", "/proc/sys/net/%s/conf/%s/%s" % (f, net.dut_if, k), ns=net.dut).stdout
             .strip() for f, k in (("ipv4", "arp_ignore"), ("ipv4", "rp_filter"),
@@ -171,12 +221,7 @@ def main():
               sysctls(net))
 
         # TCP to a kernel server on pollnet's address
-        srv = subprocess.Popen(["ip", "netns", "exec", net.dut, "socat",
-                                "TCP-LISTEN:9100,reuseaddr,fork", "EXEC:cat"])
-        procs.append(srv)
-        deadline = time.time() + 10
-        while ":9100 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
-            time.sleep(0.1)
+        procs.append(tcp_echo_server(net))
         r = sh("python3", os.path.join(HERE, "tcp_echo_client.py"), DUT_IP, "9100", "1000000",
                ns=net.peer, check=False, timeout=60)
         check(r.returncode == 0 and "back intact" in r.stdout,
@@ -197,22 +242,7 @@ def main():
                                   DUT_IP, "9200"], stdout=subprocess.PIPE, text=True)
         procs.append(kecho)
         kecho.stdout.readline()
-        for port, want in (("9200", "b'kernel: hello 9200'"), ("7", "b'hello 7'"),
-                           ("9999", "ConnectionRefusedError")):
-            r = sh("python3", "-c", UDP_ASK, DUT_IP, port, ns=net.peer, check=False)
-            check(r.stdout.strip() == "udp %s: %s" % (port, want),
-                  "UDP to port %s: %s" % (port, r.stdout.strip()))
-
-        # pollnet-run: UDP through pollnet, TCP through the kernel, one port
-        both = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "python3", "-c",
-                                 BOTH, DUT_IP], env=env, stdout=subprocess.PIPE, text=True)
-        procs.append(both)
-        check(both.stdout.readline().strip() == "bound",
-              "under pollnet-run, a UDP and a TCP socket bound to port 9300")
-        r = sh("python3", "-c", UDP_ASK, DUT_IP, "9300", ns=net.peer, check=False)
-        check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
-        r = sh("python3", "-c", TCP_ASK, DUT_IP, ns=net.peer, check=False)
-        check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
+        procs.append(udp_beside(net, run, env))
         r = sh("sh", run, "python3", "-c", IFCONF, ns=net.dut, env=env, check=False)
         lines = r.stdout.splitlines() + ["", ""]
         check(lines[0].split() == ["lo", "pn0"],

@@ -26,22 +26,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netns import (check, finish, kill_all, Namespaces, Pollnet, preload_setup,  # noqa: E402
                    sh)
-from test_exception import BOTH, sockets, TCP_ASK, UDP_ASK, UDP_ECHO  # noqa: E402
+from test_exception import (BIND, sockets, tcp_echo_server, UDP_ASK, UDP_ECHO,  # noqa: E402
+                            udp_beside)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
 PEER_IP = "198.18.0.1"
 PEER_IP2 = "198.18.0.3"         # an address the dut's kernel never resolved
-
-BIND = r"""
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-try:
-    s.bind(("0.0.0.0", int(sys.argv[1])))
-    print("bound")
-except OSError as e:
-    print(type(e).__name__)
-"""
 
 SEND_TO = r"""
 import socket, sys
@@ -59,19 +50,6 @@ print("ready", flush=True)
 try:
     d, a = s.recvfrom(100)
     print("got %r from %s" % (d, a[0]))
-except OSError as e:
-    print(type(e).__name__)
-"""
-
-REFUSED = r"""
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.connect((sys.argv[1], 9998))
-s.send(b"anyone?")
-try:
-    s.recv(100)
-    print("answered")
 except OSError as e:
     print(type(e).__name__)
 """
@@ -124,12 +102,7 @@ def main():
     sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
     procs = []
     try:
-        srv = subprocess.Popen(["ip", "netns", "exec", net.dut, "socat",
-                                "TCP-LISTEN:9100,reuseaddr,fork", "EXEC:cat"])
-        procs.append(srv)
-        deadline = time.time() + 10
-        while ":9100 " not in sh("ss", "-tln", ns=net.dut).stdout and time.time() < deadline:
-            time.sleep(0.1)
+        procs.append(tcp_echo_server(net))
         kecho = subprocess.Popen(["ip", "netns", "exec", net.dut, "python3", "-c", UDP_ECHO,
                                   DUT_IP, "9200"], stdout=subprocess.PIPE, text=True)
         procs.append(kecho)
@@ -144,30 +117,8 @@ def main():
               (net.dut_if, prog_on(net)))
         kernel_whole(net, "with pollnet")
 
-        for port, want in (("7", "b'hello 7'"), ("9200", "b'kernel: hello 9200'"),
-                           ("9999", "ConnectionRefusedError")):
-            r = sh("python3", "-c", UDP_ASK, DUT_IP, port, ns=net.peer, check=False)
-            check(r.stdout.strip() == "udp %s: %s" % (port, want),
-                  "UDP to port %s: %s" % (port, r.stdout.strip()))
-
-        # one table of UDP ports
-        r = sh("python3", "-c", BIND, "7", ns=net.dut, check=False)
-        check(r.stdout.strip() == "OSError", "the kernel cannot bind pollnet's port 7: %s" %
-              r.stdout.strip())
-        r = sh("sh", run, "python3", "-c", BIND, "9200", ns=net.dut, env=env, check=False)
-        check(r.stdout.strip() == "OSError",
-              "pollnet-run cannot bind the kernel's port 9200: %s" % r.stdout.strip())
-
-        # pollnet-run: UDP through pollnet, TCP through the kernel, one port
-        both = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "python3", "-c",
-                                 BOTH, DUT_IP], env=env, stdout=subprocess.PIPE, text=True)
+        both = udp_beside(net, run, env)
         procs.append(both)
-        check(both.stdout.readline().strip() == "bound",
-              "under pollnet-run, a UDP and a TCP socket bound to port 9300")
-        r = sh("python3", "-c", UDP_ASK, DUT_IP, "9300", ns=net.peer, check=False)
-        check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
-        r = sh("python3", "-c", TCP_ASK, DUT_IP, ns=net.peer, check=False)
-        check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
         r = sockets(build, stats, ":9300")
         check(":9300" in r.stdout and "udp-run" in r.stdout,
               "pollnetctl sockets: its UDP socket is pollnet's")
@@ -190,8 +141,9 @@ def main():
               (PEER_IP2, got))
         neigh = sh("ip", "neigh", "show", PEER_IP2, ns=net.dut).stdout.strip()
         check("lladdr" in neigh, "the kernel's neighbour table has it: %s" % neigh)
-        r = sh("sh", run, "python3", "-c", REFUSED, PEER_IP, ns=net.dut, env=env, check=False)
-        check(r.stdout.strip() == "ConnectionRefusedError",
+        r = sh("sh", run, "python3", "-c", UDP_ASK, PEER_IP, "9998", ns=net.dut, env=env,
+               check=False)
+        check(r.stdout.strip() == "udp 9998: ConnectionRefusedError",
               "the peer's port unreachable reaches pollnet's connected socket: %s" %
               r.stdout.strip())
 
