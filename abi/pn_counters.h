@@ -134,8 +134,11 @@ struct pn_counters {
 	uint64_t udp_oversize;    /* delivered, longer than a 1500-byte MTU carries
 	                           * (the port's kernel reassembled them) */
 	uint64_t udp_broadcast;   /* delivered (above), sent to a broadcast address */
-	/* between local sockets (never on the port):
-	 * local_sent == local_delivered + local_no_socket + local_ring_full */
+	/* between local sockets (never on the port), pollnet's and, where the
+	 * kernel shares pollnet's address (xdp:, the exception path), the
+	 * kernel's programs' (local_to_kernel, local_from_kernel, at the end):
+	 * local_sent == local_delivered + local_no_socket + local_ring_full
+	 *               + local_to_kernel */
 	uint64_t local_sent;
 	uint64_t local_delivered;
 	uint64_t local_no_socket;
@@ -172,6 +175,12 @@ struct pn_counters {
 	uint64_t exc_out_dropped; /* from the kernel: the loop's batch full */
 	uint64_t exc_arp_dup;     /* the kernel's ARP replies for our address,
 	                           * not sent: pollnet answered already */
+	/* Local datagrams and the kernel's programs (above): from one of ours
+	 * to a kernel socket on this host, handed to the control thread, which
+	 * sends it from the port's reservation socket; from a kernel socket to
+	 * one of ours (also in local_sent) */
+	uint64_t local_to_kernel;
+	uint64_t local_from_kernel;
 };
 
 #endif

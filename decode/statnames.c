@@ -109,6 +109,8 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(st->local_delivered, L, "stack.local_delivered");
 	E(st->local_no_socket, L, "stack.local_no_socket");
 	E(st->local_ring_full, L, "stack.local_ring_full");
+	E(st->local_to_kernel, L, "stack.local_to_kernel");
+	E(st->local_from_kernel, L, "stack.local_from_kernel");
 	for (uint32_t i = 0; i < h->nb_lcores; i++) {
 		const struct pn_stats_lcore *l = &lc[i];
 

@@ -149,6 +149,11 @@ typedef void (*stack_arp_hook)(void *arg, rte_be32_t ip,
  * instead of sending an ARP request for ip; the answer comes back as an
  * arp_cache_insert.  NULL: the stack sends its own requests. */
 typedef void (*stack_arp_ask)(void *arg, rte_be32_t ip);
+/* Where the kernel shares our address (xdp:, the exception path): a local
+ * datagram no socket of ours takes, for the kernel's programs on this host
+ * (m: the payload).  Takes m; 0, or -ENOBUFS (freed).  NULL: none. */
+typedef int (*stack_kernel_out)(void *arg, struct rte_mbuf *m, rte_be16_t sport,
+				rte_be32_t dst, rte_be16_t dport);
 
 struct stack {
 	const struct stack_conf *conf;
@@ -177,6 +182,8 @@ struct stack {
 	void *arp_hook_arg;
 	stack_arp_ask arp_ask;
 	void *arp_ask_arg;
+	stack_kernel_out kernel_out;
+	void *kernel_out_arg;
 	struct arp_cache arp;
 	uint32_t icmp_tokens;           /* ICMP errors we may still send */
 	uint64_t icmp_refill_ms;        /* when the bucket last gained */
@@ -201,6 +208,11 @@ void stack_init(struct stack *s, const struct stack_conf *conf,
 void stack_release(struct stack *s);
 
 enum stack_verdict stack_input(struct stack *s, struct rte_mbuf *m);
+
+/* A datagram a kernel program on this host sent to one of our ports (m:
+ * its payload), delivered as a local one: 0, or a negative errno (m freed). */
+int stack_local_from_kernel(struct stack *s, struct rte_mbuf *m, rte_be32_t src,
+			    rte_be16_t sport, rte_be32_t dst, rte_be16_t dport);
 
 /* Layers, exposed for tests; each takes m with data at its own header. */
 enum stack_verdict eth_input(struct stack *s, struct rte_mbuf *m);

@@ -291,15 +291,17 @@ udp_hdr_fill(struct rte_udp_hdr *u, rte_be16_t sport, rte_be16_t dport, uint16_t
 }
 
 /*
- * A datagram from one of our sockets to one of our addresses: straight to
- * the destination socket, never to the port.  m holds the payload.
+ * A datagram from src:sport to one of our addresses: straight to the
+ * destination socket, never to the port.  m holds the payload.  From one
+ * of our sockets (src: stack_local_src), or from a kernel program (the
+ * control thread's, stack_local_from_kernel); one of ours to a port no
+ * socket of ours holds goes to the kernel's programs where the kernel
+ * shares our address (kernel_out).
  */
 static int
-udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
-	  rte_be16_t dport, uint8_t tos, uint8_t ttl)
+udp_local(struct stack *s, struct rte_mbuf *m, rte_be32_t src, rte_be16_t sport,
+	  rte_be32_t dst, rte_be16_t dport, uint8_t tos, uint8_t ttl, int from_kernel)
 {
-	const struct stack_conf *c = s->conf;
-	const rte_be32_t src = stack_local_src(c, dst);
 	struct pn_sock *to;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *u;
@@ -307,6 +309,14 @@ udp_local(struct stack *s, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst,
 
 	s->stats.local_sent++;
 	to = s->socks == NULL ? NULL : sock_table_lookup(s->socks, dport, src, sport);
+	if (to == NULL && s->kernel_out != NULL && dst == s->conf->ip && !from_kernel) {
+		if (s->kernel_out(s->kernel_out_arg, m, sport, dst, dport) < 0) {
+			s->stats.local_ring_full++;
+			return -ENOBUFS;
+		}
+		s->stats.local_to_kernel++;
+		return 0;
+	}
 	if (to == NULL) {
 		s->stats.local_no_socket++;
 		rte_pktmbuf_free(m);
@@ -369,8 +379,9 @@ udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 		return -EINVAL;
 	}
 	if (stack_is_local(s->conf, dst))
-		return udp_local(s, m, sport, dst, dport, STACK_IPO_TOS(ipo),
-				 STACK_IPO_TTL(ipo) != 0 ? STACK_IPO_TTL(ipo) : STACK_TTL);
+		return udp_local(s, m, stack_local_src(s->conf, dst), sport, dst, dport,
+				 STACK_IPO_TOS(ipo),
+				 STACK_IPO_TTL(ipo) != 0 ? STACK_IPO_TTL(ipo) : STACK_TTL, 0);
 	u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*u));
 	if (u == NULL) {
 		s->stats.tx_drop[PN_TX_NO_HEADROOM]++;
@@ -399,4 +410,12 @@ udp_output_ip(struct stack *s, struct rte_mbuf *m, rte_be16_t sport,
 	}
 	m->l4_len = sizeof(*u);
 	return ipv4_output_ip(s, m, dst, IPPROTO_UDP, ipo);
+}
+
+int
+stack_local_from_kernel(struct stack *s, struct rte_mbuf *m, rte_be32_t src, rte_be16_t sport,
+			rte_be32_t dst, rte_be16_t dport)
+{
+	s->stats.local_from_kernel++;
+	return udp_local(s, m, src, sport, dst, dport, 0, STACK_TTL, 1);
 }

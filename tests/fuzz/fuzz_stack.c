@@ -17,7 +17,8 @@
  * After every input, and at each op 3:
  *   rx_frames == rx_delivered + rx_answered + every rx drop + rx_merged
  *     + rx_kernel;
- *   local_sent == local_delivered + local_no_socket + local_ring_full;
+ *   local_sent == local_delivered + local_no_socket + local_ring_full
+ *     + local_to_kernel;
  *   the pool's mbufs in use == what the stack still holds (the transmit
  *   batch, the ARP queues, the echo ring, the frames for the kernel);
  *   every frame for the kernel whole, one segment;
@@ -337,8 +338,8 @@ check_books(void)
 		   "rx_frames %lu != delivered %lu + answered %lu + dropped %lu + merged %lu + "
 		   "kernel %lu", s->rx_frames, s->rx_delivered, s->rx_answered,
 		   stats_rx_dropped(s), s->rx_merged, s->rx_kernel);
-	FUZZ_CHECK(s->local_sent == s->local_delivered + s->local_no_socket + s->local_ring_full,
-		   "local_sent %lu", s->local_sent);
+	FUZZ_CHECK(s->local_sent == s->local_delivered + s->local_no_socket + s->local_ring_full +
+		   s->local_to_kernel, "local_sent %lu", s->local_sent);
 	FUZZ_CHECK(s->icmp_unreach_sent <= STACK_ICMP_BURST +
 		   (st.now_ms - 1000) * STACK_ICMP_RATE / 1000 + 1,
 		   "port unreachables within the rate: %lu in %lu ms", s->icmp_unreach_sent,

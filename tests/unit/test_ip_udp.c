@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <rte_ring.h>
+#include <rte_udp.h>
 
 #include "sock_table.h"
 
@@ -238,6 +239,73 @@ udp_output_group(void **state)
 	assert_int_equal(ip->time_to_live, 0);
 	assert_int_equal(st.stats.arp_requests_out, 0);
 	harness_drain_tx(&st);
+	assert_int_equal(harness_in_use(), 0);
+}
+
+/* Where the kernel shares our address: a local datagram no socket of ours
+ * takes goes to the kernel's programs (the hook, with its ports), one to
+ * 127.0.0.1 does not; a kernel program's comes in as a local one, from its
+ * address and port, and no answer from us makes it go back. */
+static struct rte_mbuf *kout_m;
+static rte_be16_t kout_sport, kout_dport;
+
+static int
+kernel_out(void *arg, struct rte_mbuf *m, rte_be16_t sport, rte_be32_t dst, rte_be16_t dport)
+{
+	assert_ptr_equal(arg, &st);
+	assert_int_equal(rte_be_to_cpu_32(dst), OUR_IP);
+	assert_null(kout_m);
+	kout_m = m;
+	kout_sport = sport;
+	kout_dport = dport;
+	return 0;
+}
+
+static void
+udp_local_and_kernel(void **state)
+{
+	uint8_t p[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct rte_mbuf *m = NULL;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *u;
+
+	st.kernel_out = kernel_out;
+	st.kernel_out_arg = &st;
+	kout_m = NULL;
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(OUR_IP), rte_cpu_to_be_16(53)), 0);
+	assert_non_null(kout_m);
+	assert_int_equal(rte_be_to_cpu_16(kout_sport), 4000);
+	assert_int_equal(rte_be_to_cpu_16(kout_dport), 53);
+	assert_int_equal(rte_pktmbuf_pkt_len(kout_m), 8);
+	rte_pktmbuf_free(kout_m);
+	kout_m = NULL;
+	assert_int_equal(udp_output(&st, payload_mbuf(p, 8), rte_cpu_to_be_16(4000),
+				    rte_cpu_to_be_32(0x7f000001u), rte_cpu_to_be_16(53)),
+			 -ECONNREFUSED);
+	assert_null(kout_m);
+	assert_int_equal(st.stats.local_to_kernel, 1);
+	assert_int_equal(st.stats.local_no_socket, 1);
+
+	/* from a kernel program at our address, port 40000, to port 7 */
+	assert_int_equal(stack_local_from_kernel(&st, payload_mbuf(p, 8), rte_cpu_to_be_32(OUR_IP),
+						 rte_cpu_to_be_16(40000), rte_cpu_to_be_32(OUR_IP),
+						 rte_cpu_to_be_16(7)), 0);
+	assert_int_equal(rte_ring_dequeue(bound.rx, (void **)&m), 0);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, m->l2_len + m->l3_len);
+	assert_int_equal(rte_be_to_cpu_32(ip->src_addr), OUR_IP);
+	assert_int_equal(rte_be_to_cpu_16(u->src_port), 40000);
+	rte_pktmbuf_free(m);
+	/* to a port no socket of ours holds: refused, not sent back */
+	assert_int_equal(stack_local_from_kernel(&st, payload_mbuf(p, 8), rte_cpu_to_be_32(OUR_IP),
+						 rte_cpu_to_be_16(40000), rte_cpu_to_be_32(OUR_IP),
+						 rte_cpu_to_be_16(8)), -ECONNREFUSED);
+	assert_null(kout_m);
+	assert_int_equal(st.stats.local_from_kernel, 2);
+	assert_int_equal(st.stats.local_sent, st.stats.local_delivered + st.stats.local_no_socket +
+			 st.stats.local_ring_full + st.stats.local_to_kernel);
+	st.kernel_out = NULL;
 	assert_int_equal(harness_in_use(), 0);
 }
 
@@ -824,6 +892,7 @@ main(void)
 		T(ip_not_for_us),
 		T(udp_broadcast_to_every_socket),
 		T(udp_output_broadcast),
+		T(udp_local_and_kernel),
 		T(udp_output_group),
 		T(ip_fragments_dropped),
 		T(ip_ttl_zero_and_unknown_proto),
