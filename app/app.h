@@ -8,6 +8,7 @@
 #include "app_stats.h"
 #include "config.h"
 #include "lcore.h"
+#include "kernel_local.h"
 #include "neigh.h"
 #include "port.h"
 #include "stack.h"
@@ -39,6 +40,7 @@ struct app {
 	struct statseg seg;            /* what pollnetctl and telemetry read */
 	struct capture *cap;           /* the open capture, or NULL */
 	struct mcast *mc;              /* the groups joined (mcast.c) */
+	struct kernel_local kl;        /* beside the kernel on our address */
 	struct neigh neigh;            /* the kernel's neighbours (xdp:; its
 	                                * ask ring NULL otherwise) */
 	int bell;                      /* the doorbell (an eventfd) */

@@ -20,7 +20,6 @@
 
 #include "app.h"
 #include "capture.h"
-#include "exc.h"
 #include "mcast.h"
 #include "abi/pn_control.h"
 #include "abi/pn_region.h"
@@ -56,8 +55,8 @@ ctl_open(struct ctl *c, struct app *a, char *err, size_t errlen)
 		c->clients[i].fd = -1;
 	c->max = cfg->max_sockets;
 	c->socks = calloc(c->max, sizeof(c->socks[0]));
-	c->pfd = calloc(c->max + CTL_MAX_CLIENTS + 3, sizeof(c->pfd[0]));
-	c->pfd_idx = calloc(c->max + CTL_MAX_CLIENTS + 3, sizeof(c->pfd_idx[0]));
+	c->pfd = calloc(c->max + CTL_MAX_CLIENTS + 5, sizeof(c->pfd[0]));
+	c->pfd_idx = calloc(c->max + CTL_MAX_CLIENTS + 5, sizeof(c->pfd_idx[0]));
 	if (c->socks == NULL || c->pfd == NULL || c->pfd_idx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -694,7 +693,7 @@ void
 ctl_poll(struct ctl *c, int timeout_ms)
 {
 	struct pollfd *pfd = c->pfd;
-	int *idx = c->pfd_idx, n = 0, nc, ns, fds[2];
+	int *idx = c->pfd_idx, n = 0, nc, ns, fds[4], nf;
 
 	pfd[n] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
 	idx[n++] = -1;
@@ -720,7 +719,9 @@ ctl_poll(struct ctl *c, int timeout_ms)
 	/* beside the kernel (xdp:): an lcore's ask for a neighbour, the
 	 * kernel's news, which wake us at once (the caller's neigh_poll
 	 * reads them) */
-	for (int k = 0, m = neigh_fds(&c->a->neigh, fds); k < m; k++)
+	nf = neigh_fds(&c->a->neigh, fds);
+	nf += kernel_local_fds(c->a, fds + nf);     /* and the kernel's programs' */
+	for (int k = 0; k < nf; k++)
 		pfd[n++] = (struct pollfd){ .fd = fds[k], .events = POLLIN };
 	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
 		return;

@@ -16,7 +16,6 @@
 #include <net/if_arp.h>
 #include <net/route.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -255,34 +254,6 @@ kernel_back(void)
 	quiet_if[0] = '\0';
 }
 
-/* Per UDP port pollnet holds, its reservation socket on the kernel behind
- * the exception path (-1: none); allocated at exc_open. */
-static int *exc_held;
-
-int
-app_udp_hold(struct app *a, uint16_t port, int hold)
-{
-	int rc = port_udp_hold(a->port, port, hold);
-
-	if (rc < 0 || a->exc == NULL || exc_held == NULL)
-		return rc;
-	if (!hold) {
-		if (exc_held[port] >= 0)
-			close(exc_held[port]);
-		exc_held[port] = -1;
-		return 0;
-	}
-	if (exc_held[port] >= 0)
-		return 0;
-	rc = port_kernel_reserve(a->sconf.ip, port);
-	if (rc < 0) {
-		port_udp_hold(a->port, port, 0);
-		return rc;
-	}
-	exc_held[port] = rc;
-	return 0;
-}
-
 int
 exc_open(struct app *a, char *err, size_t errlen)
 {
@@ -328,9 +299,6 @@ exc_open(struct app *a, char *err, size_t errlen)
 	}
 	kernel_off(a->port->spec);
 	reserve_ports();
-	exc_held = malloc(65536 * sizeof(*exc_held));
-	for (int i = 0; exc_held != NULL && i < 65536; i++)
-		exc_held[i] = -1;
 	return 0;
 }
 
@@ -342,10 +310,5 @@ exc_close(struct app *a)
 		kernel_back();
 		unreserve_ports();
 	}
-	for (int i = 0; exc_held != NULL && i < 65536; i++)
-		if (exc_held[i] >= 0)
-			close(exc_held[i]);
-	free(exc_held);
-	exc_held = NULL;
 	a->exc = NULL;
 }

@@ -4,7 +4,6 @@
 #define PN_EXC_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct app;
 
@@ -14,12 +13,5 @@ struct app;
  * port.exception), or a negative errno with the reason in err. */
 int exc_open(struct app *a, char *err, size_t errlen);
 void exc_close(struct app *a);
-
-/* Hold UDP port `port` for pollnet where the kernel shares its address,
- * or give it back: on an xdp: port (port_udp_hold), and on the kernel
- * behind the exception path (a socket bound to pollnet's address and the
- * port), so that the kernel's programs and pollnet share one table of
- * ports.  0, or a negative errno (-EADDRINUSE: the kernel's). */
-int app_udp_hold(struct app *a, uint16_t port, int hold);
 
 #endif

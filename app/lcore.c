@@ -39,6 +39,7 @@
 #include <rte_udp.h>
 
 #include "capture.h"
+#include "kernel_local.h"
 #include "neigh.h"
 #include "config.h"
 #include "cksum.h"
@@ -94,6 +95,21 @@ lcore_arp_notes(struct lcore_ctx *lc)
 	for (unsigned i = 0; i < cnt; i++)
 		arp_cache_insert(&lc->st, n[i].ip, &n[i].mac, 1);
 	lc->st.arp_hook = hook;
+}
+
+/* Datagrams the kernel's programs on this host sent to our ports
+ * (kernel_local.h), delivered as local ones. */
+static unsigned
+lcore_from_kernel(struct lcore_ctx *lc)
+{
+	struct kernel_local_item it[16];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(lc->kl_in, it, sizeof(it[0]), RTE_DIM(it),
+						    NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		stack_local_from_kernel(&lc->st, it[i].m, it[i].src, it[i].sport, it[i].dst,
+					it[i].dport);
+	return n;
 }
 
 /* Is anyone looking?  (The packet log, or an open capture.) */
@@ -513,6 +529,10 @@ lcore_main(void *arg)
 		st->arp_ask = neigh_ask;        /* the kernel resolves (xdp:) */
 		st->arp_ask_arg = lc->neigh;
 	}
+	if (lc->kl != NULL) {
+		st->kernel_out = kernel_local_out;
+		st->kernel_out_arg = lc->kl;
+	}
 	sock_table_lcore_online(st->socks, lc->idx);
 
 	st->now_ms = (rte_get_tsc_cycles() - tsc0) / hz_ms;
@@ -555,6 +575,8 @@ lcore_main(void *arg)
 		work += lcore_sockets(lc);
 		if (lc->ctl_tx != NULL)
 			work += lcore_ctl_frames(lc);
+		if (lc->kl_in != NULL)
+			work += lcore_from_kernel(lc);
 		if (lc->exc != NULL)
 			work += lcore_exception(lc, tsc, hz_us);
 		shm_sock_commit(st);

@@ -35,6 +35,9 @@ struct lcore_ctx {
 	struct rte_ring *arp_notify;   /* MP/SC: mappings other lcores learned,
 	                                * or the kernel (neigh), or NULL */
 	struct neigh *neigh;           /* the kernel resolves (xdp:), or NULL */
+	struct kernel_local *kl;       /* the kernel's programs share our
+	                                * address (kernel_local.h), or NULL */
+	struct rte_ring *kl_in;        /* lcore 0: their datagrams for us */
 	struct rte_ring *ctl_tx;       /* lcore 0: frames the control thread
 	                                * sends (IGMP reports), else NULL */
 	struct pn_stats_log *log;      /* frame log ring, or NULL (turned off) */

@@ -307,6 +307,8 @@ setup_lcores(struct app *a)
 		lc->doze = &a->state->doze[i];
 		lc->doze_all = a->state->doze;
 		lc->neigh = a->neigh.ask != NULL ? &a->neigh : NULL;
+		lc->kl = a->kl.resv != NULL ? &a->kl : NULL;
+		lc->kl_in = i == 0 && lc->kl != NULL ? a->kl.in : NULL;
 		if (a->nb_lcores > 1) {
 			snprintf(name, sizeof(name), "pn_steer%u", i);
 			a->steer[i] = rte_ring_create_elem(name, sizeof(struct steer_item),
@@ -370,7 +372,8 @@ main(int argc, char **argv)
 {
 	struct pn_options o;
 	struct app a = { .seg.fd = -1, .bell = -1, .state_fd = -1,
-			 .neigh = { .ev_fd = -1, .req_fd = -1, .bell = -1 } };
+			 .neigh = { .ev_fd = -1, .req_fd = -1, .bell = -1 },
+			 .kl = { .ep = -1, .bell = -1 } };
 	static struct ctl ctl;
 	char err[512], ipbuf[INET_ADDRSTRLEN], macbuf[RTE_ETHER_ADDR_FMT_SIZE];
 	int rc, status = 1;
@@ -470,6 +473,10 @@ main(int argc, char **argv)
 		fail("%s", err);
 		goto out_port;
 	}
+	if (kernel_local_open(&a) < 0) {
+		fail("out of memory for the kernel's local datagrams");
+		goto out_port;
+	}
 	a.sconf.exception = a.exc != NULL;
 	a.sconf.exc_udp = a.exc != NULL && o.cfg.exc_udp;
 	a.socks = sock_table_create("pn_socks", o.cfg.max_sockets, a.nb_lcores);
@@ -553,6 +560,7 @@ main(int argc, char **argv)
 		ctl_poll(&ctl, 10);
 		if (a.neigh.ask != NULL)
 			neigh_poll(&a.neigh);
+		kernel_local_poll(&a);
 		mcast_tick(a.mc, mcast_now_ms());
 		if (o.dump)
 			print_logs(&a, dump_pos);
@@ -600,6 +608,7 @@ out_lcores:
 	sock_table_free(a.socks);
 out_port:
 	neigh_close(&a.neigh);          /* lcores are stopped: no more asks */
+	kernel_local_close(&a);
 	exc_close(&a);
 	port_close(a.port);
 out_pool:

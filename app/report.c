@@ -76,6 +76,11 @@ report_print(FILE *f, struct app *a)
 		LINE(f, "sock.echo.tx_drops", s->tx_drops);
 		LINE(f, "sock.echo.queued", rte_ring_count(s->rx));
 	}
+	if (a->kl.resv != NULL) {
+		LINE(f, "kernel_local.to_kernel", a->kl.to_kernel);
+		LINE(f, "kernel_local.from_kernel", a->kl.from_kernel);
+		LINE(f, "kernel_local.dropped", a->kl.dropped);
+	}
 	fprintf(f, "check rx_frames == rx_delivered + rx_answered + rx_dropped + rx_merged + "
 		"rx_kernel: %s\n",
 		sum.rx_frames == sum.rx_delivered + sum.rx_answered + stats_rx_dropped(&sum) +

@@ -71,11 +71,10 @@ port_kernel_reserve(rte_be32_t ip, uint16_t port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
 				   .sin_addr.s_addr = ip };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), small = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		int e = errno;
 

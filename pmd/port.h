@@ -179,8 +179,9 @@ port_intr_disarm(struct port *p, uint16_t q)
 
 /* Where the kernel shares pollnet's address (xdp:, the exception path):
  * hold UDP port `port` (host order) in the kernel's table too, with a
- * socket bound to ip and the port, its receive buffer at the minimum.
- * The socket, or a negative errno (-EADDRINUSE: a kernel program has it). */
+ * socket bound to ip and the port (what the kernel's programs on this host
+ * send to the port arrives there: app/kernel_local.c).  The socket, or a
+ * negative errno (-EADDRINUSE: a kernel program has it). */
 int port_kernel_reserve(rte_be32_t ip, uint16_t port);
 
 /* Implementations (e1000_port_open is in e1000.h). */

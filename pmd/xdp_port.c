@@ -12,10 +12,9 @@
  * - takes the kernel's address, network, broadcast, default gateway and
  *   MTU for the stack (struct port_kernel); the kernel resolves neighbours
  *   (app/neigh.c reads its table through rtnetlink);
- * - holds a UDP port for pollnet (udp_hold): a kernel UDP socket bound to
- *   the address and port first, so the kernel's own programs and pollnet
- *   share one table of who has which port (the kernel says EADDRINUSE for
- *   both), then the port's three keys in the map;
+ * - holds a UDP port for pollnet (udp_hold): the port's three keys in the
+ *   map (the app holds it in the kernel's table first: a reservation
+ *   socket, app/kernel_local.c);
  * - attaches the program through a BPF link, not the netlink attachment
  *   the driver made: a link lives as long as its descriptor, so when
  *   pollnet leaves, however it leaves (SIGKILL, a crash), the kernel
@@ -63,8 +62,6 @@ struct xdp_priv {
 	int prog_fd, link_fd;
 	int ports_fd, verdicts_fd;       /* its maps */
 	rte_be32_t bcast;
-	int *held;                       /* per UDP port: the reservation
-	                                  * socket, or -1 */
 	/* the driver's AF_XDP sockets, one per queue: an lcore that sleeps
 	 * waits for its socket to be readable (its receive ring not empty) */
 	uint16_t nb_xsk;
@@ -90,35 +87,22 @@ xdp_udp_hold(struct port *p, uint16_t port, int hold)
 	struct xdp_priv *x = p->priv;
 	struct pn_xdp_key k[3];
 	const uint32_t one = 1;
-	int fd;
 
 	xdp_keys(p, x, port, k);
 	if (!hold) {
 		for (int i = 0; i < 3; i++)
 			bpf_map_delete_elem(x->ports_fd, &k[i]);
-		if (x->held[port] >= 0)
-			close(x->held[port]);
-		x->held[port] = -1;
 		return 0;
 	}
-	if (x->held[port] >= 0)
-		return 0;
-	/* what the kernel still takes for it (a fragmented datagram, which
-	 * the program leaves to the kernel) is dropped there quietly */
-	fd = port_kernel_reserve(p->kernel.ip, port);
-	if (fd < 0)
-		return fd;
 	for (int i = 0; i < 3; i++) {
 		if (bpf_map_update_elem(x->ports_fd, &k[i], &one, BPF_ANY) < 0) {
 			int e = errno;
 
 			for (int j = 0; j < i; j++)
 				bpf_map_delete_elem(x->ports_fd, &k[j]);
-			close(fd);
 			return -e;
 		}
 	}
-	x->held[port] = fd;
 	return 0;
 }
 
@@ -223,10 +207,6 @@ xdp_stats(struct port *p, struct port_stats *s)
 static void
 xdp_release(struct xdp_priv *x)
 {
-	for (int i = 0; x->held != NULL && i < 65536; i++)
-		if (x->held[i] >= 0)
-			close(x->held[i]);
-	free(x->held);
 	if (x->link_fd >= 0)
 		close(x->link_fd);      /* the kernel detaches the program */
 	if (x->ports_fd >= 0)
@@ -452,17 +432,14 @@ xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 	if (rc < 0)
 		goto fail;
 	p->kernel.ifindex = x->ifindex;
-	x->held = malloc(65536 * sizeof(*x->held));
 	x->obj_fd = memfd_create("pollnet_xdp.o", MFD_CLOEXEC);
-	if (x->held == NULL || x->obj_fd < 0 ||
+	if (x->obj_fd < 0 ||
 	    write(x->obj_fd, pn_xdp_obj, pn_xdp_obj_len) != (ssize_t)pn_xdp_obj_len) {
 		snprintf(err, errlen, "port xdp:%s: cannot stage the XDP program: %s", ifname,
 			 strerror(errno));
 		rc = -ENOMEM;
 		goto fail;
 	}
-	for (int i = 0; i < 65536; i++)
-		x->held[i] = -1;
 	snprintf(devargs, sizeof(devargs), "net_af_xdp_%s,iface=%s,start_queue=0,"
 		 "queue_count=%u,xdp_prog=/proc/self/fd/%d", ifname, ifname, queues, x->obj_fd);
 	rc = ethdev_port_open(devargs, conf, p, err, errlen);

@@ -105,7 +105,8 @@ def main():
               c["stack.rx_merged"], "rx_frames %d == delivered + answered + dropped + merged" %
               c["stack.rx_frames"])
         check(c["stack.local_sent"] == c["stack.local_delivered"] + c["stack.local_no_socket"] +
-              c["stack.local_ring_full"], "local_sent == delivered + no_socket + ring_full")
+              c["stack.local_ring_full"] + c["stack.local_to_kernel"],
+              "local_sent == delivered + no_socket + ring_full + to_kernel")
         r = sh(nettests, "--ctl", ctl, "--skip-dns", PEER_IP, str(LAB_PORT), check=False, timeout=120)
         check(r.returncode == 0, "the lab's tests pass after")
         counters, _ = pn.stop()

@@ -149,8 +149,9 @@ def udp_beside(net, run, env, dut_ip=DUT_IP):
     """From the peer, UDP to pollnet's echo service (7), to the kernel's
     echo (9200, running), to no one's port; one table of UDP ports (the
     kernel cannot bind 7, pollnet-run not 9200); a program under pollnet-run
-    with a UDP and a TCP socket on port 9300, reached over both.  Returns
-    that program, still running."""
+    with a UDP and a TCP socket on port 9300, reached over both; on the
+    host itself, a kernel program to pollnet's echo and a pollnet-run one
+    to the kernel's.  Returns the program on 9300, still running."""
     for port, want in (("7", "b'hello 7'"), ("9200", "b'kernel: hello 9200'"),
                        ("9999", "ConnectionRefusedError")):
         r = sh("python3", "-c", UDP_ASK, dut_ip, port, ns=net.peer, check=False)
@@ -170,6 +171,15 @@ def udp_beside(net, run, env, dut_ip=DUT_IP):
     check("udp via pollnet: hello 9300" in r.stdout, "its UDP: %s" % r.stdout.strip())
     r = sh("python3", "-c", TCP_ASK, dut_ip, ns=net.peer, check=False)
     check("tcp via the kernel: hi" in r.stdout, "its TCP: %s" % r.stdout.strip())
+    # neighbours on one address: a kernel program on this host to pollnet's
+    # echo, a pollnet-run program to the kernel's echo
+    r = sh("python3", "-c", UDP_ASK, dut_ip, "7", ns=net.dut, check=False)
+    check(r.stdout.strip() == "udp 7: b'hello 7'",
+          "a kernel program on pollnet's host to pollnet's echo: %s" % r.stdout.strip())
+    r = sh("sh", run, "python3", "-c", UDP_ASK, dut_ip, "9200", ns=net.dut, env=env,
+           check=False)
+    check(r.stdout.strip() == "udp 9200: b'kernel: hello 9200'",
+          "a pollnet-run program to the kernel's echo on its host: %s" % r.stdout.strip())
     return both
 
 

@@ -85,8 +85,9 @@ def main():
                   "%s: rx_frames %d == delivered + answered + dropped + merged" %
                   (what, c["stack.rx_frames"]))
             check(c["stack.local_sent"] == c["stack.local_delivered"] +
-                  c["stack.local_no_socket"] + c["stack.local_ring_full"],
-                  "%s: local_sent %d == delivered + no_socket + ring_full" %
+                  c["stack.local_no_socket"] + c["stack.local_ring_full"] +
+                  c["stack.local_to_kernel"],
+                  "%s: local_sent %d == delivered + no_socket + ring_full + to_kernel" %
                   (what, c["stack.local_sent"]))
             check(c["control.sockets"] == 0 and c["control.clients"] == 0,
                   "%s: every socket and session closed (%d, %d)" %
