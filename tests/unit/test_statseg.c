@@ -305,17 +305,23 @@ names_cover_everything(void **state)
 	sum.rx_drop[PN_RX_UDP_NO_SOCKET] = 7;
 	lc[1].st.rx_frames = 3;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
-	/* no port counters: 36 stack ones + every drop reason + the exception
+	/* no port counters: 38 stack ones + every drop reason + the exception
 	 * path's 3 and 2 per kind + 14 per lcore + 7 control + a refusal count
 	 * per reason */
-	assert_int_equal(n, 36 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX + 2 * 14 +
+	assert_int_equal(n, 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX + 2 * 14 +
 			 7 + PN_REFUSED_MAX);
 	/* a port with counters, and a driver with its own: 9 + 4 more */
 	h.port.has_stats = 1;
 	h.port.has_drv = 1;
 	n = 0;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
-	assert_int_equal(n, 13 + 36 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX +
+	assert_int_equal(n, 13 + 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX +
+			 2 * 14 + 7 + PN_REFUSED_MAX);
+	/* an xdp: port's program: its 2 verdicts more */
+	h.port.has_xdp = 1;
+	n = 0;
+	pn_stats_emit(&h, lc, &sum, count_emit, &n);
+	assert_int_equal(n, 15 + 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX +
 			 2 * 14 + 7 + PN_REFUSED_MAX);
 }
 
