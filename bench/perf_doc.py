@@ -645,6 +645,19 @@ What it says:
   pollnet-echo (libpollnet) stays under the kernel's rate under trafgen on both ports: its
   process shares cpu 1 with the lcore, which gives it the core only when the scheduler takes it
   away (its round trip p99 is a scheduler's slice).
+- **What holds pollnet-echo, in `perf`'s view** (`perf record -e cpu-clock -a -g` for 3 s of
+  trafgen flooding pollnet-echo on `xdp:`, pinned as above; run by hand at commit c07bb94, not
+  by the bench). Of all samples: trafgen and the veth's receive path in its softirq (XDP, the
+  redirect into the AF_XDP socket) 48 %; pollnet's lcore 49 %, of which its own code 12 %, libc
+  9 % and the kernel 23 %, mostly `recvfrom(2)` (`xsk_recvmsg`, the syscall entry, the libc
+  cancellation wrappers): DPDK 22.11's net_af_xdp calls it on every receive burst to drive the
+  queue (its preferred busy polling; `busy_budget=0` moved the echo service's rate by less than
+  this VM's noise); pollnet-echo **0.02 %**. The lcore never yields its core, so the client on
+  the same core runs only when the scheduler preempts the lcore: pollnet-echo echoed 79k to 91k
+  of 1,000,000 frames (the echo service, in the lcore itself, 964k to 993k). On cpu 0 with the
+  generator it echoed 120k, and on cpu 1 beside an lcore that sleeps on its socket when idle
+  (`idle = interrupt`) 165k: a flood leaves no idle time. What would move it: a third core (the
+  client's own), or an lcore that yields when a client it serves is runnable.
 """
 
 
