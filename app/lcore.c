@@ -54,15 +54,18 @@ struct arp_note {
 	uint16_t pad;
 };
 
-void
-lcore_arp_tell(struct lcore_ctx *lcs, uint16_t n, rte_be32_t ip,
+unsigned
+lcore_arp_tell(struct lcore_ctx *lcs, uint16_t n, int skip, rte_be32_t ip,
 	       const struct rte_ether_addr *mac)
 {
 	struct arp_note note = { .ip = ip, .mac = *mac };
+	unsigned dropped = 0;
 
 	for (uint16_t i = 0; i < n; i++)
-		if (rte_ring_mp_enqueue_elem(lcs[i].arp_notify, &note, sizeof(note)) != 0)
-			lcs[i].arp_notify_drops++;
+		if (i != skip &&
+		    rte_ring_mp_enqueue_elem(lcs[i].arp_notify, &note, sizeof(note)) != 0)
+			dropped++;
+	return dropped;
 }
 
 /* stack_arp_hook: tell the other lcores (their caches are their own). */
@@ -70,14 +73,8 @@ static void
 lcore_arp_learned(void *arg, rte_be32_t ip, const struct rte_ether_addr *mac)
 {
 	struct lcore_ctx *lc = arg;
-	struct arp_note n = { .ip = ip, .mac = *mac };
 
-	for (uint16_t i = 0; i < lc->nb_lcores; i++) {
-		if (i == lc->idx)
-			continue;
-		if (rte_ring_mp_enqueue_elem(lc->peers[i].arp_notify, &n, sizeof(n)) != 0)
-			lc->arp_notify_drops++;
-	}
+	lc->arp_notify_drops += lcore_arp_tell(lc->peers, lc->nb_lcores, lc->idx, ip, mac);
 }
 
 static void

@@ -69,9 +69,11 @@ struct lcore_ctx {
 	uint64_t cap_frames, cap_skipped;
 } __rte_cache_aligned;
 
-/* A mapping for every lcore's ARP cache (the control thread's). */
-void lcore_arp_tell(struct lcore_ctx *lcs, uint16_t n, rte_be32_t ip,
-		    const struct rte_ether_addr *mac);
+/* A mapping for the ARP cache of every lcore of lcs[0..n) but skip (-1:
+ * none), through their arp_notify rings: how many rings were full (the
+ * caller counts them: each lcore's counters are its own). */
+unsigned lcore_arp_tell(struct lcore_ctx *lcs, uint16_t n, int skip, rte_be32_t ip,
+			const struct rte_ether_addr *mac);
 
 /* rte_eal_remote_launch entry point; arg is a struct lcore_ctx. */
 int lcore_main(void *arg);

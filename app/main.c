@@ -198,7 +198,7 @@ neigh_learned(void *arg, rte_be32_t ip, const struct rte_ether_addr *mac)
 	struct app *a = arg;
 	const uint64_t one = 1;
 
-	lcore_arp_tell(a->lc, a->nb_lcores, ip, mac);
+	a->neigh.notify_drops += lcore_arp_tell(a->lc, a->nb_lcores, -1, ip, mac);
 	if ((a->state->flags & PN_STATE_DOZE) && write(a->bell, &one, sizeof(one)) < 0)
 		return;                 /* full: they are awake already */
 }

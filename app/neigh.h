@@ -33,6 +33,7 @@ struct neigh {
 	void *arg;
 	uint64_t learned;               /* mappings passed to the lcores */
 	uint64_t asked;                 /* addresses asked of the kernel */
+	uint64_t notify_drops;          /* mappings an lcore's full ring lost */
 };
 
 /* Open both sockets and the ask ring, and ask for the table as it is

@@ -76,6 +76,11 @@ report_print(FILE *f, struct app *a)
 		LINE(f, "sock.echo.tx_drops", s->tx_drops);
 		LINE(f, "sock.echo.queued", rte_ring_count(s->rx));
 	}
+	if (a->neigh.ask != NULL) {
+		LINE(f, "neigh.learned", a->neigh.learned);
+		LINE(f, "neigh.asked", a->neigh.asked);
+		LINE(f, "neigh.notify_drops", a->neigh.notify_drops);
+	}
 	if (a->kl.resv != NULL) {
 		LINE(f, "kernel_local.to_kernel", a->kl.to_kernel);
 		LINE(f, "kernel_local.from_kernel", a->kl.from_kernel);

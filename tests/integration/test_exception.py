@@ -134,6 +134,38 @@ print("tcp 9300: %r" % s.recv(100))
 """
 
 
+def nsd_both(net, run, env, tmp, build, stats, procs):
+    """nsd, unmodified, under pollnet-run on pollnet's address: its UDP
+    through pollnet, its TCP through the kernel, each answering the peer's
+    dig."""
+    nd = os.path.join(tmp, "nsd")
+    os.makedirs(nd)
+    with open(os.path.join(nd, "nsd.conf"), "w") as f:
+        f.write(NSD_CONF % {"ip": DUT_IP, "d": nd})
+    with open(os.path.join(nd, "pollnet.test.zone"), "w") as f:
+        f.write(ZONE % DUT_IP)
+    nsd = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "nsd", "-d", "-c",
+                            os.path.join(nd, "nsd.conf")], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    procs.append(nsd)
+    log = os.path.join(nd, "nsd.log")
+    deadline = time.time() + 15
+    while time.time() < deadline and not (os.path.exists(log) and
+                                          "nsd started" in open(log).read()):
+        time.sleep(0.2)
+    for how in ("+notcp", "+tcp"):
+        r = sh("dig", "@" + DUT_IP, "-p", "5300", "www.pollnet.test", "+short", how,
+               "+time=3", "+tries=1", ns=net.peer, check=False)
+        check(r.stdout.strip() == "198.18.1.1",
+              "nsd under pollnet-run answers dig %s: %s" % (how, r.stdout.strip()))
+    r = sockets(build, stats, ":5300")
+    check(":5300" in r.stdout and "udp-run" in r.stdout,
+          "pollnetctl sockets: nsd's UDP socket is pollnet's")
+    os.killpg(nsd.pid, 15)
+    nsd.wait(timeout=10)
+
+
 def tcp_echo_server(net):
     """The kernel's TCP echo on port 9100 in pollnet's namespace (socat),
     listening."""
@@ -268,33 +300,7 @@ def main():
               r.stdout.strip().splitlines()[-1])
         kill_all(procs)
 
-        # nsd, unmodified: its UDP through pollnet, its TCP through the kernel
-        nd = os.path.join(tmp, "nsd")
-        os.makedirs(nd)
-        with open(os.path.join(nd, "nsd.conf"), "w") as f:
-            f.write(NSD_CONF % {"ip": DUT_IP, "d": nd})
-        with open(os.path.join(nd, "pollnet.test.zone"), "w") as f:
-            f.write(ZONE % DUT_IP)
-        nsd = subprocess.Popen(["ip", "netns", "exec", net.dut, "sh", run, "nsd", "-d", "-c",
-                                os.path.join(nd, "nsd.conf")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-        procs.append(nsd)
-        log = os.path.join(nd, "nsd.log")
-        deadline = time.time() + 15
-        while time.time() < deadline and not (os.path.exists(log) and
-                                              "nsd started" in open(log).read()):
-            time.sleep(0.2)
-        for how in ("+notcp", "+tcp"):
-            r = sh("dig", "@" + DUT_IP, "-p", "5300", "www.pollnet.test", "+short", how,
-                   "+time=3", "+tries=1", ns=net.peer, check=False)
-            check(r.stdout.strip() == "198.18.1.1",
-                  "nsd under pollnet-run answers dig %s: %s" % (how, r.stdout.strip()))
-        r = sockets(build, stats, ":5300")
-        check(":5300" in r.stdout and "udp-run" in r.stdout,
-              "pollnetctl sockets: nsd's UDP socket is pollnet's")
-        os.killpg(nsd.pid, 15)
-        nsd.wait(timeout=10)
+        nsd_both(net, run, env, tmp, build, stats, procs)
 
         r = sh(os.path.join(build, "app", "pollnetctl"), "-S", stats, "stats", check=False)
         check("exception.to_kernel.tcp" in r.stdout, "pollnetctl stats shows the exception path")

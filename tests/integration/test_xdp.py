@@ -7,7 +7,9 @@ of its own.  From the peer: the kernel's TCP (socat, as ssh would be) and
 its ping keep working, UDP to pollnet's echo port is pollnet's, UDP to a
 kernel socket the kernel's, to no one's port the kernel's port
 unreachable.  One table of UDP ports for both: the kernel cannot bind
-pollnet's port, pollnet-run cannot bind the kernel's.  pollnet sends
+pollnet's port, pollnet-run cannot bind the kernel's; a program on the
+host itself reaches pollnet's echo, and pollnet-run the kernel's; nsd,
+unmodified, answers dig over UDP (pollnet) and TCP (the kernel).  pollnet sends
 through the kernel's neighbour table (an address the kernel never
 resolved: pollnet asks it to), gets the ICMP errors about its own
 datagrams, and counts the program's verdicts.  After SIGINT and after
@@ -26,8 +28,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netns import (check, finish, kill_all, Namespaces, Pollnet, preload_setup,  # noqa: E402
                    sh)
-from test_exception import (BIND, sockets, tcp_echo_server, UDP_ASK, UDP_ECHO,  # noqa: E402
-                            udp_beside)
+from test_exception import (BIND, nsd_both, sockets, tcp_echo_server, UDP_ASK,  # noqa: E402
+                            UDP_ECHO, udp_beside)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUT_IP = "198.18.0.2"
@@ -126,6 +128,7 @@ def main():
               "pollnetctl sockets: the other ports the kernel's: %s" %
               r.stdout.strip().splitlines()[-1])
         kill_all([both])
+        nsd_both(net, run, env, tmp, build, stats, procs)
 
         # sending: an address the kernel has not resolved yet
         check(PEER_IP2 not in sh("ip", "neigh", "show", ns=net.dut).stdout,
