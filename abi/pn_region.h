@@ -61,7 +61,7 @@
  *   slots      ... | aaaa     | bbbbbbbbbbbbbbbbbbbbb | (unused)      ||
  *
  * Trust.  The app reads from the region only what the client writes (rx_tail,
- * tx_head and poke, wake, tx descriptors and slots, and the client line,
+ * tx_head and poke, wake and its cpu, tx descriptors and slots, and the client line,
  * which it only shows) and checks every value: positions must stay within
  * size of its own, a datagram's slots within what the client published and
  * short of the ring's end, lengths within PN_MAX_DATAGRAM; a poke costs at
@@ -95,6 +95,17 @@
  * end of its receive pair, the program's descriptor: when the last
  * descriptor for it closes (in every process that has one), the app's end
  * hangs up and the app closes the socket.
+ *
+ * Sharing a core.  Each lcore writes 1 + the CPU it runs on in its line of
+ * the session's state page (below).  A client that waits first writes, in
+ * `wake.cpu`, 1 + the CPU its thread runs on, when that differs from what
+ * is there; if that is its socket's lcore's CPU it does not spin but
+ * sleeps at once (its spin would only keep the lcore from the CPU).  An
+ * lcore that moves a socket whose waiter is on its own CPU gives the CPU
+ * away (sched_yield) at the end of the loop, and for 1 ms after between
+ * polls that found nothing: a client that shares the lcore's core then
+ * runs as soon as it has something to do, not when the scheduler takes the
+ * core from a poll loop that never sleeps.
  *
  * Poking.  One message wakes one thread blocked in a receive on the end
  * (the kernel wakes one such waiter per message).  A waiter that takes a
@@ -187,6 +198,14 @@ pn_assoc_raddr(uint64_t v)
 	return (uint32_t)(v >> 32);
 }
 
+/* The client's wake-up wishes (PN_WAKE_* bits: the client sets them, the
+ * app clears them) and where it waits (Sharing a core, above). */
+struct pn_shm_wake {
+	_Atomic uint32_t v;
+	_Atomic uint32_t cpu;           /* client: 1 + its waiting thread's CPU */
+	uint8_t pad[56];
+};
+
 struct pn_shm_err {
 	_Atomic uint32_t count;         /* errors posted so far */
 	_Atomic int32_t err;            /* the last one's errno (positive) */
@@ -225,7 +244,7 @@ struct pn_shm_ctl {
 	struct pn_shm_idx rx_tail;      /* client */
 	struct pn_shm_txh tx_head;      /* client */
 	struct pn_shm_idx tx_tail;      /* app */
-	struct pn_shm_idx wake;         /* client sets bits, app clears them */
+	struct pn_shm_wake wake;        /* client sets bits, app clears them */
 	struct pn_shm_idx wakes;        /* app */
 	struct pn_shm_err errors;       /* app */
 	struct pn_shm_client client;    /* client */
@@ -285,7 +304,8 @@ pn_desc_slots(uint32_t len, uint32_t slot_size)
  *   offset                                                   written by
  *   0      +------------------------------------------+
  *          | magic, version, nb_lcores, flags         |      app, once
- *   64     | doze[0]   lcore 0 sleeps on its interrupt |      lcore 0
+ *   64     | doze[0]   lcore 0 sleeps on its interrupt, |      lcore 0
+ *          |           its CPU                        |
  *   128    | doze[1]   ...                            |      lcore 1
  *          | ...                                      |
  *   1088   | iface     pollnet's interface: name,     |      app, once
@@ -343,14 +363,21 @@ struct pn_shm_clock {
 #define PN_STATE_MAGIC    0x504e5354u   /* "PNST" */
 #define PN_STATE_SIZE     4096u
 
+/* An lcore's line: its doze word (Doorbell), and where it runs (Sharing a
+ * core, in the region's protocol above). */
+struct pn_shm_lcore {
+	_Atomic uint32_t v;             /* nonzero while it sleeps on its interrupt */
+	_Atomic uint32_t cpu;           /* 1 + the CPU it runs on; 0: not known */
+	uint8_t pad[56];
+};
+
 struct pn_shm_state {
 	uint32_t magic;
 	uint16_t version;               /* PN_SHM_VERSION */
 	uint16_t nb_lcores;
 	uint32_t flags;                 /* PN_STATE_* */
 	uint8_t pad[52];
-	struct pn_shm_idx doze[PN_MAX_LCORES];  /* app: nonzero while lcore i
-	                                         * sleeps on its interrupt */
+	struct pn_shm_lcore doze[PN_MAX_LCORES];        /* lcore i's */
 	struct pn_shm_iface iface;
 	struct pn_shm_clock clock;
 };
@@ -359,6 +386,8 @@ struct pn_shm_state {
                                          * else no client need look */
 
 _Static_assert(sizeof(struct pn_shm_state) <= PN_STATE_SIZE, "state fits its page");
+_Static_assert(sizeof(struct pn_shm_lcore) == 64 && sizeof(struct pn_shm_wake) == 64,
+	       "an lcore's line, the wake line");
 _Static_assert(sizeof(struct pn_shm_iface) == 64 && sizeof(struct pn_shm_clock) == 64,
 	       "one line each");
 

@@ -202,6 +202,7 @@ struct pn_stats_lcore {
 	uint64_t sleeps;            /* idle: slept on the interrupt and doorbell */
 	uint64_t irq_wakes;         /* ... woken by the port's interrupt */
 	uint64_t bell_wakes;        /* ... by the doorbell */
+	uint64_t yields;            /* gave its CPU to a client waiting there */
 	struct pn_counters st;
 } __attribute__((aligned(64)));
 

@@ -19,9 +19,9 @@
 #ifndef PN_ABI_VERSIONS_H
 #define PN_ABI_VERSIONS_H
 
-#define PN_SHM_VERSION    8
+#define PN_SHM_VERSION    9
 #define PN_CTL_VERSION    7
-#define PN_STATS_VERSION  12
+#define PN_STATS_VERSION  13
 #define PN_CAP_VERSION    1
 #define PN_CAP_VERSION_STR "1"          /* in PN_CAP_MAGIC, "PNCAPT1" */
 

@@ -10,17 +10,22 @@
  *      kernel's into the batch
  *   -> ARP timers -> one tx_burst for everything produced
  *   -> every millisecond, a copy of the counters into the stats segment
- *   -> report an RCU quiescent state.
+ *   -> report an RCU quiescent state
+ *   -> give the CPU away if a client waits on it (Sharing a core,
+ *      abi/pn_region.h).
  * Every frame in and out leaves its headers in the segment's log (unless
  * dataplane.summaries is off) and, while a capture is open, its bytes in
  * the capture region.
  * No locks, no allocation beyond the mbuf pool, no printf, and no system
- * call but the message that wakes a client which asked for it, and
- * when idle the sleep (and the doorbell for a dozing peer lcore).
+ * call but the message that wakes a client which asked for it, the
+ * sched_yield for a client on our CPU, and when idle the sleep (and the
+ * doorbell for a dozing peer lcore).
  */
+#define _GNU_SOURCE                     /* sched_getcpu */
 #include "lcore.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -183,6 +188,7 @@ lcore_publish(struct lcore_ctx *lc)
 	p->empty_polls = lc->empty_polls;
 	p->naps = lc->naps;
 	p->sleeps = lc->sleeps;
+	p->yields = lc->yields;
 	p->irq_wakes = lc->irq_wakes;
 	p->bell_wakes = lc->bell_wakes;
 	p->tx_bursts = lc->tx_bursts;
@@ -237,6 +243,33 @@ lcore_sockets(struct lcore_ctx *lc)
  */
 #define LCORE_NAP_MIN_US    20
 #define LCORE_DOZE_MS       10
+
+/* Where we run, for the stack (whose clients wait there?) and, in the state
+ * page, for the clients (abi/pn_region.h, Sharing a core). */
+static void
+lcore_where(struct lcore_ctx *lc)
+{
+	const int c = sched_getcpu();
+	const uint32_t v = c < 0 ? 0 : (uint32_t)c + 1;
+
+	lc->st.cpu = v;
+	if (atomic_load_explicit(&lc->doze->cpu, memory_order_relaxed) != v)
+		atomic_store_explicit(&lc->doze->cpu, v, memory_order_relaxed);
+}
+
+/*
+ * A client shares our CPU (abi/pn_region.h, Sharing a core): let it run now.
+ * The lcore would otherwise hold the CPU until the scheduler's slice ends,
+ * milliseconds in which the client's datagrams wait in its rings.  One
+ * system call, on loops that moved such a client's socket and on idle
+ * loops for 1 ms after; an lcore on a core of its own never makes it.
+ */
+static void
+lcore_yield(struct lcore_ctx *lc)
+{
+	lc->yields++;
+	sched_yield();
+}
 
 static void
 lcore_nap(uint32_t us)
@@ -513,9 +546,11 @@ lcore_main(void *arg)
 	const uint64_t pub_cycles = hz_ms * PN_STATS_LCORE_MS;
 	uint64_t pub_next = tsc0;
 	uint64_t last_work = tsc0;
+	uint64_t share_until = 0;       /* a client waits on our CPU: yield when idle */
 	uint32_t nap_us = 0;
 
 	const uint64_t idle_after = hz_us * st->conf->idle_after_us;
+
 
 	if (st->conf->idle != PN_IDLE_POLL)
 		prctl(PR_SET_TIMERSLACK, 1000UL);       /* naps of what we ask, not +50 us */
@@ -531,6 +566,7 @@ lcore_main(void *arg)
 		st->kernel_out_arg = lc->kl;
 	}
 	sock_table_lcore_online(st->socks, lc->idx);
+	lcore_where(lc);
 
 	st->now_ms = (rte_get_tsc_cycles() - tsc0) / hz_ms;
 	if (lc->idx == 0 && lc->neigh == NULL)
@@ -585,6 +621,7 @@ lcore_main(void *arg)
 		if (tsc >= pub_next) {
 			lcore_publish(lc);
 			pub_next = tsc + pub_cycles;
+			lcore_where(lc);        /* (EAL pins us; a wider set may move us) */
 		}
 		sock_table_quiescent(st->socks, lc->idx);
 		if (work != 0) {
@@ -603,6 +640,13 @@ lcore_main(void *arg)
 			lcore_nap(nap_us);
 		} else if (n == 0) {
 			rte_pause();
+		}
+		if (st->shares_core) {
+			st->shares_core = 0;
+			share_until = tsc + hz_ms;
+			lcore_yield(lc);
+		} else if (work == 0 && tsc < share_until) {
+			lcore_yield(lc);
 		}
 	}
 

@@ -48,8 +48,8 @@ struct lcore_ctx {
 	 * clients and the other lcores write), our doze word in the state
 	 * page, and every lcore's (to ring for a peer we steered to) */
 	int bell;
-	struct pn_shm_idx *doze;
-	struct pn_shm_idx *doze_all;
+	struct pn_shm_lcore *doze;
+	struct pn_shm_lcore *doze_all;
 	struct rte_epoll_event bell_ev;
 	int intr;                      /* the port's interrupt is ours to sleep on */
 	int dozers;                    /* lcores may doze (idle = interrupt) */
@@ -60,6 +60,7 @@ struct lcore_ctx {
 	uint64_t empty_polls;
 	uint64_t naps;                 /* idle: slept between polls */
 	uint64_t sleeps;               /* idle: slept on the interrupt and doorbell */
+	uint64_t yields;               /* gave the CPU to a client waiting there */
 	uint64_t irq_wakes;            /* ... woken by the port's interrupt */
 	uint64_t bell_wakes;           /* ... by the doorbell */
 	uint64_t bell_fails;           /* doorbell writes refused (full) */

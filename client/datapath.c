@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -311,6 +312,7 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 	const int fd = bit == PN_WAKE_RX ? s->rx_fd : s->tx_fd;
 	struct cond c = { s, ready };
 	uint64_t t0, deadline, now;
+	const int here = pn_int_waits_here(s);  /* our lcore runs here too */
 
 	if (s->nonblock) {
 		/* so that pollnet_fd() wakes a poller: consume the wake-ups it
@@ -323,7 +325,9 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 			drain(fd);
 		return arm(s, bit, ready) ? 0 : -EAGAIN;
 	}
-	if (pn_wait_spin(&s->spin, most, cond_holds, &c, &t0))
+	if (here)
+		t0 = pn_now_ns();       /* no spin: it would keep the lcore out */
+	else if (pn_wait_spin(&s->spin, most, cond_holds, &c, &t0))
 		return 0;
 	deadline = s->timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)s->timeout_ms * 1000000u;
 	for (;;) {
@@ -336,12 +340,14 @@ wait_for(struct pollnet_socket *s, uint32_t bit, int (*ready)(struct pollnet_soc
 			/* no need to be woken after all (a wake already on its
 			 * way only makes a later wait look once more) */
 			atomic_fetch_and_explicit(&s->ctl->wake.v, ~bit, memory_order_relaxed);
-			pn_wait_slept(&s->spin, most, t0);
+			if (!here)
+				pn_wait_slept(&s->spin, most, t0);
 			return 0;
 		}
 		now = pn_now_ns();
 		if (now >= deadline) {
-			pn_wait_slept(&s->spin, most, t0);
+			if (!here)
+				pn_wait_slept(&s->spin, most, t0);
 			return -ETIMEDOUT;
 		}
 		ms = deadline == UINT64_MAX ? -1 :
@@ -667,6 +673,18 @@ pn_int_ready(struct pollnet_socket *s)
 	if (error_pending(s))
 		r |= PN_READY_ERR;
 	return r;
+}
+
+int
+pn_int_waits_here(struct pollnet_socket *s)
+{
+	const int c = sched_getcpu();   /* (glibc: rseq's cpu_id, no system call) */
+	const uint32_t v = c < 0 ? 0 : (uint32_t)c + 1;
+
+	if (atomic_load_explicit(&s->ctl->wake.cpu, memory_order_relaxed) != v)
+		atomic_store_explicit(&s->ctl->wake.cpu, v, memory_order_relaxed);
+	return v != 0 && s->lcore_cpu != NULL &&
+	       atomic_load_explicit(s->lcore_cpu, memory_order_relaxed) == v;
 }
 
 unsigned

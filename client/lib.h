@@ -39,6 +39,8 @@ struct pollnet_socket {
 	struct pn_shm_hdr geo;          /* checked at attach */
 	struct pn_shm_ctl *ctl;
 	const _Atomic uint32_t *doze;   /* our lcore's doze word */
+	const _Atomic uint32_t *lcore_cpu;      /* where our lcore runs (NULL:
+	                                         * not said) */
 	struct pn_spin spin;            /* how long a wait spins (wait.h) */
 	int rx_fd;                      /* our ends of the wake pairs */
 	int tx_fd;

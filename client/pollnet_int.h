@@ -43,6 +43,9 @@ int pn_int_tx_pending(struct pollnet_socket *s);
 
 /* What the socket can do now (PN_READY_*). */
 unsigned pn_int_ready(struct pollnet_socket *s);
+/* This thread is about to wait on s: say on which CPU (abi/pn_region.h,
+ * Sharing a core).  1 if s's lcore runs there too: sleep, do not spin. */
+int pn_int_waits_here(struct pollnet_socket *s);
 /* Ask pollnet to wake us (PN_WAKE_* bits), then look again: PN_READY_*. */
 unsigned pn_int_arm(struct pollnet_socket *s, unsigned wake_bits);
 /* pollnet's progress: datagrams it has put in the receive ring and taken

@@ -341,6 +341,21 @@ ep_spin_ready(void *arg)
 	return ready;
 }
 
+/* We are about to wait on ep's pollnet sockets: say on which CPU.  1 if
+ * one's lcore runs there too (no spin: it would keep the lcore out). */
+static int
+ep_waits_here(struct ep *ep)
+{
+	int here = 0;
+
+	pthread_mutex_lock(&ep->lock);
+	for (int i = 0; i < ep->n; i++)
+		if (!ep->e[i].off)
+			here |= pn_int_waits_here(ep->e[i].ps->s);
+	pthread_mutex_unlock(&ep->lock);
+	return here;
+}
+
 /* Ask every socket of ep to be woken: 1 if one is ready after all. */
 static int
 ep_arm(struct ep *ep)
@@ -405,9 +420,11 @@ epoll_mixed(int epfd, struct ep *ep, struct epoll_event *ev, int max, int timeou
 			struct ep_spin a = { ep, epfd, 0 };
 
 			spun = 1;       /* once: then sleep */
-			if (pn_wait_spin(&ep->spin, most, ep_spin_ready, &a, &t0))
-				continue;       /* something came: collect */
-			spun = 2;
+			if (!ep_waits_here(ep)) {
+				if (pn_wait_spin(&ep->spin, most, ep_spin_ready, &a, &t0))
+					continue;       /* something came: collect */
+				spun = 2;
+			}
 		}
 		if (sleep_ms != 0 && ep_arm(ep)) {
 			n = ep_collect(ep, ev, max);

@@ -114,16 +114,18 @@ ps_wait(struct psock *ps, unsigned want)
 	const unsigned bit = want == PN_READY_RX ? PN_WAKE_RX : PN_WAKE_TX;
 	_Atomic int *sleepers = want == PN_READY_RX ? &ps->sh->sleep_rx : &ps->sh->sleep_tx;
 	struct want w = { ps, want | PN_READY_ERR };
-	uint64_t t0;
+	const int here = pn_int_waits_here(ps->s);      /* its lcore runs here too */
+	uint64_t t0 = 0;
 	char b;
 
-	if (pn_wait_spin(&ps->spin, g_spin_most, ps_can, &w, &t0))
-		return 0;
+	if (!here && pn_wait_spin(&ps->spin, g_spin_most, ps_can, &w, &t0))
+		return 0;               /* (no spin with the lcore here: it would keep it out) */
 	for (;;) {
 		ssize_t n;
 
 		if (ps_arm(ps, bit) & (want | PN_READY_ERR)) {
-			pn_wait_slept(&ps->spin, g_spin_most, t0);
+			if (!here)
+				pn_wait_slept(&ps->spin, g_spin_most, t0);
 			return 0;
 		}
 		atomic_fetch_add(sleepers, 1);

@@ -126,11 +126,17 @@ poll_mixed(struct pollfd *fds, nfds_t n, struct psock **ps, uint64_t deadline,
 		}
 		if (sleep_ms != 0 && !spun && (most = spin_most(deadline)) > 0) {
 			struct poll_spin a = { fds, k, n, ps, kernel, 0 };
+			int here = 0;   /* a socket's lcore runs here: no spin */
 
 			spun = 1;       /* once: then sleep */
-			if (pn_wait_spin(&t_poll_spin, most, poll_spin_ready, &a, &t0))
-				continue;       /* something came: count again */
-			spun = 2;
+			for (nfds_t i = 0; i < n; i++)
+				if (ps[i] != NULL)
+					here |= pn_int_waits_here(ps[i]->s);
+			if (!here) {
+				if (pn_wait_spin(&t_poll_spin, most, poll_spin_ready, &a, &t0))
+					continue;       /* something came: count again */
+				spun = 2;
+			}
 		}
 		if (sleep_ms != 0) {
 			/* ask to be woken, then look again */

@@ -269,6 +269,8 @@ pn_int_socket(struct pollnet *pn, struct pollnet_socket **out, uint32_t flags,
 	s->ctl = pn_shm_ctl(map);
 	s->doze = (pn->state->flags & PN_STATE_DOZE) && s->geo.lcore < pn->state->nb_lcores ?
 		  &pn->state->doze[s->geo.lcore].v : NULL;
+	s->lcore_cpu = s->geo.lcore < pn->state->nb_lcores ?
+		       &pn->state->doze[s->geo.lcore].cpu : NULL;
 	s->rx_tail = atomic_load(&s->ctl->rx_tail.v);
 	s->tx_head = atomic_load(&s->ctl->tx_head.v);
 	s->errors_seen = atomic_load(&s->ctl->errors.count);

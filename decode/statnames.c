@@ -121,6 +121,7 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 		E(l->sleeps, L, "lcore%u.sleeps", i);
 		E(l->irq_wakes, L, "lcore%u.irq_wakes", i);
 		E(l->bell_wakes, L, "lcore%u.bell_wakes", i);
+		E(l->yields, L, "lcore%u.yields", i);
 		E(l->tx_bursts, L, "lcore%u.tx_bursts", i);
 		E(l->st.rx_frames, L, "lcore%u.rx_frames", i);
 		E(l->st.tx_frames, L, "lcore%u.tx_frames", i);

@@ -413,6 +413,8 @@ shm_sock_publish(struct stack *s, struct pn_sock *sock)
 	 * store of `wake` then its load of our positions. */
 	atomic_thread_fence(memory_order_seq_cst);
 	want = atomic_load_explicit(&ctl->wake.v, memory_order_relaxed) & sock->moved;
+	if (s->cpu != 0 && atomic_load_explicit(&ctl->wake.cpu, memory_order_relaxed) == s->cpu)
+		s->shares_core = 1;
 	sock->touched = 0;
 	if ((want & PN_WAKE_RX) && s->conf->wake_batch > 1 && wake_hold(s, sock, ctl)) {
 		want &= (uint32_t)~PN_WAKE_RX;  /* not yet: the wish stays */

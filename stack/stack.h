@@ -194,6 +194,10 @@ struct stack {
 	 * asked to be woken (the lcore sends their wake-ups) */
 	uint16_t touched_n, wake_n;
 	uint8_t touched_overflow;       /* more than STACK_SHM_MAX: scan */
+	uint8_t shares_core;            /* a socket moved whose client waits on
+	                                 * our CPU (abi/pn_region.h, Sharing a
+	                                 * core): the lcore clears it */
+	uint32_t cpu;                   /* 1 + the lcore's CPU; 0: not known */
 	uint32_t wakes_deferred;        /* sockets whose wake-up is held back */
 	struct pn_sock *touched[STACK_SHM_MAX];
 	struct pn_sock *wake[STACK_SHM_MAX];

@@ -224,6 +224,28 @@ def main():
               "pollnet-echo echoed all it took: " + out.strip().splitlines()[-1])
         settled("local delivery")
 
+        # a client on the data-plane lcore's own CPU (-l 0-1: cpu 1), as on
+        # any 2-core machine: it sleeps instead of spinning, and the lcore
+        # gives it the CPU when its socket moves (lcore0.yields); on the
+        # other CPU nothing yields.  The datagrams come from the peer's
+        # kernel, one round trip at a time, the sender on cpu 0.
+        for cpu, shared in ((1, True), (0, False)):
+            e = spawn(["taskset", "-c", str(cpu), echo_tool, "--ctl", ctl, "7003"])
+            check(e.stdout.readline().startswith("pollnet-echo: echoing"),
+                  "pollnet-echo up on cpu %d" % cpu)
+            y0 = pn.report()["lcore0.yields"]
+            r = sh("taskset", "-c", "0", os.path.join(build, "bench", "shm_bench"), "rtt",
+                   "kernel", DUT_IP, "7003", "500", "64", ns=net.peer, check=False, timeout=120)
+            y = pn.report()["lcore0.yields"] - y0
+            check(r.returncode == 0 and '"round_trips": 500,' in r.stdout,
+                  "500 round trips to pollnet-echo on cpu %d: %s" % (cpu, r.stdout.strip()[-120:]))
+            check(y >= 500 if shared else y == 0,
+                  "pollnet-echo on cpu %d: the lcore (cpu 1) yielded %d times%s" %
+                  (cpu, y, " (at least once per datagram)" if shared else " (never)"))
+            e.send_signal(signal.SIGTERM)
+            e.communicate(timeout=10)
+            time.sleep(0.1)         # (its last yields: 1 ms of idle loops)
+
         # who may connect: root and `nobody` (allow_users), not `daemon`;
         # and only root binds below 1024
         (any_nettests, any_echo), env = for_other_users(build, nettests, echo_tool)

@@ -306,9 +306,9 @@ names_cover_everything(void **state)
 	lc[1].st.rx_frames = 3;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
 	/* no port counters: 38 stack ones + every drop reason + the exception
-	 * path's 3 and 2 per kind + 14 per lcore + 7 control + a refusal count
+	 * path's 3 and 2 per kind + 15 per lcore + 7 control + a refusal count
 	 * per reason */
-	assert_int_equal(n, 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX + 2 * 14 +
+	assert_int_equal(n, 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX + 2 * 15 +
 			 7 + PN_REFUSED_MAX);
 	/* a port with counters, and a driver with its own: 9 + 4 more */
 	h.port.has_stats = 1;
@@ -316,13 +316,13 @@ names_cover_everything(void **state)
 	n = 0;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
 	assert_int_equal(n, 13 + 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX +
-			 2 * 14 + 7 + PN_REFUSED_MAX);
+			 2 * 15 + 7 + PN_REFUSED_MAX);
 	/* an xdp: port's program: its 2 verdicts more */
 	h.port.has_xdp = 1;
 	n = 0;
 	pn_stats_emit(&h, lc, &sum, count_emit, &n);
 	assert_int_equal(n, 15 + 38 + PN_RX_DROP_MAX + PN_TX_DROP_MAX + 3 + 2 * PN_EXC_MAX +
-			 2 * 14 + 7 + PN_REFUSED_MAX);
+			 2 * 15 + 7 + PN_REFUSED_MAX);
 }
 
 int
