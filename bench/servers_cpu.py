@@ -38,7 +38,10 @@ taken off each server's phase for the frames sent there.  Per echoed
 datagram: (busy - generator's share) / echoed, in microseconds of CPU;
 echoed and sent from the peer veth's counters.  Before the rates, round
 trips: RTT_N datagrams one at a time (bench/shm_bench rtt kernel, a
-kernel socket in the peer, not pinned), p50 and p99.
+kernel socket in the peer, pinned to the generator's CPU like the
+generators: a sender that the scheduler puts beside the server instead
+wakes it without an inter-processor interrupt, and a round trip moves by
+tens of microseconds with where it lands), p50 and p99.
 
 usage: servers_cpu.py BUILD_DIR OUT_JSON
 """
@@ -154,7 +157,7 @@ def run_once(net, name, argv):
 
 def rtt(net, port):
     r = sh(*ns_cmd(net.peer, [os.path.join(build, "bench", "shm_bench"), "rtt", "kernel",
-                              DUT_IP, str(port), str(RTT_N), "64"], cpu=None),
+                              DUT_IP, str(port), str(RTT_N), "64"], cpu=GEN_CPU),
            check=False, timeout=300)
     try:
         q = json.loads(r.stdout.strip().splitlines()[-1])
@@ -243,6 +246,8 @@ def main():
             c, _ = pn.stop()
             S[kind + "-echo" + suffix]["pollnet_drops"] = {k: v for k, v in c.items() if v and (
                 "drop" in k or k == "port.rx_missed")}
+            # pollnet-echo shares the lcore's CPU: how often the lcore gave it the CPU
+            S[kind + "-libpollnet" + suffix]["lcore_yields"] = c.get("lcore0.yields", 0)
 
         # the kernel, the address on the veth
         kecho = spawn(net.dut, [os.path.join(build, "bench", "shm_bench"), "echo", "kernel-mmsg",

@@ -440,8 +440,14 @@ xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	/* busy_budget=0: the driver's preferred busy polling makes a recvfrom(2)
+	 * on every empty receive poll (its default, 64); without it an empty
+	 * poll makes none unless the fill ring needs a wake-up.  Measured side
+	 * by side (docs/PERFORMANCE.md, CPU per echoed datagram): 10 to 15 %
+	 * less CPU per echo for pollnet-echo at 50,000 and 100,000/s. */
 	snprintf(devargs, sizeof(devargs), "net_af_xdp_%s,iface=%s,start_queue=0,"
-		 "queue_count=%u,xdp_prog=/proc/self/fd/%d", ifname, ifname, queues, x->obj_fd);
+		 "queue_count=%u,xdp_prog=/proc/self/fd/%d,busy_budget=0", ifname, ifname, queues,
+		 x->obj_fd);
 	rc = ethdev_port_open(devargs, conf, p, err, errlen);
 	if (rc < 0)
 		goto fail;
