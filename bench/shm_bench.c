@@ -329,6 +329,7 @@ client(int stream, char **argv)
 		printf("{\"round_trips\": %ld, \"p50_ns\": %llu, \"p99_ns\": %llu, \"min_ns\": %llu}\n",
 		       n, (unsigned long long)rtt[n / 2], (unsigned long long)rtt[n * 99 / 100],
 		       (unsigned long long)rtt[0]);
+		free(rtt);
 		return 0;
 	}
 	uint64_t t0 = now_ns();

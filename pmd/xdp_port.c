@@ -2,7 +2,8 @@
 /*
  * `--port xdp:IFACE[,queues=N]`: pollnet beside the kernel on an interface
  * the kernel keeps (its address, ARP, TCP, ssh).  DPDK's net_af_xdp opens
- * an AF_XDP socket per queue with pollnet's own XDP program
+ * an AF_XDP socket per queue (a device per queue: xdp_open_queue) with
+ * pollnet's own XDP program
  * (xdp/pollnet_xdp.bpf.c, embedded in the binary and handed to the driver
  * as /proc/self/fd/N through its xdp_prog devarg); the program sends
  * pollnet the UDP datagrams to the (address, port) pairs in its
@@ -54,9 +55,10 @@ extern const unsigned char pn_xdp_obj[];
 extern const size_t pn_xdp_obj_len;
 
 struct xdp_priv {
-	void *ethdev;                    /* the ethdev adapter's priv */
-	void (*ethdev_close)(struct port *p);
-	int (*ethdev_stats)(struct port *p, struct port_stats *s);
+	/* one net_af_xdp device per queue, each behind the ethdev adapter
+	 * with its one queue (xdp_open_queue) */
+	uint16_t nb_sub;
+	struct port *sub;
 	int ifindex;
 	int obj_fd;                      /* the program's object (memfd) */
 	int prog_fd, link_fd;
@@ -134,37 +136,59 @@ xdp_intr_disarm(struct port *p, uint16_t q)
 {
 }
 
-/* The driver's AF_XDP sockets, in the order it made them: queue 0's first
- * (it makes them queue by queue, and pollnet opens no other). */
-static void
-xdp_find_sockets(struct xdp_priv *x)
+/* The AF_XDP socket the driver has just made (for queue x->nb_xsk): the
+ * one among the process's descriptors that is not one of x->xsk; -1 if
+ * there is not exactly one. */
+static int
+xdp_new_socket(const struct xdp_priv *x)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
-	int fds[PN_XDP_MAX_QUEUES], n = 0;
+	int found = -1, n = 0;
 
-	while (d != NULL && (e = readdir(d)) != NULL && n < PN_XDP_MAX_QUEUES) {
-		int fd = atoi(e->d_name), domain;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name), domain, known = 0;
 		socklen_t dlen = sizeof(domain);
 
-		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd != dirfd(d) &&
-		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
-		    domain == AF_XDP)
-			fds[n++] = fd;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d) ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) != 0 ||
+		    domain != AF_XDP)
+			continue;
+		for (uint16_t i = 0; i < x->nb_xsk; i++)
+			known |= x->xsk[i] == fd;
+		if (!known) {
+			found = fd;
+			n++;
+		}
 	}
 	if (d != NULL)
 		closedir(d);
-	/* readdir's order is the kernel's, ascending for /proc/self/fd, but
-	 * sort to be sure */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && fds[j] < fds[j - 1]; j--) {
-			int t = fds[j];
+	return n == 1 ? found : -1;
+}
 
-			fds[j] = fds[j - 1];
-			fds[j - 1] = t;
-		}
-	x->nb_xsk = (uint16_t)n;
-	memcpy(x->xsk, fds, sizeof(fds[0]) * (size_t)n);
+/* The map called name of the program prog_fd: its descriptor, or -1. */
+static int
+xdp_prog_map(int prog_fd, const char *name)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), map_ids[8];
+
+	info.nr_map_ids = RTE_DIM(map_ids);
+	info.map_ids = (uint64_t)(uintptr_t)map_ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return -1;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < RTE_DIM(map_ids); i++) {
+		struct bpf_map_info mi = { 0 };
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0 && strcmp(mi.name, name) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
 }
 
 /* The program's verdicts, summed over CPUs: [PN_XDP_TO_POLLNET],
@@ -187,16 +211,57 @@ xdp_verdicts(const struct xdp_priv *x, uint64_t out[2])
 	free(v);
 }
 
+static uint16_t
+xdp_rx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	struct port *s = &((struct xdp_priv *)p->priv)->sub[q];
+
+	return s->ops->rx_burst(s, 0, m, n);
+}
+
+static uint16_t
+xdp_tx_burst(struct port *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	struct port *s = &((struct xdp_priv *)p->priv)->sub[q];
+
+	return s->ops->tx_burst(s, 0, m, n);
+}
+
+static int
+xdp_link(struct port *p, struct port_link *l)
+{
+	struct port *s = &((struct xdp_priv *)p->priv)->sub[0];
+
+	return s->ops->link(s, l);
+}
+
+/* The queues' devices' counters, summed, and the program's verdicts. */
 static int
 xdp_stats(struct port *p, struct port_stats *s)
 {
 	struct xdp_priv *x = p->priv;
 	uint64_t v[2];
-	int rc;
+	int rc = 0;
 
-	p->priv = x->ethdev;
-	rc = x->ethdev_stats(p, s);
-	p->priv = x;
+	memset(s, 0, sizeof(*s));
+	for (uint16_t q = 0; q < x->nb_sub; q++) {
+		struct port_stats t;
+		int r = x->sub[q].ops->stats(&x->sub[q], &t);
+
+		if (r < 0) {
+			rc = r;
+			continue;
+		}
+		s->rx_packets += t.rx_packets;
+		s->rx_bytes += t.rx_bytes;
+		s->tx_packets += t.tx_packets;
+		s->tx_bytes += t.tx_bytes;
+		s->rx_missed += t.rx_missed;
+		s->rx_held += t.rx_held;
+		s->rx_errors += t.rx_errors;
+		s->tx_errors += t.tx_errors;
+		s->rx_nombuf += t.rx_nombuf;
+	}
 	xdp_verdicts(x, v);
 	s->has_xdp = 1;
 	s->xdp_pollnet = v[PN_XDP_TO_POLLNET];
@@ -209,6 +274,9 @@ xdp_release(struct xdp_priv *x)
 {
 	if (x->link_fd >= 0)
 		close(x->link_fd);      /* the kernel detaches the program */
+	for (uint16_t q = 0; q < x->nb_sub; q++)
+		x->sub[q].ops->close(&x->sub[q]);
+	free(x->sub);
 	if (x->ports_fd >= 0)
 		close(x->ports_fd);
 	if (x->verdicts_fd >= 0)
@@ -223,18 +291,10 @@ xdp_release(struct xdp_priv *x)
 static void
 xdp_close(struct port *p)
 {
-	struct xdp_priv *x = p->priv;
-	void (*ethdev_close)(struct port *) = x->ethdev_close;
-
-	p->priv = x->ethdev;
-	x->ethdev = NULL;
-	/* program off first: the driver then finds none to detach */
-	if (x->link_fd >= 0) {
-		close(x->link_fd);
-		x->link_fd = -1;
-	}
-	xdp_release(x);
-	ethdev_close(p);
+	/* the program off first (its link): the devices then find none to
+	 * detach */
+	xdp_release(p->priv);
+	p->priv = NULL;
 }
 
 /* The kernel's IPv4 address, network and broadcast on ifname (its first),
@@ -292,11 +352,10 @@ xdp_kernel_addr(const char *ifname, struct port *p, rte_be32_t *bcast, char *err
 	return 0;
 }
 
-/* The queues net_af_xdp will take on ifname: its combined channels (a
- * NIC's), 1 where it has none (a veth has separate rx and tx channels,
- * which DPDK 22.11's driver counts as one). */
+/* The queues ifname receives on: a NIC's combined channels, a veth's
+ * receive queues (ethtool -l); 1 if it does not say. */
 static unsigned
-xdp_channels(const char *ifname)
+xdp_rx_queues(const char *ifname)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr = { .ifr_data = (void *)&ch };
@@ -304,20 +363,20 @@ xdp_channels(const char *ifname)
 	unsigned n = 1;
 
 	strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
-	if (fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.combined_count > 0)
-		n = ch.combined_count;
+	if (fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.combined_count + ch.rx_count > 0)
+		n = ch.combined_count + ch.rx_count;
 	if (fd >= 0)
 		close(fd);
 	return n;
 }
 
-/* The program the driver attached to ifindex: check it is ours, find its
+/* The program the devices attached to ifindex: check it is ours, find its
  * maps, and move it to a BPF link of our own. */
 static int
 xdp_adopt(struct xdp_priv *x, const char *ifname, char *err, size_t errlen)
 {
 	struct bpf_prog_info info = { 0 };
-	uint32_t len = sizeof(info), id = 0, map_ids[8];
+	uint32_t len = sizeof(info), id = 0;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, dopts);
 
 	if (bpf_xdp_query_id(x->ifindex, 0, &id) < 0 || id == 0 ||
@@ -325,29 +384,14 @@ xdp_adopt(struct xdp_priv *x, const char *ifname, char *err, size_t errlen)
 		snprintf(err, errlen, "port xdp:%s: the driver attached no program", ifname);
 		return -ENOENT;
 	}
-	info.nr_map_ids = RTE_DIM(map_ids);
-	info.map_ids = (uint64_t)(uintptr_t)map_ids;
 	if (bpf_obj_get_info_by_fd(x->prog_fd, &info, &len) < 0 ||
 	    strcmp(info.name, "pollnet_xdp") != 0) {
 		snprintf(err, errlen, "port xdp:%s: the program on the interface is not pollnet's",
 			 ifname);
 		return -EINVAL;
 	}
-	for (uint32_t i = 0; i < info.nr_map_ids && i < RTE_DIM(map_ids); i++) {
-		struct bpf_map_info mi = { 0 };
-		uint32_t mlen = sizeof(mi);
-		int fd = bpf_map_get_fd_by_id(map_ids[i]);
-
-		if (fd < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0 &&
-		    strcmp(mi.name, "pollnet_ports") == 0 && x->ports_fd < 0)
-			x->ports_fd = fd;
-		else if (strcmp(mi.name, "pollnet_counts") == 0 && x->verdicts_fd < 0)
-			x->verdicts_fd = fd;
-		else
-			close(fd);
-	}
+	x->ports_fd = xdp_prog_map(x->prog_fd, "pollnet_ports");
+	x->verdicts_fd = xdp_prog_map(x->prog_fd, "pollnet_counts");
 	if (x->ports_fd < 0 || x->verdicts_fd < 0) {
 		snprintf(err, errlen, "port xdp:%s: pollnet's program lacks its maps",
 			 ifname);
@@ -367,11 +411,77 @@ xdp_adopt(struct xdp_priv *x, const char *ifname, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Queue q's device: DPDK's net_af_xdp on the interface's queue q alone
+ * (start_queue=q, queue_count=1), with pollnet's program.  DPDK 22.11's
+ * driver takes queue_count queues only where the interface has as many
+ * combined channels (a NIC's; a veth has none and counts as one), but any
+ * single queue: one device per queue works on both.  A device loads the
+ * program and attaches it unless one is there already, so for q > 0 the
+ * previous copy comes off first, and the new copy's socket map gets the
+ * sockets of queues 0 to q-1 (the old copy is the driver's to free).
+ * What arrives in that gap, at start, is the kernel's.
+ *
+ * busy_budget=0: the driver's preferred busy polling makes a recvfrom(2) on
+ * every empty receive poll (its default, 64); without it an empty poll
+ * makes none unless the fill ring needs a wake-up.  Measured side by side
+ * (docs/PERFORMANCE.md, CPU per echoed datagram): 10 to 15 % less CPU per
+ * echo for pollnet-echo at 50,000 and 100,000/s.
+ */
+static int
+xdp_open_queue(struct xdp_priv *x, const char *ifname, uint16_t q,
+	       const struct port_conf *conf, char *err, size_t errlen)
+{
+	struct port_conf c = *conf;
+	char devargs[256];
+	uint32_t id = 0;
+	int rc, prog, map;
+
+	c.nb_queues = 1;
+	if (q > 0 && bpf_xdp_detach(x->ifindex, 0, NULL) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "port xdp:%s: cannot take the program off for queue %u: %s",
+			 ifname, q, strerror(-rc));
+		return rc;
+	}
+	snprintf(devargs, sizeof(devargs), "net_af_xdp_%s_%u,iface=%s,start_queue=%u,"
+		 "queue_count=1,xdp_prog=/proc/self/fd/%d,busy_budget=0", ifname, q, ifname, q,
+		 x->obj_fd);
+	rc = ethdev_port_open(devargs, &c, &x->sub[q], err, errlen);
+	if (rc < 0)
+		return rc;
+	x->nb_sub = (uint16_t)(q + 1);
+	x->xsk[q] = xdp_new_socket(x);
+	if (x->xsk[q] < 0) {
+		snprintf(err, errlen, "port xdp:%s: cannot find queue %u's AF_XDP socket",
+			 ifname, q);
+		return -ENOENT;
+	}
+	x->nb_xsk = (uint16_t)(q + 1);
+	if (q == 0)
+		return 0;
+	prog = bpf_xdp_query_id(x->ifindex, 0, &id) == 0 && id != 0 ?
+	       bpf_prog_get_fd_by_id(id) : -1;
+	map = prog >= 0 ? xdp_prog_map(prog, "xsks_map") : -1;
+	if (prog >= 0)
+		close(prog);
+	rc = map < 0 ? -ENOENT : 0;
+	for (uint32_t i = 0; rc == 0 && i < q; i++)
+		if (bpf_map_update_elem(map, &i, &x->xsk[i], 0) < 0)
+			rc = -errno;
+	if (map >= 0)
+		close(map);
+	if (rc < 0)
+		snprintf(err, errlen, "port xdp:%s: cannot give queue %u's program the other "
+			 "queues' sockets: %s", ifname, q, strerror(-rc));
+	return rc;
+}
+
 int
 xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 	      char *err, size_t errlen)
 {
-	char ifname[IF_NAMESIZE] = "", devargs[256];
+	char ifname[IF_NAMESIZE] = "";
 	const char *comma = strchr(args, ',');
 	size_t n = comma != NULL ? (size_t)(comma - args) : strlen(args);
 	unsigned queues = conf->nb_queues;
@@ -415,10 +525,10 @@ xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 		rc = -ENODEV;
 		goto fail;
 	}
-	if (queues > xdp_channels(ifname)) {
-		snprintf(err, errlen, "port xdp:%s: %u queues, but the interface has %u "
-			 "(net_af_xdp takes a NIC's combined channels, ethtool -l %s; a veth "
-			 "counts as one)", ifname, queues, xdp_channels(ifname), ifname);
+	if (queues > xdp_rx_queues(ifname)) {
+		snprintf(err, errlen, "port xdp:%s: %u queues, but the interface receives on "
+			 "%u (ethtool -l %s; a veth's: numrxqueues when made)", ifname, queues,
+			 xdp_rx_queues(ifname), ifname);
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -440,32 +550,32 @@ xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	/* busy_budget=0: the driver's preferred busy polling makes a recvfrom(2)
-	 * on every empty receive poll (its default, 64); without it an empty
-	 * poll makes none unless the fill ring needs a wake-up.  Measured side
-	 * by side (docs/PERFORMANCE.md, CPU per echoed datagram): 10 to 15 %
-	 * less CPU per echo for pollnet-echo at 50,000 and 100,000/s. */
-	snprintf(devargs, sizeof(devargs), "net_af_xdp_%s,iface=%s,start_queue=0,"
-		 "queue_count=%u,xdp_prog=/proc/self/fd/%d,busy_budget=0", ifname, ifname, queues,
-		 x->obj_fd);
-	rc = ethdev_port_open(devargs, conf, p, err, errlen);
-	if (rc < 0)
+	x->sub = calloc(queues, sizeof(*x->sub));
+	if (x->sub == NULL) {
+		rc = -ENOMEM;
 		goto fail;
-	x->ethdev = p->priv;
-	x->ethdev_close = p->ops->close;
-	x->ethdev_stats = p->ops->stats;
+	}
+	for (uint16_t q = 0; q < queues; q++) {
+		rc = xdp_open_queue(x, ifname, q, conf, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
 	p->priv = x;
-	xdp_ops = *p->ops;
+	p->nb_queues = (uint16_t)queues;
+	p->id = x->sub[0].id;
+	p->mac = x->sub[0].mac;
+	p->tx_offload = x->sub[0].tx_offload;
+	xdp_ops = *x->sub[0].ops;
+	xdp_ops.rx_burst = xdp_rx_burst;
+	xdp_ops.tx_burst = xdp_tx_burst;
+	xdp_ops.link = xdp_link;
 	xdp_ops.close = xdp_close;
 	xdp_ops.stats = xdp_stats;
 	xdp_ops.udp_hold = xdp_udp_hold;
 	xdp_ops.set_mc = NULL;          /* the kernel's groups */
-	xdp_find_sockets(x);
-	if (x->nb_xsk == queues) {
-		xdp_ops.intr_setup = xdp_intr_setup;
-		xdp_ops.intr_arm = xdp_intr_arm;
-		xdp_ops.intr_disarm = xdp_intr_disarm;
-	}
+	xdp_ops.intr_setup = xdp_intr_setup;
+	xdp_ops.intr_arm = xdp_intr_arm;
+	xdp_ops.intr_disarm = xdp_intr_disarm;
 	p->ops = &xdp_ops;
 	strlcpy(p->driver, "net_af_xdp", sizeof(p->driver));
 	rc = xdp_adopt(x, ifname, err, errlen);

@@ -56,6 +56,27 @@ except OSError as e:
     print(type(e).__name__)
 """
 
+# one socket per flow: each datagram echoed? (3 tries each)
+FLOWS = r"""
+import socket, sys
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ok = 0
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    msg = b"flow %d" % i
+    for attempt in range(3):
+        s.sendto(msg, (ip, port))
+        try:
+            if s.recvfrom(100)[0] == msg:
+                ok += 1
+                break
+        except socket.timeout:
+            pass
+    s.close()
+print("%d of %d echoed" % (ok, n))
+"""
+
 # the kernel's UDP echo on port 7 once pollnet is gone
 KERNEL_7 = r"""
 import socket
@@ -88,8 +109,9 @@ def kernel_whole(net, what):
           "%s: the peer's pings answered by the kernel, once each" % what)
 
 
-def refused_start(binary, net, extra, want, what, port=None):
-    r = sh("ip", "netns", "exec", net.dut, binary, "-l", "0-1", "--in-memory", "--no-pci",
+def refused_start(binary, net, extra, want, what, port=None, lcores=None):
+    lc = ["--lcores", lcores] if lcores else ["-l", "0-1"]
+    r = sh("ip", "netns", "exec", net.dut, binary, *lc, "--in-memory", "--no-pci",
            "--log-level=error", "--", "--port", port or "xdp:" + net.dut_if, *extra,
            check=False, timeout=60)
     out = (r.stdout or "") + (r.stderr or "")
@@ -212,20 +234,45 @@ def main():
         check(prog_on(net) is None, "nothing left on %s" % net.dut_if)
         refused_start(binary, net, [], "one queue per data-plane lcore",
                       "queues=2 with one lcore is an error", port="xdp:%s,queues=2" % net.dut_if)
-        # a veth's rx and tx channels are not combined ones: DPDK 22.11's
-        # net_af_xdp sees one queue there, whatever the veth has
+        refused_start(binary, net, [], "2 queues, but the interface receives on 1",
+                      "two queues where the interface has one: said plainly",
+                      port="xdp:%s,queues=2" % net.dut_if, lcores="0@0,1@0,2@1")
+
+        # two queues, two lcores: a veth made with two receive queues (the
+        # peer's two transmit queues hash each socket's flow to one), a
+        # net_af_xdp device on each queue, the socket table steering what
+        # one lcore's queue took for the other's socket
         sh("ip", "link", "del", net.dut_if, ns=net.dut)
         sh("ip", "link", "add", net.dut_if, "netns", net.dut, "numtxqueues", "2",
-           "numrxqueues", "2", "type", "veth", "peer", "name", net.peer_if, "netns", net.peer)
-        sh("ip", "link", "set", net.dut_if, "up", ns=net.dut)
-        sh("ip", "addr", "add", DUT_IP + "/24", "dev", net.dut_if, ns=net.dut)
-        r = sh("ip", "netns", "exec", net.dut, binary, "--lcores", "0@0,1@0,2@1", "--in-memory",
-               "--no-pci", "--log-level=error", "--", "--port", "xdp:%s,queues=2" % net.dut_if,
-               check=False, timeout=60)
-        out = (r.stdout or "") + (r.stderr or "")
-        check(r.returncode != 0 and "2 queues, but the interface has 1" in out,
-              "two queues where the driver sees one: said plainly: %s" %
-              [x for x in out.splitlines() if "queues" in x])
+           "numrxqueues", "2", "type", "veth", "peer", "name", net.peer_if, "netns", net.peer,
+           "numtxqueues", "2", "numrxqueues", "2")
+        for ns, dev, ip in ((net.dut, net.dut_if, DUT_IP), (net.peer, net.peer_if, PEER_IP)):
+            sh("ip", "link", "set", dev, "up", ns=ns)
+            sh("ip", "addr", "add", ip + "/24", "dev", dev, ns=ns)
+        sh("ethtool", "-K", net.peer_if, "tx", "off", ns=net.peer)
+        pn = Pollnet(binary, net.dut, "xdp:" + net.dut_if, None, lcores="0@0,1@0,2@1",
+                     extra=["--ctl", ctl, "--stats", stats])
+        check(prog_on(net) == "pollnet_xdp", "two queues: pollnet's program on %s" % net.dut_if)
+        c0 = pn.report()
+        r = sh("python3", "-c", FLOWS, DUT_IP, "7", "64", ns=net.peer, check=False, timeout=120)
+        c = pn.report()
+        d = {k: c.get(k, 0) - c0.get(k, 0) for k in ("lcore0.rx_frames", "lcore1.rx_frames",
+                                                     "stack.rx_steered", "port.xdp.to_pollnet")}
+        check(r.stdout.strip() == "64 of 64 echoed",
+              "64 flows (a socket each) to the echo service, each answered: %s" %
+              r.stdout.strip())
+        check(d["lcore0.rx_frames"] > 0 and d["lcore1.rx_frames"] > 0,
+              "both queues received, one lcore each (%d and %d frames)" %
+              (d["lcore0.rx_frames"], d["lcore1.rx_frames"]))
+        check(d["stack.rx_steered"] > 0 and
+              d["stack.rx_steered"] < d["lcore0.rx_frames"] + d["lcore1.rx_frames"],
+              "the lcore that does not own the echo socket handed its datagrams over "
+              "(%d steered)" % d["stack.rx_steered"])
+        check(d["port.xdp.to_pollnet"] == d["lcore0.rx_frames"] + d["lcore1.rx_frames"],
+              "the program's verdicts are the lcores' frames (%d)" % d["port.xdp.to_pollnet"])
+        kernel_whole(net, "beside pollnet on two queues")
+        pn.stop()
+        check(prog_on(net) is None, "two queues: nothing left after pollnet")
     finally:
         kill_all(procs)
     finish()
