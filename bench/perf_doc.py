@@ -621,43 +621,49 @@ What it says:
   busy {K["10000/s"]["busy_s"]:.2f} s (runs: {", ".join("%.2f" % x for x in K["10000/s"]["busy_runs_s"])}), the generator alone
   {A["10000/s"]["busy_s"]:.2f} s for as many frames (runs: {", ".join("%.2f" % x for x in A["10000/s"]["busy_runs_s"])}): the difference, a few
   µs per datagram or less, is smaller than what the VM's background moves a phase, and so is
-  any ratio to it (the same phase gave the kernel 26 µs and less than nothing in two earlier runs
-  of this session). From 50,000/s on the kernel's share stands out of the noise.
+  any ratio to it (the same phase gave the kernel 0.42 µs, 26 µs and less than nothing in
+  earlier runs). From 50,000/s on the kernel's share stands out of the noise.
 - **A polling lcore is a core, whatever comes.** With its built-in settings (`dataplane.idle =
   nap` after 1 ms without work) pollnet's lcore never naps at 10,000 datagrams/s (one every
-  100 µs): the machine pays a whole core for it, {S["xdp-echo"]["10000/s"]["cpu_us_per_echo"]:.0f} µs per datagram
-  against the kernel's {K["10000/s"]["cpu_us_per_echo"]:.1f}. Near saturation the poll loop is work, not waste: under
-  trafgen the echo service costs {S["xdp-echo"]["trafgen"]["cpu_us_per_echo"]:.2f} µs on `xdp:` and
-  {S["afp-echo"]["trafgen"]["cpu_us_per_echo"]:.2f} on net_af_packet against the kernel's
-  {K["trafgen"]["cpu_us_per_echo"]:.2f}, and echoes {tg:.2f}× the kernel's datagrams per second on `xdp:`.
-  trafgen's phases move the most from run to run: in two earlier runs of this session the echo
-  service on `xdp:` echoed 705k and 725k datagrams/s under it (the kernel 405k and 457k), at
-  1.66 and 1.72 µs per echo.
+  100 µs): the machine pays a whole core for it, {S["xdp-echo"]["10000/s"]["cpu_us_per_echo"]:.0f} µs per datagram. Near saturation the
+  poll loop is work, not waste: under trafgen the echo service costs
+  {S["xdp-echo"]["trafgen"]["cpu_us_per_echo"]:.2f} µs per echo on `xdp:` and {S["afp-echo"]["trafgen"]["cpu_us_per_echo"]:.2f} on net_af_packet against the kernel's
+  {K["trafgen"]["cpu_us_per_echo"]:.2f}, and echoes {tg:.2f}× the kernel's datagrams per second on `xdp:`
+  ({S["xdp-echo-interrupt"]["trafgen"]["echoed_per_s"] / max(K["trafgen"]["echoed_per_s"], 1):.2f}× with `idle = interrupt`). trafgen's phases move the most from run to run (in earlier runs
+  the kernel echoed 405k to 457k/s, the echo service on `xdp:` 705k to 725k).
 - **Asleep on the AF_XDP socket** (`dataplane.idle = interrupt`, `idle_after = 10` µs: the
   lcore sleeps in epoll on its queue's socket, readable while the ring holds a frame) the
-  lightly loaded machine pays {S["xdp-echo-interrupt"]["10000/s"]["cpu_us_per_echo"]:.1f} µs per datagram at 10,000/s,
-  {S["xdp-echo-interrupt"]["100000/s"]["cpu_us_per_echo"]:.2f} at 100,000/s (the kernel:
-  {K["10000/s"]["cpu_us_per_echo"]:.1f} and {K["100000/s"]["cpu_us_per_echo"]:.2f}), for a round trip of
-  {S["xdp-echo-interrupt"]["rtt"]["p50_us"]:.0f} µs p50 instead of {S["xdp-echo"]["rtt"]["p50_us"]:.0f} polling.
-- **The issue's targets** (issue 23): at most half the kernel's CPU per echo at every rate:
-  {"met by " + ", ".join(met) if met else "met by none of pollnet's servers"}; the echo service on `xdp:`
-  at least twice the kernel's echoes under trafgen: {tg:.2f}× ({"met" if tg >= 2 else "not met"}).
-  pollnet-echo (libpollnet) stays under the kernel's rate under trafgen on both ports: its
-  process shares cpu 1 with the lcore, which gives it the core only when the scheduler takes it
-  away (its round trip p99 is a scheduler's slice).
-- **What holds pollnet-echo, in `perf`'s view** (`perf record -e cpu-clock -a -g` for 3 s of
-  trafgen flooding pollnet-echo on `xdp:`, pinned as above; run by hand at commit c07bb94, not
-  by the bench). Of all samples: trafgen and the veth's receive path in its softirq (XDP, the
-  redirect into the AF_XDP socket) 48 %; pollnet's lcore 49 %, of which its own code 12 %, libc
-  9 % and the kernel 23 %, mostly `recvfrom(2)` (`xsk_recvmsg`, the syscall entry, the libc
-  cancellation wrappers): DPDK 22.11's net_af_xdp calls it on every receive burst to drive the
-  queue (its preferred busy polling; `busy_budget=0` moved the echo service's rate by less than
-  this VM's noise); pollnet-echo **0.02 %**. The lcore never yields its core, so the client on
-  the same core runs only when the scheduler preempts the lcore: pollnet-echo echoed 79k to 91k
-  of 1,000,000 frames (the echo service, in the lcore itself, 964k to 993k). On cpu 0 with the
-  generator it echoed 120k, and on cpu 1 beside an lcore that sleeps on its socket when idle
-  (`idle = interrupt`) 165k: a flood leaves no idle time. What would move it: a third core (the
-  client's own), or an lcore that yields when a client it serves is runnable.
+  machine pays {S["xdp-echo-interrupt"]["50000/s"]["cpu_us_per_echo"]:.2f} µs per datagram at 50,000/s and {S["xdp-echo-interrupt"]["100000/s"]["cpu_us_per_echo"]:.2f} at 100,000/s (the kernel:
+  {K["50000/s"]["cpu_us_per_echo"]:.2f} and {K["100000/s"]["cpu_us_per_echo"]:.2f}), for a round trip of
+  {S["xdp-echo-interrupt"]["rtt"]["p50_us"]:.0f} µs p50 instead of {S["xdp-echo"]["rtt"]["p50_us"]:.0f} polling. net_af_xdp runs with `busy_budget=0`
+  (`pmd/xdp_port.c`): its default makes a `recvfrom(2)` on every empty poll, the lcore's
+  largest kernel cost in `perf` (below); side by side without it pollnet-echo's CPU per echo at
+  50,000 and 100,000/s fell by 10 to 15 % (single runs, this VM's noise about as large).
+- **Round trips from the generator's CPU.** The sender is pinned to cpu 0 like the
+  generators, so every answer wakes it across CPUs. Left to the scheduler it lands beside the
+  server at times (the kernel's p50 was 7 µs in the previous run with it unpinned, 57 µs in
+  another): a cross-CPU wake-up on this VM costs tens of µs. The kernel: {K["rtt"]["p50_us"]:.0f} / {K["rtt"]["p99_us"]:.0f} µs;
+  the echo service polling on `xdp:` {S["xdp-echo"]["rtt"]["p50_us"]:.0f} / {S["xdp-echo"]["rtt"]["p99_us"]:.0f}; pollnet-echo {S["xdp-libpollnet"]["rtt"]["p50_us"]:.0f} / {S["xdp-libpollnet"]["rtt"]["p99_us"]:.0f}.
+- **pollnet-echo and the lcore on one core.** `perf record -e cpu-clock -a -g` (3 s of trafgen
+  flooding pollnet-echo on `xdp:`, by hand at commit c07bb94) showed what held it: the lcore
+  never gave up its core, and pollnet-echo, on the same CPU, got **0.02 %** of the samples
+  (the rest: trafgen and the veth's receive path in its softirq 48 %, the lcore 49 %, of which
+  the kernel 23 %, mostly net_af_xdp's `recvfrom(2)`); it echoed 79k to 91k of 1,000,000
+  frames, and its round trip p99 was a scheduler's slice (1.1 to 2.5 ms). Now each side says
+  which CPU it runs on (docs/ARCHITECTURE.md, Sharing a core): a client whose lcore runs on
+  its CPU sleeps instead of spinning, and the lcore yields the CPU when it moves that client's
+  socket, and between empty polls for 1 ms after ({S["xdp-libpollnet"].get("lcore_yields", 0):,} yields over the polling `xdp:`
+  run's 13 phases, most of them empty polls that found pollnet-echo runnable or nobody). Under
+  trafgen pollnet-echo now echoes
+  {S["xdp-libpollnet"]["trafgen"]["echoed_per_s"]:,}/s on `xdp:` ({S["xdp-libpollnet"]["trafgen"]["echoed"]:,} of {S["xdp-libpollnet"]["trafgen"]["sent"]:,}; the kernel {K["trafgen"]["echoed_per_s"]:,}/s, {K["trafgen"]["echoed"]:,}), and its
+  round trip p99 is {S["xdp-libpollnet"]["rtt"]["p99_us"]:.0f} µs.
+- **The issue's targets** (issue 23). At most half the kernel's CPU per echo at every rate:
+  {"met by " + ", ".join(met) if met else "met by none of pollnet's servers"} (at 10,000/s the figure is noise, above; from 50,000/s the
+  closest is the echo service asleep on its socket, {cpu["cpu_per_echo_over_kernel"]["xdp-echo-interrupt"]["50000/s"]}× and {cpu["cpu_per_echo_over_kernel"]["xdp-echo-interrupt"]["100000/s"]}× the kernel's, {cpu["cpu_per_echo_over_kernel"]["xdp-echo-interrupt"]["trafgen"]}× under trafgen).
+  The echo service on `xdp:` at least twice the kernel's echoes under trafgen: {tg:.2f}×
+  ({"met" if tg >= 2 else "not met"}). pollnet-echo at least the kernel's echoes: {S["xdp-libpollnet"]["trafgen"]["echoed_per_s"] / max(K["trafgen"]["echoed_per_s"], 1):.2f}× under trafgen on `xdp:`
+  ({S["afp-libpollnet"]["trafgen"]["echoed_per_s"] / max(K["trafgen"]["echoed_per_s"], 1):.2f}× on net_af_packet), no loss at 100,000/s; its round trip p50 at most half the
+  kernel's: {cpu["cpu_per_echo_over_kernel"]["xdp-libpollnet"]["rtt_p50"]}× (not met), p99 at most the kernel's: {cpu["cpu_per_echo_over_kernel"]["xdp-libpollnet"]["rtt_p99"]}× ({"met" if cpu["cpu_per_echo_over_kernel"]["xdp-libpollnet"]["rtt_p99"] <= 1 else "not met"}).
 """
 
 
