@@ -25,6 +25,8 @@ exc_path = os.path.join(root, "bench", "results", "exception.json")
 exc = json.load(open(exc_path)) if os.path.exists(exc_path) else None
 excg_path = os.path.join(root, "bench", "results", "exception-guest.json")
 excg = json.load(open(excg_path)) if os.path.exists(excg_path) else None
+lcores_path = os.path.join(root, "bench", "results", "lcores.json")
+lcores = json.load(open(lcores_path)) if os.path.exists(lcores_path) else None
 cpu_path = os.path.join(root, "bench", "results", "servers-cpu.json")
 cpu = json.load(open(cpu_path)) if os.path.exists(cpu_path) else None
 sv_path = os.path.join(root, "bench", "results", "servers.json")
@@ -667,6 +669,47 @@ What it says:
 """
 
 
+def lcores_section():
+    if lcores is None:
+        return ""
+    C = lcores["cases"]
+    rows = "\n".join("| %s | %s | %s (%s) | %s | %s | %.2f | %.2f× |" % (
+        k.split(", ", 1)[0], k.split(", ", 1)[1], f'{v["echoed_per_s"]:,}',
+        ", ".join(f"{x:,}" for x in v["echoed_per_s_runs"]), " / ".join(f"{x:,}" for x in v["rx_frames"]),
+        f'{v["steered"]:,}', v["cpu_us_per_echo"] or 0, lcores["echoed_over_1_lcore"][k])
+        for k, v in C.items())
+
+    def r(k):
+        return lcores["echoed_over_1_lcore"][k]
+    return f"""
+## Queues and lcores: one lcore against two
+
+`bench/run.sh lcores` ([`bench/lcores.py`](../bench/lcores.py); results:
+[`bench/results/lcores.json`](../bench/results/lcores.json), commit {lcores["commit"]},
+{lcores["cpu"]}, {lcores["cores"]} cores). A queue per data-plane lcore: net_af_packet with
+`qpairs=N` (its sockets in a fanout group, the kernel's flow hash) with pollnet's own address,
+and `xdp:` on the kernel's address, a net_af_xdp device per queue of a veth with as many
+receive queues (the peer's transmit queue, picked by each flow's hash, picks it). Two
+pollnet-echo processes, one socket each (the sockets go to the lcores in turn), each pinned to
+its lcore's CPU; trafgen on cpu 0 sends {lcores["settings"]["frames"]:,} 64-byte frames of 16 flows to both, three
+runs each, the median's echoed/s (every run's in brackets).
+
+![one lcore or two](img/lcores.png)
+
+| port | lcores (CPUs) | echoed/s | frames per lcore | steered | µs CPU per echo | vs 1 lcore |
+|---|---|---:|---:|---:|---:|---:|
+{rows}
+
+What it says: on two cores, one of them the generator's, a second lcore has no core of its
+own. Both on cpu 1 they share it with the two clients: {r("afp, 2 lcores, cpus 1+1")}× and {r("xdp, 2 lcores, cpus 1+1")}× one lcore's
+echoes, the queues evenly loaded, about half of each lcore's datagrams handed to the other's
+socket through its steer ring. The second lcore on cpu 0 takes that CPU from trafgen and from
+its own queue: {r("afp, 2 lcores, cpus 1+0")}× and {r("xdp, 2 lcores, cpus 1+0")}×. The scaling these cases cannot show needs a
+core per lcore beside the generator's; docs/ARCHITECTURE.md ("Several lcores") says what
+changes at 16.
+"""
+
+
 def exception_section():
     if exc is None:
         return ""
@@ -891,7 +934,7 @@ figures are measured side by side with their anchors in the same run, and vary
 by some 10 % from run to run on this 2-core VM. This page is written from the
 results by `bench/perf_doc.py`.
 
-{guest_section()}{servers_section()}{cpu_section()}{dns_section()}{exception_section()}{servers_guest_section()}{preload_section()}{preload_guest_section()}
+{guest_section()}{servers_section()}{cpu_section()}{lcores_section()}{dns_section()}{exception_section()}{servers_guest_section()}{preload_section()}{preload_guest_section()}
 ## Shared-memory sockets: two processes, libpollnet vs Linux UDP
 
 `bench/run.sh shm-sockets` (`bench/shm_sockets.py` driving `bench/shm_bench`):
@@ -1019,6 +1062,8 @@ bench/run.sh stack
 bench/run.sh shm-sockets
 bench/run.sh guest-pmd
 bench/run.sh servers            # then servers-cpu and servers-dns (unbound), which also run alone
+bench/run.sh lcores
+bench/run.sh exception
 bench/run.sh servers-guest
 bench/run.sh preload            # preload-host and preload-guest, one after the other
 ```

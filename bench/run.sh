@@ -61,6 +61,10 @@
 #                          net_tap and on vhost-net); writes
 #                          bench/results/exception.json and
 #                          bench/results/exception-guest.json
+#   bench/run.sh lcores    one data-plane lcore vs two (each with its own
+#                          queue: net_af_packet's fanout hash), two
+#                          pollnet-echo processes under a trafgen flood of
+#                          four flows; writes bench/results/lcores.json
 #   bench/run.sh plot      redraw the plots and docs/PERFORMANCE.md's tables
 #                          from the committed results
 #   bench/run.sh --help    this text
@@ -317,6 +321,45 @@ servers_cpu() {
     plot_servers_cpu bench/results/servers-cpu.json docs/img/servers-cpu.png
 }
 
+# one data-plane lcore vs two (bench/lcores.py)
+lcores() {
+    pn_install $PN_PKGS_BUILD $PN_PKGS_RUN $PN_PKGS_TEST $PN_PKGS_BENCH
+    [ -d build ] || meson setup build
+    ninja -C build
+    python3 bench/lcores.py build bench/results/lcores.json
+    plot_lcores bench/results/lcores.json docs/img/lcores.png
+}
+
+plot_lcores() {   # JSON PNG
+    python3 - "$1" "$2" <<'PY'
+import json, subprocess, sys
+C = json.load(open(sys.argv[1]))["cases"]
+places = []
+for k in C:
+    if k.split(", ", 1)[1] not in places:
+        places.append(k.split(", ", 1)[1])
+ports = ["afp", "xdp"]
+data = "".join('"%s" %s\n' % (pl, " ".join(str(C.get(p + ", " + pl, {}).get("echoed_per_s", 0))
+                                          for p in ports)) for pl in places)
+cols = ", ".join('"-" using %d%s title "%s"' % (i + 2, ":xtic(1)" if i == 0 else "",
+                                                "net_af_packet" if p == "afp" else "xdp:")
+                 for i, p in enumerate(ports))
+gp = """set terminal pngcairo size 900,400 font ",10" noenhanced
+set output "%s"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set key outside right
+set ylabel "datagrams echoed per second"
+set title "host, 2 cores, trafgen on cpu 0: two pollnet-echo, one lcore or two (higher is better)"
+plot %s
+%s""" % (sys.argv[2], cols, "".join(data + "e\n" for _ in ports))
+subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+print("wrote", sys.argv[2], file=sys.stderr)
+PY
+}
+
 plot_servers_cpu() {   # JSON PNG
     python3 - "$1" "$2" <<'PY'
 import json, subprocess, sys
@@ -466,6 +509,8 @@ plot)  # redraw every plot and the page from the committed results
         plot_servers bench/results/servers.json docs/img/servers.png "host, veth"
     [ ! -f bench/results/servers-cpu.json ] ||
         plot_servers_cpu bench/results/servers-cpu.json docs/img/servers-cpu.png
+    [ ! -f bench/results/lcores.json ] ||
+        plot_lcores bench/results/lcores.json docs/img/lcores.png
     [ ! -f bench/results/servers-guest.json ] ||
         plot_servers bench/results/servers-guest.json docs/img/servers-guest.png \
             "QEMU guest under TCG, tap: pollnet's e1000 driver vs Linux's"
@@ -474,10 +519,11 @@ stack) stack; python3 bench/perf_doc.py ;;
 servers) servers; python3 bench/perf_doc.py ;;
 servers-dns) servers_dns; python3 bench/perf_doc.py ;;
 servers-cpu) servers_cpu; python3 bench/perf_doc.py ;;
+lcores) lcores; python3 bench/perf_doc.py ;;
 exception) exception; python3 bench/perf_doc.py ;;
 servers-dns-guest) servers_dns_guest; python3 bench/perf_doc.py ;;
 servers-guest) servers_guest; python3 bench/perf_doc.py ;;
 shm-sockets) shm_sockets; python3 bench/perf_doc.py ;;
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-cpu|servers-dns|servers-guest|exception|plot (--help says more)" >&2; exit 2 ;;
+*) echo "usage: $0 stack|shm-sockets|guest-pmd|preload|preload-host|preload-guest|servers|servers-cpu|servers-dns|servers-guest|exception|lcores|plot (--help says more)" >&2; exit 2 ;;
 esac

@@ -550,6 +550,11 @@ xdp_port_open(const char *args, const struct port_conf *conf, struct port *p,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if (queues < xdp_rx_queues(ifname))
+		fprintf(stderr, "pollnet: port xdp:%s: the interface receives on %u queues and "
+			"pollnet takes %u: what the others receive for pollnet's ports reaches it "
+			"through the kernel, slower (ethtool -L %s, or an lcore per queue)\n",
+			ifname, xdp_rx_queues(ifname), queues, ifname);
 	x->sub = calloc(queues, sizeof(*x->sub));
 	if (x->sub == NULL) {
 		rc = -ENOMEM;
