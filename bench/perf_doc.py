@@ -702,8 +702,9 @@ runs each, the median's echoed/s (every run's in brackets).
 
 What it says: on two cores, one of them the generator's, a second lcore has no core of its
 own. Both on cpu 1 they share it with the two clients: {r("afp, 2 lcores, cpus 1+1")}× and {r("xdp, 2 lcores, cpus 1+1")}× one lcore's
-echoes, the queues evenly loaded, about half of each lcore's datagrams handed to the other's
-socket through its steer ring. The second lcore on cpu 0 takes that CPU from trafgen and from
+echoes (the runs of one case differ by as much; an earlier run gave 1.09× and 1.06×), the
+queues evenly loaded, about half of each lcore's datagrams handed to the other's socket
+through its steer ring. The second lcore on cpu 0 takes that CPU from trafgen and from
 its own queue: {r("afp, 2 lcores, cpus 1+0")}× and {r("xdp, 2 lcores, cpus 1+0")}×. The scaling these cases cannot show needs a
 core per lcore beside the generator's; docs/ARCHITECTURE.md ("Several lcores") says what
 changes at 16.
