@@ -57,6 +57,22 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def busy():
+    """Busy seconds of all CPUs so far (/proc/stat's cpu line: all but idle
+    and iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def peer_link(net):
+    """The peer veth's (transmitted, received) packets: what a generator
+    there sent, and the echoes it got."""
+    st = json.loads(sh("ip", "-s", "-j", "link", "show", net.peer_if,
+                       ns=net.peer).stdout)[0]["stats64"]
+    return st["tx"]["packets"], st["rx"]["packets"]
+
+
 def snmp_udp(ns, proto="Udp"):
     """The kernel's UDP (or proto's) counters in namespace ns (/proc/net/snmp)."""
     text = sh("cat", "/proc/net/snmp", ns=ns).stdout

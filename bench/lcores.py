@@ -41,7 +41,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from netns import Namespaces, Pollnet, sh  # noqa: E402
-from benchproc import header, ns_cmd, spawn, stop, stop_all, write_result  # noqa: E402
+from benchproc import (busy, header, ns_cmd, peer_link, spawn, stop, stop_all,  # noqa: E402
+                       write_result)
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 FRAMES, REPS, GEN_CPU, FLOWS = 1000000, 3, 0, 16
@@ -59,18 +60,6 @@ if len(sys.argv) != 3:
 build, out_json = sys.argv[1], sys.argv[2]
 
 
-def busy():
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def link(net):
-    st = json.loads(sh("ip", "-s", "-j", "link", "show", net.peer_if,
-                       ns=net.peer).stdout)[0]["stats64"]
-    return st["tx"]["packets"], st["rx"]["packets"]
-
-
 def trafgen_cfg(net, dut_mac):
     pmac = json.loads(sh("ip", "-j", "link", "show", net.peer_if, ns=net.peer).stdout)[0]["address"]
     f = tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False)
@@ -86,13 +75,13 @@ def flood(net, dut_mac, pn, n):
     """One run: sent, echoed, echoed/s, busy s, per lcore rx frames and steered."""
     cfg = trafgen_cfg(net, dut_mac)
     c0 = pn.report()
-    (t0, r0), b0, w0 = link(net), busy(), time.time()
+    (t0, r0), b0, w0 = peer_link(net), busy(), time.time()
     out = sh(*ns_cmd(net.peer, ["trafgen", "-o", net.peer_if, "-i", cfg, "-n", str(FRAMES),
                                 "-P", "1", "--no-sock-mem", "--notouch-irq", "-C", "-q"],
                      cpu=GEN_CPU), check=False, timeout=300).stdout
     wall, b1 = time.time() - w0, busy()
     time.sleep(1)                       # the last echoes
-    (t1, r1), c1 = link(net), pn.report()
+    (t1, r1), c1 = peer_link(net), pn.report()
     os.unlink(cfg)
     if not re.search(r"(\d+) packets outgoing", out):
         return None                     # trafgen gave up on a full veth (EAGAIN)

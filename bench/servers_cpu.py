@@ -55,7 +55,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from netns import Namespaces, Pollnet, sh  # noqa: E402
-from benchproc import header, ns_cmd, spawn, stop, stop_all, write_result  # noqa: E402
+from benchproc import (busy, header, ns_cmd, peer_link, spawn, stop, stop_all,  # noqa: E402
+                       write_result)
 
 DUT_IP, PEER_IP = "198.18.0.2", "198.18.0.1"
 RATES = [10000, 50000, 100000]
@@ -68,19 +69,6 @@ GEN_CPU, SERVER_CPU = 0, 1
 if len(sys.argv) != 3:
     sys.exit(__doc__.split("usage:")[1].strip())
 build, out_json = sys.argv[1], sys.argv[2]
-
-
-def busy():
-    """Busy seconds of all CPUs so far (/proc/stat's cpu line)."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def link(net):
-    st = json.loads(sh("ip", "-s", "-j", "link", "show", net.peer_if,
-                       ns=net.peer).stdout)[0]["stats64"]
-    return st["tx"]["packets"], st["rx"]["packets"]
 
 
 def trafgen_cfg(net, dut_mac, port):
@@ -136,12 +124,12 @@ def trafgen_copy(path):
 def run_once(net, name, argv):
     """One phase from the peer, pinned to the generator's CPU: sent,
     echoed, busy seconds, wall seconds."""
-    (t0, r0), b0, w0 = link(net), busy(), time.time()
+    (t0, r0), b0, w0 = peer_link(net), busy(), time.time()
     out = sh(*ns_cmd(net.peer, argv, cpu=GEN_CPU), check=False, timeout=300).stdout
     wall = time.time() - w0
     b1 = busy()
     time.sleep(1)           # the last echoes
-    t1, r1 = link(net)
+    t1, r1 = peer_link(net)
     sent = t1 - t0
     if argv[0] == "trafgen":
         os.unlink(argv[4])      # its configuration, made for this phase
