@@ -551,7 +551,6 @@ lcore_main(void *arg)
 
 	const uint64_t idle_after = hz_us * st->conf->idle_after_us;
 
-
 	if (st->conf->idle != PN_IDLE_POLL)
 		prctl(PR_SET_TIMERSLACK, 1000UL);       /* naps of what we ask, not +50 us */
 	lcore_intr_setup(lc);
