@@ -190,6 +190,8 @@ struct pn_stats_hdr {
 	struct pn_stats_ctl ctl;
 	struct pn_stats_clock clock;
 	struct pn_stats_mcast mcast;
+	/* the exception path's device, when there is one (has_stats) */
+	struct pn_stats_port exc_port;
 };
 
 struct pn_stats_lcore {

@@ -269,6 +269,8 @@ exc_open(struct app *a, char *err, size_t errlen)
 		return -EEXIST;
 	}
 	if (c->exc_driver == PN_EXC_DRIVER_TAP)
+		snprintf(spec, sizeof(spec), "tap:%s", c->exc_iface);
+	else if (c->exc_driver == PN_EXC_DRIVER_NET_TAP)
 		snprintf(spec, sizeof(spec), "dpdk:net_tap_exc0,iface=%s", c->exc_iface);
 	else
 		snprintf(spec, sizeof(spec), "dpdk:virtio_user_exc0,path=/dev/vhost-net,"

@@ -29,6 +29,7 @@ options_usage(const char *prog, FILE *f)
 "  -p, --port SPEC       the port, DRIVER:ARGS, e.g.\n"
 "                          dpdk:net_af_packet0,iface=veth0   (hot-plugged vdev)\n"
 "                          dpdk:net_tap0,iface=pn0\n"
+"                          tap:pn0              (a tap of pollnet's own)\n"
 "                          dpdk:0000:00:03.0                 (PCI device)\n"
 "                          e1000:0000:00:03.0   (pollnet's own 82540EM driver;\n"
 "                                                EAL options --no-pci --iova-mode=pa)\n"

@@ -267,6 +267,13 @@ statseg_publish(struct app *a)
 		.has_xdp = (uint32_t)ps.has_xdp,
 		.link_up = have_link && link.up, .speed_mbps = link.speed_mbps,
 	};
+	if (a->exc != NULL && port_stats(a->exc, &ps) == 0)
+		h->exc_port = (struct pn_stats_port){
+			.rx_packets = ps.rx_packets, .rx_bytes = ps.rx_bytes,
+			.rx_errors = ps.rx_errors, .rx_nombuf = ps.rx_nombuf,
+			.tx_packets = ps.tx_packets, .tx_bytes = ps.tx_bytes,
+			.tx_errors = ps.tx_errors, .has_stats = 1,
+		};
 	h->ctl.clients = a->ctl != NULL ? a->ctl->nclients : 0;
 	h->ctl.sockets = a->ctl != NULL ? a->ctl->open : 0;
 	h->ctl.refused = 0;

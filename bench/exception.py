@@ -4,9 +4,11 @@
 Two network namespaces and a veth, as bench/servers.py.  First the kernel
 alone: the veth has the address, an iperf (2) TCP server in that namespace,
 the client in the peer's, RUNS runs of SECONDS each.  Then pollnet takes the
-veth (net_af_packet, its lcore on cpu 1) with port.exception = pn0 (DPDK's
-net_tap): the kernel has the same address on pn0, and every TCP segment
-goes through pollnet both ways; the same server and client.  Reported:
+veth (net_af_packet, its lcore on cpu 1) with port.exception = pn0: the
+kernel has the same address on pn0, and every TCP segment goes through
+pollnet both ways; the same server and client; twice, with pollnet's own
+tap (exception_driver = tap: a flow's segments in one burst written as one
+GSO frame) and with DPDK's net_tap (a write per frame).  Reported:
 TCP throughput (the median run), pollnet's CPU seconds over its runs, and
 the frames the exception path carried each way.  (virtio_user on vhost-net,
 the other exception driver, needs /dev/vhost-net, which this host's kernel
@@ -18,9 +20,10 @@ usage: exception.py BUILD_DIR OUT_JSON
 GUEST_DOC = """bench/run.sh exception (its guest part): the same in the QEMU guest
 (deploy/pollnet-guest --net tap, TCG, 2 vCPUs): iperf 2 TCP from the host's
 kernel in the tap's namespace (10.0.2.2) to an iperf server on the guest's
-kernel, RUNS runs of SECONDS each, three boots: the guest's kernel on its
+kernel, RUNS runs of SECONDS each, four boots: the guest's kernel on its
 own e1000 driver, then behind pollnet's e1000 driver and its exception path
-(pn0) on DPDK's net_tap, then on virtio_user with vhost-net.
+(pn0) on pollnet's tap, on DPDK's net_tap, and on virtio_user with
+vhost-net.
 
 usage: exception.py --guest BUILD_DIR OUT_JSON
 """
@@ -95,13 +98,15 @@ def guest_runs(build, driver, extra):
 def main_guest(build, out_json):
     result = header("exception-guest", GUEST_DOC)
     for key, driver, extra in (("kernel", "kernel", []), ("exception_tap", "e1000", []),
+                               ("exception_net_tap", "e1000",
+                                ["--set", "port.exception_driver=net_tap"]),
                                ("exception_vhost", "e1000",
                                 ["--set", "port.exception_driver=vhost"])):
         print("the guest: %s" % key, file=sys.stderr)
         result[key] = guest_runs(build, driver, extra)
     k = result["kernel"]["mbps"]
     result["ratios"] = {x: round(result[x]["mbps"] / k, 2) if k and result[x]["mbps"] else None
-                        for x in ("exception_tap", "exception_vhost")}
+                        for x in ("exception_tap", "exception_net_tap", "exception_vhost")}
     write_result(result, out_json, result["ratios"])
 
 
@@ -119,26 +124,30 @@ def main():
         print("the kernel alone", file=sys.stderr)
         result["kernel"] = tcp_runs(net)
         sh("ip", "addr", "flush", "dev", net.dut_if, ns=net.dut)
-        pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
-                     "dpdk:net_af_packet0,iface=%s,framecnt=4096" % net.dut_if,
-                     DUT_IP + "/24", extra=["--set", "port.exception=pn0"])
-        print("the kernel behind pollnet's exception path (net_tap)", file=sys.stderr)
-        cpu0 = proc_cpu(pn.proc.pid)
-        result["exception_tap"] = tcp_runs(net)
-        result["exception_tap"]["pollnet_cpu_s"] = round(proc_cpu(pn.proc.pid) - cpu0, 2)
-        counters, _ = pn.stop()
-        result["exception_tap"]["counters"] = {
-            k: v for k, v in counters.items()
-            if k.startswith("exception.") and v or k in ("port.rx_missed",
-                                                        "stack.rx_kernel")}
+        for key, drv in (("exception_tap", "tap"), ("exception_net_tap", "net_tap")):
+            pn = Pollnet(os.path.join(build, "app", "pollnet"), net.dut,
+                         "dpdk:net_af_packet0,iface=%s,framecnt=4096" % net.dut_if,
+                         DUT_IP + "/24", extra=["--set", "port.exception=pn0",
+                                                "--set", "port.exception_driver=" + drv])
+            print("the kernel behind pollnet's exception path (%s)" % drv, file=sys.stderr)
+            cpu0 = proc_cpu(pn.proc.pid)
+            result[key] = tcp_runs(net)
+            result[key]["pollnet_cpu_s"] = round(proc_cpu(pn.proc.pid) - cpu0, 2)
+            counters, _ = pn.stop()
+            result[key]["counters"] = {
+                k: v for k, v in counters.items()
+                if k.startswith("exception.") and v or k in ("port.rx_missed",
+                                                            "stack.rx_kernel")}
     finally:
         stop_all()
         net.close()
-    result["ratio"] = round(result["exception_tap"]["mbps"] / result["kernel"]["mbps"], 2) \
-        if result["kernel"]["mbps"] else None
-    write_result(result, out_json, {"kernel_mbps": result["kernel"]["mbps"],
+    k = result["kernel"]["mbps"]
+    result["ratio"] = round(result["exception_tap"]["mbps"] / k, 2) if k else None
+    result["ratio_net_tap"] = round(result["exception_net_tap"]["mbps"] / k, 2) if k else None
+    write_result(result, out_json, {"kernel_mbps": k,
                                     "exception_mbps": result["exception_tap"]["mbps"],
-                                    "ratio": result["ratio"]})
+                                    "ratio": result["ratio"],
+                                    "ratio_net_tap": result["ratio_net_tap"]})
 
 
 if __name__ == "__main__":

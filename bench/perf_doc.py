@@ -755,19 +755,24 @@ def exception_guest():
     def row(k):
         return "%s | %s" % ("%.0f" % G[k]["mbps"] if G[k]["mbps"] else "-",
                             ", ".join("%.0f" % x for x in G[k]["runs_mbps"]))
+    # results from before pollnet's own tap: their exception_tap was net_tap
+    names = ([("exception_tap", "pollnet's tap"), ("exception_net_tap", "DPDK's net_tap")]
+             if "exception_net_tap" in G else [("exception_tap", "DPDK's net_tap")]) + \
+        [("exception_vhost", "vhost-net")]
+    rows = "\n".join("| behind pollnet's e1000, exception path on %s | %s | %s |" %
+                     (label, row(k), G["ratios"][k]) for k, label in names if k in G)
     return f"""
 In the guest (the same script with `--guest`; results:
 [`bench/results/exception-guest.json`](../bench/results/exception-guest.json), commit
 {G["commit"]}; TCG, `--net tap`): iperf 2 from the host's kernel in the tap's namespace to a server
-on the guest's kernel, three boots.
+on the guest's kernel, a boot each.
 
 | the guest's kernel | TCP, median run, Mbit/s | runs | ratio |
 |---|---:|---|---:|
 | on its own e1000 (Linux's driver) | {row("kernel")} | |
-| behind pollnet's e1000, exception path on net_tap | {row("exception_tap")} | {G["ratios"]["exception_tap"]} |
-| behind pollnet's e1000, exception path on vhost-net | {row("exception_vhost")} | {G["ratios"]["exception_vhost"]} |
+{rows}
 
-The target, half the kernel's own: {"met" if (G["ratios"]["exception_vhost"] or 0) >= 0.5 or (G["ratios"]["exception_tap"] or 0) >= 0.5 else "not met"}.
+The target, half the kernel's own: {"met" if max(v or 0 for v in G["ratios"].values()) >= 0.5 else "not met"}.
 """
 
 

@@ -302,10 +302,10 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 
 		if (colon == NULL || colon[1] == '\0' ||
 		    (strncmp(v, "dpdk:", 5) != 0 && strncmp(v, "e1000:", 6) != 0 &&
-		     strncmp(v, "xdp:", 4) != 0)) {
+		     strncmp(v, "xdp:", 4) != 0 && strncmp(v, "tap:", 4) != 0)) {
 			snprintf(err, errlen, "'%s' is not a port spec: expected "
-				 "dpdk:<devargs or PCI address>, e1000:<PCI address> or "
-				 "xdp:<interface>", v);
+				 "dpdk:<devargs or PCI address>, e1000:<PCI address>, "
+				 "xdp:<interface> or tap:<name>", v);
 			return -1;
 		}
 		return set_str(c->port, sizeof(c->port), v, err, errlen);
@@ -343,8 +343,21 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		}
 		return set_str(c->exc_iface, sizeof(c->exc_iface), v, err, errlen);
 	}
-	if (IS("port", "exception_driver"))
-		TWO(exc_driver, "tap", "vhost", PN_EXC_DRIVER_TAP, PN_EXC_DRIVER_VHOST);
+	if (IS("port", "exception_driver")) {
+		static const char *const drivers[] = {
+			[PN_EXC_DRIVER_TAP] = "tap", [PN_EXC_DRIVER_VHOST] = "vhost",
+			[PN_EXC_DRIVER_NET_TAP] = "net_tap",
+		};
+
+		for (uint32_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+			if (strcmp(v, drivers[i]) == 0) {
+				c->exc_driver = i;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "'%s' is not tap, vhost or net_tap", v);
+		return -1;
+	}
 	if (IS("port", "exception_udp"))
 		TWO(exc_udp, "kernel", "drop", true, false);
 	if (IS("ipv4", "address")) {
@@ -606,7 +619,8 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "port.tx_offload = %s\n", c->tx_offload ? "auto" : "off");
 	fprintf(f, "port.exception = %s\n", c->exc_iface[0] ? c->exc_iface : "none");
 	fprintf(f, "port.exception_driver = %s\n",
-		c->exc_driver == PN_EXC_DRIVER_TAP ? "tap" : "vhost");
+		c->exc_driver == PN_EXC_DRIVER_TAP ? "tap" :
+		c->exc_driver == PN_EXC_DRIVER_VHOST ? "vhost" : "net_tap");
 	fprintf(f, "port.exception_udp = %s\n", c->exc_udp ? "kernel" : "drop");
 	fprintf(f, "ipv4.address = %s/%u\n", ip, c->prefix);
 	fprintf(f, "ipv4.gateway = %s\n", c->gateway ? gw : "none");

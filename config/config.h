@@ -20,8 +20,9 @@
 
 /* port.exception_driver */
 enum {
-	PN_EXC_DRIVER_TAP,              /* DPDK's net_tap */
+	PN_EXC_DRIVER_TAP,              /* pollnet's tap (pmd/tap_port.c) */
 	PN_EXC_DRIVER_VHOST,            /* DPDK's virtio_user on /dev/vhost-net */
+	PN_EXC_DRIVER_NET_TAP,          /* DPDK's net_tap */
 };
 
 /* dataplane.idle */

@@ -105,6 +105,14 @@ pn_stats_emit(const struct pn_stats_hdr *h, const struct pn_stats_lcore *lc,
 	E(st->exc_in_dropped, PN_CNT_DROP | L, "exception.to_kernel_dropped");
 	E(st->exc_out_dropped, PN_CNT_DROP | L, "exception.from_kernel_dropped");
 	E(st->exc_arp_dup, L, "exception.kernel_arp_replies_withheld");
+	if (h->exc_port.has_stats) {
+		/* frames to the kernel's side: a merged one counts once (tap) */
+		E(h->exc_port.tx_packets, 0, "exception.port.tx_frames");
+		E(h->exc_port.tx_errors, PN_CNT_DROP, "exception.port.tx_errors");
+		E(h->exc_port.rx_packets, 0, "exception.port.rx_frames");
+		E(h->exc_port.rx_errors, PN_CNT_DROP, "exception.port.rx_errors");
+		E(h->exc_port.rx_nombuf, PN_CNT_DROP, "exception.port.rx_nombuf");
+	}
 	E(st->local_sent, L, "stack.local_sent");
 	E(st->local_delivered, L, "stack.local_delivered");
 	E(st->local_no_socket, L, "stack.local_no_socket");

@@ -36,6 +36,8 @@ port_open(const char *spec, const struct port_conf *conf, struct port **out,
 		rc = ethdev_port_open(colon + 1, conf, p, err, errlen);
 	} else if ((size_t)(colon - spec) == 5 && strncmp(spec, "e1000", 5) == 0) {
 		rc = e1000_port_open(colon + 1, conf, p, err, errlen);
+	} else if ((size_t)(colon - spec) == 3 && strncmp(spec, "tap", 3) == 0) {
+		rc = tap_port_open(colon + 1, conf, p, err, errlen);
 	} else if ((size_t)(colon - spec) == 3 && strncmp(spec, "xdp", 3) == 0) {
 #ifdef PN_HAVE_XDP
 		rc = xdp_port_open(colon + 1, conf, p, err, errlen);
@@ -45,7 +47,7 @@ port_open(const char *spec, const struct port_conf *conf, struct port **out,
 		rc = -ENOTSUP;
 #endif
 	} else {
-		snprintf(err, errlen, "port '%s': unknown driver '%.*s' (known: dpdk, e1000, xdp)",
+		snprintf(err, errlen, "port '%s': unknown driver '%.*s' (known: dpdk, e1000, tap, xdp)",
 			 spec, (int)(colon - spec), spec);
 		rc = -EINVAL;
 	}

@@ -189,5 +189,7 @@ int ethdev_port_open(const char *devargs, const struct port_conf *conf,
 		     struct port *p, char *err, size_t errlen);
 int xdp_port_open(const char *args, const struct port_conf *conf,
 		  struct port *p, char *err, size_t errlen);
+int tap_port_open(const char *args, const struct port_conf *conf,
+		  struct port *p, char *err, size_t errlen);
 
 #endif

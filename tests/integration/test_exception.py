@@ -246,7 +246,7 @@ def main():
         pn = Pollnet(binary, net.dut, "dpdk:net_af_packet0,iface=%s" % net.dut_if,
                      DUT_IP + "/24", extra=["--ctl", ctl, "--stats", stats,
                                             "--set", "port.exception=pn0"])
-        check("the kernel's pn0 beside it (net_tap)" in pn.output(),
+        check("the kernel's pn0 beside it (tap)" in pn.output(),
               "pollnet says so: %s" % [x for x in pn.output().splitlines()
                                          if x.startswith("pollnet: port")])
         addr = sh("ip", "-o", "-4", "addr", "show", "dev", "pn0", ns=net.dut, check=False)
@@ -269,6 +269,13 @@ def main():
         check(r.returncode == 0 and "back intact" in r.stdout,
               "TCP from the peer to a kernel server on pollnet's address: %s" %
               r.stdout.strip())
+        c = pn.report()
+        check(0 < c["exception.port.tx_frames"] < c["exception.to_kernel.tcp"] and
+              c["exception.port.tx_errors"] == 0,
+              "the peer's segments of one flow went to the kernel merged, fewer writes than "
+              "segments (%d TCP segments in %d frames, %d lost)" %
+              (c["exception.to_kernel.tcp"], c["exception.port.tx_frames"],
+               c["exception.port.tx_errors"]))
 
         # pings: the peer's, answered by pollnet alone; the kernel's out
         r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", DUT_IP, ns=net.peer, check=False)

@@ -8,7 +8,7 @@ and dropped while the echo keeps working.  Then every counter is reconciled:
 pollnet's against themselves, and against what the peer's kernel sent and
 received.
 
-usage: test_kernel.py POLLNET_BINARY [af_packet|tap|tap-interrupt|multiqueue]
+usage: test_kernel.py POLLNET_BINARY [af_packet|tap|tap-interrupt|owntap|owntap-interrupt|multiqueue]
 """
 import json
 import os
@@ -34,7 +34,7 @@ def main():
     need_root()
     binary = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else "af_packet"
-    net = Namespaces(peer_ip=PEER_IP + "/24", tap=mode.startswith("tap"))
+    net = Namespaces(peer_ip=PEER_IP + "/24", tap="tap" in mode)
     lcores = "0-1"
     extra = []
     if mode == "tap":
@@ -43,6 +43,12 @@ def main():
         # the lcore sleeps on net_tap's receive interrupt when idle
         port = "dpdk:net_tap0,iface=%s" % net.peer_if
         extra = ["--set", "dataplane.idle=interrupt"]
+    elif mode in ("owntap", "owntap-interrupt"):
+        # pollnet's own tap driver (the exception path's), on the same tap;
+        # asleep on its queue's descriptor when idle in the second
+        port = "tap:%s" % net.peer_if
+        if mode == "owntap-interrupt":
+            extra = ["--set", "dataplane.idle=interrupt"]
     elif mode == "af_packet":
         port = "dpdk:net_af_packet0,iface=%s" % net.dut_if
     elif mode == "multiqueue":
@@ -96,7 +102,7 @@ def main():
     # a libpollnet client, idle between datagrams, with pollnet's echo
     # (local delivery: no frame on the wire)
     local = 0
-    if mode == "tap-interrupt":
+    if mode.endswith("tap-interrupt"):
         build = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
         r = sh(os.path.join(build, "tests", "pn_client"), "idle", "/run/pollnet/pollnet.sock",
                DUT_IP, "7", "20", ns=net.dut, check=False, timeout=60)
@@ -159,7 +165,7 @@ def main():
     check(c["pool.in_use"] == 0, "every mbuf back in the pool (in use: %d)" % c["pool.in_use"])
     # dataplane.idle_sleep (default on): the lcore napped between the
     # phases, and every count above is exact all the same
-    if mode == "tap-interrupt":
+    if mode.endswith("tap-interrupt"):
         # ... or slept on the port's interrupt, and was woken by it; and a
         # client that sends to a dozing lcore rings its doorbell
         check(c["lcore0.bell_wakes"] >= 10,
