@@ -271,6 +271,21 @@ parse_two(const char *v, const char *one, const char *zero, char *err, size_t er
 	return -1;
 }
 
+/* v, one of names[0..n): its index in *out; else an error naming them. */
+static int
+parse_one_of(const char *v, const char *const *names, uint32_t n, uint32_t *out,
+	     const char *list, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "'%s' is not %s", v, list);
+	return -1;
+}
+
 #define TWO(field, one, zero, yes, no) do {                               \
 		int t_ = parse_two(v, one, zero, err, errlen);            \
 		if (t_ < 0)                                               \
@@ -349,14 +364,8 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 			[PN_EXC_DRIVER_NET_TAP] = "net_tap",
 		};
 
-		for (uint32_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
-			if (strcmp(v, drivers[i]) == 0) {
-				c->exc_driver = i;
-				return 0;
-			}
-		}
-		snprintf(err, errlen, "'%s' is not tap, vhost or net_tap", v);
-		return -1;
+		return parse_one_of(v, drivers, sizeof(drivers) / sizeof(drivers[0]),
+				    &c->exc_driver, "tap, vhost or net_tap", err, errlen);
 	}
 	if (IS("port", "exception_udp"))
 		TWO(exc_udp, "kernel", "drop", true, false);
@@ -445,14 +454,8 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 			[PN_IDLE_INTERRUPT] = "interrupt",
 		};
 
-		for (uint32_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-			if (strcmp(v, modes[i]) == 0) {
-				c->idle = i;
-				return 0;
-			}
-		}
-		snprintf(err, errlen, "'%s' is not poll, nap or interrupt", v);
-		return -1;
+		return parse_one_of(v, modes, sizeof(modes) / sizeof(modes[0]), &c->idle,
+				    "poll, nap or interrupt", err, errlen);
 	}
 	if (IS("dataplane", "summaries"))
 		TWO(summaries, "on", "off", true, false);
