@@ -230,10 +230,13 @@ lcore_sockets(struct lcore_ctx *lc)
  * Idle (dataplane.idle): after idle_after_us with nothing received, sent,
  * drained from a socket or held back, the lcore sleeps until work comes.
  *
- * nap: between polls, LCORE_NAP_MIN_US first, doubling up to idle_sleep_us
- * while nothing comes.  The first frame after a quiet spell waits for the
- * nap under way (in the port's receive ring, as the clients' datagrams wait
- * in theirs).
+ * nap: between polls, nap_first_us (dataplane.nap_first, 20 by default)
+ * first, doubling up to idle_sleep_us while nothing comes.  The first frame
+ * after a quiet spell waits for the nap under way (in the port's receive
+ * ring, as the clients' datagrams wait in theirs).  nap_first = idle_sleep
+ * makes the naps a fixed period: a steady stream is then taken in batches,
+ * one wake-up each, for up to that much latency (a NIC's interrupt
+ * moderation).
  *
  * interrupt: on its port's receive interrupt and the doorbell at once
  * (lcore_doze), at most LCORE_DOZE_MS, as DPDK's l3fwd-power does; a port
@@ -241,7 +244,6 @@ lcore_sockets(struct lcore_ctx *lc)
  *
  * Traffic that keeps coming meets neither; an idle pollnet uses little CPU.
  */
-#define LCORE_NAP_MIN_US    20
 #define LCORE_DOZE_MS       10
 
 /* Where we run, for the stack (whose clients wait there?) and, in the state
@@ -632,7 +634,7 @@ lcore_main(void *arg)
 					last_work = rte_get_tsc_cycles();
 				continue;
 			}
-			nap_us = nap_us == 0 ? LCORE_NAP_MIN_US : nap_us * 2;
+			nap_us = nap_us == 0 ? st->conf->nap_first_us : nap_us * 2;
 			if (nap_us > st->conf->idle_sleep_us)
 				nap_us = st->conf->idle_sleep_us;
 			lc->naps++;

@@ -459,6 +459,7 @@ main(int argc, char **argv)
 		.idle = o.cfg.idle_sleep_us == 0 ? PN_IDLE_POLL : o.cfg.idle,
 		.idle_after_us = o.cfg.idle_after_us,
 		.idle_sleep_us = o.cfg.idle_sleep_us,
+		.nap_first_us = o.cfg.nap_first_us,
 	};
 	if (a.port->kernel.ip != 0) {
 		rc = kernel_settings(&a, &o.cfg);

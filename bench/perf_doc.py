@@ -568,9 +568,11 @@ CPU_NAMES = [("kernel", "the kernel (recvmmsg/sendmmsg echo)"),
              ("afp-echo", "pollnet's echo service, net_af_packet"),
              ("xdp-echo", "pollnet's echo service, `xdp:`"),
              ("xdp-echo-interrupt", "pollnet's echo service, `xdp:`, idle = interrupt"),
+             ("xdp-echo-moderated", "pollnet's echo service, `xdp:`, naps of 1 ms"),
              ("afp-libpollnet", "pollnet-echo (libpollnet), net_af_packet"),
              ("xdp-libpollnet", "pollnet-echo, `xdp:`"),
-             ("xdp-libpollnet-interrupt", "pollnet-echo, `xdp:`, idle = interrupt")]
+             ("xdp-libpollnet-interrupt", "pollnet-echo, `xdp:`, idle = interrupt"),
+             ("xdp-libpollnet-moderated", "pollnet-echo, `xdp:`, naps of 1 ms")]
 
 
 def cpu_section():

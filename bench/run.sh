@@ -365,8 +365,9 @@ plot_servers_cpu() {   # JSON PNG
 import json, subprocess, sys
 R = json.load(open(sys.argv[1]))
 S = R["servers"]
-names = [k for k in ("kernel", "afp-echo", "xdp-echo", "xdp-echo-interrupt", "afp-libpollnet",
-                     "xdp-libpollnet", "xdp-libpollnet-interrupt") if k in S]
+names = [k for k in ("kernel", "afp-echo", "xdp-echo", "xdp-echo-interrupt", "xdp-echo-moderated",
+                     "afp-libpollnet", "xdp-libpollnet", "xdp-libpollnet-interrupt",
+                     "xdp-libpollnet-moderated") if k in S]
 phases = [p for p in S["kernel"] if p != "rtt"]
 data = "".join("%s %s\n" % (p, " ".join(
     str(S[k][p]["cpu_us_per_echo"] or 0) for k in names)) for p in phases)

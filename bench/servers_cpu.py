@@ -16,6 +16,12 @@ XDP program taking only pollnet's ports), at set rates.
                       idle_after = 10 us: after 10 us without work the lcore
                       sleeps until its AF_XDP socket is readable (or a
                       client rings)
+  xdp-echo-moderated, xdp-libpollnet-moderated
+                      the same with dataplane.idle = nap, idle_after = 10 us
+                      and naps of a fixed 1 ms (nap_first = idle_sleep =
+                      1000): a steady stream taken in batches, one wake-up
+                      each, for up to 1 ms more latency (a NIC's interrupt
+                      moderation)
 
 Two network namespaces joined by a veth, as servers.py has them; 64-byte
 datagrams.  CPUs: the generator pinned to cpu 0, alone there but for
@@ -204,7 +210,7 @@ def main():
 
         # pollnet on net_af_packet with its own address, then on xdp: with
         # the kernel's, napping when idle and then sleeping on its socket
-        for kind in ("afp", "xdp", "xdp-interrupt"):
+        for kind in ("afp", "xdp", "xdp-interrupt", "xdp-moderated"):
             more = []
             if kind == "afp":
                 port = "dpdk:net_af_packet0,iface=%s,framecnt=%d" % (net.dut_if, AFP_FRAMES)
@@ -215,6 +221,9 @@ def main():
                 port, ip = "xdp:" + net.dut_if, None
             if kind == "xdp-interrupt":
                 more = ["--set", "dataplane.idle=interrupt", "--set", "dataplane.idle_after=10"]
+            elif kind == "xdp-moderated":
+                more = ["--set", "dataplane.idle=nap", "--set", "dataplane.idle_after=10",
+                        "--set", "dataplane.nap_first=1000", "--set", "dataplane.idle_sleep=1000"]
             pn = Pollnet(pollnet, net.dut, port, ip, lcores=LCORES,
                          extra=["--ctl", ctl, "--stats", stats] + more)
             kind, suffix = kind.split("-")[0], ("-" + kind.split("-")[1] if "-" in kind else "")

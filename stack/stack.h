@@ -99,12 +99,13 @@ struct stack_conf {
 	uint32_t wake_batch;
 	uint32_t wake_delay_us;
 	/* An lcore that found nothing to do for idle_after_us sleeps (idle:
-	 * the config's PN_IDLE_*): naps from LCORE_NAP_MIN_US doubling up to
+	 * the config's PN_IDLE_*): naps from nap_first_us doubling up to
 	 * idle_sleep_us (0: it polls without pause), or until its port's
 	 * receive interrupt or a client's doorbell. */
 	uint32_t idle;
 	uint32_t idle_after_us;
 	uint32_t idle_sleep_us;
+	uint32_t nap_first_us;
 	/* The exception path (exc.c): what the stack does not consume goes
 	 * to the kernel's interface (s->exc) instead of being dropped; with
 	 * exc_udp, UDP to a port no socket holds too (else a port

@@ -101,6 +101,9 @@ bad_numbers_rejected_not_truncated(void **state)
 	expect_error("[dataplane]\nidle = sleep\n",
 		     ":2: [dataplane] idle: 'sleep' is not poll, nap or interrupt");
 	expect_error("[dataplane]\nidle_after = 5\n", ":2: [dataplane] idle_after: '5' is too small");
+	expect_error("[dataplane]\nnap_first = 0\n", ":2: [dataplane] nap_first: '0' is too small");
+	expect_error("[port]\nexception_driver = tun\n",
+		     ":2: [port] exception_driver: 'tun' is not tap, vhost or net_tap");
 }
 
 static void
@@ -119,6 +122,12 @@ idle_modes(void **state)
 	assert_int_equal(config_set(&c, "dataplane.idle_after", "50", err, sizeof(err)), 0);
 	assert_int_equal(c.idle_after_us, 50);
 	assert_int_equal(config_set(&c, "dataplane.idle", "Interrupt", err, sizeof(err)), -1);
+	assert_int_equal(c.nap_first_us, 20);
+	assert_int_equal(config_set(&c, "dataplane.nap_first", "1000", err, sizeof(err)), 0);
+	assert_int_equal(c.nap_first_us, 1000);
+	assert_int_equal(c.exc_driver, PN_EXC_DRIVER_TAP);
+	assert_int_equal(config_set(&c, "port.exception_driver", "net_tap", err, sizeof(err)), 0);
+	assert_int_equal(c.exc_driver, PN_EXC_DRIVER_NET_TAP);
 }
 
 static void
