@@ -27,7 +27,8 @@ hashes spread them over the queues.  Each case runs REPS times; the run of media
 one reported, with every run's.  Echoed: the peer veth's receive count.
 Per lcore: the frames its queue received, and the datagrams it handed to
 the other lcore's socket (stack.rx_steered over the run).  CPU: every CPU's
-busy time (/proc/stat) over the phase, per echoed datagram.
+busy time (wall less idle, iowait and steal: benchproc.busy) over the
+phase, per echoed datagram.
 
 usage: lcores.py BUILD_DIR OUT_JSON
 """

@@ -34,8 +34,9 @@ attached, below).
 
 Rates: iperf -u (iperf 2) at 10,000, 50,000 and 100,000 datagrams/s for
 RATE_SECONDS each, then trafgen (netsniff-ng) sending FRAMES frames as fast
-as cpu 0 does.  CPU: the busy time of every CPU from /proc/stat (all but
-idle and iowait) over each phase; each phase runs REPS times, and the run
+as cpu 0 does.  CPU: the busy time of every CPU over each phase, its wall
+time less its idle, iowait and steal time (/proc/stat; benchproc.busy: the
+busy fields there are sampled at the tick and miss short wake-ups); each phase runs REPS times, and the run
 of median busy time is the one reported (all runs' busy times are in the
 JSON: this VM's background moves a phase by tens of milliseconds).  The generator alone: each phase first
 run with bench/xdp_drop.o on the server's veth (an XDP program dropping
