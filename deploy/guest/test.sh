@@ -265,8 +265,12 @@ until grep -q "nsd started" /tmp/nsd/nsd.log 2>/dev/null || [ $i -gt 600 ]; do s
 grep -h "nsd started\|error" /tmp/nsd/nsd.log /tmp/nsd/out | sed 's/^/BESIDE-NSD /'
 ping -c 2 -W 3 10.0.2.2 > /tmp/ping.out 2>&1
 echo "BESIDE-PING status=$? $(grep -o '[0-9]* packets received' /tmp/ping.out)"
+timeout 120 socat TCP-LISTEN:7100,reuseaddr EXEC:cat &
+tcp=$!
+i=0      # listening (port 7100 = 1BBC, state 0A) before the host is told to connect
+until grep -q ':1BBC 00000000:0000 0A' /proc/net/tcp || [ $i -gt 300 ]; do sleep 0.1; i=$((i + 1)); done
 echo BESIDE-READY
-timeout 120 socat TCP-LISTEN:7100,reuseaddr EXEC:cat
+wait $tcp
 echo "BESIDE-TCP status=$?"
 sleep 0.5
 pollnetctl sockets | sed 's/^/BESIDE-SOCK /'
