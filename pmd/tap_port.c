@@ -45,6 +45,7 @@
 
 struct tap_queue {
 	int fd;
+	struct rte_mbuf *spare;         /* allocated for a read that found nothing */
 	struct rte_epoll_event ev;
 	/* counters: only this queue's lcore writes them */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_errors, tx_errors;
@@ -85,11 +86,12 @@ tap_rx_burst(struct port *p, uint16_t qi, struct rte_mbuf **m, uint16_t n)
 	uint16_t got = 0;
 
 	while (got < n) {
-		struct rte_mbuf *b = rte_pktmbuf_alloc(t->pool);
+		struct rte_mbuf *b = q->spare != NULL ? q->spare : rte_pktmbuf_alloc(t->pool);
 		struct virtio_net_hdr h;
 		struct iovec iov[2];
 		ssize_t r;
 
+		q->spare = NULL;
 		if (b == NULL) {
 			q->rx_nombuf++;
 			break;
@@ -98,7 +100,7 @@ tap_rx_burst(struct port *p, uint16_t qi, struct rte_mbuf **m, uint16_t n)
 		iov[1] = (struct iovec){ rte_pktmbuf_mtod(b, void *), rte_pktmbuf_tailroom(b) };
 		r = readv(q->fd, iov, 2);
 		if (r <= (ssize_t)sizeof(h)) {
-			rte_pktmbuf_free(b);
+			q->spare = b;           /* the next poll's: no alloc and free per empty one */
 			if (r < 0 && errno != EAGAIN && errno != EINTR)
 				q->rx_errors++;
 			break;
@@ -256,9 +258,11 @@ tap_close(struct port *p)
 {
 	struct tap_priv *t = p->priv;
 
-	for (uint16_t i = 0; t != NULL && i < t->nb_queues; i++)
+	for (uint16_t i = 0; t != NULL && i < t->nb_queues; i++) {
 		if (t->q[i].fd >= 0)
 			close(t->q[i].fd);
+		rte_pktmbuf_free(t->q[i].spare);
+	}
 	free(t);
 	p->priv = NULL;
 }
