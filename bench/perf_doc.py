@@ -738,7 +738,8 @@ and `xdp:` on the kernel's address, a net_af_xdp device per queue of a veth with
 receive queues (the peer's transmit queue, picked by each flow's hash, picks it). Two
 pollnet-echo processes, one socket each (the sockets go to the lcores in turn), each pinned to
 its lcore's CPU; trafgen on cpu 0 sends {lcores["settings"]["frames"]:,} 64-byte frames of 16 flows to both, three
-runs each, the median's echoed/s (every run's in brackets).
+runs each, the median's echoed/s (every run's in brackets); CPU per echo: every CPU's busy
+time over the run (wall time less idle, as above), trafgen's own included.
 
 ![one lcore or two](img/lcores.png)
 
@@ -748,7 +749,7 @@ runs each, the median's echoed/s (every run's in brackets).
 
 What it says: on two cores, one of them the generator's, a second lcore has no core of its
 own. Both on cpu 1 they share it with the two clients: {r("afp, 2 lcores, cpus 1+1")}× and {r("xdp, 2 lcores, cpus 1+1")}× one lcore's
-echoes (the runs of one case differ by as much; an earlier run gave 1.09× and 1.06×), the
+echoes (the runs of one case differ by as much; an earlier runs gave 1.09× and 1.06×, 1.11× and 0.86×), the
 queues evenly loaded, about half of each lcore's datagrams handed to the other's socket
 through its steer ring. The second lcore on cpu 0 takes that CPU from trafgen and from
 its own queue: {r("afp, 2 lcores, cpus 1+0")}× and {r("xdp, 2 lcores, cpus 1+0")}×. The scaling these cases cannot show needs a
