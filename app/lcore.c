@@ -236,7 +236,13 @@ lcore_sockets(struct lcore_ctx *lc)
  * ring, as the clients' datagrams wait in theirs).  nap_first = idle_sleep
  * makes the naps a fixed period: a steady stream is then taken in batches,
  * one wake-up each, for up to that much latency (a NIC's interrupt
- * moderation).
+ * moderation), but an idle lcore wakes as often.
+ *
+ * moderation (dataplane.moderation, nap or interrupt): a loop that found
+ * work is followed, once idle_after passed, by a nap of moderation_us; the
+ * look after it finds work (the stream goes on, in batches) or goes to the
+ * idle mode.  With interrupt, the moderation of a NIC whose interrupt
+ * sleeps when nothing comes.
  *
  * interrupt: on its port's receive interrupt and the doorbell at once
  * (lcore_doze), at most LCORE_DOZE_MS, as DPDK's l3fwd-power does; a port
@@ -550,6 +556,7 @@ lcore_main(void *arg)
 	uint64_t last_work = tsc0;
 	uint64_t share_until = 0;       /* a client waits on our CPU: yield when idle */
 	uint32_t nap_us = 0;
+	int stream = 0;                 /* work since the last nap or sleep */
 
 	const uint64_t idle_after = hz_us * st->conf->idle_after_us;
 
@@ -628,17 +635,23 @@ lcore_main(void *arg)
 		if (work != 0) {
 			last_work = tsc;
 			nap_us = 0;
+			stream = 1;
 		} else if (st->conf->idle != PN_IDLE_POLL && tsc - last_work >= idle_after) {
-			if (lc->intr) {
+			if (stream && st->conf->moderation_us != 0) {
+				stream = 0;     /* the next look finds work, or we idle */
+				lc->naps++;
+				lcore_nap(st->conf->moderation_us);
+			} else if (lc->intr) {
 				if (lcore_doze(lc))
 					last_work = rte_get_tsc_cycles();
 				continue;
+			} else {
+				nap_us = nap_us == 0 ? st->conf->nap_first_us : nap_us * 2;
+				if (nap_us > st->conf->idle_sleep_us)
+					nap_us = st->conf->idle_sleep_us;
+				lc->naps++;
+				lcore_nap(nap_us);
 			}
-			nap_us = nap_us == 0 ? st->conf->nap_first_us : nap_us * 2;
-			if (nap_us > st->conf->idle_sleep_us)
-				nap_us = st->conf->idle_sleep_us;
-			lc->naps++;
-			lcore_nap(nap_us);
 		} else if (n == 0) {
 			rte_pause();
 		}

@@ -460,6 +460,7 @@ main(int argc, char **argv)
 		.idle_after_us = o.cfg.idle_after_us,
 		.idle_sleep_us = o.cfg.idle_sleep_us,
 		.nap_first_us = o.cfg.nap_first_us,
+		.moderation_us = o.cfg.moderation_us,
 	};
 	if (a.port->kernel.ip != 0) {
 		rc = kernel_settings(&a, &o.cfg);

@@ -449,6 +449,8 @@ set_key(struct pn_config *c, const char *sec, const char *key, const char *v,
 		NUM(idle_sleep_us, 0, 100000);
 	if (IS("dataplane", "nap_first"))
 		NUM(nap_first_us, 1, 100000);
+	if (IS("dataplane", "moderation"))
+		NUM(moderation_us, 0, 100000);
 	if (IS("dataplane", "idle_after"))
 		NUM(idle_after_us, 10, 1000000);
 	if (IS("dataplane", "idle")) {
@@ -642,6 +644,7 @@ config_print(const struct pn_config *c, FILE *f)
 	fprintf(f, "dataplane.idle_after = %u\n", c->idle_after_us);
 	fprintf(f, "dataplane.idle_sleep = %u\n", c->idle_sleep_us);
 	fprintf(f, "dataplane.nap_first = %u\n", c->nap_first_us);
+	fprintf(f, "dataplane.moderation = %u\n", c->moderation_us);
 	fprintf(f, "sockets.max = %u\nsockets.max_per_client = %u\nsockets.max_per_user = %u%s\n"
 		"sockets.reserved = %u%s\n"
 		"sockets.rx_ring = %u\nsockets.tx_ring = %u\nsockets.ring_max = %u\n"

@@ -62,6 +62,7 @@ struct pn_config {
 	uint32_t idle_after_us;         /* ... once it found nothing to do this long */
 	uint32_t idle_sleep_us;         /* an idle lcore naps up to this long; 0: polls */
 	uint32_t nap_first_us;          /* its first nap (doubling to idle_sleep_us) */
+	uint32_t moderation_us;         /* while work comes, a look this often; 0: off */
 	/* [sockets] */
 	uint32_t max_sockets;
 	uint32_t max_per_client;        /* sockets one client session may hold */

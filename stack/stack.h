@@ -101,11 +101,15 @@ struct stack_conf {
 	/* An lcore that found nothing to do for idle_after_us sleeps (idle:
 	 * the config's PN_IDLE_*): naps from nap_first_us doubling up to
 	 * idle_sleep_us (0: it polls without pause), or until its port's
-	 * receive interrupt or a client's doorbell. */
+	 * receive interrupt or a client's doorbell.  With moderation_us, a
+	 * loop that found work is followed, once idle_after_us passed, by a
+	 * nap of that long before the idle mode: a stream is taken in
+	 * batches, a nap that found nothing hands over to the idle mode. */
 	uint32_t idle;
 	uint32_t idle_after_us;
 	uint32_t idle_sleep_us;
 	uint32_t nap_first_us;
+	uint32_t moderation_us;
 	/* The exception path (exc.c): what the stack does not consume goes
 	 * to the kernel's interface (s->exc) instead of being dropped; with
 	 * exc_udp, UDP to a port no socket holds too (else a port

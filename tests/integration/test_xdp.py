@@ -77,6 +77,30 @@ for i in range(n):
 print("%d of %d echoed" % (ok, n))
 """
 
+# a steady stream: N datagrams GAP seconds apart, then how many came back
+STREAM = r"""
+import socket, sys, time
+ip, port, n, gap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+got, t = set(), time.monotonic()
+for i in range(n):
+    s.sendto(b"%d" % i, (ip, port))
+    t += gap
+    while time.monotonic() < t:
+        try:
+            got.add(s.recv(100))
+        except BlockingIOError:
+            pass
+s.settimeout(1)
+try:
+    while len(got) < n:
+        got.add(s.recv(100))
+except socket.timeout:
+    pass
+print("%d of %d echoed" % (len(got), n))
+"""
+
 # the kernel's UDP echo on port 7 once pollnet is gone
 KERNEL_7 = r"""
 import socket
@@ -197,10 +221,12 @@ def main():
         # (this time its lcore sleeps on its AF_XDP socket when idle)
         # (idle_after 10 us: between its 10 ms sleeps it polls that long,
         # so a datagram almost never lands while it is awake; with 1 ms,
-        # one in eleven did)
+        # one in eleven did), with naps of 2 ms while a stream comes
+        # (dataplane.moderation)
         pn = Pollnet(binary, net.dut, "xdp:" + net.dut_if, None,
                      extra=["--set", "dataplane.idle=interrupt",
-                            "--set", "dataplane.idle_after=10"])
+                            "--set", "dataplane.idle_after=10",
+                            "--set", "dataplane.moderation=2000"])
         check(prog_on(net) == "pollnet_xdp", "pollnet again")
         for i in range(3):
             time.sleep(0.1)
@@ -211,6 +237,24 @@ def main():
               "dataplane.idle = interrupt: the lcore slept on its AF_XDP socket and the "
               "datagrams woke it (sleeps %s, irq_wakes %s)" % (c.get("lcore0.sleeps"),
                                                              c.get("lcore0.irq_wakes")))
+        # a stream of 400 datagrams 0.5 ms apart: woken by the first, the
+        # lcore then looks every 2 ms and finds some each time: a few
+        # interrupts, not one per datagram; once it stops, asleep again
+        r = sh("python3", "-c", STREAM, DUT_IP, "7", "400", "0.0005", ns=net.peer, check=False)
+        check(r.stdout.strip() == "400 of 400 echoed", "a stream to the echo with "
+              "dataplane.moderation: %s" % r.stdout.strip())
+        c2 = pn.report()
+        naps = c2.get("lcore0.naps", 0) - c.get("lcore0.naps", 0)
+        irqs = c2.get("lcore0.irq_wakes", 0) - c.get("lcore0.irq_wakes", 0)
+        check(naps >= 40 and irqs <= 100, "the stream taken in batches: %d naps of 2 ms, "
+              "%d interrupts for 400 datagrams" % (naps, irqs))
+        time.sleep(0.3)
+        c3 = pn.report()
+        check(c3.get("lcore0.sleeps", 0) > c2.get("lcore0.sleeps", 0) and
+              c3.get("lcore0.naps", 0) - c2.get("lcore0.naps", 0) <= 2,
+              "after the stream the lcore sleeps on the interrupt again (naps %d, sleeps %d)" %
+              (c3.get("lcore0.naps", 0) - c2.get("lcore0.naps", 0),
+               c3.get("lcore0.sleeps", 0) - c2.get("lcore0.sleeps", 0)))
         pn.kill()
         time.sleep(0.3)
         check(prog_on(net) is None, "after SIGKILL, no XDP program on %s" % net.dut_if)

@@ -102,6 +102,8 @@ bad_numbers_rejected_not_truncated(void **state)
 		     ":2: [dataplane] idle: 'sleep' is not poll, nap or interrupt");
 	expect_error("[dataplane]\nidle_after = 5\n", ":2: [dataplane] idle_after: '5' is too small");
 	expect_error("[dataplane]\nnap_first = 0\n", ":2: [dataplane] nap_first: '0' is too small");
+	expect_error("[dataplane]\nmoderation = 100001\n",
+		     ":2: [dataplane] moderation: '100001' is too large");
 	expect_error("[port]\nexception_driver = tun\n",
 		     ":2: [port] exception_driver: 'tun' is not tap, vhost or net_tap");
 }
@@ -125,6 +127,9 @@ idle_modes(void **state)
 	assert_int_equal(c.nap_first_us, 20);
 	assert_int_equal(config_set(&c, "dataplane.nap_first", "1000", err, sizeof(err)), 0);
 	assert_int_equal(c.nap_first_us, 1000);
+	assert_int_equal(c.moderation_us, 0);
+	assert_int_equal(config_set(&c, "dataplane.moderation", "1000", err, sizeof(err)), 0);
+	assert_int_equal(c.moderation_us, 1000);
 	assert_int_equal(c.exc_driver, PN_EXC_DRIVER_TAP);
 	assert_int_equal(config_set(&c, "port.exception_driver", "net_tap", err, sizeof(err)), 0);
 	assert_int_equal(c.exc_driver, PN_EXC_DRIVER_NET_TAP);
