@@ -251,6 +251,9 @@ lcore_sockets(struct lcore_ctx *lc)
  * Traffic that keeps coming meets neither; an idle pollnet uses little CPU.
  */
 #define LCORE_DOZE_MS       10
+/* A client sharing our CPU is woken once the port's backlog is in its
+ * socket, or after this many full bursts of it. */
+#define LCORE_HOLD_BURSTS   8
 
 /* Where we run, for the stack (whose clients wait there?) and, in the state
  * page, for the clients (abi/pn_region.h, Sharing a core). */
@@ -557,6 +560,8 @@ lcore_main(void *arg)
 	uint64_t share_until = 0;       /* a client waits on our CPU: yield when idle */
 	uint32_t nap_us = 0;
 	int stream = 0;                 /* work since the last nap or sleep */
+	uint32_t holds = 0;             /* full bursts a sharing client's wake-up waited */
+	int hold;
 
 	const uint64_t idle_after = hz_us * st->conf->idle_after_us;
 
@@ -621,7 +626,11 @@ lcore_main(void *arg)
 		if (lc->exc != NULL)
 			work += lcore_exception(lc, tsc, hz_us);
 		shm_sock_commit(st);
-		if (st->wake_n != 0)
+		/* A client on our CPU runs as soon as its wake-up lands (the
+		 * scheduler favours a sleeper): while the port gives full bursts,
+		 * its datagrams gather first, one wake-up and switch for them all */
+		hold = st->shares_core && n == BURST && holds < LCORE_HOLD_BURSTS;
+		if (st->wake_n != 0 && !hold)
 			lcore_wake(st);
 		stack_tick(st);
 		work += st->tx_n + st->wakes_deferred;
@@ -655,7 +664,10 @@ lcore_main(void *arg)
 		} else if (n == 0) {
 			rte_pause();
 		}
-		if (st->shares_core) {
+		if (hold) {
+			holds++;
+		} else if (st->shares_core) {
+			holds = 0;
 			st->shares_core = 0;
 			share_until = tsc + hz_ms;
 			lcore_yield(lc);
