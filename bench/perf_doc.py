@@ -568,11 +568,11 @@ CPU_NAMES = [("kernel", "the kernel (recvmmsg/sendmmsg echo)"),
              ("afp-echo", "pollnet's echo service, net_af_packet"),
              ("xdp-echo", "pollnet's echo service, `xdp:`"),
              ("xdp-echo-interrupt", "pollnet's echo service, `xdp:`, idle = interrupt"),
-             ("xdp-echo-moderated", "pollnet's echo service, `xdp:`, naps of 1 ms"),
+             ("xdp-echo-moderated", "pollnet's echo service, `xdp:`, interrupt, moderation 1 ms"),
              ("afp-libpollnet", "pollnet-echo (libpollnet), net_af_packet"),
              ("xdp-libpollnet", "pollnet-echo, `xdp:`"),
              ("xdp-libpollnet-interrupt", "pollnet-echo, `xdp:`, idle = interrupt"),
-             ("xdp-libpollnet-moderated", "pollnet-echo, `xdp:`, naps of 1 ms")]
+             ("xdp-libpollnet-moderated", "pollnet-echo, `xdp:`, interrupt, moderation 1 ms")]
 
 
 def moderated_bullet(S, K):
@@ -585,14 +585,17 @@ def moderated_bullet(S, K):
         return "%.2f×" % (x[p]["cpu_us_per_echo"] / K[p]["cpu_us_per_echo"]) \
             if x[p]["cpu_us_per_echo"] and K[p]["cpu_us_per_echo"] and K[p]["cpu_us_per_echo"] > 0 \
             else "n/a"
-    return f"""- **Naps of a fixed 1 ms** (`dataplane.nap_first = idle_sleep = 1000`, `idle_after = 10`: the
-  lcore polls 10 µs after work, then looks once a millisecond, as a NIC's interrupt moderation
-  batches a stream): the echo service costs {M["50000/s"]["cpu_us_per_echo"]:.2f} µs per datagram at 50,000/s and
+    return f"""- **Interrupt moderation of 1 ms** (`dataplane.moderation = 1000` with `idle = interrupt`,
+  `idle_after = 10`: the lcore polls 10 µs after work, then looks once a millisecond while a
+  stream comes, as a NIC's interrupt moderation batches it, and sleeps on its socket when a
+  look finds nothing): idle, the machine pays {M["idle"]["cpu_ms_per_s"] if "idle" in M else 0} ms of CPU per second (the kernel's
+  echo {K["idle"]["cpu_ms_per_s"] if "idle" in K else 0}); the echo service costs {M["50000/s"]["cpu_us_per_echo"]:.2f} µs per datagram at 50,000/s and
   {M["100000/s"]["cpu_us_per_echo"]:.2f} at 100,000/s ({ratio(M, "50000/s")} and {ratio(M, "100000/s")} the kernel's), pollnet-echo {L["50000/s"]["cpu_us_per_echo"]:.2f} and
   {L["100000/s"]["cpu_us_per_echo"]:.2f} ({ratio(L, "50000/s")}, {ratio(L, "100000/s")}); the price is latency: a round trip of {M["rtt"]["p50_us"]:.0f} µs p50,
   {M["rtt"]["p99_us"]:.0f} µs p99. A flood never meets a nap (trafgen: as polling).
-- **Where it goes at 100,000/s with naps** (`perf record -e cpu-clock -a -g`, 3 s of the echo
-  service on `xdp:` with 1 ms naps, by hand at commit a68334d): the lcore's thread 1.28 µs per
+- **Where it goes at 100,000/s in batches** (`perf record -e cpu-clock -a -g`, 3 s of the echo
+  service on `xdp:` with naps of a fixed 1 ms, `nap_first = idle_sleep = 1000`, the batches
+  moderation makes, by hand at commit a68334d): the lcore's thread 1.28 µs per
   echo, of which 0.42 in user space (pollnet's parsing, the echo, the AF_XDP rings) and 0.86 in
   the kernel, nearly all of it the transmit's `sendto(2)`: the AF_XDP socket's copy mode (an
   skb and a copy per frame; a veth has no zero-copy mode) 0.18 µs and the veth handing each
@@ -611,7 +614,7 @@ def cpu_section():
     if cpu is None:
         return ""
     S, A = cpu["servers"], cpu["generator_alone"]
-    phases = [p for p in S["kernel"] if p != "rtt"]
+    phases = [p for p in S["kernel"] if p not in ("rtt", "idle")]
     head = " | ".join(p if p != "trafgen" else "trafgen (max)" for p in phases)
 
     def cell(k, p):
@@ -619,8 +622,9 @@ def cpu_section():
         v = r["cpu_us_per_echo"]
         return "%s (%s/s)" % ("%.2f" % v if v is not None else "n/a", f'{r["echoed_per_s"]:,}')
 
-    rows = "\n".join("| %s | %s | %.0f / %.0f |" % (
-        label, " | ".join(cell(k, p) for p in phases), S[k]["rtt"]["p50_us"],
+    rows = "\n".join("| %s | %s | %s | %.0f / %.0f |" % (
+        label, " | ".join(cell(k, p) for p in phases),
+        "%.1f" % S[k]["idle"]["cpu_ms_per_s"] if "idle" in S[k] else "n/a", S[k]["rtt"]["p50_us"],
         S[k]["rtt"]["p99_us"]) for k, label in CPU_NAMES if k in S)
     alone = ", ".join("%s %.2f µs" % (p, A[p]["busy_s"] / max(A[p]["sent"], 1) * 1e6)
                       for p in phases)
@@ -650,12 +654,13 @@ time. The figure is the busy time of every CPU over the phase (its wall time les
 iowait and steal time in `/proc/stat`, which the kernel measures exactly with NO_HZ), less the
 generator's own share, per echoed datagram: each generator was first run alone at each rate
 against an XDP program that drops every frame on arrival (`bench/xdp_drop.bpf.c`), and cost
-{alone} per frame sent. Round trips: one datagram in flight, p50 / p99 in µs.
+{alone} per frame sent. Idle: the machine's busy time over {cpu["settings"]["rate_seconds"]} s with nothing sent, the
+server up. Round trips: one datagram in flight, p50 / p99 in µs.
 
 ![CPU per echo](img/servers-cpu.png)
 
-| µs of CPU per echo (echoed/s) | {head} | round trip p50 / p99 µs |
-|---|{"---:|" * len(phases)}---:|
+| µs of CPU per echo (echoed/s) | {head} | idle: ms of CPU per s | round trip p50 / p99 µs |
+|---|{"---:|" * len(phases)}---:|---:|
 {rows}
 
 What it says:

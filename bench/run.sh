@@ -368,7 +368,7 @@ S = R["servers"]
 names = [k for k in ("kernel", "afp-echo", "xdp-echo", "xdp-echo-interrupt", "xdp-echo-moderated",
                      "afp-libpollnet", "xdp-libpollnet", "xdp-libpollnet-interrupt",
                      "xdp-libpollnet-moderated") if k in S]
-phases = [p for p in S["kernel"] if p != "rtt"]
+phases = [p for p in S["kernel"] if p not in ("rtt", "idle")]
 data = "".join("%s %s\n" % (p, " ".join(
     str(S[k][p]["cpu_us_per_echo"] or 0) for k in names)) for p in phases)
 cols = ", ".join('"-" using %d%s title "%s"' % (i + 2, ":xtic(1)" if i == 0 else "", k)

@@ -17,11 +17,12 @@ XDP program taking only pollnet's ports), at set rates.
                       sleeps until its AF_XDP socket is readable (or a
                       client rings)
   xdp-echo-moderated, xdp-libpollnet-moderated
-                      the same with dataplane.idle = nap, idle_after = 10 us
-                      and naps of a fixed 1 ms (nap_first = idle_sleep =
-                      1000): a steady stream taken in batches, one wake-up
-                      each, for up to 1 ms more latency (a NIC's interrupt
-                      moderation)
+                      the same with dataplane.idle = interrupt, idle_after =
+                      10 us and dataplane.moderation = 1000 us: while a
+                      stream comes the lcore looks once a millisecond, a
+                      batch per wake-up, for up to 1 ms more latency (a
+                      NIC's interrupt moderation); idle, it sleeps on its
+                      socket
 
 Two network namespaces joined by a veth, as servers.py has them; 64-byte
 datagrams.  CPUs: the generator pinned to cpu 0, alone there but for
@@ -32,6 +33,8 @@ naps after 1 ms without work) but in the -interrupt runs.  The peer has a perman
 for the server's address (its ARP would not reach anyone while the sink is
 attached, below).
 
+Idle: the busy time of RATE_SECONDS with nothing sent, in ms of CPU per
+second (a server that waits costs the machine this much).
 Rates: iperf -u (iperf 2) at 10,000, 50,000 and 100,000 datagrams/s for
 RATE_SECONDS each, then trafgen (netsniff-ng) sending FRAMES frames as fast
 as cpu 0 does.  CPU: the busy time of every CPU over each phase, its wall
@@ -161,8 +164,24 @@ def rtt(net, port):
     return {"p50_us": q["p50_ns"] / 1e3, "p99_us": q["p99_ns"] / 1e3}
 
 
+def idle():
+    """Nothing sent for RATE_SECONDS, REPS times: the median's busy time."""
+    runs = []
+    for _ in range(REPS):
+        b0, w0 = busy(), time.time()
+        time.sleep(RATE_SECONDS)
+        runs.append((busy() - b0, time.time() - w0))
+    runs.sort()
+    b, w = runs[len(runs) // 2]
+    return {"busy_s": round(b, 3), "wall_s": round(w, 2), "busy_runs_s": [round(r[0], 3) for r in runs],
+            "cpu_ms_per_s": round(b / w * 1e3, 1)}
+
+
 def measure(net, dut_mac, port, alone, label):
-    res = {"rtt": rtt(net, port)}
+    res = {"idle": idle()}
+    print("  idle     %s: %.1f ms of CPU per second" % (label, res["idle"]["cpu_ms_per_s"]),
+          file=sys.stderr)
+    res["rtt"] = rtt(net, port)
     print("  round trips %s: p50 %.1f us, p99 %.1f us" % (label, res["rtt"]["p50_us"],
                                                         res["rtt"]["p99_us"]), file=sys.stderr)
     for name, argv in phases(net, dut_mac, port):
@@ -223,8 +242,8 @@ def main():
             if kind == "xdp-interrupt":
                 more = ["--set", "dataplane.idle=interrupt", "--set", "dataplane.idle_after=10"]
             elif kind == "xdp-moderated":
-                more = ["--set", "dataplane.idle=nap", "--set", "dataplane.idle_after=10",
-                        "--set", "dataplane.nap_first=1000", "--set", "dataplane.idle_sleep=1000"]
+                more = ["--set", "dataplane.idle=interrupt", "--set", "dataplane.idle_after=10",
+                        "--set", "dataplane.moderation=1000"]
             pn = Pollnet(pollnet, net.dut, port, ip, lcores=LCORES,
                          extra=["--ctl", ctl, "--stats", stats] + more)
             kind, suffix = kind.split("-")[0], ("-" + kind.split("-")[1] if "-" in kind else "")
@@ -263,7 +282,7 @@ def main():
             continue
         ratios[k] = {p: (round(S[k][p]["cpu_us_per_echo"] / S["kernel"][p]["cpu_us_per_echo"], 2)
                          if S[k][p]["cpu_us_per_echo"] and S["kernel"][p]["cpu_us_per_echo"]
-                         else None) for p in S["kernel"] if p != "rtt"}
+                         else None) for p in S["kernel"] if p not in ("rtt", "idle")}
         for q in ("p50", "p99"):
             ratios[k]["rtt_" + q] = round(S[k]["rtt"][q + "_us"] / S["kernel"]["rtt"][q + "_us"], 2)
         ratios[k]["trafgen_echoed"] = round(S[k]["trafgen"]["echoed_per_s"] /
