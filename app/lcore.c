@@ -239,10 +239,14 @@ lcore_sockets(struct lcore_ctx *lc)
  * moderation), but an idle lcore wakes as often.
  *
  * moderation (dataplane.moderation, nap or interrupt): a loop that found
- * work is followed, once idle_after passed, by a nap of moderation_us; the
- * look after it finds work (the stream goes on, in batches) or goes to the
- * idle mode.  With interrupt, the moderation of a NIC whose interrupt
- * sleeps when nothing comes.
+ * work and left the port's receive ring empty (a burst short of full),
+ * nothing else waiting for us, is followed by a nap of moderation_us: a
+ * stream, at any rate, is taken in batches, one wake-up each (a NIC's
+ * interrupt moderation, NAPI's); a look that finds nothing goes on to the
+ * idle mode after idle_after.  A batch of LCORE_MOD_BATCH frames or more
+ * halves the period, one of under a quarter of that doubles it back up to
+ * moderation_us (adaptive, as NICs' interrupt throttling is): a flood is
+ * taken in batches the receive ring holds, or without naps at all.
  *
  * interrupt: on its port's receive interrupt and the doorbell at once
  * (lcore_doze), at most LCORE_DOZE_MS, as DPDK's l3fwd-power does; a port
@@ -251,6 +255,10 @@ lcore_sockets(struct lcore_ctx *lc)
  * Traffic that keeps coming meets neither; an idle pollnet uses little CPU.
  */
 #define LCORE_DOZE_MS       10
+/* dataplane.moderation: the batch (frames) that halves the period, and the
+ * shortest nap taken (below, the lcore polls until the period grows) */
+#define LCORE_MOD_BATCH     256
+#define LCORE_MOD_MIN_US    8
 /* A client sharing our CPU is woken once the port's backlog is in its
  * socket, or after this many full bursts of it. */
 #define LCORE_HOLD_BURSTS   8
@@ -559,7 +567,9 @@ lcore_main(void *arg)
 	uint64_t last_work = tsc0;
 	uint64_t share_until = 0;       /* a client waits on our CPU: yield when idle */
 	uint32_t nap_us = 0;
-	int stream = 0;                 /* work since the last nap or sleep */
+	const int moderate = st->conf->moderation_us != 0 && st->conf->idle != PN_IDLE_POLL;
+	uint32_t mod_us = st->conf->moderation_us;     /* its period now */
+	uint32_t batch = 0;             /* frames since the last batch began */
 	uint32_t holds = 0;             /* full bursts a sharing client's wake-up waited */
 	int hold;
 
@@ -611,6 +621,7 @@ lcore_main(void *arg)
 			}
 		}
 		work = n;
+		batch += n;
 		if (lc->nb_lcores > 1) {
 			if (st->steered_to != 0)
 				lcore_ring_peers(lc);
@@ -644,13 +655,22 @@ lcore_main(void *arg)
 		if (work != 0) {
 			last_work = tsc;
 			nap_us = 0;
-			stream = 1;
+			if (moderate && n < BURST && st->tx_n == 0 && st->wakes_deferred == 0 &&
+			    !lcore_pending(lc)) {
+				/* the port's ring emptied: the next batch after a nap,
+				 * shorter while batches come large (the ring holds them) */
+				if (batch >= LCORE_MOD_BATCH)
+					mod_us = mod_us / 2 ? mod_us / 2 : 1;
+				else if (batch < LCORE_MOD_BATCH / 4)
+					mod_us = RTE_MIN(mod_us * 2, st->conf->moderation_us);
+				batch = 0;
+				if (mod_us >= LCORE_MOD_MIN_US) {
+					lc->naps++;
+					lcore_nap(mod_us);
+				}
+			}
 		} else if (st->conf->idle != PN_IDLE_POLL && tsc - last_work >= idle_after) {
-			if (stream && st->conf->moderation_us != 0) {
-				stream = 0;     /* the next look finds work, or we idle */
-				lc->naps++;
-				lcore_nap(st->conf->moderation_us);
-			} else if (lc->intr) {
+			if (lc->intr) {
 				if (lcore_doze(lc))
 					last_work = rte_get_tsc_cycles();
 				continue;
