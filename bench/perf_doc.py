@@ -591,7 +591,7 @@ def moderated_bullet(S, K):
             else "n/a"
     return f"""- **Interrupt moderation of 1 ms** (`dataplane.moderation = 1000` with `idle = interrupt`,
   `idle_after = 10`: once a look empties its AF_XDP socket's receive ring the lcore naps 1 ms,
-  shorter for batches of 256 frames or more, as a NIC's interrupt moderation batches a stream,
+  none after a batch of 256 frames or more, as a NIC's interrupt moderation batches a stream,
   and sleeps on the socket when a look finds nothing): idle, the machine pays {M["idle"]["cpu_ms_per_s"] if "idle" in M else 0} ms of CPU per second (the kernel's
   echo {K["idle"]["cpu_ms_per_s"] if "idle" in K else 0}); the echo service costs {M["50000/s"]["cpu_us_per_echo"]:.2f} µs per datagram at 50,000/s and
   {M["100000/s"]["cpu_us_per_echo"]:.2f} at 100,000/s ({ratio(M, "50000/s")} and {ratio(M, "100000/s")} the kernel's), pollnet-echo {L["50000/s"]["cpu_us_per_echo"]:.2f} and
