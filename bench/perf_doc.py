@@ -680,7 +680,7 @@ What it says:
   phase's runs kept the machine busy {", ".join("%.2f" % x for x in K["10000/s"]["busy_runs_s"])} s (the generator alone
   {", ".join("%.2f" % x for x in A["10000/s"]["busy_runs_s"])} s), where the tick's sums varied twofold. The machine still drifts over
   a run: the kernel, measured first and last, cost {S["kernel-first"]["50000/s"]["cpu_us_per_echo"]:.2f} and {S["kernel-last"]["50000/s"]["cpu_us_per_echo"]:.2f} µs per echo at 50,000/s,
-  {S["kernel-first"]["100000/s"]["cpu_us_per_echo"]:.2f} and {S["kernel-last"]["100000/s"]["cpu_us_per_echo"]:.2f} at 100,000/s (its row is their mean), and today's three runs gave it 3.33 to
+  {S["kernel-first"]["100000/s"]["cpu_us_per_echo"]:.2f} and {S["kernel-last"]["100000/s"]["cpu_us_per_echo"]:.2f} at 100,000/s (its row is their mean), and today's five runs gave it 3.33 to
   4.24 µs at 100,000/s: a ratio here moves by a fifth from run to run.
 - **A polling lcore is a core, whatever comes.** With its built-in settings (`dataplane.idle =
   nap` after 1 ms without work) pollnet's lcore never naps at 10,000 datagrams/s (one every
