@@ -680,13 +680,12 @@ lcore_main(void *arg)
 				if (lcore_doze(lc))
 					last_work = rte_get_tsc_cycles();
 				continue;
-			} else {
-				nap_us = nap_us == 0 ? st->conf->nap_first_us : nap_us * 2;
-				if (nap_us > st->conf->idle_sleep_us)
-					nap_us = st->conf->idle_sleep_us;
-				lc->naps++;
-				lcore_nap(nap_us);
 			}
+			nap_us = nap_us == 0 ? st->conf->nap_first_us : nap_us * 2;
+			if (nap_us > st->conf->idle_sleep_us)
+				nap_us = st->conf->idle_sleep_us;
+			lc->naps++;
+			lcore_nap(nap_us);
 		} else if (n == 0) {
 			rte_pause();
 		}

@@ -29,7 +29,8 @@ datagrams.  CPUs: the generator pinned to cpu 0, alone there but for
 pollnet's control thread (asleep in poll(2) most of the time); pollnet's
 lcore on cpu 1 with the server process (the kernel's echo, pollnet-echo).
 pollnet runs with its built-in settings (dataplane.idle = nap: its lcore
-naps after 1 ms without work) but in the -interrupt runs.  The peer has a permanent neighbour entry
+naps after 1 ms without work) but in the -interrupt and -moderated runs.
+The peer has a permanent neighbour entry
 for the server's address (its ARP would not reach anyone while the sink is
 attached, below).
 
